@@ -1,0 +1,229 @@
+//! The columnar cross-section kernel.
+
+use super::radix::RadixSorter;
+use super::stats::{average_ranks, quantile_sorted, zscore_rows};
+use crate::error::{OperatorError, Result};
+use serde::{Deserialize, Serialize};
+
+/// Options shared by every feature of a cross-section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrossSectionOptions {
+    /// Clip each feature to these lower/upper quantiles of its cross-section
+    /// (linear interpolation) before z-scoring; ranks are unaffected.
+    pub winsorize: Option<[f64; 2]>,
+    /// Below this many non-null values (in the cross-section, or in a sector
+    /// for sector z-scores) the outputs are null. z-scores always need 2.
+    pub min_count: usize,
+}
+
+impl Default for CrossSectionOptions {
+    fn default() -> Self {
+        Self {
+            winsorize: None,
+            min_count: 1,
+        }
+    }
+}
+
+impl CrossSectionOptions {
+    /// Checks the options.
+    pub fn validate(&self) -> Result<()> {
+        if let Some([lo, hi]) = self.winsorize {
+            if !(0.0..=1.0).contains(&lo) || !(0.0..=1.0).contains(&hi) || lo >= hi {
+                return Err(OperatorError::InvalidCrossSectionOption(format!(
+                    "winsorize = [{lo}, {hi}]: expected two quantiles 0 <= lower < upper <= 1"
+                )));
+            }
+        }
+        if self.min_count == 0 {
+            return Err(OperatorError::InvalidCrossSectionOption(
+                "min_count = 0: expected at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One timestamp's rows, in symbol order, columnar.
+#[derive(Debug, Clone, Copy)]
+pub struct CrossSectionBatch<'a> {
+    /// Dense sector id per row (`None`: the symbol has no sector).
+    pub sectors: &'a [Option<u32>],
+    /// One slice per feature, each with one value per row (NaN = null).
+    pub columns: &'a [&'a [f64]],
+}
+
+/// Output columns, one vector per input feature, one value per row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CrossSectionOutput {
+    /// `cs_rank_<f>`: average-tie rank / count, in (0, 1].
+    pub rank: Vec<Vec<f64>>,
+    /// `cs_z_<f>`: z-score over the cross-section.
+    pub z: Vec<Vec<f64>>,
+    /// `sector_z_<f>`: z-score within the row's sector.
+    pub sector_z: Vec<Vec<f64>>,
+}
+
+/// Computes ranks and z-scores for whole batches, reusing its buffers.
+///
+/// ```
+/// use tickflow_operators::cross_section::{CrossSectionBatch, CrossSectionKernel, CrossSectionOptions, CrossSectionOutput};
+/// let ret = [0.01, f64::NAN, -0.02, 0.01];
+/// let sectors = [Some(0), Some(0), Some(1), None];
+/// let mut kernel = CrossSectionKernel::new(CrossSectionOptions::default()).unwrap();
+/// let mut out = CrossSectionOutput::default();
+/// kernel.compute(CrossSectionBatch { sectors: &sectors, columns: &[&ret] }, &mut out).unwrap();
+/// assert_eq!(out.rank[0][0], 2.5 / 3.0); // tie with row 3
+/// assert!(out.rank[0][1].is_nan());      // null in, null out
+/// assert_eq!(out.rank[0][2], 1.0 / 3.0);
+/// assert!(out.sector_z[0][0].is_nan());  // its sector has one non-null value
+/// ```
+#[derive(Debug, Clone)]
+pub struct CrossSectionKernel {
+    options: CrossSectionOptions,
+    sorter: RadixSorter,
+    sorted: Vec<u32>,
+    present: Vec<u32>,
+    clipped: Vec<f64>,
+    group_rows: Vec<u32>,
+    group_bounds: Vec<usize>,
+    scratch: Vec<u32>,
+}
+
+impl CrossSectionKernel {
+    /// A kernel with validated options.
+    pub fn new(options: CrossSectionOptions) -> Result<Self> {
+        options.validate()?;
+        Ok(Self {
+            options,
+            sorter: RadixSorter::default(),
+            sorted: Vec::new(),
+            present: Vec::new(),
+            clipped: Vec::new(),
+            group_rows: Vec::new(),
+            group_bounds: Vec::new(),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &CrossSectionOptions {
+        &self.options
+    }
+
+    /// Fills `out` with rank, z and sector z for every column of `batch`.
+    pub fn compute(
+        &mut self,
+        batch: CrossSectionBatch<'_>,
+        out: &mut CrossSectionOutput,
+    ) -> Result<()> {
+        let n = batch.sectors.len();
+        if let Some((i, c)) = batch.columns.iter().enumerate().find(|(_, c)| c.len() != n) {
+            return Err(OperatorError::RaggedBatch(format!(
+                "column {i} has {} values for {n} rows",
+                c.len()
+            )));
+        }
+        self.group_by_sector(batch.sectors);
+        let k = batch.columns.len();
+        for v in [&mut out.rank, &mut out.z, &mut out.sector_z] {
+            v.resize_with(k, Vec::new);
+            for col in v.iter_mut() {
+                col.clear();
+                col.resize(n, f64::NAN);
+            }
+        }
+        for (f, column) in batch.columns.iter().enumerate() {
+            self.one_column(
+                column,
+                &mut out.rank[f],
+                &mut out.z[f],
+                &mut out.sector_z[f],
+            );
+        }
+        Ok(())
+    }
+
+    fn group_by_sector(&mut self, sectors: &[Option<u32>]) {
+        let groups = sectors
+            .iter()
+            .flatten()
+            .max()
+            .map_or(0, |&m| m as usize + 1);
+        self.group_bounds.clear();
+        self.group_bounds.resize(groups + 1, 0);
+        for s in sectors.iter().flatten() {
+            self.group_bounds[*s as usize + 1] += 1;
+        }
+        for g in 0..groups {
+            self.group_bounds[g + 1] += self.group_bounds[g];
+        }
+        let mut next: Vec<usize> = self.group_bounds[..groups].to_vec();
+        self.group_rows.clear();
+        self.group_rows.resize(self.group_bounds[groups], 0);
+        for (row, s) in sectors.iter().enumerate() {
+            if let Some(s) = s {
+                self.group_rows[next[*s as usize]] = row as u32;
+                next[*s as usize] += 1;
+            }
+        }
+    }
+
+    fn one_column(
+        &mut self,
+        column: &[f64],
+        rank: &mut [f64],
+        z: &mut [f64],
+        sector_z: &mut [f64],
+    ) {
+        let min_count = self.options.min_count;
+        self.sorter.argsort(
+            column
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| !v.is_nan())
+                .map(|(i, &v)| (i as u32, v)),
+            &mut self.sorted,
+        );
+        let count = self.sorted.len();
+        if count == 0 {
+            return;
+        }
+        if count >= min_count {
+            average_ranks(&self.sorted, self.sorter.keys(), rank);
+        }
+        let values: &[f64] = match self.options.winsorize {
+            None => column,
+            Some([lo_q, hi_q]) => {
+                let at = |i: usize| column[self.sorted[i] as usize];
+                let lo = quantile_sorted(at, count, lo_q);
+                let hi = quantile_sorted(at, count, hi_q);
+                self.clipped.clear();
+                self.clipped.extend(column.iter().map(|&v| {
+                    if v.is_nan() {
+                        v
+                    } else {
+                        v.clamp(lo, hi)
+                    }
+                }));
+                &self.clipped
+            }
+        };
+        // Row order (= symbol order) for the sums, not sorted order.
+        self.present.clear();
+        self.present
+            .extend((0..column.len() as u32).filter(|&r| !column[r as usize].is_nan()));
+        zscore_rows(values, &self.present, min_count, z);
+        for g in 0..self.group_bounds.len().saturating_sub(1) {
+            let rows = &self.group_rows[self.group_bounds[g]..self.group_bounds[g + 1]];
+            self.scratch.clear();
+            self.scratch.extend(
+                rows.iter()
+                    .copied()
+                    .filter(|&r| !column[r as usize].is_nan()),
+            );
+            zscore_rows(values, &self.scratch, min_count, sector_z);
+        }
+    }
+}

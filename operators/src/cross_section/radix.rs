@@ -1,0 +1,154 @@
+//! Argsort of `f64` by an LSD radix sort on the order-preserving bit pattern.
+
+/// Maps an `f64` to a `u64` whose unsigned order is the numeric order
+/// (`-0.0` and `0.0` map to the same key). NaN must be filtered out first.
+#[inline]
+pub fn order_key(x: f64) -> u64 {
+    let bits = (x + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+const DIGIT_BITS: u32 = 11;
+const BUCKETS: usize = 1 << DIGIT_BITS;
+const PASSES: usize = 64usize.div_ceil(DIGIT_BITS as usize);
+
+/// Reusable buffers for [`RadixSorter::argsort`].
+#[derive(Debug, Default, Clone)]
+pub struct RadixSorter {
+    keys: Vec<u64>,
+    keys_tmp: Vec<u64>,
+    idx_tmp: Vec<u32>,
+    histograms: Vec<u32>,
+}
+
+impl RadixSorter {
+    /// Sorts `(keys, idx)` pairs by key, stably; afterwards `keys()` holds the sorted
+    /// keys and `idx` the original positions in that order.
+    ///
+    /// `values` are `(position, value)` pairs of finite-or-infinite, non-NaN values.
+    pub fn argsort(&mut self, values: impl Iterator<Item = (u32, f64)>, idx: &mut Vec<u32>) {
+        self.keys.clear();
+        idx.clear();
+        for (i, v) in values {
+            self.keys.push(order_key(v));
+            idx.push(i);
+        }
+        let n = self.keys.len();
+        if n < 64 {
+            let mut pairs: Vec<(u64, u32)> =
+                self.keys.iter().copied().zip(idx.iter().copied()).collect();
+            pairs.sort_unstable();
+            for (k, (key, i)) in pairs.into_iter().enumerate() {
+                self.keys[k] = key;
+                idx[k] = i;
+            }
+            return;
+        }
+        self.histograms.clear();
+        self.histograms.resize(BUCKETS * PASSES, 0);
+        for &k in &self.keys {
+            for p in 0..PASSES {
+                let digit = ((k >> (p as u32 * DIGIT_BITS)) as usize) & (BUCKETS - 1);
+                self.histograms[p * BUCKETS + digit] += 1;
+            }
+        }
+        self.keys_tmp.resize(n, 0);
+        self.idx_tmp.resize(n, 0);
+        for p in 0..PASSES {
+            let hist = &mut self.histograms[p * BUCKETS..(p + 1) * BUCKETS];
+            let shift = p as u32 * DIGIT_BITS;
+            let first_digit = ((self.keys[0] >> shift) as usize) & (BUCKETS - 1);
+            if hist[first_digit] as usize == n {
+                continue; // every key shares this digit: the pass would not move anything
+            }
+            let mut offset = 0u32;
+            for h in hist.iter_mut() {
+                let c = *h;
+                *h = offset;
+                offset += c;
+            }
+            for j in 0..n {
+                let k = self.keys[j];
+                let digit = ((k >> shift) as usize) & (BUCKETS - 1);
+                let dst = hist[digit] as usize;
+                hist[digit] += 1;
+                self.keys_tmp[dst] = k;
+                self.idx_tmp[dst] = idx[j];
+            }
+            std::mem::swap(&mut self.keys, &mut self.keys_tmp);
+            std::mem::swap(idx, &mut self.idx_tmp);
+        }
+    }
+
+    /// The sorted keys of the last [`argsort`](Self::argsort).
+    pub fn keys(&self) -> &[u64] {
+        &self.keys
+    }
+}
+
+/// The comparison-sort baseline the radix sort is benchmarked against.
+pub fn argsort_comparison(values: &[f64]) -> Vec<u32> {
+    let mut idx: Vec<u32> = (0..values.len() as u32)
+        .filter(|&i| !values[i as usize].is_nan())
+        .collect();
+    idx.sort_unstable_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
+    idx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_preserves_order() {
+        let xs = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -1e-310,
+            -0.0,
+            0.0,
+            1e-310,
+            3.0,
+            1e300,
+            f64::INFINITY,
+        ];
+        for w in xs.windows(2) {
+            assert!(order_key(w[0]) <= order_key(w[1]), "{} {}", w[0], w[1]);
+        }
+        assert_eq!(order_key(-0.0), order_key(0.0));
+    }
+
+    #[test]
+    fn sorts_like_a_comparison_sort() {
+        let mut state = 12345u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for n in [0usize, 1, 5, 63, 64, 1000, 5000] {
+            let xs: Vec<f64> = (0..n)
+                .map(|_| {
+                    let r = next();
+                    match r % 5 {
+                        0 => ((r >> 8) % 7) as f64 - 3.0, // many ties, some negative
+                        _ => (r >> 11) as f64 / (1u64 << 53) as f64 * 2e6 - 1e6,
+                    }
+                })
+                .collect();
+            let mut sorter = RadixSorter::default();
+            let mut idx = Vec::new();
+            sorter.argsort(xs.iter().enumerate().map(|(i, &v)| (i as u32, v)), &mut idx);
+            let got: Vec<f64> = idx.iter().map(|&i| xs[i as usize]).collect();
+            let mut exp = xs.clone();
+            exp.sort_by(f64::total_cmp);
+            assert_eq!(got, exp, "n={n}");
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The closed set of indicator states the engine drives, behind one `match`.
+
+use crate::indicators::*;
+use crate::Bar;
+use serde::{Deserialize, Serialize};
+
+/// One indicator's state inside a [`SymbolState`](super::SymbolState).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Kernel {
+    Return(Return),
+    Roc(Roc),
+    Sma(Sma),
+    Ema(Ema),
+    Kama(Kama),
+    Rsi(Rsi),
+    Macd(Macd),
+    Stoch(Stoch),
+    Willr(Willr),
+    Cci(Cci),
+    Aroon(Aroon),
+    Adx(Adx),
+    Atr(Atr),
+    Bbands(Bbands),
+    StdDev(StdDev),
+    Volatility(Volatility),
+    Obv(Obv),
+    Mfi(Mfi),
+    ZScore(ZScore),
+    ConnorsRsi(ConnorsRsi),
+    Vidya(Vidya),
+    FracDiff(FracDiff),
+    Lag(Lag),
+}
+
+#[inline]
+fn put(out: &mut [f64], i: usize, v: Option<f64>) {
+    out[i] = v.unwrap_or(f64::NAN);
+}
+
+impl Kernel {
+    /// Feeds one bar (`x` is the node's input column for single-series
+    /// indicators) and writes this node's outputs (NaN = null).
+    #[inline]
+    pub(crate) fn step(&mut self, bar: &Bar, x: f64, out: &mut [f64]) {
+        match self {
+            Kernel::Return(k) => put(out, 0, k.update(x)),
+            Kernel::Roc(k) => put(out, 0, k.update(x)),
+            Kernel::Sma(k) => put(out, 0, k.update(x)),
+            Kernel::Ema(k) => put(out, 0, k.update(x)),
+            Kernel::Kama(k) => put(out, 0, k.update(x)),
+            Kernel::Rsi(k) => put(out, 0, k.update(x)),
+            Kernel::Macd(k) => {
+                let v = k.update(x);
+                put(out, 0, v.map(|m| m.macd));
+                put(out, 1, v.map(|m| m.signal));
+                put(out, 2, v.map(|m| m.hist));
+            }
+            Kernel::Stoch(k) => {
+                let v = k.update(bar.high, bar.low, bar.close);
+                put(out, 0, v.map(|s| s.k));
+                put(out, 1, v.map(|s| s.d));
+            }
+            Kernel::Willr(k) => put(out, 0, k.update(bar.high, bar.low, bar.close)),
+            Kernel::Cci(k) => put(out, 0, k.update(bar.high, bar.low, bar.close)),
+            Kernel::Aroon(k) => {
+                let v = k.update(bar.high, bar.low);
+                put(out, 0, v.map(|a| a.up));
+                put(out, 1, v.map(|a| a.down));
+            }
+            Kernel::Adx(k) => {
+                let v = k.update(bar.high, bar.low, bar.close);
+                put(out, 0, v.adx);
+                put(out, 1, v.plus_di);
+                put(out, 2, v.minus_di);
+            }
+            Kernel::Atr(k) => {
+                let v = k.update(bar.high, bar.low, bar.close);
+                put(out, 0, v.map(|a| a.atr));
+                put(out, 1, v.and_then(|a| a.natr));
+            }
+            Kernel::Bbands(k) => {
+                let v = k.update(x);
+                put(out, 0, v.map(|b| b.upper));
+                put(out, 1, v.map(|b| b.middle));
+                put(out, 2, v.map(|b| b.lower));
+                put(out, 3, v.and_then(|b| b.pctb));
+                put(out, 4, v.and_then(|b| b.width));
+            }
+            Kernel::StdDev(k) => put(out, 0, k.update(x)),
+            Kernel::Volatility(k) => put(out, 0, k.update(x)),
+            Kernel::Obv(k) => put(out, 0, k.update(bar.close, bar.volume)),
+            Kernel::Mfi(k) => put(out, 0, k.update(bar.high, bar.low, bar.close, bar.volume)),
+            Kernel::ZScore(k) => put(out, 0, k.update(x)),
+            Kernel::ConnorsRsi(k) => put(out, 0, k.update(x)),
+            Kernel::Vidya(k) => put(out, 0, k.update(x)),
+            Kernel::FracDiff(k) => put(out, 0, k.update(x)),
+            Kernel::Lag(k) => put(out, 0, k.update(x)),
+        }
+    }
+
+    /// Builds the state for `kind` from validated parameters (looked up by name).
+    pub(crate) fn build(kind: &str, p: &dyn Fn(&str) -> f64) -> Kernel {
+        let n = |name: &str| p(name) as usize;
+        match kind {
+            "log_return" => Kernel::Return(Return::new(ReturnKind::Log, n("period"))),
+            "pct_return" => Kernel::Return(Return::new(ReturnKind::Simple, n("period"))),
+            "roc" => Kernel::Roc(Roc::new(n("period"))),
+            "sma" => Kernel::Sma(Sma::new(n("period"))),
+            "ema" => Kernel::Ema(Ema::new(n("period"))),
+            "kama" => Kernel::Kama(Kama::new(n("period"))),
+            "rsi" => Kernel::Rsi(Rsi::new(n("period"))),
+            "macd" => Kernel::Macd(Macd::new(n("fast"), n("slow"), n("signal"))),
+            "stoch" => Kernel::Stoch(Stoch::new(
+                n("fastk_period"),
+                n("slowk_period"),
+                n("slowd_period"),
+            )),
+            "willr" => Kernel::Willr(Willr::new(n("period"))),
+            "cci" => Kernel::Cci(Cci::new(n("period"))),
+            "aroon" => Kernel::Aroon(Aroon::new(n("period"))),
+            "adx" => Kernel::Adx(Adx::new(n("period"))),
+            "atr" => Kernel::Atr(Atr::new(n("period"))),
+            "bbands" => Kernel::Bbands(Bbands::new(n("period"), p("nbdev_up"), p("nbdev_dn"))),
+            "stddev" => Kernel::StdDev(StdDev::new(n("period"), p("nbdev"))),
+            "vol" => Kernel::Volatility(Volatility::new(n("period"))),
+            "obv" => Kernel::Obv(Obv::new()),
+            "mfi" => Kernel::Mfi(Mfi::new(n("period"))),
+            "zscore" => Kernel::ZScore(ZScore::new(n("period"))),
+            "crsi" => Kernel::ConnorsRsi(ConnorsRsi::new(
+                n("rsi_period"),
+                n("streak_period"),
+                n("rank_period"),
+            )),
+            "vidya" => Kernel::Vidya(Vidya::new(n("period"), n("cmo_period"))),
+            "ffd" => Kernel::FracDiff(FracDiff::new(p("d"), p("threshold"))),
+            "lag" => Kernel::Lag(Lag::new(n("k"))),
+            other => unreachable!("catalog kind `{other}` has no kernel"),
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Rate of change in percent (TA-Lib ROC).
+
+use crate::rolling::Ring;
+use serde::{Deserialize, Serialize};
+
+/// `((x_i / x_{i-period}) - 1) * 100`, 0 when the earlier value is 0.
+/// First value at index `period`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Roc {
+    ring: Ring,
+}
+
+impl Roc {
+    /// Over `period` (>= 1) bars.
+    pub fn new(period: usize) -> Self {
+        Self {
+            ring: Ring::new(period + 1),
+        }
+    }
+
+    /// Feeds one value.
+    #[inline]
+    pub fn update(&mut self, x: f64) -> Option<f64> {
+        self.ring.push(x);
+        let base = if self.ring.is_full() {
+            self.ring.front()?
+        } else {
+            return None;
+        };
+        Some(if base != 0.0 {
+            ((x / base) - 1.0) * 100.0
+        } else {
+            0.0
+        })
+    }
+
+    /// True once values are produced.
+    pub fn is_ready(&self) -> bool {
+        self.ring.is_full()
+    }
+
+    /// Forgets all history.
+    pub fn reset(&mut self) {
+        self.ring.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_change() {
+        let mut r = Roc::new(1);
+        assert_eq!(r.update(100.0), None);
+        assert_eq!(r.update(110.0), Some(((110.0f64 / 100.0) - 1.0) * 100.0));
+        assert!(r.is_ready());
+    }
+}

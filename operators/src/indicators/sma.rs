@@ -1,0 +1,70 @@
+//! Simple moving average (TA-Lib SMA).
+
+use crate::rolling::{Ring, RollingSum};
+use serde::{Deserialize, Serialize};
+
+/// The mean of the last `period` values; first value at index `period - 1`.
+///
+/// The window total is a compensated rolling sum, so the value does not
+/// drift however long the series (TA-Lib keeps a plain running total; the
+/// two agree far inside the spec's tolerance).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sma {
+    ring: Ring,
+    total: RollingSum,
+}
+
+impl Sma {
+    /// Over `period` (>= 1) values.
+    pub fn new(period: usize) -> Self {
+        Self {
+            ring: Ring::new(period),
+            total: RollingSum::default(),
+        }
+    }
+
+    /// Feeds one value.
+    #[inline]
+    pub fn update(&mut self, x: f64) -> Option<f64> {
+        if let Some(old) = self.ring.push(x) {
+            self.total.remove(old);
+        }
+        self.total.add(x);
+        self.ring
+            .is_full()
+            .then(|| self.total.value() / self.ring.capacity() as f64)
+    }
+
+    /// True once values are produced.
+    pub fn is_ready(&self) -> bool {
+        self.ring.is_full()
+    }
+
+    /// Forgets all history.
+    pub fn reset(&mut self) {
+        self.ring.clear();
+        self.total = RollingSum::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_one_is_identity() {
+        let mut s = Sma::new(1);
+        for x in [3.5, -1.25, 1e300, 7.0] {
+            assert_eq!(s.update(x), Some(x));
+        }
+    }
+
+    #[test]
+    fn nan_inside_window_only() {
+        let mut s = Sma::new(2);
+        assert_eq!(s.update(1.0), None);
+        assert!(s.update(f64::NAN).unwrap().is_nan());
+        assert!(s.update(3.0).unwrap().is_nan());
+        assert_eq!(s.update(5.0), Some(4.0));
+    }
+}

@@ -1,0 +1,43 @@
+//! Population standard deviation times a factor (TA-Lib STDDEV).
+
+use super::variance::Variance;
+use serde::{Deserialize, Serialize};
+
+/// `sqrt(variance) * nbdev` over `period` values (TA-Lib 0.8 VAR underneath).
+/// First value at index `period - 1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StdDev {
+    variance: Variance,
+    nbdev: f64,
+}
+
+impl StdDev {
+    /// Over `period` (>= 1) values, scaled by `nbdev`.
+    pub fn new(period: usize, nbdev: f64) -> Self {
+        Self {
+            variance: Variance::new(period),
+            nbdev,
+        }
+    }
+
+    /// Feeds one value.
+    #[inline]
+    pub fn update(&mut self, x: f64) -> Option<f64> {
+        let sd = self.variance.update(x)?.sqrt();
+        Some(if self.nbdev != 1.0 {
+            sd * self.nbdev
+        } else {
+            sd
+        })
+    }
+
+    /// True once values are produced.
+    pub fn is_ready(&self) -> bool {
+        self.variance.is_ready()
+    }
+
+    /// Forgets all history.
+    pub fn reset(&mut self) {
+        self.variance.reset();
+    }
+}

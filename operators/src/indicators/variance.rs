@@ -1,0 +1,147 @@
+//! TA-Lib 0.8 rolling population variance: shifted sums with exact reseeds.
+
+use crate::rolling::Ring;
+use serde::{Deserialize, Serialize};
+
+/// Population variance of the last `period` values, as TA-Lib 0.8's VAR
+/// computes it: running sums of `x - shift` and `(x - shift)^2`, recomputed
+/// from the window (with the window mean as the new shift) whenever
+/// cancellation threatens (variance below 1e-6 of the mean square), an
+/// outlier leaves the window, or `32 * period` bars have passed. That bounds
+/// the drift, and it matches TA-Lib bit for bit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variance {
+    ring: Ring,
+    inv_period: f64,
+    shift: f64,
+    total1: f64,
+    total2: f64,
+    bars_to_reseed: i64,
+}
+
+impl Variance {
+    /// Over `period` (>= 1) values.
+    pub fn new(period: usize) -> Self {
+        Self {
+            ring: Ring::new(period),
+            inv_period: 1.0 / period as f64,
+            shift: 0.0,
+            total1: 0.0,
+            total2: 0.0,
+            bars_to_reseed: 32 * period as i64,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, x: f64) {
+        let t = x - self.shift;
+        self.total1 += t;
+        self.total2 += t * t;
+    }
+
+    /// Removes `x` from the sums; returns its squared deviation from the shift.
+    #[inline]
+    fn remove(&mut self, x: f64) -> f64 {
+        let t = x - self.shift;
+        self.total1 -= t;
+        let t2 = t * t;
+        self.total2 -= t2;
+        t2
+    }
+
+    #[inline]
+    fn current(&self) -> f64 {
+        let mean = self.total1 * self.inv_period;
+        self.total2 * self.inv_period - mean * mean
+    }
+
+    /// Feeds one value; the variance once `period` values exist.
+    #[inline]
+    pub fn update(&mut self, x: f64) -> Option<f64> {
+        if self.ring.is_empty() {
+            self.shift = x;
+        }
+        self.ring.push(x);
+        self.add(x);
+        if !self.ring.is_full() {
+            return None;
+        }
+        let mut variance = self.current();
+        let oldest = self.ring.front().expect("full ring");
+        let removed = self.remove(oldest);
+        self.bars_to_reseed -= 1;
+        if variance < 0.000001 * (self.total2 * self.inv_period)
+            || removed > 1_000_000.0 * self.total2
+            || self.bars_to_reseed <= 0
+        {
+            variance = self.reseed();
+        }
+        Some(variance)
+    }
+
+    fn reseed(&mut self) -> f64 {
+        self.bars_to_reseed = 32 * self.ring.capacity() as i64;
+        let mut sum = 0.0;
+        for v in self.ring.iter() {
+            sum += v;
+        }
+        self.shift = sum * self.inv_period;
+        self.total1 = 0.0;
+        self.total2 = 0.0;
+        for i in 0..self.ring.len() {
+            let v = self
+                .ring
+                .back(self.ring.len() - 1 - i)
+                .expect("index in range");
+            self.add(v);
+        }
+        let mut variance = self.current();
+        if variance < 0.000000000001 * (self.total2 * self.inv_period) {
+            variance = 0.0;
+        }
+        let oldest = self.ring.front().expect("full ring");
+        self.remove(oldest);
+        variance
+    }
+
+    /// True once values are produced.
+    pub fn is_ready(&self) -> bool {
+        self.ring.is_full()
+    }
+
+    /// Forgets all history.
+    pub fn reset(&mut self) {
+        *self = Self::new(self.ring.capacity());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_series_has_no_drift() {
+        let xs: Vec<f64> = (0..120_000)
+            .map(|i| 5000.0 + ((i as u64 * 2_654_435_761) % 9973) as f64 * 0.013)
+            .collect();
+        let mut v = Variance::new(20);
+        let mut last = None;
+        for &x in &xs {
+            last = v.update(x);
+        }
+        let w = &xs[xs.len() - 20..];
+        let mean = w.iter().sum::<f64>() / 20.0;
+        let exp = w.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 20.0;
+        assert!((last.unwrap() - exp).abs() <= 1e-9 * exp);
+    }
+
+    #[test]
+    fn flat_window_is_exactly_zero() {
+        let mut v = Variance::new(5);
+        let mut last = None;
+        for x in [1.0, 2.0, 3.0, 7.0, 7.0, 7.0, 7.0, 7.0] {
+            last = v.update(x);
+        }
+        assert_eq!(last, Some(0.0));
+    }
+}

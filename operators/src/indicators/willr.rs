@@ -1,0 +1,50 @@
+//! Williams %R (TA-Lib WILLR).
+
+use super::ta_is_zero_scaled;
+use crate::rolling::{Extremum, RollingExtremum};
+use serde::{Deserialize, Serialize};
+
+/// `((highest - close) / (highest - lowest)) * -100` over `period` bars,
+/// clamped to [-100, 0]; 0 when the range is zero relative to the prices.
+/// First value at index `period - 1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Willr {
+    highest: RollingExtremum,
+    lowest: RollingExtremum,
+}
+
+impl Willr {
+    /// Over `period` (>= 1) bars.
+    pub fn new(period: usize) -> Self {
+        Self {
+            highest: RollingExtremum::new(Extremum::Max, period),
+            lowest: RollingExtremum::new(Extremum::Min, period),
+        }
+    }
+
+    /// Feeds one bar.
+    #[inline]
+    pub fn update(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
+        let (hi, _) = self.highest.push(high);
+        let (lo, _) = self.lowest.push(low);
+        if !self.highest.is_full() {
+            return None;
+        }
+        let range = hi - lo;
+        if ta_is_zero_scaled(range, hi.abs() + lo.abs()) {
+            return Some(0.0);
+        }
+        Some((((hi - close) / range) * -100.0).clamp(-100.0, 0.0))
+    }
+
+    /// True once values are produced.
+    pub fn is_ready(&self) -> bool {
+        self.highest.is_full()
+    }
+
+    /// Forgets all history.
+    pub fn reset(&mut self) {
+        self.highest.reset();
+        self.lowest.reset();
+    }
+}
