@@ -76,11 +76,14 @@ impl Bar {
     /// assert_eq!(bad.validate(), Err(RejectReason::LowAboveBody));
     /// ```
     pub fn validate(&self) -> Result<(), RejectReason> {
-        let prices = [self.open, self.high, self.low, self.close];
-        if prices.iter().any(|p| !p.is_finite()) {
+        let finite = self.open.is_finite()
+            & self.high.is_finite()
+            & self.low.is_finite()
+            & self.close.is_finite();
+        if !finite {
             return Err(RejectReason::NonFinitePrice);
         }
-        if prices.iter().any(|&p| p <= 0.0) {
+        if (self.open <= 0.0) | (self.high <= 0.0) | (self.low <= 0.0) | (self.close <= 0.0) {
             return Err(RejectReason::NonPositivePrice);
         }
         if !self.volume.is_finite() {

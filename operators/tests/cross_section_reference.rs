@@ -1,6 +1,7 @@
 //! Cross-section kernels against a from-scratch oracle on random batches
 //! (ties, nulls, constant columns, sectors of one, symbols without a sector),
 //! in the style of differential-dataflow's `reduce_reference` tests.
+#![allow(clippy::needless_range_loop)] // rows index several parallel columns
 
 use proptest::prelude::*;
 use tickflow_operators::cross_section::{
@@ -73,8 +74,8 @@ fn batch_strategy() -> impl Strategy<Value = (Vec<Option<u32>>, Vec<Vec<f64>>)> 
             2 => (-5i32..5).prop_map(f64::from),           // many ties
             1 => Just(f64::NAN),                           // nulls
             1 => Just(7.25),                               // a constant cluster
-            1 => (-1e-6f64..1e-6),                         // tiny
-            1 => (-1e12f64..1e12),                         // huge
+            1 => -1e-6f64..1e-6,                         // tiny
+            1 => -1e12f64..1e12,                         // huge
         ];
         let columns = prop::collection::vec(prop::collection::vec(value, n), k);
         (sectors, columns)

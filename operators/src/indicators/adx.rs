@@ -14,14 +14,13 @@ pub struct AdxOutput {
     pub minus_di: Option<f64>,
 }
 
-/// TA-Lib 0.8 directional movement with Wilder smoothing through
-/// `x - x * (1 / period) + new`; the smoothed sums are seeded with
+/// TA-Lib 0.8.1 directional movement with Wilder smoothing through
+/// `x - x / period + new`; the smoothed sums are seeded with
 /// `period - 1` raw values (TA-Lib's quirk), DX values are averaged into the
 /// first ADX and smoothed afterwards.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Adx {
     period: usize,
-    inv_period: f64,
     prev: Option<(f64, f64, f64)>,
     moves: usize,
     plus_dm: f64,
@@ -36,7 +35,6 @@ impl Adx {
     pub fn new(period: usize) -> Self {
         Self {
             period,
-            inv_period: 1.0 / period as f64,
             prev: None,
             moves: 0,
             plus_dm: 0.0,
@@ -79,9 +77,10 @@ impl Adx {
             self.tr += tr;
             return none;
         }
-        self.plus_dm = (self.plus_dm - self.plus_dm * self.inv_period) + plus_dm1;
-        self.minus_dm = (self.minus_dm - self.minus_dm * self.inv_period) + minus_dm1;
-        self.tr = self.tr - self.tr * self.inv_period + tr;
+        let nf = n as f64;
+        self.plus_dm = (self.plus_dm - self.plus_dm / nf) + plus_dm1;
+        self.minus_dm = (self.minus_dm - self.minus_dm / nf) + minus_dm1;
+        self.tr = self.tr - self.tr / nf + tr;
         let (plus_di, minus_di, dx) = if self.tr > 0.0 {
             let minus_di = 100.0 * (self.minus_dm / self.tr);
             let plus_di = 100.0 * (self.plus_dm / self.tr);
@@ -102,7 +101,7 @@ impl Adx {
             Some(self.adx)
         } else {
             if let Some(dx) = dx {
-                self.adx -= (self.adx - dx) * self.inv_period;
+                self.adx = (self.adx * (nf - 1.0) + dx) / nf;
             }
             Some(self.adx)
         };

@@ -51,7 +51,12 @@ impl Cci {
         if ta_is_zero_scaled(diff, scale) || ta_is_zero_scaled(deviation, scale) {
             return Some(0.0);
         }
-        Some(diff / (0.015 * deviation))
+        let denominator = deviation * 0.015;
+        Some(if denominator == 0.0 {
+            0.0
+        } else {
+            diff / denominator
+        })
     }
 
     /// True once values are produced.

@@ -2,6 +2,53 @@
 
 use crate::rolling::Ring;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Weights are shared by every symbol (and every restored snapshot) with the
+/// same `(d, threshold)`: 282 taps read from one hot copy, not 4,000 cold ones.
+type WeightCache = Mutex<HashMap<(u64, u64), Arc<[f64]>>>;
+
+fn shared_weights(d: f64, threshold: f64) -> Arc<[f64]> {
+    static CACHE: OnceLock<WeightCache> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    cache
+        .entry((d.to_bits(), threshold.to_bits()))
+        .or_insert_with(|| FracDiff::weights(d, threshold).into_iter().rev().collect())
+        .clone()
+}
+
+/// What a snapshot stores: the parameters and the window, not the weights.
+#[derive(Serialize, Deserialize)]
+struct FracDiffState {
+    d: f64,
+    threshold: f64,
+    ring: Ring,
+}
+
+impl From<FracDiffState> for FracDiff {
+    fn from(s: FracDiffState) -> Self {
+        Self {
+            weights_oldest_first: shared_weights(s.d, s.threshold),
+            d: s.d,
+            threshold: s.threshold,
+            ring: s.ring,
+        }
+    }
+}
+
+impl From<FracDiff> for FracDiffState {
+    fn from(f: FracDiff) -> Self {
+        Self {
+            d: f.d,
+            threshold: f.threshold,
+            ring: f.ring,
+        }
+    }
+}
 
 /// `ffd_i = sum_{k=0}^{K-1} w_k ln(x_{i-k})` with `w_0 = 1`,
 /// `w_k = -w_{k-1} (d - k + 1) / k`, K the first k with `|w_k| < threshold`.
@@ -10,19 +57,24 @@ use serde::{Deserialize, Serialize};
 /// dot product runs over the ring's two contiguous halves with independent
 /// accumulators so the compiler vectorises it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FracDiffState", into = "FracDiffState")]
 pub struct FracDiff {
     /// `w_{K-1}, ..., w_0`: aligned with the ring's oldest-first order.
-    weights_oldest_first: Vec<f64>,
+    weights_oldest_first: Arc<[f64]>,
+    d: f64,
+    threshold: f64,
     ring: Ring,
 }
 
 impl FracDiff {
     /// Weights for order `d` (> 0) cut at `threshold` (in (0, 1)).
     pub fn new(d: f64, threshold: f64) -> Self {
-        let weights = Self::weights(d, threshold);
+        let weights = shared_weights(d, threshold);
         let k = weights.len();
         Self {
-            weights_oldest_first: weights.into_iter().rev().collect(),
+            weights_oldest_first: weights,
+            d,
+            threshold,
             ring: Ring::new(k),
         }
     }
@@ -78,6 +130,8 @@ fn dot(x: &[f64], w: &[f64]) -> f64 {
     let wc = w.chunks_exact(8);
     let (xr, wr) = (xc.remainder(), wc.remainder());
     for (xs, ws) in xc.zip(wc) {
+        let xs: &[f64; 8] = xs.try_into().expect("chunk of 8");
+        let ws: &[f64; 8] = ws.try_into().expect("chunk of 8");
         for l in 0..8 {
             acc[l] += xs[l] * ws[l];
         }

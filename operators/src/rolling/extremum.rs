@@ -1,7 +1,7 @@
-//! Rolling maximum / minimum with a monotonic deque (O(1) amortised).
+//! Rolling maximum / minimum with a cached extremum (TA-Lib's scheme).
 
+use super::Ring;
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 
 /// Which extremum a [`RollingExtremum`] tracks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,24 +14,35 @@ pub enum Extremum {
 
 /// The extremum of the last `period` values and the position it was pushed at.
 ///
-/// Ties resolve to the most recent position, as TA-Lib's scans with `>=`/`<=` do.
+/// Ties resolve to the most recent position, as TA-Lib's scans with `>=`/`<=`
+/// do. Like TA-Lib, the current extremum is cached and the window is rescanned
+/// only when it expires: O(1) amortised on market data, O(period) at worst.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RollingExtremum {
     kind: Extremum,
-    period: u64,
+    ring: Ring,
     pushed: u64,
-    deque: VecDeque<(u64, f64)>,
+    best: f64,
+    best_at: u64,
 }
 
 impl RollingExtremum {
     /// Tracks `kind` over windows of `period` (>= 1) values.
     pub fn new(kind: Extremum, period: usize) -> Self {
-        assert!(period >= 1, "extremum period must be at least 1");
         Self {
             kind,
-            period: period as u64,
+            ring: Ring::new(period),
             pushed: 0,
-            deque: VecDeque::new(),
+            best: 0.0,
+            best_at: 0,
+        }
+    }
+
+    #[inline]
+    fn beats(&self, x: f64, best: f64) -> bool {
+        match self.kind {
+            Extremum::Max => x >= best,
+            Extremum::Min => x <= best,
         }
     }
 
@@ -41,31 +52,29 @@ impl RollingExtremum {
     pub fn push(&mut self, x: f64) -> (f64, u64) {
         let idx = self.pushed;
         self.pushed += 1;
-        match self.kind {
-            Extremum::Max => {
-                while matches!(self.deque.back(), Some(&(_, v)) if v <= x) {
-                    self.deque.pop_back();
-                }
-            }
-            Extremum::Min => {
-                while matches!(self.deque.back(), Some(&(_, v)) if v >= x) {
-                    self.deque.pop_back();
-                }
+        self.ring.push(x);
+        let period = self.ring.capacity() as u64;
+        if idx == 0 || self.best_at + period <= idx {
+            self.rescan(idx);
+        } else if self.beats(x, self.best) {
+            self.best = x;
+            self.best_at = idx;
+        }
+        (self.best, self.best_at)
+    }
+
+    #[cold]
+    fn rescan(&mut self, newest: u64) {
+        let first = newest + 1 - self.ring.len() as u64;
+        let (mut best, mut best_at) = (f64::NAN, first);
+        for (k, v) in self.ring.iter().enumerate() {
+            if k == 0 || self.beats(v, best) {
+                best = v;
+                best_at = first + k as u64;
             }
         }
-        self.deque.push_back((idx, x));
-        while let Some(&(front, _)) = self.deque.front() {
-            if front + self.period <= idx {
-                self.deque.pop_front();
-            } else {
-                break;
-            }
-        }
-        let &(i, v) = self
-            .deque
-            .front()
-            .expect("deque holds the value just pushed");
-        (v, i)
+        self.best = best;
+        self.best_at = best_at;
     }
 
     /// How many values have been pushed since creation or reset.
@@ -77,13 +86,13 @@ impl RollingExtremum {
     /// True once a full window has been seen.
     #[inline]
     pub fn is_full(&self) -> bool {
-        self.pushed >= self.period
+        self.ring.is_full()
     }
 
     /// Forgets everything.
     pub fn reset(&mut self) {
+        self.ring.clear();
         self.pushed = 0;
-        self.deque.clear();
     }
 }
 

@@ -5,16 +5,20 @@ use serde::{Deserialize, Serialize};
 
 /// Mean and sum of squared deviations of the last `period` values.
 ///
-/// Each push is an O(1) Welford replace-update; every `period` pushes the
-/// moments are recomputed exactly (two passes over the window), so rounding
-/// error cannot accumulate beyond one window however long the series is:
-/// O(1) amortised, no drift. Callers feed finite values (a non-finite one
+/// Each push is an O(1) Welford replace-update; the moments are recomputed
+/// exactly (two passes over the window) every `period` pushes, and at once
+/// when the sum of squares falls below 1e-6 of its peak since the last
+/// recompute (a calm window after a volatile one, where the residue of the
+/// big values would dominate). Rounding error therefore stays relative to the
+/// current window, not to history: O(1) amortised, no drift. Callers feed finite values (a non-finite one
 /// poisons the moments only until it leaves the window and a refresh runs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RollingMoments {
     ring: Ring,
+    inv_full: f64,
     mean: f64,
     m2: f64,
+    m2_peak: f64,
     since_refresh: usize,
 }
 
@@ -23,8 +27,10 @@ impl RollingMoments {
     pub fn new(period: usize) -> Self {
         Self {
             ring: Ring::new(period),
+            inv_full: 1.0 / period as f64,
             mean: 0.0,
             m2: 0.0,
+            m2_peak: 0.0,
             since_refresh: 0,
         }
     }
@@ -40,19 +46,16 @@ impl RollingMoments {
                 self.m2 += delta * (x - self.mean);
             }
             Some(old) => {
-                let n = self.ring.len() as f64;
                 let old_mean = self.mean;
                 let delta = x - old;
-                self.mean += delta / n;
+                self.mean += delta * self.inv_full;
                 self.m2 += delta * (x - self.mean + old - old_mean);
             }
         }
         self.since_refresh += 1;
-        if self.since_refresh >= self.ring.capacity() {
+        self.m2_peak = self.m2_peak.max(self.m2);
+        if self.since_refresh >= self.ring.capacity() || self.m2 < 1e-6 * self.m2_peak {
             self.refresh();
-        }
-        if self.m2 < 0.0 {
-            self.m2 = 0.0;
         }
     }
 
@@ -67,6 +70,7 @@ impl RollingMoments {
             .sum::<f64>();
         self.mean = mean;
         self.m2 = m2;
+        self.m2_peak = m2;
     }
 
     /// True when the window is full.
@@ -98,6 +102,7 @@ impl RollingMoments {
         self.ring.clear();
         self.mean = 0.0;
         self.m2 = 0.0;
+        self.m2_peak = 0.0;
         self.since_refresh = 0;
     }
 }
@@ -120,6 +125,24 @@ mod tests {
         let var = w.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 20.0;
         assert!((m.mean() - mean).abs() <= 1e-12 * mean);
         assert!((m.population_variance() - var).abs() <= 1e-9 * var);
+    }
+
+    #[test]
+    fn calm_window_after_volatile_one_is_accurate() {
+        let mut m = RollingMoments::new(20);
+        for i in 0..25 {
+            m.push(if i % 2 == 0 { 1e6 } else { -1e6 });
+        }
+        for _ in 0..20 {
+            m.push(0.4);
+        }
+        // exact up to the rounding of the window mean itself
+        assert!(m.population_variance() <= 1e-30);
+        m.push(0.4 + 1e-9);
+        let w: Vec<f64> = std::iter::repeat_n(0.4, 19).chain([0.4 + 1e-9]).collect();
+        let mean = w.iter().sum::<f64>() / 20.0;
+        let var = w.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 20.0;
+        assert!((m.population_variance() - var).abs() <= 1e-6 * var);
     }
 
     #[test]

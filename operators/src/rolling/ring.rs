@@ -1,13 +1,15 @@
 //! A fixed-capacity ring buffer of `f64`.
 
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 
-/// Keeps the last `capacity` values pushed, oldest first.
+/// Keeps the last `capacity` values pushed, oldest first, in one fixed
+/// allocation (no growth, no per-push bookkeeping beyond an index).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ring {
-    capacity: usize,
-    values: VecDeque<f64>,
+    buf: Vec<f64>,
+    /// Next slot to write; when full, also the oldest value's slot.
+    next: usize,
+    len: usize,
 }
 
 impl Ring {
@@ -15,78 +17,101 @@ impl Ring {
     pub fn new(capacity: usize) -> Self {
         assert!(capacity >= 1, "ring capacity must be at least 1");
         Self {
-            capacity,
-            values: VecDeque::with_capacity(capacity),
+            buf: vec![0.0; capacity],
+            next: 0,
+            len: 0,
         }
     }
 
     /// Appends `x`; returns the value that fell out when the ring was full.
     #[inline]
     pub fn push(&mut self, x: f64) -> Option<f64> {
-        let evicted = if self.values.len() == self.capacity {
-            self.values.pop_front()
+        let cap = self.buf.len();
+        let slot = &mut self.buf[self.next];
+        let evicted = if self.len == cap {
+            Some(*slot)
         } else {
+            self.len += 1;
             None
         };
-        self.values.push_back(x);
+        *slot = x;
+        self.next += 1;
+        if self.next == cap {
+            self.next = 0;
+        }
         evicted
     }
 
     /// Number of values held (at most the capacity).
     #[inline]
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.len
     }
 
     /// True when nothing has been pushed since creation or reset.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len == 0
     }
 
     /// True when the ring holds `capacity` values.
     #[inline]
     pub fn is_full(&self) -> bool {
-        self.values.len() == self.capacity
+        self.len == self.buf.len()
     }
 
     /// The capacity given at creation.
     #[inline]
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.buf.len()
     }
 
     /// The value pushed `age` pushes ago (0 = the newest).
     #[inline]
     pub fn back(&self, age: usize) -> Option<f64> {
-        let len = self.values.len();
-        if age < len {
-            Some(self.values[len - 1 - age])
-        } else {
-            None
+        if age >= self.len {
+            return None;
         }
+        let cap = self.buf.len();
+        let i = if self.next > age {
+            self.next - 1 - age
+        } else {
+            self.next + cap - 1 - age
+        };
+        Some(self.buf[i])
     }
 
     /// The oldest value held.
     #[inline]
     pub fn front(&self) -> Option<f64> {
-        self.values.front().copied()
+        match self.len {
+            0 => None,
+            n if n < self.buf.len() => Some(self.buf[0]),
+            _ => Some(self.buf[self.next]),
+        }
     }
 
     /// The held values, oldest first, as two contiguous slices.
     #[inline]
     pub fn as_slices(&self) -> (&[f64], &[f64]) {
-        self.values.as_slices()
+        if self.len < self.buf.len() {
+            (&self.buf[..self.len], &[])
+        } else {
+            let (newer, older) = self.buf.split_at(self.next);
+            (older, newer)
+        }
     }
 
     /// Iterates over the held values, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = f64> + '_ {
-        self.values.iter().copied()
+        let (a, b) = self.as_slices();
+        a.iter().chain(b).copied()
     }
 
     /// Empties the ring.
     pub fn clear(&mut self) {
-        self.values.clear();
+        self.next = 0;
+        self.len = 0;
     }
 }
 

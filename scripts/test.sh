@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole tickflow test suite, from a fresh clone on a fresh machine.
+# Installs what it needs (the TA-Lib oracle from PyPI into a private venv),
+# regenerates the golden files from the committed generator, then runs
+# formatting, lint, every test and doctest, and checks that benches build.
+# Expects ../shared (data and spec) beside the repository.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tickflow/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+VENV="${TICKFLOW_VENV:-$HOME/.cache/tickflow/venv}"
+
+if [ ! -f ../shared/data/SOURCES.md ] && [ -z "${TICKFLOW_DATA:-}" ]; then
+  echo "error: ../shared/data not found beside the repository (or set TICKFLOW_DATA)" >&2
+  exit 1
+fi
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "python oracle (ta-lib==0.8.2 in $VENV)"
+if ! "$VENV/bin/python" -c 'import talib, numpy; assert talib.__version__ == "0.8.2"' 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check 'ta-lib==0.8.2' 'numpy>=2'
+fi
+"$VENV/bin/python" operators/tests/golden/generate.py
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --workspace --locked
+
+step "benches and examples build"
+cargo bench --workspace --locked --no-run
