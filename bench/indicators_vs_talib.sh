@@ -17,7 +17,7 @@ python3 - <<'PY'
 import json
 t = [json.loads(l) for l in open("/tmp/tickflow-talib.jsonl")][-1]
 ours = [json.loads(l) for l in open("/tmp/tickflow-speed.jsonl")]
-for o in ours:
+for o in (o for o in ours if "ns_per_bar" in o):
     print(f"ratio talib_all/tickflow [{o['function']}]: {t['ns_per_bar'] / o['ns_per_bar']:.2f}x "
           f"({t['ns_per_bar']:.1f} ns vs {o['ns_per_bar']:.1f} ns per bar)")
 PY
