@@ -50,13 +50,20 @@ fn main() {
 
     let rss = || {
         let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-        statm.split_whitespace().nth(1).and_then(|p| p.parse::<usize>().ok()).unwrap_or(0) * 4096
+        statm
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(0)
+            * 4096
     };
     let before = rss();
     let probe: Vec<_> = (0..symbols).map(|_| engine.new_state()).collect();
     let bytes_per_state = rss().saturating_sub(before) / symbols;
     drop(probe);
-    println!(r#"{{"peer": "tickflow", "function": "memory per symbol state (RSS delta)", "bytes": {bytes_per_state}}}"#);
+    println!(
+        r#"{{"peer": "tickflow", "function": "memory per symbol state (RSS delta)", "bytes": {bytes_per_state}}}"#
+    );
 
     let per = n / symbols;
     let rr = best_of(&mut || {

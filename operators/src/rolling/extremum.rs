@@ -1,6 +1,5 @@
-//! Rolling maximum / minimum with a cached extremum (TA-Lib's scheme).
+//! Rolling maximum / minimum with a monotonic deque (O(1) amortised).
 
-use super::Ring;
 use serde::{Deserialize, Serialize};
 
 /// Which extremum a [`RollingExtremum`] tracks.
@@ -14,35 +13,42 @@ pub enum Extremum {
 
 /// The extremum of the last `period` values and the position it was pushed at.
 ///
-/// Ties resolve to the most recent position, as TA-Lib's scans with `>=`/`<=`
-/// do. Like TA-Lib, the current extremum is cached and the window is rescanned
-/// only when it expires: O(1) amortised on market data, O(period) at worst.
+/// A monotonic deque in fixed arrays: O(1) amortised per push whatever the
+/// input (each value enters and leaves the deque once). Ties resolve to the
+/// most recent position, as TA-Lib's scans with `>=`/`<=` do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RollingExtremum {
     kind: Extremum,
-    ring: Ring,
+    period: u64,
     pushed: u64,
-    best: f64,
-    best_at: u64,
+    values: Vec<f64>,
+    positions: Vec<u64>,
+    head: usize,
+    len: usize,
 }
 
 impl RollingExtremum {
     /// Tracks `kind` over windows of `period` (>= 1) values.
     pub fn new(kind: Extremum, period: usize) -> Self {
+        assert!(period >= 1, "extremum period must be at least 1");
         Self {
             kind,
-            ring: Ring::new(period),
+            period: period as u64,
             pushed: 0,
-            best: 0.0,
-            best_at: 0,
+            values: vec![0.0; period + 1],
+            positions: vec![0; period + 1],
+            head: 0,
+            len: 0,
         }
     }
 
     #[inline]
-    fn beats(&self, x: f64, best: f64) -> bool {
-        match self.kind {
-            Extremum::Max => x >= best,
-            Extremum::Min => x <= best,
+    fn slot(&self, offset: usize) -> usize {
+        let i = self.head + offset;
+        if i >= self.values.len() {
+            i - self.values.len()
+        } else {
+            i
         }
     }
 
@@ -52,29 +58,26 @@ impl RollingExtremum {
     pub fn push(&mut self, x: f64) -> (f64, u64) {
         let idx = self.pushed;
         self.pushed += 1;
-        self.ring.push(x);
-        let period = self.ring.capacity() as u64;
-        if idx == 0 || self.best_at + period <= idx {
-            self.rescan(idx);
-        } else if self.beats(x, self.best) {
-            self.best = x;
-            self.best_at = idx;
-        }
-        (self.best, self.best_at)
-    }
-
-    #[cold]
-    fn rescan(&mut self, newest: u64) {
-        let first = newest + 1 - self.ring.len() as u64;
-        let (mut best, mut best_at) = (f64::NAN, first);
-        for (k, v) in self.ring.iter().enumerate() {
-            if k == 0 || self.beats(v, best) {
-                best = v;
-                best_at = first + k as u64;
+        while self.len > 0 {
+            let back = self.values[self.slot(self.len - 1)];
+            let dominated = match self.kind {
+                Extremum::Max => back <= x,
+                Extremum::Min => back >= x,
+            };
+            if !dominated {
+                break;
             }
+            self.len -= 1;
         }
-        self.best = best;
-        self.best_at = best_at;
+        let tail = self.slot(self.len);
+        self.values[tail] = x;
+        self.positions[tail] = idx;
+        self.len += 1;
+        if self.positions[self.head] + self.period <= idx {
+            self.head = self.slot(1);
+            self.len -= 1;
+        }
+        (self.values[self.head], self.positions[self.head])
     }
 
     /// How many values have been pushed since creation or reset.
@@ -86,13 +89,14 @@ impl RollingExtremum {
     /// True once a full window has been seen.
     #[inline]
     pub fn is_full(&self) -> bool {
-        self.ring.is_full()
+        self.pushed >= self.period
     }
 
     /// Forgets everything.
     pub fn reset(&mut self) {
-        self.ring.clear();
         self.pushed = 0;
+        self.head = 0;
+        self.len = 0;
     }
 }
 
@@ -113,6 +117,25 @@ mod tests {
             }
         }
         best
+    }
+
+    #[test]
+    fn monotone_input_stays_correct() {
+        for kind in [Extremum::Max, Extremum::Min] {
+            let mut r = RollingExtremum::new(kind, 4);
+            let xs: Vec<f64> = (0..50)
+                .map(|i| {
+                    if kind == Extremum::Max {
+                        -(i as f64)
+                    } else {
+                        i as f64
+                    }
+                })
+                .collect();
+            for i in 0..xs.len() {
+                assert_eq!(r.push(xs[i]), naive(&xs, i, 4, kind));
+            }
+        }
     }
 
     #[test]

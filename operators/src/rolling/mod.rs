@@ -3,7 +3,7 @@
 //! Every type here is plain data (serde-serialisable) with O(1) amortised
 //! updates: a ring buffer, a compensated running sum that counts non-finite
 //! values in and out of the window, rolling moments with periodic exact
-//! refresh, cached rolling extrema and a run-length counter of
+//! refresh, monotonic deques for rolling extrema and a run-length counter of
 //! equal values.
 
 mod equal_run;
