@@ -1,0 +1,87 @@
+//! Columnar batches of validated bars, with symbols interned to dense ids.
+
+use crate::ts::TsKind;
+use std::collections::HashMap;
+use tickflow_operators::Bar;
+
+/// Interns strings (symbols, sectors) to dense `u32` ids, in first-seen order.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    /// The id of `name`, creating it if new.
+    pub fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_string(), id);
+        self.names.push(name.to_string());
+        id
+    }
+
+    /// The name of `id`.
+    pub fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// The id of `name`, if seen.
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    /// Number of distinct names.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True when nothing was interned.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// Valid bars, one entry per row in every column.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BarBatch {
+    /// What `ts` holds (dates or microsecond instants); `None` while empty.
+    pub ts_kind: Option<TsKind>,
+    /// Symbol id per row (see the reader's symbol interner).
+    pub symbol: Vec<u32>,
+    /// Timestamp per row.
+    pub ts: Vec<i64>,
+    /// The bar per row.
+    pub bar: Vec<Bar>,
+    /// Sector id per row, when a sector column is mapped.
+    pub sector: Vec<Option<u32>>,
+    /// Input file index per row.
+    pub file: Vec<u32>,
+    /// 1-based line per row.
+    pub line: Vec<u64>,
+}
+
+impl BarBatch {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// True without rows.
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    /// Removes every row (keeps capacity).
+    pub fn clear(&mut self) {
+        self.ts_kind = None;
+        self.symbol.clear();
+        self.ts.clear();
+        self.bar.clear();
+        self.sector.clear();
+        self.file.clear();
+        self.line.clear();
+    }
+}
