@@ -18,4 +18,4 @@ pub use batch::{BarBatch, Interner};
 pub use error::{ConnectorError, Result};
 pub use mapping::{ColumnMapping, ResolvedColumns};
 pub use reject::{Field, Reject, RejectCounts, RowReject};
-pub use ts::{TsKind, TsParser};
+pub use ts::{civil_from_days, days_from_civil, TsKind, TsParser};

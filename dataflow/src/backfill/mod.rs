@@ -212,8 +212,12 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
                 .write_parquet(sink, ts_kind, stats.clone())
                 .probe_with(&probe);
         });
+        // Feed one bar time at a time; keep at most IN_FLIGHT times ahead of
+        // what the sink has completed, so memory holds state and in-flight
+        // times, not the dataset.
+        const IN_FLIGHT: usize = 32;
         let bars = std::mem::take(&mut input_data.bars);
-        let mut times = 0usize;
+        let mut sent = std::collections::VecDeque::new();
         let mut iter = bars.into_iter().peekable();
         while let Some(bar) = iter.next() {
             if abort.load(Ordering::Relaxed) {
@@ -225,9 +229,13 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
             while iter.peek().is_some_and(|b| timely_time(b.ts) == t) {
                 input.send(iter.next().expect("peeked"));
             }
-            times += 1;
-            if times % 4 == 0 {
-                worker.step();
+            sent.push_back(t);
+            if sent.len() > IN_FLIGHT {
+                let oldest = sent.pop_front().expect("non-empty");
+                input.advance_to(t + 1);
+                while probe.less_equal(&oldest) {
+                    worker.step_or_park(None);
+                }
             }
         }
         drop(input);

@@ -5,7 +5,7 @@
 //! not depend on worker count or arrival order.
 
 use super::sink::{partition_of, ParquetSink};
-use crate::rows::{route, FeatureRow, InputBar};
+use crate::rows::{bar_time, route, FeatureRow, InputBar};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -240,9 +240,15 @@ impl<'scope> WriteParquet<'scope> for StreamVec<'scope, u64, FeatureRow> {
                             continue;
                         }
                         rows.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-                        let partition = partition_of(ts_kind, rows[0].ts);
-                        if let Err(e) = open.write(&partition, rows) {
+                        if let Err(e) = open.write(ts_kind, rows) {
                             stats.borrow_mut().sink_error = Some(e);
+                        }
+                    }
+                    if let (Some(open), Some(&t)) = (sink.as_mut(), frontier.frontier().first()) {
+                        if stats.borrow().sink_error.is_none() {
+                            if let Err(e) = open.close_before(bar_time(t)) {
+                                stats.borrow_mut().sink_error = Some(e);
+                            }
                         }
                     }
                     if frontier.is_empty() {
