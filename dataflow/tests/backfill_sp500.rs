@@ -62,6 +62,7 @@ fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
 }
 
 type Table = BTreeMap<(String, i32), (Option<String>, Vec<Option<f64>>)>;
+type StoredRow<'a> = (&'a String, &'a Option<String>, &'a Vec<Option<f64>>);
 
 fn read_store(dir: &Path) -> (Vec<String>, Table) {
     let mut files = Vec::new();
@@ -234,8 +235,7 @@ fn store_is_independent_of_workers_and_matches_the_engine() {
     assert_eq!(compared, table.len());
 
     // Cross-sections: naive recompute for every timestamp.
-    let mut by_ts: BTreeMap<i32, Vec<(&String, &Option<String>, &Vec<Option<f64>>)>> =
-        BTreeMap::new();
+    let mut by_ts: BTreeMap<i32, Vec<StoredRow>> = BTreeMap::new();
     for ((s, d), (sector, v)) in table {
         by_ts.entry(*d).or_default().push((s, sector, v));
     }
