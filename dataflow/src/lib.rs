@@ -8,6 +8,7 @@
 pub mod backfill;
 pub mod config;
 pub mod error;
+pub mod gen;
 pub mod rows;
 pub mod schema;
 

@@ -31,6 +31,115 @@ enum Command {
     Backfill(Box<BackfillCmd>),
     /// List the indicators, their inputs, parameters and outputs.
     Features,
+    /// Write a deterministic synthetic universe of daily bars (CSV).
+    Gen(GenCmd),
+    /// Generate a small universe, backfill it, and show what came out.
+    Demo {
+        /// Where to put the demo's input and store.
+        #[arg(long, default_value = "tickflow-demo")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct GenCmd {
+    /// Number of symbols.
+    #[arg(long, default_value_t = 500)]
+    symbols: usize,
+    /// Number of business days.
+    #[arg(long, default_value_t = 1000)]
+    days: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Output CSV file.
+    #[arg(long)]
+    output: PathBuf,
+    /// Row order.
+    #[arg(long, value_enum, default_value_t = tickflow::gen::GenOrder::Time)]
+    order: tickflow::gen::GenOrder,
+}
+
+fn demo(dir: &std::path::Path) -> tickflow::Result<()> {
+    let io = |e: std::io::Error| tickflow::TickflowError::Output {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let input = dir.join("universe.csv");
+    let rows =
+        tickflow::gen::generate(&input, 300, 750, 7, tickflow::gen::GenOrder::Time).map_err(io)?;
+    println!(
+        "generated {rows} bars of 300 symbols over 750 days: {}",
+        input.display()
+    );
+    let store = dir.join("store");
+    let _ = std::fs::remove_dir_all(&store);
+    let args = BackfillArgs {
+        inputs: vec![input.display().to_string()],
+        output: store.clone(),
+        config: PipelineConfig::default(),
+        workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        mapping: ColumnMapping::default(),
+        default_symbol: None,
+        tz: None,
+        sectors: None,
+        max_reject_rate: 0.05,
+    };
+    let s = backfill::run(&args)?;
+    print_summary(&s, &store);
+    println!(
+        "  read it: polars.scan_parquet(\"{}/**/*.parquet\", hive_partitioning=True)",
+        store.display()
+    );
+    Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn print_summary(s: &backfill::BackfillSummary, output: &std::path::Path) {
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak memory: {mib:.0} MiB");
+    }
+    println!(
+        "backfill: {} rows in, {} rows out in {:.2} s ({:.0} rows/s)",
+        s.rows_in,
+        s.rows_out,
+        s.seconds,
+        s.rows_in as f64 / s.seconds.max(1e-9)
+    );
+    let rejected: u64 = s.rejected.values().sum();
+    println!(
+        "  rejected: {rejected}{}",
+        if rejected == 0 {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                s.rejected
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    println!(
+        "  duplicates dropped: {}, corrections applied: {}",
+        s.duplicates, s.corrections
+    );
+    println!(
+        "  {} partitions, {} columns, under {}",
+        s.partitions.len(),
+        s.columns.len(),
+        output.display()
+    );
 }
 
 /// Column mapping flags shared by the commands that read bar files.
@@ -102,39 +211,7 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
         max_reject_rate: cmd.max_reject_rate,
     };
     let s = backfill::run(&args)?;
-    println!(
-        "backfill: {} rows in, {} rows out in {:.2} s ({:.0} rows/s)",
-        s.rows_in,
-        s.rows_out,
-        s.seconds,
-        s.rows_in as f64 / s.seconds.max(1e-9)
-    );
-    let rejected: u64 = s.rejected.values().sum();
-    println!(
-        "  rejected: {rejected}{}",
-        if rejected == 0 {
-            String::new()
-        } else {
-            format!(
-                " ({})",
-                s.rejected
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-    );
-    println!(
-        "  duplicates dropped: {}, corrections applied: {}",
-        s.duplicates, s.corrections
-    );
-    println!(
-        "  {} partitions, {} columns, under {}",
-        s.partitions.len(),
-        s.columns.len(),
-        args.output.display()
-    );
+    print_summary(&s, &args.output);
     Ok(())
 }
 
@@ -142,6 +219,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Backfill(cmd) => backfill_cmd(*cmd),
+        Command::Gen(g) => tickflow::gen::generate(&g.output, g.symbols, g.days, g.seed, g.order)
+            .map(|n| println!("{n} bars written to {}", g.output.display()))
+            .map_err(|e| tickflow::TickflowError::Output {
+                path: g.output.display().to_string(),
+                message: e.to_string(),
+            }),
+        Command::Demo { dir } => demo(&dir),
         Command::Features => {
             for info in catalog() {
                 println!("{info}\n");
