@@ -36,3 +36,8 @@ cargo test --workspace --locked
 
 step "benches and examples build"
 cargo bench --workspace --locked --no-run
+
+step "demo (the README's first command)"
+demo_dir="$(mktemp -d)"
+cargo run --release --locked -q -p tickflow -- demo --dir "$demo_dir/demo"
+rm -rf "$demo_dir"
