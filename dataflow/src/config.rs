@@ -2,22 +2,8 @@
 
 use crate::error::{Result, TickflowError};
 use serde::{Deserialize, Serialize};
-use tickflow_operators::cross_section::CrossSectionOptions;
+use tickflow_operators::cross_section::{CrossSectionOptions, DEFAULT_FEATURES};
 use tickflow_operators::{FeatureDef, FeatureSet};
-
-/// The spec's default cross-sectional feature list.
-pub const DEFAULT_CROSS_SECTION: [&str; 10] = [
-    "ret_1",
-    "ret_5",
-    "ret_20",
-    "rsi_14",
-    "macd_hist",
-    "bb_pctb",
-    "natr_14",
-    "adx_14",
-    "vol_20",
-    "volume_z_20",
-];
 
 /// Which columns get cross-sectional ranks and z-scores, and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,10 +35,7 @@ impl CrossSectionConfig {
 }
 
 fn default_cross_features() -> Vec<String> {
-    DEFAULT_CROSS_SECTION
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    DEFAULT_FEATURES.iter().map(|s| s.to_string()).collect()
 }
 
 impl Default for CrossSectionConfig {

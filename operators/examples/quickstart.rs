@@ -6,6 +6,7 @@
 use std::time::Instant;
 use tickflow_operators::cross_section::{
     CrossSectionBatch, CrossSectionKernel, CrossSectionOptions, CrossSectionOutput,
+    DEFAULT_FEATURES,
 };
 use tickflow_operators::{Bar, FeatureEngine};
 

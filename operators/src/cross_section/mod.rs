@@ -10,5 +10,19 @@ mod kernel;
 mod radix;
 mod stats;
 
+/// The spec's default cross-sectional feature list.
+pub const DEFAULT_FEATURES: [&str; 10] = [
+    "ret_1",
+    "ret_5",
+    "ret_20",
+    "rsi_14",
+    "macd_hist",
+    "bb_pctb",
+    "natr_14",
+    "adx_14",
+    "vol_20",
+    "volume_z_20",
+];
+
 pub use kernel::{CrossSectionBatch, CrossSectionKernel, CrossSectionOptions, CrossSectionOutput};
 pub use radix::{argsort_comparison, order_key, RadixSorter};
