@@ -12,23 +12,11 @@ use tickflow_operators::{Bar, FeatureEngine};
 
 const SYMBOLS: usize = 500;
 const DAYS: usize = 1_000;
-const CROSS: [&str; 10] = [
-    "ret_1",
-    "ret_5",
-    "ret_20",
-    "rsi_14",
-    "macd_hist",
-    "bb_pctb",
-    "natr_14",
-    "adx_14",
-    "vol_20",
-    "volume_z_20",
-];
 
 fn main() {
     let engine = FeatureEngine::standard();
     let width = engine.columns().len();
-    let cross_idx: Vec<usize> = CROSS
+    let cross_idx: Vec<usize> = DEFAULT_FEATURES
         .iter()
         .map(|c| {
             engine
@@ -52,7 +40,7 @@ fn main() {
         CrossSectionKernel::new(CrossSectionOptions::default()).expect("default options");
     let mut cross_out = CrossSectionOutput::default();
     let mut rows = vec![vec![0.0; width]; SYMBOLS];
-    let mut columns: Vec<Vec<f64>> = vec![vec![0.0; SYMBOLS]; CROSS.len()];
+    let mut columns: Vec<Vec<f64>> = vec![vec![0.0; SYMBOLS]; DEFAULT_FEATURES.len()];
     let started = Instant::now();
     for _day in 0..DAYS {
         for s in 0..SYMBOLS {
@@ -89,7 +77,7 @@ fn main() {
     let secs = started.elapsed().as_secs_f64();
     let bars = SYMBOLS * DAYS;
     println!("tickflow operators quick start");
-    println!("  {SYMBOLS} symbols x {DAYS} bars = {bars} bars, {width} features + {} cross-sectional columns", 3 * CROSS.len());
+    println!("  {SYMBOLS} symbols x {DAYS} bars = {bars} bars, {width} features + {} cross-sectional columns", 3 * DEFAULT_FEATURES.len());
     println!(
         "  {secs:.3} s, {:.0} bars/s, {:.0} ns per bar (features and cross-sections)",
         bars as f64 / secs,
