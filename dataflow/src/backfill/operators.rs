@@ -18,7 +18,7 @@ use tickflow_operators::{FeatureEngine, SymbolState};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::operator::Operator;
-use timely::dataflow::operators::Capability;
+use timely::dataflow::operators::{Capability, InputCapability};
 use timely::dataflow::StreamVec;
 
 /// Per-worker counters the operators fill in.
@@ -35,6 +35,22 @@ pub struct OperatorStats {
 }
 
 type Stash<D> = BTreeMap<u64, (Capability<u64>, Vec<D>)>;
+
+/// Holds an input time's batches (and a capability for `output`) until the
+/// frontier passes it.
+fn stash_batches<D>(
+    stash: &mut Stash<D>,
+    time: &InputCapability<u64>,
+    output: usize,
+    data: std::slice::IterMut<'_, Vec<D>>,
+) {
+    let entry = stash
+        .entry(*time.time())
+        .or_insert_with(|| (time.retain(output), Vec::new()));
+    for batch in data {
+        entry.1.append(batch);
+    }
+}
 
 /// Records of timestamps the frontier has passed, oldest first.
 fn ready<D>(
@@ -74,12 +90,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, InputBar> {
             let width = engine.columns().len();
             move |(input, frontier), output| {
                 input.for_each_time(|time, data| {
-                    let entry = stash
-                        .entry(*time.time())
-                        .or_insert_with(|| (time.retain(output.output_index()), Vec::new()));
-                    for batch in data {
-                        entry.1.append(batch);
-                    }
+                    stash_batches(&mut stash, &time, output.output_index(), data)
                 });
                 for (cap, mut bars) in ready(&mut stash, frontier) {
                     bars.sort_by(|a, b| {
@@ -148,12 +159,7 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureRow> {
             let mut out = CrossSectionOutput::default();
             move |(input, frontier), output| {
                 input.for_each_time(|time, data| {
-                    let entry = stash
-                        .entry(*time.time())
-                        .or_insert_with(|| (time.retain(output.output_index()), Vec::new()));
-                    for batch in data {
-                        entry.1.append(batch);
-                    }
+                    stash_batches(&mut stash, &time, output.output_index(), data)
                 });
                 for (cap, mut rows) in ready(&mut stash, frontier) {
                     rows.sort_by(|a, b| a.symbol.cmp(&b.symbol));
@@ -226,14 +232,7 @@ impl<'scope> WriteParquet<'scope> for StreamVec<'scope, u64, FeatureRow> {
                 let mut stash: Stash<FeatureRow> = BTreeMap::new();
                 let mut sink = Some(sink);
                 move |(input, frontier), _output| {
-                    input.for_each_time(|time, data| {
-                        let entry = stash
-                            .entry(*time.time())
-                            .or_insert_with(|| (time.retain(0), Vec::new()));
-                        for batch in data {
-                            entry.1.append(batch);
-                        }
-                    });
+                    input.for_each_time(|time, data| stash_batches(&mut stash, &time, 0, data));
                     for (_cap, mut rows) in ready(&mut stash, frontier) {
                         let Some(open) = sink.as_mut() else { continue };
                         if stats.borrow().sink_error.is_some() {
