@@ -227,9 +227,7 @@ impl FeatureEngine {
                 Source::Column(c) => row[c],
                 Source::Bar => 0.0,
             };
-            let (before, rest) = row.split_at_mut(node.first_output);
-            let _ = before;
-            let out = &mut rest[..node.outputs];
+            let out = &mut row[node.first_output..node.first_output + node.outputs];
             if x.is_nan() {
                 // A null input (an upstream feature still in its lookback):
                 // this indicator is not fed, its outputs are null.
