@@ -1,6 +1,7 @@
 //! Columnar batches of validated bars, with symbols interned to dense ids.
 
 use crate::ts::TsKind;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tickflow_operators::Bar;
 
@@ -33,6 +34,23 @@ impl Interner {
         self.ids.get(name).copied()
     }
 
+    /// The same names with ids in sorted name order, so that comparing ids
+    /// compares names.
+    pub fn sorted(&self) -> Interner {
+        let mut names = self.names.clone();
+        names.sort_unstable();
+        let mut out = Interner::default();
+        for n in &names {
+            out.intern(n);
+        }
+        out
+    }
+
+    /// Every name, by id.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
     /// Number of distinct names.
     pub fn len(&self) -> usize {
         self.names.len()
@@ -45,7 +63,7 @@ impl Interner {
 }
 
 /// Valid bars, one entry per row in every column.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BarBatch {
     /// What `ts` holds (dates or microsecond instants); `None` while empty.
     pub ts_kind: Option<TsKind>,
@@ -72,6 +90,27 @@ impl BarBatch {
     /// True without rows.
     pub fn is_empty(&self) -> bool {
         self.ts.is_empty()
+    }
+
+    /// Appends row `i` of `other`.
+    pub fn push_row(&mut self, other: &BarBatch, i: usize) {
+        self.ts_kind = other.ts_kind;
+        self.symbol.push(other.symbol[i]);
+        self.ts.push(other.ts[i]);
+        self.bar.push(other.bar[i]);
+        self.sector.push(other.sector[i]);
+        self.file.push(other.file[i]);
+        self.line.push(other.line[i]);
+    }
+
+    /// Removes the first `n` rows.
+    pub fn drain_front(&mut self, n: usize) {
+        self.symbol.drain(..n);
+        self.ts.drain(..n);
+        self.bar.drain(..n);
+        self.sector.drain(..n);
+        self.file.drain(..n);
+        self.line.drain(..n);
     }
 
     /// Removes every row (keeps capacity).

@@ -48,8 +48,32 @@ pub enum ConnectorError {
         message: String,
     },
     /// A file whose format is not supported (by extension).
-    #[error("{0}: unsupported file type (expected .csv or .csv.gz)")]
+    #[error(
+        "{0}: unsupported file type (expected .csv, .csv.gz, .parquet, .arrow, .ipc or .feather)"
+    )]
     UnsupportedFormat(PathBuf),
+    /// A Parquet or Arrow IPC file that cannot be read.
+    #[error("{path}: {message}")]
+    Columnar {
+        /// The file.
+        path: PathBuf,
+        /// The reader's message.
+        message: String,
+    },
+    /// A mapped column whose Arrow type cannot play its role.
+    #[error("{path}: column `{column}` ({role}) has type {found}; expected {expected}")]
+    ColumnType {
+        /// The file.
+        path: PathBuf,
+        /// The column name.
+        column: String,
+        /// Its role.
+        role: &'static str,
+        /// Its Arrow type.
+        found: String,
+        /// What the role accepts.
+        expected: &'static str,
+    },
     /// An unknown time zone name.
     #[error("unknown time zone `{0}` (use an IANA name such as America/New_York)")]
     UnknownTimeZone(String),

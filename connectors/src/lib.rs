@@ -1,8 +1,8 @@
 //! # tickflow-connectors
 //!
-//! Where bars come from. Today: bar files (CSV, plain or gzip), found from a
-//! file, a directory or a glob, with column mapping for the names real files
-//! use, timestamps as dates or UTC instants (naive local times in a chosen
+//! Where bars come from. Today: bar files (CSV plain or gzip, Parquet, Arrow
+//! IPC), found from a file, a directory or a glob, with column mapping for
+//! the names real files use, timestamps as dates or UTC instants (naive local times in a chosen
 //! zone), and the spec's validity rule applied per row: a bad row is a
 //! counted, reported [`Reject`] with its file and line; a file that cannot be
 //! read as bars at all is a [`ConnectorError`].

@@ -7,7 +7,9 @@ use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 
 /// Which kind of timestamp a value is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum TsKind {
     /// A calendar date: days since 1970-01-01.
     Date,
@@ -77,6 +79,38 @@ impl TsParser {
                 Ok(Self { zone, utc })
             }
         }
+    }
+
+    /// A naive wall-clock time (microseconds since 1970-01-01T00:00 local)
+    /// as a UTC instant in this parser's zone; `None` for a local time the
+    /// zone skips.
+    ///
+    /// ```
+    /// use tickflow_connectors::TsParser;
+    /// let ny = TsParser::new(Some("America/New_York")).unwrap();
+    /// let local = 1_608_024_600_000_000; // 2020-12-15 09:30 as a naive time
+    /// assert_eq!(ny.local_micros_to_utc(local), Some(local + 5 * 3_600_000_000));
+    /// ```
+    pub fn local_micros_to_utc(&self, micros: i64) -> Option<i64> {
+        if self.utc {
+            return Some(micros);
+        }
+        let days = micros.div_euclid(86_400_000_000);
+        let rem = micros.rem_euclid(86_400_000_000);
+        let (y, m, d) = civil_from_days(days);
+        let secs = rem / 1_000_000;
+        let dt = DateTime::new(
+            i16::try_from(y).ok()?,
+            m as i8,
+            d as i8,
+            (secs / 3_600) as i8,
+            (secs / 60 % 60) as i8,
+            (secs % 60) as i8,
+            (rem % 1_000_000 * 1_000) as i32,
+        )
+        .ok()?;
+        let zoned = dt.to_zoned(self.zone.clone()).ok()?;
+        Some(zoned.timestamp().as_microsecond())
     }
 
     /// Parses one field; `None` when it is not a timestamp.

@@ -48,12 +48,40 @@ impl Default for CrossSectionConfig {
     }
 }
 
+/// The output file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    /// Parquet files (`.parquet`).
+    Parquet,
+    /// Arrow IPC files (`.arrow`).
+    Ipc,
+}
+
+/// The compression codec of the output files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Codec {
+    /// zstd at `zstd_level`.
+    Zstd,
+    /// LZ4 (raw for Parquet, frame for IPC).
+    Lz4,
+    /// Uncompressed.
+    None,
+}
+
 /// Output encoding options.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SinkConfig {
-    /// zstd level for Parquet (1-22).
+    /// Parquet (default) or Arrow IPC.
+    pub format: OutputFormat,
+    /// zstd (default), lz4 or none.
+    pub codec: Codec,
+    /// zstd level (1-22).
     pub zstd_level: i32,
+    /// Feature and cross-sectional columns as f32 instead of f64.
+    pub float32: bool,
     /// Rows per Parquet row group.
     pub row_group_rows: usize,
 }
@@ -61,9 +89,31 @@ pub struct SinkConfig {
 impl Default for SinkConfig {
     fn default() -> Self {
         Self {
-            zstd_level: 3,
+            format: OutputFormat::Parquet,
+            codec: Codec::Zstd,
+            zstd_level: 1,
+            float32: false,
             row_group_rows: 131_072,
         }
+    }
+}
+
+impl SinkConfig {
+    /// Checks the values a file can hold but the writers cannot use.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |message: String| {
+            Err(TickflowError::Config {
+                path: "sink".into(),
+                message,
+            })
+        };
+        if !(1..=22).contains(&self.zstd_level) {
+            return bad(format!("zstd_level {} is outside 1..=22", self.zstd_level));
+        }
+        if self.row_group_rows == 0 {
+            return bad("row_group_rows must be at least 1".into());
+        }
+        Ok(())
     }
 }
 
@@ -104,10 +154,12 @@ impl PipelineConfig {
             path: path.into(),
             message: e.to_string(),
         })?;
-        toml::from_str(&text).map_err(|e| TickflowError::Config {
+        let config: Self = toml::from_str(&text).map_err(|e| TickflowError::Config {
             path: path.into(),
             message: e.to_string(),
-        })
+        })?;
+        config.sink.validate()?;
+        Ok(config)
     }
 
     /// The feature set part.
@@ -139,5 +191,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.cross_section.options().min_count, 5);
+    }
+
+    #[test]
+    fn sink_options_parse_and_are_checked() {
+        let c: PipelineConfig =
+            toml::from_str("[sink]\nformat = \"ipc\"\ncodec = \"lz4\"\nfloat32 = true\n").unwrap();
+        assert_eq!(
+            (c.sink.format, c.sink.codec, c.sink.float32),
+            (OutputFormat::Ipc, Codec::Lz4, true)
+        );
+        assert!(toml::from_str::<PipelineConfig>("[sink]\ncodec = \"brotli\"\n").is_err());
+        let c: PipelineConfig = toml::from_str("[sink]\nzstd_level = 30\n").unwrap();
+        assert!(c
+            .sink
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("zstd_level 30"));
     }
 }

@@ -6,10 +6,10 @@
 //! frontier passes its timestamp) into a Hive-partitioned Parquet store.
 
 pub mod backfill;
+pub mod chunks;
 pub mod config;
 pub mod error;
 pub mod gen;
-pub mod rows;
 pub mod schema;
 
 pub use error::{Result, TickflowError};

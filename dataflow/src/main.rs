@@ -31,7 +31,7 @@ enum Command {
     Backfill(Box<BackfillCmd>),
     /// List the indicators, their inputs, parameters and outputs.
     Features,
-    /// Write a deterministic synthetic universe of daily bars (CSV).
+    /// Write a deterministic synthetic universe of daily bars (CSV or Parquet).
     Gen(GenCmd),
     /// Generate a small universe, backfill it, and show what came out.
     Demo {
@@ -52,7 +52,7 @@ struct GenCmd {
     /// Random seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Output CSV file.
+    /// Output file: Parquet when it ends in .parquet, else CSV.
     #[arg(long)]
     output: PathBuf,
     /// Row order.
@@ -85,6 +85,7 @@ fn demo(dir: &std::path::Path) -> tickflow::Result<()> {
         tz: None,
         sectors: None,
         max_reject_rate: 0.05,
+        progress: true,
     };
     let s = backfill::run(&args)?;
     print_summary(&s, &store);
@@ -167,7 +168,7 @@ struct MappingFlags {
 
 #[derive(Args)]
 struct BackfillCmd {
-    /// Input files, directories or globs (CSV, plain or .gz).
+    /// Input files, directories or globs (.csv, .csv.gz, .parquet, .arrow/.ipc/.feather).
     #[arg(long, required = true, num_args = 1..)]
     input: Vec<String>,
     /// Output directory.
@@ -182,15 +183,34 @@ struct BackfillCmd {
     /// Stop when more than this fraction of rows is rejected.
     #[arg(long, default_value_t = 0.05)]
     max_reject_rate: f64,
+    /// Output format (default: the config's, else parquet).
+    #[arg(long, value_enum)]
+    format: Option<tickflow::config::OutputFormat>,
+    /// Compression codec (default: the config's, else zstd).
+    #[arg(long, value_enum)]
+    codec: Option<tickflow::config::Codec>,
+    /// Write feature and cross-sectional columns as f32.
+    #[arg(long)]
+    float32: bool,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
     #[command(flatten)]
     mapping: MappingFlags,
 }
 
 fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
-    let config = match &cmd.config {
+    let mut config = match &cmd.config {
         Some(path) => PipelineConfig::load(path)?,
         None => PipelineConfig::default(),
     };
+    if let Some(format) = cmd.format {
+        config.sink.format = format;
+    }
+    if let Some(codec) = cmd.codec {
+        config.sink.codec = codec;
+    }
+    config.sink.float32 |= cmd.float32;
     let m = cmd.mapping;
     let args = BackfillArgs {
         inputs: cmd.input,
@@ -209,6 +229,7 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
         tz: m.tz,
         sectors: m.sectors,
         max_reject_rate: cmd.max_reject_rate,
+        progress: !cmd.quiet,
     };
     let s = backfill::run(&args)?;
     print_summary(&s, &args.output);

@@ -1,27 +1,29 @@
-//! The output table: columns, Arrow schema, and rows to record batches.
+//! The output table: columns, Arrow schema, and blocks to record batches.
 
-use crate::rows::FeatureRow;
-use arrow_array::builder::{
-    Date32Builder, Float64Builder, StringBuilder, TimestampMicrosecondBuilder,
-};
-use arrow_array::{ArrayRef, RecordBatch};
+use crate::chunks::OutputBlock;
+use arrow_array::builder::StringBuilder;
+use arrow_array::TimestampMicrosecondArray;
+use arrow_array::{ArrayRef, Date32Array, Float32Array, Float64Array, RecordBatch};
+use arrow_buffer::{BooleanBuffer, NullBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::sync::Arc;
-use tickflow_connectors::TsKind;
+use tickflow_connectors::{Interner, TsKind};
 
 /// Column layout of the output: keys, the bar, then value columns.
 #[derive(Debug, Clone)]
 pub struct OutputSchema {
     ts_kind: TsKind,
     value_columns: Vec<String>,
+    float32: bool,
     schema: SchemaRef,
 }
 
 const BAR_COLUMNS: [&str; 5] = ["open", "high", "low", "close", "volume"];
 
 impl OutputSchema {
-    /// `symbol, ts, sector, open, high, low, close, volume, <value_columns>`.
-    pub fn new(ts_kind: TsKind, value_columns: Vec<String>) -> Self {
+    /// `symbol, ts, sector, open, high, low, close, volume, <value_columns>`;
+    /// value columns are f32 when `float32`, else f64.
+    pub fn new(ts_kind: TsKind, value_columns: Vec<String>, float32: bool) -> Self {
         let ts_type = match ts_kind {
             TsKind::Date => DataType::Date32,
             TsKind::Micros => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
@@ -36,14 +38,20 @@ impl OutputSchema {
                 .iter()
                 .map(|c| Field::new(*c, DataType::Float64, false)),
         );
+        let value_type = if float32 {
+            DataType::Float32
+        } else {
+            DataType::Float64
+        };
         fields.extend(
             value_columns
                 .iter()
-                .map(|c| Field::new(c, DataType::Float64, true)),
+                .map(|c| Field::new(c, value_type.clone(), true)),
         );
         Self {
             ts_kind,
             value_columns,
+            float32,
             schema: Arc::new(Schema::new(fields)),
         }
     }
@@ -51,6 +59,11 @@ impl OutputSchema {
     /// The Arrow schema.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
+    }
+
+    /// What `ts` holds.
+    pub fn ts_kind(&self) -> TsKind {
+        self.ts_kind
     }
 
     /// Every column name, in order.
@@ -62,52 +75,49 @@ impl OutputSchema {
             .collect()
     }
 
-    /// Rows (already in output order) as one batch; NaN values become nulls.
-    pub fn to_batch(&self, rows: &[FeatureRow]) -> RecordBatch {
-        let n = rows.len();
-        let mut symbol = StringBuilder::with_capacity(n, n * 5);
+    /// A block (already in output order) as one batch, taking its columns
+    /// without copying where the type allows; NaN values become nulls.
+    pub fn to_batch(
+        &self,
+        block: OutputBlock,
+        symbols: &Interner,
+        sectors: &Interner,
+    ) -> RecordBatch {
+        let n = block.len();
+        assert_eq!(
+            block.values.len(),
+            self.value_columns.len(),
+            "one vector per value column"
+        );
+        let mut symbol = StringBuilder::with_capacity(n, n * 6);
         let mut sector = StringBuilder::with_capacity(n, n * 12);
-        for r in rows {
-            symbol.append_value(&r.symbol);
-            sector.append_option(r.sector.as_deref());
+        for (&s, sec) in block.symbol.iter().zip(&block.sector) {
+            symbol.append_value(symbols.name(s));
+            sector.append_option(sec.map(|id| sectors.name(id)));
         }
         let ts: ArrayRef = match self.ts_kind {
-            TsKind::Date => {
-                let mut b = Date32Builder::with_capacity(n);
-                rows.iter().for_each(|r| b.append_value(r.ts as i32));
-                Arc::new(b.finish())
-            }
+            TsKind::Date => Arc::new(Date32Array::from_iter_values(
+                block.ts.iter().map(|&t| t as i32),
+            )),
             TsKind::Micros => {
-                let mut b = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
-                rows.iter().for_each(|r| b.append_value(r.ts));
-                Arc::new(b.finish())
+                Arc::new(TimestampMicrosecondArray::from(block.ts).with_timezone("UTC"))
             }
         };
         let mut columns: Vec<ArrayRef> =
             vec![Arc::new(symbol.finish()), ts, Arc::new(sector.finish())];
-        let bar_values: [fn(&FeatureRow) -> f64; 5] = [
-            |r| r.bar.open,
-            |r| r.bar.high,
-            |r| r.bar.low,
-            |r| r.bar.close,
-            |r| r.bar.volume,
-        ];
-        for get in bar_values {
-            let mut b = Float64Builder::with_capacity(n);
-            rows.iter().for_each(|r| b.append_value(get(r)));
-            columns.push(Arc::new(b.finish()));
+        for c in block.bar {
+            columns.push(Arc::new(Float64Array::from(c)));
         }
-        for c in 0..self.value_columns.len() {
-            let mut b = Float64Builder::with_capacity(n);
-            for r in rows {
-                let v = r.values[c];
-                if v.is_nan() {
-                    b.append_null();
-                } else {
-                    b.append_value(v);
-                }
-            }
-            columns.push(Arc::new(b.finish()));
+        for values in block.values {
+            let valid = BooleanBuffer::collect_bool(n, |i| !values[i].is_nan());
+            let nulls = Some(NullBuffer::new(valid)).filter(|b| b.null_count() > 0);
+            let array: ArrayRef = if self.float32 {
+                let narrow: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+                Arc::new(Float32Array::new(narrow.into(), nulls))
+            } else {
+                Arc::new(Float64Array::new(values.into(), nulls))
+            };
+            columns.push(array);
         }
         RecordBatch::try_new(self.schema.clone(), columns).expect("columns built to the schema")
     }

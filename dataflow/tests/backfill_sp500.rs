@@ -58,6 +58,7 @@ fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
         tz: None,
         sectors: Some(data("sp500_sectors.csv")),
         max_reject_rate: 0.05,
+        progress: false,
     }
 }
 

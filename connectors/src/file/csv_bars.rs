@@ -72,17 +72,10 @@ impl CsvBarReader {
             Err(e) => return Err(csv_error(path, 1, e)),
         };
         let columns = options.mapping.resolve(&header, path)?;
-        let file_symbol = match columns.symbol {
-            Some(_) => None,
-            None => {
-                let stem = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("unknown");
-                let stem = stem.split('.').next().unwrap_or(stem);
-                Some(symbols.intern(options.default_symbol.as_deref().unwrap_or(stem)))
-            }
-        };
+        let file_symbol = columns
+            .symbol
+            .is_none()
+            .then(|| symbols.intern(&super::reader::file_symbol(path, options)));
         Ok(Self {
             path: path.to_path_buf(),
             file,

@@ -3,14 +3,38 @@
 use crate::error::{ConnectorError, Result};
 use std::path::{Path, PathBuf};
 
-/// True for file names this crate can read (`.csv`, `.csv.gz`).
-pub fn is_supported(path: &Path) -> bool {
+/// The formats bar files come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// `.csv` or `.csv.gz`.
+    Csv,
+    /// `.parquet` (or `.pq`).
+    Parquet,
+    /// Arrow IPC files: `.arrow`, `.ipc`, `.feather`.
+    Ipc,
+}
+
+/// The format of a file, by its name.
+pub fn format_of(path: &Path) -> Option<FileFormat> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    name.ends_with(".csv") || name.ends_with(".csv.gz")
+    if name.ends_with(".csv") || name.ends_with(".csv.gz") {
+        Some(FileFormat::Csv)
+    } else if name.ends_with(".parquet") || name.ends_with(".pq") {
+        Some(FileFormat::Parquet)
+    } else if name.ends_with(".arrow") || name.ends_with(".ipc") || name.ends_with(".feather") {
+        Some(FileFormat::Ipc)
+    } else {
+        None
+    }
+}
+
+/// True for file names this crate can read (see [`format_of`]).
+pub fn is_supported(path: &Path) -> bool {
+    format_of(path).is_some()
 }
 
 /// Files named by `inputs`, deduplicated and in sorted path order (the order

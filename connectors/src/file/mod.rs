@@ -1,8 +1,14 @@
-//! File sources: finding the input files, and reading bar files.
-//! Transport (plain or gzip bytes) is apart from format (CSV rows).
+//! File sources: finding the input files, and reading bar files (CSV, plain
+//! or gzip; Parquet; Arrow IPC). Transport (bytes, record batches) is apart
+//! from format (rows to validated bars).
 
+mod columnar;
+mod columnar_file;
 mod csv_bars;
 mod discover;
+mod reader;
 
+pub use columnar_file::ColumnarBarReader;
 pub use csv_bars::{CsvBarReader, CsvOptions};
-pub use discover::{expand_inputs, is_supported};
+pub use discover::{expand_inputs, format_of, is_supported, FileFormat};
+pub use reader::{file_symbol, BarFileReader};

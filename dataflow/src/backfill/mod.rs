@@ -1,34 +1,54 @@
 //! `tickflow backfill`: bar files through timely dataflow into a partitioned
-//! Parquet feature store.
+//! feature store (Parquet or Arrow IPC).
+//!
+//! A first pass ([`scan`]) validates the input and plans the run; the input
+//! thread ([`source`]) then replays it in time blocks (spilling input that is
+//! not in time order to time buckets); the dataflow ([`ops`]) computes the
+//! rolling features by symbol and the cross-sections by bar time, and each
+//! worker writes the rows it assembled. At most [`IN_FLIGHT`] blocks are in
+//! the dataflow at once, so memory holds state and in-flight blocks, not the
+//! dataset.
 
-mod operators;
+mod blocks;
+mod ops;
+mod progress;
 mod read;
+mod scan;
 mod sink;
+mod source;
+mod spill;
 
 pub use read::read_sector_map;
+pub use scan::{scan, InputPlan};
 pub use sink::partition_of;
 
 use crate::config::PipelineConfig;
 use crate::error::{Result, TickflowError};
-use crate::rows::timely_time;
 use crate::schema::OutputSchema;
-use operators::{CrossSections, OperatorStats, RollingFeatures, WriteParquet};
+use blocks::Block;
+use ops::{CrossSections, OperatorStats, RollingFeatures, WriteOutput};
+use progress::Progress;
 use serde::Serialize;
-use sink::ParquetSink;
+use sink::Sink;
+use source::{Source, SourceReport};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::mpsc::{sync_channel, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tickflow_connectors::file::{expand_inputs, CsvOptions};
-use tickflow_connectors::{ColumnMapping, Reject, RejectCounts, TsKind, TsParser};
+use tickflow_connectors::{ColumnMapping, TsKind, TsParser};
 use tickflow_operators::cross_section::CrossSectionKernel;
 use tickflow_operators::FeatureEngine;
 use timely::dataflow::operators::Probe;
 use timely::dataflow::{InputHandle, ProbeHandle};
+
+/// Blocks in the dataflow at once, at most.
+pub const IN_FLIGHT: u64 = 3;
 
 /// Everything a backfill needs.
 #[derive(Debug, Clone)]
@@ -51,6 +71,8 @@ pub struct BackfillArgs {
     pub sectors: Option<PathBuf>,
     /// Stop when more than this fraction of rows is rejected.
     pub max_reject_rate: f64,
+    /// Show progress on stderr.
+    pub progress: bool,
 }
 
 /// What a backfill did.
@@ -70,15 +92,14 @@ pub struct BackfillSummary {
     pub partitions: BTreeMap<String, u64>,
     /// Output columns.
     pub columns: Vec<String>,
+    /// True when the input was not in time order and went through spill buckets.
+    pub spilled: bool,
     /// Wall time.
     pub seconds: f64,
 }
 
 #[derive(Default)]
 struct WorkerResult {
-    rows: u64,
-    rejects: Vec<Reject>,
-    counts: RejectCounts,
     duplicates: u64,
     corrections: u64,
     partitions: BTreeMap<String, u64>,
@@ -89,9 +110,12 @@ struct WorkerResult {
 fn remove_leftovers(dir: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        if path.is_dir() {
+        let tmp = path.extension().is_some_and(|e| e == "tmp");
+        if path.is_dir() && tmp {
+            std::fs::remove_dir_all(&path)?;
+        } else if path.is_dir() {
             remove_leftovers(&path)?;
-        } else if path.extension().is_some_and(|e| e == "tmp") {
+        } else if tmp {
             std::fs::remove_file(&path)?;
         }
     }
@@ -115,14 +139,8 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&temp, path).map_err(|e| output_error(path, e))
 }
 
-/// Runs a backfill.
-pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
-    let started = Instant::now();
-    let engine = Arc::new(FeatureEngine::new(&args.config.feature_set())?);
-    let cs = &args.config.cross_section;
-    CrossSectionKernel::new(cs.options())?;
-    let cs_columns: Vec<usize> = cs
-        .features
+fn resolve_cross_columns(engine: &FeatureEngine, features: &[String]) -> Result<Vec<usize>> {
+    features
         .iter()
         .map(|f| {
             engine
@@ -137,7 +155,17 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
                     ),
                 })
         })
-        .collect::<Result<_>>()?;
+        .collect()
+}
+
+/// Runs a backfill.
+pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
+    let started = Instant::now();
+    let engine = Arc::new(FeatureEngine::new(&args.config.feature_set())?);
+    let cs = &args.config.cross_section;
+    CrossSectionKernel::new(cs.options())?;
+    args.config.sink.validate()?;
+    let cs_columns = resolve_cross_columns(&engine, &cs.features)?;
     let mut value_columns = engine.columns().to_vec();
     for f in &cs.features {
         value_columns.extend([
@@ -153,7 +181,6 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         default_symbol: args.default_symbol.clone(),
     };
     let ts = TsParser::new(args.tz.as_deref())?;
-    let ts_kind = read::detect_ts_kind(&files, &options, &ts)?.unwrap_or(TsKind::Date);
     let sector_map = match &args.sectors {
         Some(p) => read_sector_map(p).map_err(|m| TickflowError::Config {
             path: p.display().to_string(),
@@ -161,146 +188,148 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         })?,
         None => HashMap::new(),
     };
+    let plan = scan(&files, &options, &ts, &sector_map)?;
+    let rejected = plan.rejected.total();
+    if plan.rows > 0 && rejected as f64 > args.max_reject_rate * plan.rows as f64 {
+        return Err(TickflowError::TooManyRejects {
+            rejected,
+            rows: plan.rows,
+            rate: 100.0 * rejected as f64 / plan.rows as f64,
+            max: 100.0 * args.max_reject_rate,
+        });
+    }
     std::fs::create_dir_all(&args.output).map_err(|e| output_error(&args.output, e))?;
     remove_leftovers(&args.output).map_err(|e| output_error(&args.output, e))?;
-    let schema = OutputSchema::new(ts_kind, value_columns);
-
+    let schema = OutputSchema::new(plan.ts_kind, value_columns, args.config.sink.float32);
     let workers = args.workers.max(1);
+    let progress = Arc::new(Progress::new(plan.valid_rows(), args.progress));
+
+    // The input thread.
     let abort = Arc::new(AtomicBool::new(false));
-    let shared = Arc::new((
-        files.clone(),
-        options,
-        ts,
-        sector_map,
-        schema.clone(),
-        engine,
-        cs_columns,
-        cs.options(),
-    ));
-    let (output, sink_config, max_rate) = (
-        args.output.clone(),
-        args.config.sink.clone(),
-        args.max_reject_rate,
-    );
-    let guards = timely::execute(timely::Config::process(workers), move |worker| {
-        let (files, options, ts, sector_map, schema, engine, cs_columns, cs_options) = &*shared;
-        let (index, peers) = (worker.index(), worker.peers());
-        let mut result = WorkerResult::default();
-        let mut input_data =
-            match read::read_share(files, index, peers, options, ts, ts_kind, sector_map) {
-                Ok(d) => d,
-                Err(e) => {
-                    result.error = Some(e.to_string());
+    let (tx, rx) = sync_channel::<Block>(2);
+    let names = Arc::new((plan.symbols.clone(), plan.sectors.clone()));
+    let reader = {
+        let (files, plan, abort, progress) =
+            (files.clone(), plan.clone(), abort.clone(), progress.clone());
+        let (rejects_path, spill_dir) = (
+            args.output.join("_rejects.csv"),
+            args.output.join(".spill.tmp"),
+        );
+        std::thread::Builder::new()
+            .name("tickflow-input".into())
+            .spawn(move || {
+                let source = Source {
+                    files: &files,
+                    options: &options,
+                    ts: &ts,
+                    sector_map: &sector_map,
+                    plan: &plan,
+                    peers: workers,
+                    rejects_path: &rejects_path,
+                    spill_dir: &spill_dir,
+                };
+                let report = source.run(&tx, &abort, &progress);
+                if report.is_err() {
                     abort.store(true, Ordering::SeqCst);
-                    Default::default()
                 }
-            };
-        let rejected = input_data.counts.total();
-        if input_data.rows > 0 && rejected as f64 > max_rate * input_data.rows as f64 {
-            abort.store(true, Ordering::SeqCst);
-        }
+                report
+            })
+            .map_err(|e| TickflowError::Runtime(format!("starting the input thread: {e}")))?
+    };
+
+    let rx = Arc::new(Mutex::new(Some(rx)));
+    let shared = Arc::new((schema.clone(), engine, cs_columns, cs.options()));
+    let (output, sink_config) = (args.output.clone(), args.config.sink.clone());
+    let worker_abort = abort.clone();
+    let guards = timely::execute(timely::Config::process(workers), move |worker| {
+        let (schema, engine, cs_columns, cs_options) = &*shared;
+        let (index, peers) = (worker.index(), worker.peers());
         let stats = Rc::new(RefCell::new(OperatorStats::default()));
         let mut input = InputHandle::new();
         let probe = ProbeHandle::new();
-        let sink = ParquetSink::new(&output, index, schema.clone(), sink_config.clone());
+        let sink = Sink::new(&output, index, schema.clone(), sink_config.clone());
         worker.dataflow::<u64, _, _>(|scope| {
             use timely::dataflow::operators::vec::Input;
             scope
                 .input_from(&mut input)
-                .rolling_features(engine.clone(), stats.clone())
-                .cross_sections(cs_columns.clone(), cs_options.clone())
-                .write_parquet(sink, ts_kind, stats.clone())
+                .rolling_features(engine.clone(), peers, stats.clone())
+                .cross_sections(cs_columns.clone(), cs_options.clone(), index, peers)
+                .write_output(sink, schema.clone(), names.clone(), stats.clone())
                 .probe_with(&probe);
         });
-        // Feed one bar time at a time; keep at most IN_FLIGHT times ahead of
-        // what the sink has completed, so memory holds state and in-flight
-        // times, not the dataset.
-        const IN_FLIGHT: usize = 32;
-        let bars = std::mem::take(&mut input_data.bars);
-        let mut sent = std::collections::VecDeque::new();
-        let mut iter = bars.into_iter().peekable();
-        while let Some(bar) = iter.next() {
-            if abort.load(Ordering::Relaxed) {
-                break;
-            }
-            let t = timely_time(bar.ts);
-            input.advance_to(t);
-            input.send(bar);
-            while iter.peek().is_some_and(|b| timely_time(b.ts) == t) {
-                input.send(iter.next().expect("peeked"));
-            }
-            sent.push_back(t);
-            if sent.len() > IN_FLIGHT {
-                let oldest = sent.pop_front().expect("non-empty");
-                input.advance_to(t + 1);
-                while probe.less_equal(&oldest) {
-                    worker.step_or_park(None);
+        // Worker 0 feeds the blocks; the exchanges spread them.
+        let rx = if index == 0 {
+            rx.lock().expect("not poisoned").take()
+        } else {
+            None
+        };
+        if let Some(rx) = rx {
+            let mut time = 0u64;
+            loop {
+                if worker_abort.load(Ordering::Relaxed) || stats.borrow().sink_error.is_some() {
+                    worker_abort.store(true, Ordering::SeqCst);
+                    break;
+                }
+                match rx.try_recv() {
+                    Ok(block) => {
+                        input.advance_to(time);
+                        for chunk in block.chunks {
+                            input.send(chunk);
+                        }
+                        time += 1;
+                        input.advance_to(time);
+                        while probe.less_than(&time.saturating_sub(IN_FLIGHT)) {
+                            worker.step_or_park(None);
+                        }
+                    }
+                    Err(TryRecvError::Empty) => {
+                        worker.step_or_park(Some(Duration::from_millis(1)));
+                    }
+                    Err(TryRecvError::Disconnected) => break,
                 }
             }
         }
         drop(input);
         while worker.step_or_park(None) {}
         let s = stats.borrow();
-        result.rows = input_data.rows;
-        result.rejects = input_data.rejects;
-        result.counts = input_data.counts;
-        result.duplicates = s.duplicates;
-        result.corrections = s.corrections;
-        result.partitions = s.partitions.clone();
-        if result.error.is_none() {
-            result.error = s.sink_error.clone();
+        if s.sink_error.is_some() {
+            worker_abort.store(true, Ordering::SeqCst);
         }
-        result
+        WorkerResult {
+            duplicates: s.duplicates,
+            corrections: s.corrections,
+            partitions: s.partitions.clone(),
+            error: s.sink_error.clone(),
+        }
     })
     .map_err(TickflowError::Runtime)?;
 
     let mut merged = WorkerResult::default();
     for r in guards.join() {
         let r = r.map_err(|e| TickflowError::Runtime(format!("a worker failed: {e:?}")))?;
-        merged.rows += r.rows;
-        merged.rejects.extend(r.rejects);
-        merged.counts.merge(&r.counts);
         merged.duplicates += r.duplicates;
         merged.corrections += r.corrections;
-        merged.partitions.extend(r.partitions);
+        for (k, v) in r.partitions {
+            *merged.partitions.entry(k).or_default() += v;
+        }
         if merged.error.is_none() {
             merged.error = r.error;
         }
     }
+    progress.finish();
+    let report: SourceReport = reader
+        .join()
+        .map_err(|_| TickflowError::Runtime("the input thread panicked".into()))??;
     if let Some(e) = merged.error {
         return Err(TickflowError::Output {
             path: args.output.display().to_string(),
             message: e,
         });
     }
-    let rejected = merged.counts.total();
-    if merged.rows > 0 && rejected as f64 > args.max_reject_rate * merged.rows as f64 {
-        for partition in merged.partitions.keys() {
-            let _ = std::fs::remove_dir_all(args.output.join(partition));
-        }
-        return Err(TickflowError::TooManyRejects {
-            rejected,
-            rows: merged.rows,
-            rate: 100.0 * rejected as f64 / merged.rows as f64,
-            max: 100.0 * args.max_reject_rate,
-        });
-    }
-    merged.rejects.sort_by_key(|r| (r.file, r.line));
-    let mut rejects_csv = String::from("file,line,reason,row\n");
-    for r in &merged.rejects {
-        let raw = r.raw.replace('"', "\"\"");
-        rejects_csv.push_str(&format!(
-            "{},{},{},\"{raw}\"\n",
-            files[r.file as usize].display(),
-            r.line,
-            r.reason
-        ));
-    }
-    write_atomic(&args.output.join("_rejects.csv"), rejects_csv.as_bytes())?;
     let summary = BackfillSummary {
-        rows_in: merged.rows,
+        rows_in: report.rows,
         rows_out: merged.partitions.values().sum(),
-        rejected: merged
+        rejected: report
             .counts
             .by_reason()
             .map(|(k, v)| (k.to_string(), v))
@@ -309,6 +338,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         corrections: merged.corrections,
         partitions: merged.partitions,
         columns: schema.column_names(),
+        spilled: report.spilled,
         seconds: started.elapsed().as_secs_f64(),
     };
     let inputs: Vec<serde_json::Value> = files
@@ -326,7 +356,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         "tickflow_version": env!("CARGO_PKG_VERSION"),
         "inputs": inputs,
         "config": args.config,
-        "ts": match ts_kind { TsKind::Date => "date32", TsKind::Micros => "timestamp_us_utc" },
+        "ts": match plan.ts_kind { TsKind::Date => "date32", TsKind::Micros => "timestamp_us_utc" },
         "rows_in": summary.rows_in,
         "rows_out": summary.rows_out,
         "rejected": summary.rejected,

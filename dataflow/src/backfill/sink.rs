@@ -1,14 +1,16 @@
-//! Hive-partitioned Parquet files: `year=YYYY/` (plus `month=MM/` for
-//! intraday), written under temporary names and renamed when complete.
+//! Hive-partitioned output files (`year=YYYY/`, plus `month=MM/` for
+//! intraday), one per worker and partition, Parquet or Arrow IPC, written
+//! under temporary names (`.part-NNN.parquet.tmp`) and renamed when complete.
 
-use crate::config::SinkConfig;
-use crate::rows::FeatureRow;
+use crate::config::{Codec, OutputFormat, SinkConfig};
 use crate::schema::OutputSchema;
+use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use tickflow_connectors::{civil_from_days, days_from_civil, TsKind};
 
@@ -41,17 +43,21 @@ fn partition_end(ts_kind: TsKind, ts: i64) -> i64 {
     }
 }
 
+enum Writer {
+    Parquet(ArrowWriter<File>),
+    Ipc(arrow_ipc::writer::FileWriter<BufWriter<File>>),
+}
+
 struct PartitionFile {
     end: i64,
     temp: PathBuf,
     path: PathBuf,
-    writer: ArrowWriter<File>,
-    pending: Vec<FeatureRow>,
+    writer: Writer,
     rows: u64,
 }
 
 /// One worker's open partition files.
-pub struct ParquetSink {
+pub struct Sink {
     root: PathBuf,
     worker: usize,
     schema: OutputSchema,
@@ -64,7 +70,7 @@ fn fail(path: &Path, e: impl std::fmt::Display) -> String {
     format!("{}: {e}", path.display())
 }
 
-impl ParquetSink {
+impl Sink {
     /// A sink writing under `root` as `worker`.
     pub fn new(root: &Path, worker: usize, schema: OutputSchema, config: SinkConfig) -> Self {
         Self {
@@ -77,50 +83,89 @@ impl ParquetSink {
         }
     }
 
-    /// Appends rows (in output order, all of one bar time) to their partition.
-    pub fn write(&mut self, ts_kind: TsKind, rows: Vec<FeatureRow>) -> Result<(), String> {
-        let Some(first) = rows.first() else {
-            return Ok(());
+    fn open(&self, partition: &str, end: i64) -> Result<PartitionFile, String> {
+        let dir = self.root.join(partition);
+        std::fs::create_dir_all(&dir).map_err(|e| fail(&dir, e))?;
+        let ext = match self.config.format {
+            OutputFormat::Parquet => "parquet",
+            OutputFormat::Ipc => "arrow",
         };
-        let partition = &partition_of(ts_kind, first.ts);
-        let end = partition_end(ts_kind, first.ts);
-        if !self.files.contains_key(partition) {
-            let dir = self.root.join(partition);
-            std::fs::create_dir_all(&dir).map_err(|e| fail(&dir, e))?;
-            let path = dir.join(format!("part-{:03}.parquet", self.worker));
-            let temp = dir.join(format!(".part-{:03}.parquet.tmp", self.worker));
-            let file = File::create(&temp).map_err(|e| fail(&temp, e))?;
-            let level = ZstdLevel::try_new(self.config.zstd_level).map_err(|e| fail(&temp, e))?;
-            // Dictionaries pay for the repetitive key columns only; on float
-            // features they cost time and save nothing.
-            let props = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(level))
-                .set_dictionary_enabled(false)
-                .set_column_dictionary_enabled("symbol".into(), true)
-                .set_column_dictionary_enabled("sector".into(), true)
-                .set_max_row_group_row_count(Some(self.config.row_group_rows))
-                .build();
-            let writer = ArrowWriter::try_new(file, self.schema.schema(), Some(props))
-                .map_err(|e| fail(&temp, e))?;
-            self.files.insert(
-                partition.to_string(),
-                PartitionFile {
-                    end,
-                    temp,
-                    path,
-                    writer,
-                    pending: Vec::new(),
-                    rows: 0,
-                },
-            );
-        }
-        let f = self.files.get_mut(partition).expect("inserted above");
-        f.rows += rows.len() as u64;
-        f.pending.extend(rows);
-        if f.pending.len() >= self.config.row_group_rows {
-            let batch = self.schema.to_batch(&f.pending);
-            f.pending.clear();
-            f.writer.write(&batch).map_err(|e| fail(&f.temp, e))?;
+        let path = dir.join(format!("part-{:03}.{ext}", self.worker));
+        let temp = dir.join(format!(".part-{:03}.{ext}.tmp", self.worker));
+        let file = File::create(&temp).map_err(|e| fail(&temp, e))?;
+        let schema = self.schema.schema();
+        let writer = match self.config.format {
+            OutputFormat::Parquet => {
+                let compression = match self.config.codec {
+                    Codec::Zstd => Compression::ZSTD(
+                        ZstdLevel::try_new(self.config.zstd_level).map_err(|e| fail(&temp, e))?,
+                    ),
+                    Codec::Lz4 => Compression::LZ4_RAW,
+                    Codec::None => Compression::UNCOMPRESSED,
+                };
+                // Dictionaries pay for the repetitive key columns only; on
+                // float features they cost time and save nothing.
+                let props = WriterProperties::builder()
+                    .set_compression(compression)
+                    .set_dictionary_enabled(false)
+                    .set_column_dictionary_enabled("symbol".into(), true)
+                    .set_column_dictionary_enabled("sector".into(), true)
+                    .set_max_row_group_row_count(Some(self.config.row_group_rows))
+                    .build();
+                Writer::Parquet(
+                    ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| fail(&temp, e))?,
+                )
+            }
+            OutputFormat::Ipc => {
+                use arrow_ipc::writer::IpcWriteOptions;
+                use arrow_ipc::CompressionType;
+                let codec = match self.config.codec {
+                    Codec::Zstd => Some(CompressionType::ZSTD),
+                    Codec::Lz4 => Some(CompressionType::LZ4_FRAME),
+                    Codec::None => None,
+                };
+                let options = IpcWriteOptions::default()
+                    .try_with_compression(codec)
+                    .map_err(|e| fail(&temp, e))?;
+                Writer::Ipc(
+                    arrow_ipc::writer::FileWriter::try_new_with_options(
+                        BufWriter::with_capacity(1 << 20, file),
+                        &schema,
+                        options,
+                    )
+                    .map_err(|e| fail(&temp, e))?,
+                )
+            }
+        };
+        Ok(PartitionFile {
+            end,
+            temp,
+            path,
+            writer,
+            rows: 0,
+        })
+    }
+
+    /// Appends rows (in output order) to their partitions.
+    pub fn write(&mut self, batch: &RecordBatch, ts: &[i64]) -> Result<(), String> {
+        let kind = self.schema.ts_kind();
+        let mut start = 0;
+        while start < ts.len() {
+            let end = partition_end(kind, ts[start]);
+            let len = ts[start..].partition_point(|&t| t < end);
+            let partition = partition_of(kind, ts[start]);
+            if !self.files.contains_key(&partition) {
+                let file = self.open(&partition, end)?;
+                self.files.insert(partition.clone(), file);
+            }
+            let f = self.files.get_mut(&partition).expect("inserted above");
+            let part = batch.slice(start, len);
+            match &mut f.writer {
+                Writer::Parquet(w) => w.write(&part).map_err(|e| fail(&f.temp, e))?,
+                Writer::Ipc(w) => w.write(&part).map_err(|e| fail(&f.temp, e))?,
+            }
+            f.rows += len as u64;
+            start += len;
         }
         Ok(())
     }
@@ -145,26 +190,10 @@ impl ParquetSink {
             .collect();
         for partition in done {
             let f = self.files.remove(&partition).expect("listed above");
-            let rows = self.close(f)?;
-            self.closed.insert(partition, rows);
+            let rows = close(f)?;
+            *self.closed.entry(partition).or_default() += rows;
         }
         Ok(())
-    }
-
-    fn close(&self, mut f: PartitionFile) -> Result<u64, String> {
-        if !f.pending.is_empty() {
-            let batch = self.schema.to_batch(&f.pending);
-            f.writer.write(&batch).map_err(|e| fail(&f.temp, e))?;
-        }
-        let file = f.writer.into_inner().map_err(|e| fail(&f.temp, e))?;
-        file.sync_all().map_err(|e| fail(&f.temp, e))?;
-        std::fs::rename(&f.temp, &f.path).map_err(|e| fail(&f.path, e))?;
-        if let Some(dir) = f.path.parent() {
-            File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| fail(dir, e))?;
-        }
-        Ok(f.rows)
     }
 
     /// Completes every partition; returns rows per partition.
@@ -172,6 +201,27 @@ impl ParquetSink {
         self.close_before(i64::MAX)?;
         Ok(self.closed)
     }
+}
+
+fn close(f: PartitionFile) -> Result<u64, String> {
+    let file = match f.writer {
+        Writer::Parquet(w) => w.into_inner().map_err(|e| fail(&f.temp, e))?,
+        Writer::Ipc(mut w) => {
+            w.finish().map_err(|e| fail(&f.temp, e))?;
+            w.into_inner()
+                .map_err(|e| fail(&f.temp, e))?
+                .into_inner()
+                .map_err(|e| fail(&f.temp, e.into_error()))?
+        }
+    };
+    file.sync_all().map_err(|e| fail(&f.temp, e))?;
+    std::fs::rename(&f.temp, &f.path).map_err(|e| fail(&f.path, e))?;
+    if let Some(dir) = f.path.parent() {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| fail(dir, e))?;
+    }
+    Ok(f.rows)
 }
 
 #[cfg(test)]

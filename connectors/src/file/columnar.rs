@@ -1,0 +1,398 @@
+//! Arrow record batches (from Parquet or Arrow IPC files) to validated bars:
+//! the format half shared by both columnar transports.
+//!
+//! Accepted types: symbol and sector as any Arrow string type (plain, large,
+//! view, or dictionary-encoded); the timestamp as `Date32`, `Date64`,
+//! `Timestamp(_, _)` (naive ones are local to `--tz`) or a string parsed like
+//! CSV; prices and volume as any float or integer type. A null or a value the
+//! spec's bar rule refuses rejects the row, exactly as in CSV.
+
+use crate::batch::{BarBatch, Interner};
+use crate::error::{ConnectorError, Result};
+use crate::mapping::ResolvedColumns;
+use crate::reject::{Field, Reject, RejectCounts, RowReject};
+use crate::ts::{TsKind, TsParser};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Schema, TimeUnit};
+use std::path::Path;
+use tickflow_operators::Bar;
+
+/// A string column of any Arrow string layout.
+enum StrCol<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    Large(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+    Dict(Vec<Option<usize>>, Box<StrCol<'a>>),
+}
+
+impl<'a> StrCol<'a> {
+    fn new(a: &'a ArrayRef) -> Option<Self> {
+        Some(match a.data_type() {
+            DataType::Utf8 => StrCol::Utf8(a.as_string::<i32>()),
+            DataType::LargeUtf8 => StrCol::Large(a.as_string::<i64>()),
+            DataType::Utf8View => StrCol::View(a.as_string_view()),
+            DataType::Dictionary(_, _) => {
+                let dict = a.as_any_dictionary();
+                let values = StrCol::new(dict.values())?;
+                let keys = dict.normalized_keys();
+                let keys = (0..a.len())
+                    .map(|i| a.is_valid(i).then(|| keys[i]))
+                    .collect();
+                StrCol::Dict(keys, Box::new(values))
+            }
+            _ => return None,
+        })
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            StrCol::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
+            StrCol::Large(a) => a.is_valid(i).then(|| a.value(i)),
+            StrCol::View(a) => a.is_valid(i).then(|| a.value(i)),
+            StrCol::Dict(keys, values) => keys[i].and_then(|k| values.get(k)),
+        }
+    }
+}
+
+/// A numeric column of any float or integer type, read as `f64`.
+struct NumCol<'a>(&'a ArrayRef);
+
+impl NumCol<'_> {
+    fn accepts(t: &DataType) -> bool {
+        t.is_floating() || t.is_integer()
+    }
+
+    fn get(&self, i: usize) -> Option<f64> {
+        let a = self.0;
+        if a.is_null(i) {
+            return None;
+        }
+        Some(match a.data_type() {
+            DataType::Float64 => a.as_primitive::<Float64Type>().value(i),
+            DataType::Float32 => a.as_primitive::<Float32Type>().value(i) as f64,
+            DataType::Int64 => a.as_primitive::<Int64Type>().value(i) as f64,
+            DataType::Int32 => a.as_primitive::<Int32Type>().value(i) as f64,
+            DataType::Int16 => a.as_primitive::<Int16Type>().value(i) as f64,
+            DataType::Int8 => a.as_primitive::<Int8Type>().value(i) as f64,
+            DataType::UInt64 => a.as_primitive::<UInt64Type>().value(i) as f64,
+            DataType::UInt32 => a.as_primitive::<UInt32Type>().value(i) as f64,
+            DataType::UInt16 => a.as_primitive::<UInt16Type>().value(i) as f64,
+            DataType::UInt8 => a.as_primitive::<UInt8Type>().value(i) as f64,
+            _ => return None,
+        })
+    }
+}
+
+/// Reads a timestamp column as the spec's bar time.
+enum TsCol<'a> {
+    Days(&'a arrow_array::Date32Array),
+    Millis(&'a arrow_array::Date64Array),
+    Instant(&'a ArrayRef, i64, i64, bool),
+    Text(StrCol<'a>),
+}
+
+impl<'a> TsCol<'a> {
+    fn new(a: &'a ArrayRef) -> Option<Self> {
+        use arrow_array::types::*;
+        Some(match a.data_type() {
+            DataType::Date32 => TsCol::Days(a.as_primitive::<Date32Type>()),
+            DataType::Date64 => TsCol::Millis(a.as_primitive::<Date64Type>()),
+            DataType::Timestamp(unit, tz) => {
+                let (mul, div) = match unit {
+                    TimeUnit::Second => (1_000_000, 1),
+                    TimeUnit::Millisecond => (1_000, 1),
+                    TimeUnit::Microsecond => (1, 1),
+                    TimeUnit::Nanosecond => (1, 1_000),
+                };
+                TsCol::Instant(a, mul, div, tz.is_none())
+            }
+            _ => TsCol::Text(StrCol::new(a)?),
+        })
+    }
+
+    fn get(&self, i: usize, parser: &TsParser) -> Result<(TsKind, i64), RowReject> {
+        let blank = RowReject::Blank(Field::Ts);
+        match self {
+            TsCol::Days(a) => a
+                .is_valid(i)
+                .then(|| (TsKind::Date, a.value(i) as i64))
+                .ok_or(blank),
+            TsCol::Millis(a) => {
+                if a.is_null(i) {
+                    return Err(blank);
+                }
+                let ms = a.value(i);
+                Ok(if ms.rem_euclid(86_400_000) == 0 {
+                    (TsKind::Date, ms.div_euclid(86_400_000))
+                } else {
+                    (TsKind::Micros, ms * 1_000)
+                })
+            }
+            TsCol::Instant(a, mul, div, naive) => {
+                if a.is_null(i) {
+                    return Err(blank);
+                }
+                let raw = instant_raw(a, i);
+                let micros = raw
+                    .checked_mul(*mul)
+                    .map(|v| v.div_euclid(*div))
+                    .ok_or(RowReject::Unparseable(Field::Ts))?;
+                let micros = if *naive {
+                    parser
+                        .local_micros_to_utc(micros)
+                        .ok_or(RowReject::Unparseable(Field::Ts))?
+                } else {
+                    micros
+                };
+                Ok((TsKind::Micros, micros))
+            }
+            TsCol::Text(s) => match s.get(i).map(str::trim) {
+                None | Some("") => Err(blank),
+                Some(text) => parser.parse(text).ok_or(RowReject::Unparseable(Field::Ts)),
+            },
+        }
+    }
+}
+
+/// Column positions and checked types of one columnar file.
+#[derive(Debug, Clone)]
+pub struct ColumnarLayout {
+    columns: ResolvedColumns,
+}
+
+fn type_error(
+    path: &Path,
+    schema: &Schema,
+    index: usize,
+    role: &'static str,
+    expected: &'static str,
+) -> ConnectorError {
+    let field = schema.field(index);
+    ConnectorError::ColumnType {
+        path: path.to_path_buf(),
+        column: field.name().clone(),
+        role,
+        found: field.data_type().to_string(),
+        expected,
+    }
+}
+
+fn is_string(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => is_string(v),
+        _ => false,
+    }
+}
+
+impl ColumnarLayout {
+    /// Checks that the mapped columns of `schema` can play their roles.
+    pub fn new(columns: ResolvedColumns, schema: &Schema, path: &Path) -> Result<Self> {
+        const STRING: &str = "a string type";
+        for (role, index) in [("symbol", columns.symbol), ("sector", columns.sector)] {
+            if let Some(i) = index {
+                if !is_string(schema.field(i).data_type()) {
+                    return Err(type_error(path, schema, i, role, STRING));
+                }
+            }
+        }
+        let ts_type = schema.field(columns.ts).data_type();
+        if !(matches!(
+            ts_type,
+            DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
+        ) || is_string(ts_type))
+        {
+            return Err(type_error(
+                path,
+                schema,
+                columns.ts,
+                "ts",
+                "Date32, Date64, Timestamp or a string",
+            ));
+        }
+        let roles = ["open", "high", "low", "close", "volume"];
+        for (role, &i) in roles.iter().zip(&columns.ohlcv) {
+            if !NumCol::accepts(schema.field(i).data_type()) {
+                return Err(type_error(path, schema, i, role, "a float or integer type"));
+            }
+        }
+        Ok(Self { columns })
+    }
+
+    /// The mapped column positions.
+    pub fn columns(&self) -> ResolvedColumns {
+        self.columns
+    }
+
+    /// The columns to read, in schema order (a projection).
+    pub fn projection(&self) -> Vec<usize> {
+        let c = &self.columns;
+        let mut p: Vec<usize> = [c.symbol, Some(c.ts), c.sector]
+            .into_iter()
+            .flatten()
+            .chain(c.ohlcv)
+            .collect();
+        p.sort_unstable();
+        p.dedup();
+        p
+    }
+
+    /// Positions of the mapped columns inside a batch read with [`projection`](Self::projection).
+    pub fn projected(&self) -> ResolvedColumns {
+        let p = self.projection();
+        let at = |i: usize| p.binary_search(&i).expect("projected");
+        let c = &self.columns;
+        ResolvedColumns {
+            symbol: c.symbol.map(at),
+            ts: at(c.ts),
+            ohlcv: c.ohlcv.map(at),
+            sector: c.sector.map(at),
+        }
+    }
+}
+
+/// Where rows of a batch come from, for rejects.
+#[derive(Debug, Clone, Copy)]
+pub struct RowOrigin {
+    /// Index of the file in the run's input list.
+    pub file: u32,
+    /// 1-based row number of the batch's first row in its file.
+    pub first_row: u64,
+    /// Symbol of files without a symbol column.
+    pub file_symbol: Option<u32>,
+}
+
+/// Appends the valid rows of `batch` (columns as in `columns`) to `out` and
+/// the invalid ones to `rejects`; a row's "line" is its 1-based row number.
+#[allow(clippy::too_many_arguments)]
+pub fn append_batch(
+    batch: &RecordBatch,
+    columns: ResolvedColumns,
+    origin: RowOrigin,
+    ts_parser: &TsParser,
+    symbols: &mut Interner,
+    sectors: &mut Interner,
+    counts: &mut RejectCounts,
+    out: &mut BarBatch,
+    rejects: &mut Vec<Reject>,
+) {
+    let col = |i: usize| batch.column(i);
+    let symbol = columns
+        .symbol
+        .map(|i| StrCol::new(col(i)).expect("checked"));
+    let sector = columns
+        .sector
+        .map(|i| StrCol::new(col(i)).expect("checked"));
+    let ts = TsCol::new(col(columns.ts)).expect("checked");
+    let ohlcv = columns.ohlcv.map(|i| NumCol(col(i)));
+    let mut last_symbol: Option<(String, u32)> = None;
+    for i in 0..batch.num_rows() {
+        let parsed = (|| -> Result<(u32, TsKind, i64, Bar, Option<u32>), RowReject> {
+            let sym = match &symbol {
+                Some(s) => match s.get(i).map(str::trim) {
+                    None | Some("") => return Err(RowReject::Blank(Field::Symbol)),
+                    Some(name) => match &last_symbol {
+                        Some((n, id)) if n == name => *id,
+                        _ => {
+                            let id = symbols.intern(name);
+                            last_symbol = Some((name.to_string(), id));
+                            id
+                        }
+                    },
+                },
+                None => origin
+                    .file_symbol
+                    .expect("files without a symbol column have a file symbol"),
+            };
+            let (kind, t) = ts.get(i, ts_parser)?;
+            let mut v = [0.0; 5];
+            for (k, f) in Field::OHLCV.iter().enumerate() {
+                v[k] = ohlcv[k].get(i).ok_or(RowReject::Blank(*f))?;
+            }
+            let bar = Bar {
+                open: v[0],
+                high: v[1],
+                low: v[2],
+                close: v[3],
+                volume: v[4],
+            };
+            bar.validate().map_err(RowReject::InvalidBar)?;
+            if out.ts_kind.is_some_and(|k| k != kind) {
+                return Err(RowReject::MixedTimestampKinds);
+            }
+            let sec = match &sector {
+                Some(s) => match s.get(i).map(str::trim) {
+                    None | Some("") => None,
+                    Some(name) => Some(sectors.intern(name)),
+                },
+                None => None,
+            };
+            Ok((sym, kind, t, bar, sec))
+        })();
+        let line = origin.first_row + i as u64;
+        match parsed {
+            Ok((sym, kind, t, bar, sec)) => {
+                out.ts_kind = Some(kind);
+                out.symbol.push(sym);
+                out.ts.push(t);
+                out.bar.push(bar);
+                out.sector.push(sec);
+                out.file.push(origin.file);
+                out.line.push(line);
+            }
+            Err(reason) => {
+                counts.add(reason);
+                let text = |c: &Option<StrCol<'_>>| {
+                    c.as_ref()
+                        .and_then(|c| c.get(i))
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let mut fields = vec![text(&symbol), ts_text(&ts, i)];
+                fields.extend(
+                    ohlcv
+                        .iter()
+                        .map(|c| c.get(i).map(|v| v.to_string()).unwrap_or_default()),
+                );
+                rejects.push(Reject {
+                    file: origin.file,
+                    line,
+                    reason,
+                    raw: fields.join(","),
+                });
+            }
+        }
+    }
+}
+
+fn ts_text(ts: &TsCol<'_>, i: usize) -> String {
+    match ts {
+        TsCol::Days(a) => a.is_valid(i).then(|| a.value(i).to_string()),
+        TsCol::Millis(a) => a.is_valid(i).then(|| a.value(i).to_string()),
+        TsCol::Instant(a, ..) => a.is_valid(i).then(|| instant_raw(a, i).to_string()),
+        TsCol::Text(s) => s.get(i).map(str::to_string),
+    }
+    .unwrap_or_default()
+}
+
+/// The raw value of a timestamp column, in its own unit.
+fn instant_raw(a: &ArrayRef, i: usize) -> i64 {
+    use arrow_array::types::*;
+    match a.data_type() {
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            a.as_primitive::<TimestampSecondType>().value(i)
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            a.as_primitive::<TimestampMillisecondType>().value(i)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            a.as_primitive::<TimestampMicrosecondType>().value(i)
+        }
+        _ => a.as_primitive::<TimestampNanosecondType>().value(i),
+    }
+}

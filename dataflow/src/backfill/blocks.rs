@@ -1,0 +1,131 @@
+//! Cutting time-ordered bars into blocks: runs of whole bar times of about
+//! [`BLOCK_ROWS`] rows, each split by the worker that owns the symbols.
+
+use crate::chunks::{symbol_owner, BarChunk};
+use tickflow_connectors::BarBatch;
+
+/// Rows per block, about: large enough that each symbol's engine runs over
+/// several bars while its state is in cache, small enough that a few blocks
+/// in flight stay within a few hundred MB.
+pub const BLOCK_ROWS: usize = 65_536;
+
+/// One block: its bar times and one chunk per worker.
+#[derive(Debug, Default)]
+pub struct Block {
+    /// Per worker: the bars of the symbols it owns.
+    pub chunks: Vec<BarChunk>,
+    /// Rows in the block.
+    pub rows: usize,
+}
+
+/// Accumulates bars in time order and hands out complete blocks.
+#[derive(Debug)]
+pub struct Cutter {
+    pending: BarBatch,
+    peers: usize,
+    block_rows: usize,
+}
+
+impl Cutter {
+    /// A cutter for `peers` workers.
+    pub fn new(peers: usize, block_rows: usize) -> Self {
+        Self {
+            pending: BarBatch::default(),
+            peers,
+            block_rows,
+        }
+    }
+
+    /// Appends bars whose times are not below any pending time.
+    pub fn push(&mut self, bars: &BarBatch) {
+        for i in 0..bars.len() {
+            self.pending.push_row(bars, i);
+        }
+    }
+
+    /// The next complete block, if enough rows are pending; with `all`, the
+    /// pending rows are complete (no more rows of their times will come).
+    pub fn next_block(&mut self, all: bool) -> Option<Block> {
+        let n = self.pending.len();
+        if n == 0 || (!all && n < self.block_rows) {
+            return None;
+        }
+        let cut = if all && n <= self.block_rows {
+            n
+        } else {
+            // Whole times only: the last pending time may still grow.
+            let limit = if all { n.min(self.block_rows) } else { n };
+            let last = self.pending.ts[limit - 1];
+            let cut = self.pending.ts[..limit].partition_point(|&t| t < last);
+            match (cut, all) {
+                (0, true) => self.pending.ts.partition_point(|&t| t <= last),
+                (0, false) => return None,
+                (c, _) => c,
+            }
+        };
+        let block = self.split(cut);
+        self.pending.drain_front(cut);
+        Some(block)
+    }
+
+    fn split(&self, cut: usize) -> Block {
+        let p = &self.pending;
+        let mut times: Vec<i64> = p.ts[..cut].to_vec();
+        times.dedup();
+        let mut chunks: Vec<BarChunk> = (0..self.peers)
+            .map(|d| BarChunk {
+                dest: d as u32,
+                times: times.clone(),
+                bars: BarBatch::default(),
+            })
+            .collect();
+        for i in 0..cut {
+            chunks[symbol_owner(p.symbol[i], self.peers)]
+                .bars
+                .push_row(p, i);
+        }
+        Block { chunks, rows: cut }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickflow_operators::Bar;
+
+    fn bars(times: &[i64]) -> BarBatch {
+        let mut b = BarBatch::default();
+        for (i, &t) in times.iter().enumerate() {
+            b.symbol.push(i as u32 % 3);
+            b.ts.push(t);
+            b.bar.push(Bar {
+                open: 1.0,
+                high: 1.0,
+                low: 1.0,
+                close: 1.0,
+                volume: 1.0,
+            });
+            b.sector.push(None);
+            b.file.push(0);
+            b.line.push(i as u64 + 2);
+        }
+        b
+    }
+
+    #[test]
+    fn blocks_hold_whole_times_and_every_row_once() {
+        let mut c = Cutter::new(2, 4);
+        c.push(&bars(&[1, 1, 1, 2, 2, 3]));
+        let b = c.next_block(false).unwrap();
+        assert_eq!(b.rows, 5, "times 1 and 2 are complete, 3 may grow");
+        assert_eq!(b.chunks[0].times, vec![1, 2]);
+        assert_eq!(b.chunks[0].bars.len() + b.chunks[1].bars.len(), 5);
+        assert!(b.chunks[1].bars.symbol.iter().all(|s| s % 2 == 1));
+        assert!(c.next_block(false).is_none());
+        c.push(&bars(&[3, 3, 3, 3, 3]));
+        assert!(c.next_block(false).is_none(), "one time, still growing");
+        let b = c.next_block(true).unwrap();
+        assert_eq!((b.rows, b.chunks[0].times.clone()), (6, vec![3]));
+        assert!(c.next_block(true).is_none());
+    }
+}

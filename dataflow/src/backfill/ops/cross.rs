@@ -1,0 +1,178 @@
+//! Per-bar-time cross-sectional ranks and z-scores, and the assembly of the
+//! block's output rows in (ts, symbol) order.
+
+use super::stash::{ready, stash_batches, Stash};
+use crate::chunks::{FeatureChunk, OutputBlock};
+use std::collections::BTreeMap;
+use tickflow_operators::cross_section::{
+    CrossSectionBatch, CrossSectionKernel, CrossSectionOptions, CrossSectionOutput,
+};
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::StreamVec;
+
+/// Per-bar-time cross-sections.
+pub trait CrossSections<'scope> {
+    /// Routes feature chunks to the worker owning their bar times; once a
+    /// block is complete, computes `cs_rank_`, `cs_z_`, `sector_z_` of each
+    /// of `columns` (feature indices) per bar time, and emits the block's
+    /// rows with every output column.
+    fn cross_sections(
+        self,
+        columns: Vec<usize>,
+        options: CrossSectionOptions,
+        worker: usize,
+        peers: usize,
+    ) -> StreamVec<'scope, u64, OutputBlock>;
+}
+
+impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
+    fn cross_sections(
+        self,
+        columns: Vec<usize>,
+        options: CrossSectionOptions,
+        worker: usize,
+        peers: usize,
+    ) -> StreamVec<'scope, u64, OutputBlock> {
+        let by_time = Exchange::new(|c: &FeatureChunk| c.dest as u64);
+        self.unary_frontier(by_time, "cross_sections", move |_cap, _info| {
+            let mut stash: Stash<FeatureChunk> = BTreeMap::new();
+            let mut kernel =
+                CrossSectionKernel::new(options).expect("options validated before the run");
+            let mut assembler = Assembler::default();
+            move |(input, frontier), output| {
+                input.for_each_time(|time, data| {
+                    stash_batches(&mut stash, &time, output.output_index(), data)
+                });
+                for (cap, mut chunks) in ready(&mut stash, frontier) {
+                    chunks.retain(|c| !c.is_empty());
+                    if chunks.is_empty() {
+                        continue;
+                    }
+                    let block = assembler.block(&chunks, &columns, &mut kernel, worker, peers);
+                    output.session(&cap).give(block);
+                }
+            }
+        })
+        .container::<Vec<OutputBlock>>()
+    }
+}
+
+/// Reusable buffers for one worker's blocks.
+#[derive(Default)]
+struct Assembler {
+    rows: Vec<(u32, u32, u32)>,
+    sectors: Vec<Option<u32>>,
+    inputs: Vec<Vec<f64>>,
+    out: CrossSectionOutput,
+}
+
+/// Rows gathered per tile when transposing row-major features to columns:
+/// the tile's rows stay in cache while every column is filled.
+const TILE: usize = 64;
+
+impl Assembler {
+    fn block(
+        &mut self,
+        chunks: &[FeatureChunk],
+        columns: &[usize],
+        kernel: &mut CrossSectionKernel,
+        worker: usize,
+        peers: usize,
+    ) -> OutputBlock {
+        let times = &chunks[0].times;
+        let width = chunks[0].width;
+        let total: usize = chunks.iter().map(FeatureChunk::len).sum();
+        let mut order: Vec<(u32, u32)> = Vec::with_capacity(total);
+        let mut cross: Vec<Vec<f64>> = vec![Vec::with_capacity(total); 3 * columns.len()];
+        let mut cursor = vec![0usize; chunks.len()];
+        for (k, &t) in times.iter().enumerate() {
+            if k % peers != worker {
+                // another worker's time (see `chunks::time_owner`)
+                continue;
+            }
+            // This time's rows from every chunk, merged in symbol order.
+            self.rows.clear();
+            for (c, chunk) in chunks.iter().enumerate() {
+                while cursor[c] < chunk.len() && chunk.ts[cursor[c]] == t {
+                    self.rows
+                        .push((chunk.symbol[cursor[c]], c as u32, cursor[c] as u32));
+                    cursor[c] += 1;
+                }
+            }
+            if self.rows.is_empty() {
+                continue;
+            }
+            if chunks.len() > 1 {
+                self.rows.sort_unstable();
+            }
+            self.sectors.clear();
+            self.sectors.extend(
+                self.rows
+                    .iter()
+                    .map(|&(_, c, r)| chunks[c as usize].sector[r as usize]),
+            );
+            self.inputs.resize_with(columns.len(), Vec::new);
+            for (input, &f) in self.inputs.iter_mut().zip(columns) {
+                input.clear();
+                input.extend(
+                    self.rows
+                        .iter()
+                        .map(|&(_, c, r)| chunks[c as usize].values[r as usize * width + f]),
+                );
+            }
+            let refs: Vec<&[f64]> = self.inputs.iter().map(Vec::as_slice).collect();
+            kernel
+                .compute(
+                    CrossSectionBatch {
+                        sectors: &self.sectors,
+                        columns: &refs,
+                    },
+                    &mut self.out,
+                )
+                .expect("one value per row in every column");
+            for f in 0..columns.len() {
+                cross[3 * f].extend_from_slice(&self.out.rank[f]);
+                cross[3 * f + 1].extend_from_slice(&self.out.z[f]);
+                cross[3 * f + 2].extend_from_slice(&self.out.sector_z[f]);
+            }
+            order.extend(self.rows.iter().map(|&(_, c, r)| (c, r)));
+        }
+        debug_assert!(chunks.iter().zip(&cursor).all(|(c, &k)| k == c.len()));
+        let n = order.len();
+        let mut block = OutputBlock {
+            symbol: Vec::with_capacity(n),
+            ts: Vec::with_capacity(n),
+            sector: Vec::with_capacity(n),
+            bar: Default::default(),
+            values: Vec::with_capacity(width + cross.len()),
+        };
+        for &(c, r) in &order {
+            let (chunk, r) = (&chunks[c as usize], r as usize);
+            block.symbol.push(chunk.symbol[r]);
+            block.ts.push(chunk.ts[r]);
+            block.sector.push(chunk.sector[r]);
+        }
+        let bar_fields: [fn(&tickflow_operators::Bar) -> f64; 5] =
+            [|b| b.open, |b| b.high, |b| b.low, |b| b.close, |b| b.volume];
+        for (column, get) in block.bar.iter_mut().zip(bar_fields) {
+            column.extend(
+                order
+                    .iter()
+                    .map(|&(c, r)| get(&chunks[c as usize].bar[r as usize])),
+            );
+        }
+        let mut features: Vec<Vec<f64>> = (0..width).map(|_| Vec::with_capacity(n)).collect();
+        for tile in order.chunks(TILE) {
+            for (f, column) in features.iter_mut().enumerate() {
+                column.extend(
+                    tile.iter()
+                        .map(|&(c, r)| chunks[c as usize].values[r as usize * width + f]),
+                );
+            }
+        }
+        block.values = features;
+        block.values.extend(cross);
+        block
+    }
+}

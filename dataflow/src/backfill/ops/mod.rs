@@ -1,0 +1,30 @@
+//! The backfill's timely operators, one small extension trait each:
+//! [`RollingFeatures`] (exchange by symbol), [`CrossSections`] (exchange by
+//! bar time) and [`WriteOutput`] (the partitioned sink, on the worker that
+//! computed the rows). Each holds a block's chunks until the frontier
+//! passes it, then processes them in a fixed order, so results depend
+//! neither on the worker count nor on arrival order.
+
+mod cross;
+mod rolling;
+mod stash;
+mod write;
+
+pub use cross::CrossSections;
+pub use rolling::RollingFeatures;
+pub use write::WriteOutput;
+
+use std::collections::BTreeMap;
+
+/// Per-worker counters the operators fill in.
+#[derive(Debug, Default)]
+pub struct OperatorStats {
+    /// Second copies of a bar, identical to the first: dropped.
+    pub duplicates: u64,
+    /// Second copies of a bar that differ: the later one wins.
+    pub corrections: u64,
+    /// Rows written, per partition.
+    pub partitions: BTreeMap<String, u64>,
+    /// The first sink failure, if any.
+    pub sink_error: Option<String>,
+}

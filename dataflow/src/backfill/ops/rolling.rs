@@ -1,0 +1,131 @@
+//! Per-symbol rolling features over a block's bars.
+
+use super::stash::{ready, stash_batches, Stash};
+use super::OperatorStats;
+use crate::chunks::{time_owner, BarChunk, FeatureChunk};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use tickflow_operators::{FeatureEngine, SymbolState};
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::StreamVec;
+
+/// Per-symbol rolling indicators.
+pub trait RollingFeatures<'scope> {
+    /// Routes each chunk to the worker owning its symbols and computes one
+    /// row of features per bar; emits, per block, one chunk per worker with
+    /// the rows whose bar times that worker owns, in (ts, symbol) order.
+    /// Of two bars with the same symbol and time, the later (by file, line)
+    /// wins; both kinds of second copy are counted.
+    fn rolling_features(
+        self,
+        engine: Arc<FeatureEngine>,
+        peers: usize,
+        stats: Rc<RefCell<OperatorStats>>,
+    ) -> StreamVec<'scope, u64, FeatureChunk>;
+}
+
+impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
+    fn rolling_features(
+        self,
+        engine: Arc<FeatureEngine>,
+        peers: usize,
+        stats: Rc<RefCell<OperatorStats>>,
+    ) -> StreamVec<'scope, u64, FeatureChunk> {
+        let by_symbol = Exchange::new(|c: &BarChunk| c.dest as u64);
+        self.unary_frontier(by_symbol, "rolling_features", move |_cap, _info| {
+            let mut stash: Stash<BarChunk> = BTreeMap::new();
+            let mut states: Vec<Option<SymbolState>> = Vec::new();
+            move |(input, frontier), output| {
+                input.for_each_time(|time, data| {
+                    stash_batches(&mut stash, &time, output.output_index(), data)
+                });
+                for (cap, chunks) in ready(&mut stash, frontier) {
+                    let mut session = output.session(&cap);
+                    for chunk in chunks {
+                        let mut s = stats.borrow_mut();
+                        let out = compute(&engine, &mut states, chunk, peers, &mut s);
+                        session.give_iterator(out.into_iter());
+                    }
+                }
+            }
+        })
+        .container::<Vec<FeatureChunk>>()
+    }
+}
+
+/// The features of one chunk, split by the worker owning each bar time.
+fn compute(
+    engine: &FeatureEngine,
+    states: &mut Vec<Option<SymbolState>>,
+    chunk: BarChunk,
+    peers: usize,
+    stats: &mut OperatorStats,
+) -> Vec<FeatureChunk> {
+    let bars = &chunk.bars;
+    let width = engine.columns().len();
+    let n = bars.len();
+    // Output order (ts, symbol); versions of a bar by (file, line).
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_unstable_by_key(|&i| {
+        let i = i as usize;
+        (bars.ts[i], bars.symbol[i], bars.file[i], bars.line[i])
+    });
+    let mut kept: Vec<u32> = Vec::with_capacity(n);
+    for (k, &i) in order.iter().enumerate() {
+        let i = i as usize;
+        if let Some(&next) = order.get(k + 1) {
+            let j = next as usize;
+            if bars.ts[j] == bars.ts[i] && bars.symbol[j] == bars.symbol[i] {
+                if bars.bar[j] == bars.bar[i] && bars.sector[j] == bars.sector[i] {
+                    stats.duplicates += 1;
+                } else {
+                    stats.corrections += 1;
+                }
+                continue; // the later version follows
+            }
+        }
+        kept.push(i as u32);
+    }
+    let mut outs: Vec<FeatureChunk> = (0..peers)
+        .map(|d| FeatureChunk::new(d as u32, chunk.times.clone(), width))
+        .collect();
+    let mut place: Vec<(u32, u32)> = Vec::with_capacity(kept.len());
+    for &i in &kept {
+        let i = i as usize;
+        let d = time_owner(&chunk.times, bars.ts[i], peers);
+        let out = &mut outs[d];
+        place.push((d as u32, out.len() as u32));
+        out.symbol.push(bars.symbol[i]);
+        out.ts.push(bars.ts[i]);
+        out.sector.push(bars.sector[i]);
+        out.bar.push(bars.bar[i]);
+    }
+    for out in &mut outs {
+        out.values = vec![f64::NAN; out.len() * width];
+    }
+    // Symbol-major: each engine runs over its bars of the block while its
+    // state is in cache (kept is in time order within a symbol).
+    let mut by_symbol: Vec<u64> = kept
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| ((bars.symbol[i as usize] as u64) << 32) | k as u64)
+        .collect();
+    by_symbol.sort_unstable();
+    for key in by_symbol {
+        let (symbol, k) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
+        if states.len() <= symbol {
+            states.resize_with(symbol + 1, || None);
+        }
+        let state = states[symbol].get_or_insert_with(|| engine.new_state());
+        let (d, slot) = place[k];
+        let out = &mut outs[d as usize];
+        let row = &mut out.values[slot as usize * width..(slot as usize + 1) * width];
+        // The input thread validated every bar with the same rule, so the
+        // engine cannot refuse one; if it did, the row stays all-null.
+        let _ = engine.update(state, &bars.bar[kept[k] as usize], row);
+    }
+    outs
+}

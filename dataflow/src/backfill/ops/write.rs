@@ -1,0 +1,83 @@
+//! The partitioned sink as a timely operator.
+
+use super::stash::{ready, stash_batches, Stash};
+use super::OperatorStats;
+use crate::backfill::sink::Sink;
+use crate::chunks::OutputBlock;
+use crate::schema::OutputSchema;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use tickflow_connectors::Interner;
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::StreamVec;
+
+/// The partitioned file sink.
+pub trait WriteOutput<'scope> {
+    /// Writes each block, in time order, on the worker that assembled it
+    /// (so both cores encode); completes a partition's file once no later
+    /// block can reach it, and every file at the end. After a failure the
+    /// worker's files are removed and the error is kept in `stats`.
+    fn write_output(
+        self,
+        sink: Sink,
+        schema: OutputSchema,
+        names: Arc<(Interner, Interner)>,
+        stats: Rc<RefCell<OperatorStats>>,
+    ) -> StreamVec<'scope, u64, ()>;
+}
+
+impl<'scope> WriteOutput<'scope> for StreamVec<'scope, u64, OutputBlock> {
+    fn write_output(
+        self,
+        sink: Sink,
+        schema: OutputSchema,
+        names: Arc<(Interner, Interner)>,
+        stats: Rc<RefCell<OperatorStats>>,
+    ) -> StreamVec<'scope, u64, ()> {
+        self.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
+            Pipeline,
+            "write_output",
+            move |_cap, _info| {
+                let mut stash: Stash<OutputBlock> = BTreeMap::new();
+                let mut sink = Some(sink);
+                let mut horizon = i64::MIN;
+                move |(input, frontier), _output| {
+                    input.for_each_time(|time, data| stash_batches(&mut stash, &time, 0, data));
+                    for (_cap, blocks) in ready(&mut stash, frontier) {
+                        let Some(open) = sink.as_mut() else { continue };
+                        for block in blocks {
+                            if stats.borrow().sink_error.is_some() {
+                                break;
+                            }
+                            let ts = block.ts.clone();
+                            horizon = horizon.max(ts.last().copied().unwrap_or(i64::MIN));
+                            let batch = schema.to_batch(block, &names.0, &names.1);
+                            let written = open
+                                .write(&batch, &ts)
+                                .and_then(|()| open.close_before(horizon));
+                            if let Err(e) = written {
+                                stats.borrow_mut().sink_error = Some(e);
+                            }
+                        }
+                    }
+                    if frontier.is_empty() {
+                        if let Some(done) = sink.take() {
+                            if stats.borrow().sink_error.is_some() {
+                                done.abort();
+                            } else {
+                                match done.finish() {
+                                    Ok(counts) => stats.borrow_mut().partitions = counts,
+                                    Err(e) => stats.borrow_mut().sink_error = Some(e),
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        )
+    }
+}

@@ -1,0 +1,220 @@
+//! The input thread: reads the files again (the first pass planned the run),
+//! writes rejected rows to the rejects file as it goes, and hands time
+//! blocks to the dataflow through a bounded channel. Input in time order
+//! streams straight through; any other order is spilled to time buckets
+//! first (see [`super::spill`]).
+
+use super::blocks::{Block, Cutter, BLOCK_ROWS};
+use super::progress::Progress;
+use super::scan::InputPlan;
+use super::spill::{bucket_starts, SpillWriter, BUCKET_ROWS};
+use crate::error::{Result, TickflowError};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender;
+use tickflow_connectors::file::{BarFileReader, CsvOptions};
+use tickflow_connectors::{BarBatch, Interner, Reject, RejectCounts, TsParser};
+
+/// What the input thread needs.
+pub struct Source<'a> {
+    /// The input files, in order.
+    pub files: &'a [PathBuf],
+    /// Column mapping and the default symbol.
+    pub options: &'a CsvOptions,
+    /// Timestamp parsing.
+    pub ts: &'a TsParser,
+    /// Symbol to sector, for rows without a sector column.
+    pub sector_map: &'a HashMap<String, String>,
+    /// The first pass's findings.
+    pub plan: &'a InputPlan,
+    /// Workers.
+    pub peers: usize,
+    /// The rejects file (written under a temporary name, renamed at the end).
+    pub rejects_path: &'a Path,
+    /// Where spill buckets go.
+    pub spill_dir: &'a Path,
+}
+
+/// What the input thread read.
+#[derive(Debug, Default)]
+pub struct SourceReport {
+    /// Data rows.
+    pub rows: u64,
+    /// Rejections by reason.
+    pub counts: RejectCounts,
+    /// True when the input went through spill buckets.
+    pub spilled: bool,
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> TickflowError {
+    TickflowError::Output {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+struct RejectsFile<'a> {
+    files: &'a [PathBuf],
+    temp: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl<'a> RejectsFile<'a> {
+    fn create(path: &Path, files: &'a [PathBuf]) -> Result<Self> {
+        let temp = path.with_extension("csv.tmp");
+        let mut out =
+            std::io::BufWriter::new(std::fs::File::create(&temp).map_err(|e| io(&temp, e))?);
+        writeln!(out, "file,line,reason,row").map_err(|e| io(&temp, e))?;
+        Ok(Self { files, temp, out })
+    }
+
+    fn write(&mut self, rejects: &[Reject]) -> Result<()> {
+        for r in rejects {
+            writeln!(
+                self.out,
+                "{},{},{},\"{}\"",
+                self.files[r.file as usize].display(),
+                r.line,
+                r.reason,
+                r.raw.replace('"', "\"\"")
+            )
+            .map_err(|e| io(&self.temp, e))?;
+        }
+        Ok(())
+    }
+
+    fn finish(self, path: &Path) -> Result<()> {
+        let file = self.out.into_inner().map_err(|e| io(&self.temp, e))?;
+        file.sync_all().map_err(|e| io(&self.temp, e))?;
+        std::fs::rename(&self.temp, path).map_err(|e| io(path, e))
+    }
+}
+
+impl Source<'_> {
+    /// Reads everything, sending blocks to `tx`; stops early when `abort` is
+    /// set or the receiver is gone.
+    pub fn run(
+        &self,
+        tx: &SyncSender<Block>,
+        abort: &AtomicBool,
+        progress: &Progress,
+    ) -> Result<SourceReport> {
+        let mut report = SourceReport {
+            spilled: !self.plan.time_ordered,
+            ..Default::default()
+        };
+        let mut rejects = RejectsFile::create(self.rejects_path, self.files)?;
+        let mut cutter = Cutter::new(self.peers, BLOCK_ROWS);
+        let send = |block: Block| -> bool {
+            progress.advance(block.rows as u64);
+            !abort.load(Ordering::Relaxed) && tx.send(block).is_ok()
+        };
+        if self.plan.time_ordered {
+            let done = self.read_all(&mut report, &mut rejects, abort, |bars| {
+                cutter.push(bars);
+                while let Some(block) = cutter.next_block(false) {
+                    if !send(block) {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            })?;
+            if done {
+                while let Some(block) = cutter.next_block(true) {
+                    if !send(block) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            progress.message("spilling to time buckets");
+            let starts = bucket_starts(&self.plan.times, BUCKET_ROWS);
+            let dir = self.spill_dir;
+            let mut spill = SpillWriter::create(dir, starts).map_err(|e| io(dir, e))?;
+            let done = self.read_all(&mut report, &mut rejects, abort, |bars| {
+                spill.write(bars).map_err(|e| io(dir, e))?;
+                Ok(true)
+            })?;
+            let mut buckets = spill.finish().map_err(|e| io(dir, e))?;
+            progress.message("features");
+            if done {
+                'buckets: while let Some(bars) = buckets
+                    .next_bucket(self.plan.ts_kind)
+                    .map_err(|e| io(dir, e))?
+                {
+                    cutter.push(&bars);
+                    while let Some(block) = cutter.next_block(true) {
+                        if !send(block) {
+                            break 'buckets;
+                        }
+                    }
+                }
+            }
+            buckets.remove();
+        }
+        rejects.finish(self.rejects_path)?;
+        Ok(report)
+    }
+
+    /// Reads every file in order, giving each batch of valid bars (symbol
+    /// and sector ids from the plan) to `sink`; false from `sink` stops.
+    fn read_all(
+        &self,
+        report: &mut SourceReport,
+        rejects_file: &mut RejectsFile<'_>,
+        abort: &AtomicBool,
+        mut sink: impl FnMut(&BarBatch) -> Result<bool>,
+    ) -> Result<bool> {
+        let mut symbols: Interner = self.plan.symbols.clone();
+        let mut sectors: Interner = self.plan.sectors.clone();
+        let mapped: HashMap<u32, u32> = self
+            .sector_map
+            .iter()
+            .filter_map(|(sym, sec)| Some((symbols.get(sym)?, sectors.get(sec)?)))
+            .collect();
+        let mut batch = BarBatch::default();
+        let mut rejects = Vec::new();
+        for (index, path) in self.files.iter().enumerate() {
+            let mut reader = BarFileReader::open(path, index as u32, self.options, &mut symbols)?;
+            loop {
+                if abort.load(Ordering::Relaxed) {
+                    return Ok(false);
+                }
+                batch.clear();
+                batch.ts_kind = Some(self.plan.ts_kind);
+                rejects.clear();
+                let n = reader.read_batch(
+                    self.ts,
+                    &mut symbols,
+                    &mut sectors,
+                    &mut batch,
+                    &mut rejects,
+                )?;
+                if n == 0 {
+                    break;
+                }
+                rejects_file.write(&rejects)?;
+                if !mapped.is_empty() {
+                    for (sector, symbol) in batch.sector.iter_mut().zip(&batch.symbol) {
+                        if sector.is_none() {
+                            *sector = mapped.get(symbol).copied();
+                        }
+                    }
+                }
+                if !sink(&batch)? {
+                    return Ok(false);
+                }
+            }
+            report.rows += reader.rows();
+            report.counts.merge(reader.reject_counts());
+        }
+        if symbols.len() != self.plan.symbols.len() || sectors.len() != self.plan.sectors.len() {
+            return Err(TickflowError::Runtime(
+                "the input changed between the two passes (new symbols or sectors appeared)".into(),
+            ));
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,108 @@
+//! What flows through the backfill dataflow: columnar chunks of one time
+//! block each, never single rows. A block is a run of consecutive bar times
+//! (about 64k rows); its timely time is its sequence number.
+
+use serde::{Deserialize, Serialize};
+use tickflow_connectors::BarBatch;
+use tickflow_operators::Bar;
+
+/// The worker that computes the cross-section of `ts`, one of `times` (the
+/// block's bar times, sorted): bar times are dealt round-robin.
+pub fn time_owner(times: &[i64], ts: i64, peers: usize) -> usize {
+    times
+        .binary_search(&ts)
+        .expect("a block's rows have its times")
+        % peers
+}
+
+/// The worker whose rolling engines own `symbol`.
+pub fn symbol_owner(symbol: u32, peers: usize) -> usize {
+    symbol as usize % peers
+}
+
+/// One block's bars for the worker that owns their symbols.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BarChunk {
+    /// The receiving worker.
+    pub dest: u32,
+    /// The block's bar times, sorted.
+    pub times: Vec<i64>,
+    /// The bars, in any order.
+    pub bars: BarBatch,
+}
+
+/// One block's feature rows from one rolling worker, for the worker that
+/// owns their bar times; rows in (ts, symbol) order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FeatureChunk {
+    /// The receiving worker.
+    pub dest: u32,
+    /// The block's bar times, sorted.
+    pub times: Vec<i64>,
+    /// Symbol id per row.
+    pub symbol: Vec<u32>,
+    /// Bar time per row.
+    pub ts: Vec<i64>,
+    /// Sector id per row.
+    pub sector: Vec<Option<u32>>,
+    /// The bar per row.
+    pub bar: Vec<Bar>,
+    /// Features per row.
+    pub width: usize,
+    /// Row-major features, `width` per row (NaN = null).
+    pub values: Vec<f64>,
+}
+
+impl FeatureChunk {
+    /// An empty chunk for `dest`.
+    pub fn new(dest: u32, times: Vec<i64>, width: usize) -> Self {
+        Self {
+            dest,
+            times,
+            width,
+            ..Default::default()
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// True without rows.
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    /// The features of row `i`.
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.width..(i + 1) * self.width]
+    }
+}
+
+/// One worker's output rows of one block, columnar, in (ts, symbol) order.
+#[derive(Debug, Clone, Default)]
+pub struct OutputBlock {
+    /// Symbol id per row.
+    pub symbol: Vec<u32>,
+    /// Bar time per row.
+    pub ts: Vec<i64>,
+    /// Sector id per row.
+    pub sector: Vec<Option<u32>>,
+    /// Open, high, low, close, volume columns.
+    pub bar: [Vec<f64>; 5],
+    /// Features, then cross-sectional columns (NaN = null).
+    pub values: Vec<Vec<f64>>,
+}
+
+impl OutputBlock {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// True without rows.
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+}
