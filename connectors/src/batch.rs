@@ -1,14 +1,14 @@
 //! Columnar batches of validated bars, with symbols interned to dense ids.
 
+use crate::hash::FastMap;
 use crate::ts::TsKind;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use tickflow_operators::Bar;
 
 /// Interns strings (symbols, sectors) to dense `u32` ids, in first-seen order.
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
-    ids: HashMap<String, u32>,
+    ids: FastMap<String, u32>,
     names: Vec<String>,
 }
 

@@ -10,12 +10,14 @@
 mod batch;
 mod error;
 pub mod file;
+mod hash;
 mod mapping;
 mod reject;
 mod ts;
 
 pub use batch::{BarBatch, Interner};
 pub use error::{ConnectorError, Result};
+pub use hash::{FastMap, FxHasher};
 pub use mapping::{ColumnMapping, ResolvedColumns};
 pub use reject::{Field, Reject, RejectCounts, RowReject};
 pub use ts::{civil_from_days, days_from_civil, TsKind, TsParser};

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The numeric part of a bar: what the indicators read.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Bar {
     /// Opening price.
     pub open: f64,

@@ -49,6 +49,38 @@ impl<'a> StrCol<'a> {
         })
     }
 
+    /// The id of every row's trimmed value (`None`: null or blank),
+    /// interning a dictionary's values once each.
+    fn intern_all(&self, n: usize, names: &mut Interner) -> Vec<Option<u32>> {
+        let mut intern = |v: Option<&str>| match v.map(str::trim) {
+            None | Some("") => None,
+            Some(name) => Some(names.intern(name)),
+        };
+        match self {
+            StrCol::Dict(keys, values) => {
+                let size = keys.iter().flatten().max().map_or(0, |&m| m + 1);
+                let ids: Vec<Option<u32>> = (0..size).map(|k| intern(values.get(k))).collect();
+                keys.iter().map(|k| k.and_then(|k| ids[k])).collect()
+            }
+            _ => {
+                let mut last: Option<(&str, Option<u32>)> = None;
+                (0..n)
+                    .map(|i| {
+                        let v = self.get(i);
+                        match (last, v) {
+                            (Some((prev, id)), Some(cur)) if prev == cur => id,
+                            _ => {
+                                let id = intern(v);
+                                last = v.map(|v| (v, id));
+                                id
+                            }
+                        }
+                    })
+                    .collect()
+            }
+        }
+    }
+
     fn get(&self, i: usize) -> Option<&str> {
         match self {
             StrCol::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
@@ -229,23 +261,26 @@ impl ColumnarLayout {
         self.columns
     }
 
-    /// The columns to read, in schema order (a projection).
-    pub fn projection(&self) -> Vec<usize> {
+    /// The columns to read, in schema order (a projection); only the keys
+    /// (symbol, time, sector) with `keys_only`.
+    pub fn projection(&self, keys_only: bool) -> Vec<usize> {
         let c = &self.columns;
+        let bars: &[usize] = if keys_only { &[] } else { &c.ohlcv };
         let mut p: Vec<usize> = [c.symbol, Some(c.ts), c.sector]
             .into_iter()
             .flatten()
-            .chain(c.ohlcv)
+            .chain(bars.iter().copied())
             .collect();
         p.sort_unstable();
         p.dedup();
         p
     }
 
-    /// Positions of the mapped columns inside a batch read with [`projection`](Self::projection).
-    pub fn projected(&self) -> ResolvedColumns {
-        let p = self.projection();
-        let at = |i: usize| p.binary_search(&i).expect("projected");
+    /// Positions of the mapped columns inside a batch read with
+    /// [`projection`](Self::projection) (bars at 0 when `keys_only`).
+    pub fn projected(&self, keys_only: bool) -> ResolvedColumns {
+        let p = self.projection(keys_only);
+        let at = |i: usize| p.binary_search(&i).unwrap_or(0);
         let c = &self.columns;
         ResolvedColumns {
             symbol: c.symbol.map(at),
@@ -265,6 +300,9 @@ pub struct RowOrigin {
     pub first_row: u64,
     /// Symbol of files without a symbol column.
     pub file_symbol: Option<u32>,
+    /// Read only the keys (symbol, time, sector): bars are left zero and
+    /// only key faults reject a row.
+    pub keys_only: bool,
 }
 
 /// Appends the valid rows of `batch` (columns as in `columns`) to `out` and
@@ -282,56 +320,48 @@ pub fn append_batch(
     rejects: &mut Vec<Reject>,
 ) {
     let col = |i: usize| batch.column(i);
+    let n = batch.num_rows();
     let symbol = columns
         .symbol
         .map(|i| StrCol::new(col(i)).expect("checked"));
     let sector = columns
         .sector
         .map(|i| StrCol::new(col(i)).expect("checked"));
+    let symbol_ids = symbol.as_ref().map(|s| s.intern_all(n, symbols));
+    let sector_ids = sector.as_ref().map(|s| s.intern_all(n, sectors));
     let ts = TsCol::new(col(columns.ts)).expect("checked");
-    let ohlcv = columns.ohlcv.map(|i| NumCol(col(i)));
-    let mut last_symbol: Option<(String, u32)> = None;
-    for i in 0..batch.num_rows() {
+    let ohlcv = (!origin.keys_only).then(|| columns.ohlcv.map(|i| NumCol(col(i))));
+    for i in 0..n {
         let parsed = (|| -> Result<(u32, TsKind, i64, Bar, Option<u32>), RowReject> {
-            let sym = match &symbol {
-                Some(s) => match s.get(i).map(str::trim) {
-                    None | Some("") => return Err(RowReject::Blank(Field::Symbol)),
-                    Some(name) => match &last_symbol {
-                        Some((n, id)) if n == name => *id,
-                        _ => {
-                            let id = symbols.intern(name);
-                            last_symbol = Some((name.to_string(), id));
-                            id
-                        }
-                    },
-                },
+            let sym = match &symbol_ids {
+                Some(ids) => ids[i].ok_or(RowReject::Blank(Field::Symbol))?,
                 None => origin
                     .file_symbol
                     .expect("files without a symbol column have a file symbol"),
             };
             let (kind, t) = ts.get(i, ts_parser)?;
-            let mut v = [0.0; 5];
-            for (k, f) in Field::OHLCV.iter().enumerate() {
-                v[k] = ohlcv[k].get(i).ok_or(RowReject::Blank(*f))?;
-            }
-            let bar = Bar {
-                open: v[0],
-                high: v[1],
-                low: v[2],
-                close: v[3],
-                volume: v[4],
+            let bar = match &ohlcv {
+                Some(ohlcv) => {
+                    let mut v = [0.0; 5];
+                    for (k, f) in Field::OHLCV.iter().enumerate() {
+                        v[k] = ohlcv[k].get(i).ok_or(RowReject::Blank(*f))?;
+                    }
+                    let bar = Bar {
+                        open: v[0],
+                        high: v[1],
+                        low: v[2],
+                        close: v[3],
+                        volume: v[4],
+                    };
+                    bar.validate().map_err(RowReject::InvalidBar)?;
+                    bar
+                }
+                None => Bar::default(),
             };
-            bar.validate().map_err(RowReject::InvalidBar)?;
             if out.ts_kind.is_some_and(|k| k != kind) {
                 return Err(RowReject::MixedTimestampKinds);
             }
-            let sec = match &sector {
-                Some(s) => match s.get(i).map(str::trim) {
-                    None | Some("") => None,
-                    Some(name) => Some(sectors.intern(name)),
-                },
-                None => None,
-            };
+            let sec = sector_ids.as_ref().and_then(|ids| ids[i]);
             Ok((sym, kind, t, bar, sec))
         })();
         let line = origin.first_row + i as u64;
@@ -357,6 +387,7 @@ pub fn append_batch(
                 fields.extend(
                     ohlcv
                         .iter()
+                        .flatten()
                         .map(|c| c.get(i).map(|v| v.to_string()).unwrap_or_default()),
                 );
                 rejects.push(Reject {

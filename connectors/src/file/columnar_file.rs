@@ -23,6 +23,7 @@ pub struct ColumnarBarReader {
     batches: Batches,
     columns: ResolvedColumns,
     file_symbol: Option<u32>,
+    keys_only: bool,
     counts: RejectCounts,
     rows: u64,
 }
@@ -40,25 +41,66 @@ const BATCH_ROWS: usize = 65_536;
 fn open_parquet(
     path: &Path,
     mapping: &ColumnMapping,
+    keys_only: bool,
 ) -> Result<(Batches, ResolvedColumns, SchemaRef)> {
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use arrow_schema::{DataType, Field, Schema};
+    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
     use parquet::arrow::ProjectionMask;
-    let handle = File::open(path).map_err(|source| ConnectorError::Io {
-        path: path.to_path_buf(),
-        what: "opening".into(),
-        source,
-    })?;
+    let open = || {
+        File::open(path).map_err(|source| ConnectorError::Io {
+            path: path.to_path_buf(),
+            what: "opening".into(),
+            source,
+        })
+    };
     let builder =
-        ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| columnar_error(path, e))?;
+        ParquetRecordBatchReaderBuilder::try_new(open()?).map_err(|e| columnar_error(path, e))?;
     let schema = builder.schema().clone();
     let layout = layout_of(&schema, mapping, path)?;
-    let mask = ProjectionMask::roots(builder.parquet_schema(), layout.projection());
+    // Symbol and sector columns stored with a dictionary are read as Arrow
+    // dictionaries: each distinct name is interned once per batch, not per row.
+    let columns = layout.columns();
+    let dictionary_coded = |i: usize| {
+        let meta = builder.metadata();
+        meta.num_row_groups() > 0
+            && meta
+                .row_groups()
+                .iter()
+                .all(|rg| rg.column(i).dictionary_page_offset().is_some())
+    };
+    let leaf_per_field = builder.parquet_schema().num_columns() == schema.fields().len();
+    let hinted: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let key = columns.symbol == Some(i) || columns.sector == Some(i);
+            let plain = matches!(
+                f.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            );
+            if key && plain && leaf_per_field && dictionary_coded(i) {
+                f.as_ref().clone().with_data_type(DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(DataType::Utf8),
+                ))
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    let options = ArrowReaderOptions::new().with_schema(std::sync::Arc::new(
+        Schema::new_with_metadata(hinted, schema.metadata().clone()),
+    ));
+    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(open()?, options)
+        .map_err(|e| columnar_error(path, e))?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), layout.projection(keys_only));
     let reader = builder
         .with_projection(mask)
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| columnar_error(path, e))?;
-    Ok((Box::new(reader), layout.projected(), schema))
+    Ok((Box::new(reader), layout.projected(keys_only), schema))
 }
 
 fn open_ipc(path: &Path, mapping: &ColumnMapping) -> Result<(Batches, ResolvedColumns, SchemaRef)> {
@@ -96,17 +138,19 @@ fn layout_of(schema: &SchemaRef, mapping: &ColumnMapping, path: &Path) -> Result
 }
 
 impl ColumnarBarReader {
-    /// Opens `path` (index `file` in the run's input list) and checks its schema.
+    /// Opens `path` (index `file` in the run's input list) and checks its
+    /// schema; with `keys_only`, reads only symbol, time and sector.
     pub fn open(
         path: &Path,
         format: FileFormat,
         file: u32,
         mapping: &ColumnMapping,
+        keys_only: bool,
         file_symbol: impl FnOnce() -> u32,
     ) -> Result<Self> {
         let (batches, columns, _schema) = match format {
             FileFormat::Ipc => open_ipc(path, mapping)?,
-            _ => open_parquet(path, mapping)?,
+            _ => open_parquet(path, mapping, keys_only)?,
         };
         Ok(Self {
             path: path.to_path_buf(),
@@ -114,6 +158,7 @@ impl ColumnarBarReader {
             batches,
             columns,
             file_symbol: columns.symbol.is_none().then(file_symbol),
+            keys_only,
             counts: RejectCounts::default(),
             rows: 0,
         })
@@ -153,6 +198,7 @@ impl ColumnarBarReader {
             file: self.file,
             first_row: self.rows + 1,
             file_symbol: self.file_symbol,
+            keys_only: self.keys_only,
         };
         append_batch(
             &batch,

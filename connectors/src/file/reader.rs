@@ -39,6 +39,28 @@ impl BarFileReader {
         options: &CsvOptions,
         symbols: &mut Interner,
     ) -> Result<Self> {
+        Self::open_with(path, file, options, symbols, false)
+    }
+
+    /// Opens `path` for its keys (symbol, time, sector) only: columnar files
+    /// then skip the bar columns, and only key faults reject a row (CSV rows
+    /// are read whole).
+    pub fn open_keys(
+        path: &Path,
+        file: u32,
+        options: &CsvOptions,
+        symbols: &mut Interner,
+    ) -> Result<Self> {
+        Self::open_with(path, file, options, symbols, true)
+    }
+
+    fn open_with(
+        path: &Path,
+        file: u32,
+        options: &CsvOptions,
+        symbols: &mut Interner,
+        keys_only: bool,
+    ) -> Result<Self> {
         match format_of(path) {
             Some(FileFormat::Csv) => {
                 Ok(Self::Csv(CsvBarReader::open(path, file, options, symbols)?))
@@ -48,6 +70,7 @@ impl BarFileReader {
                 format,
                 file,
                 &options.mapping,
+                keys_only,
                 || symbols.intern(&file_symbol(path, options)),
             )?)),
             None => Err(ConnectorError::UnsupportedFormat(path.to_path_buf())),

@@ -189,20 +189,11 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         None => HashMap::new(),
     };
     let plan = scan(&files, &options, &ts, &sector_map)?;
-    let rejected = plan.rejected.total();
-    if plan.rows > 0 && rejected as f64 > args.max_reject_rate * plan.rows as f64 {
-        return Err(TickflowError::TooManyRejects {
-            rejected,
-            rows: plan.rows,
-            rate: 100.0 * rejected as f64 / plan.rows as f64,
-            max: 100.0 * args.max_reject_rate,
-        });
-    }
     std::fs::create_dir_all(&args.output).map_err(|e| output_error(&args.output, e))?;
     remove_leftovers(&args.output).map_err(|e| output_error(&args.output, e))?;
     let schema = OutputSchema::new(plan.ts_kind, value_columns, args.config.sink.float32);
     let workers = args.workers.max(1);
-    let progress = Arc::new(Progress::new(plan.valid_rows(), args.progress));
+    let progress = Arc::new(Progress::new(plan.keyed_rows(), args.progress));
 
     // The input thread.
     let abort = Arc::new(AtomicBool::new(false));
@@ -211,6 +202,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     let reader = {
         let (files, plan, abort, progress) =
             (files.clone(), plan.clone(), abort.clone(), progress.clone());
+        let max_rate = args.max_reject_rate;
         let (rejects_path, spill_dir) = (
             args.output.join("_rejects.csv"),
             args.output.join(".spill.tmp"),
@@ -225,6 +217,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
                     sector_map: &sector_map,
                     plan: &plan,
                     peers: workers,
+                    max_rejects: (max_rate * plan.rows as f64) as u64,
                     rejects_path: &rejects_path,
                     spill_dir: &spill_dir,
                 };
@@ -324,6 +317,20 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         return Err(TickflowError::Output {
             path: args.output.display().to_string(),
             message: e,
+        });
+    }
+    let rejected = report.counts.total();
+    if report.too_many_rejects
+        || (plan.rows > 0 && rejected as f64 > args.max_reject_rate * plan.rows as f64)
+    {
+        for partition in merged.partitions.keys() {
+            let _ = std::fs::remove_dir_all(args.output.join(partition));
+        }
+        return Err(TickflowError::TooManyRejects {
+            rejected,
+            rows: plan.rows,
+            rate: 100.0 * rejected as f64 / plan.rows.max(1) as f64,
+            max: 100.0 * args.max_reject_rate,
         });
     }
     let summary = BackfillSummary {

@@ -1,14 +1,14 @@
-//! The first pass over the input: validates every row and learns what the
-//! run needs before any output is written: the symbols and sectors (ids in
-//! name order, so that id order is output order), the timestamp kind,
-//! whether the rows already come in time order, how many rows each bar time
-//! has (to plan the spill buckets), and the rejection counts (so that a run
-//! over mostly bad input stops before it starts).
+//! The first pass over the input: reads the keys of every row (symbol, time,
+//! sector; columnar files skip the bar columns) and learns what the run needs
+//! before any output is written: the symbols and sectors (ids in name order,
+//! so that id order is output order), the timestamp kind, whether the rows
+//! already come in time order, how many rows each bar time has (to plan the
+//! spill buckets and show progress) and the total row count.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use tickflow_connectors::file::{BarFileReader, CsvOptions};
-use tickflow_connectors::{BarBatch, ConnectorError, Interner, RejectCounts, TsKind, TsParser};
+use tickflow_connectors::{BarBatch, ConnectorError, FastMap, Interner, TsKind, TsParser};
 
 /// What the first pass learned.
 #[derive(Debug, Clone)]
@@ -21,17 +21,15 @@ pub struct InputPlan {
     pub ts_kind: TsKind,
     /// Data rows (valid and rejected).
     pub rows: u64,
-    /// Rejections by reason.
-    pub rejected: RejectCounts,
     /// True when the valid rows, file after file, never go back in time.
     pub time_ordered: bool,
-    /// Each bar time with its number of valid rows, in time order.
+    /// Each bar time with its number of rows with valid keys, in time order.
     pub times: Vec<(i64, u64)>,
 }
 
 impl InputPlan {
-    /// Valid rows.
-    pub fn valid_rows(&self) -> u64 {
+    /// Rows with valid keys (an upper bound on the valid rows).
+    pub fn keyed_rows(&self) -> u64 {
         self.times.iter().map(|t| t.1).sum()
     }
 }
@@ -48,14 +46,14 @@ pub fn scan(
     for s in sector_map.values() {
         sectors.intern(s);
     }
-    let mut counts: HashMap<i64, u64> = HashMap::new();
-    let mut rejected = RejectCounts::default();
+    let mut counts: FastMap<i64, u64> = FastMap::default();
+    let mut run = 0u64;
     let (mut rows, mut last, mut time_ordered) = (0u64, i64::MIN, true);
     let mut ts_kind = None;
     let mut batch = BarBatch::default();
     let mut rejects = Vec::new();
     for (index, path) in files.iter().enumerate() {
-        let mut reader = BarFileReader::open(path, index as u32, options, &mut symbols)?;
+        let mut reader = BarFileReader::open_keys(path, index as u32, options, &mut symbols)?;
         loop {
             batch.clear();
             batch.ts_kind = ts_kind;
@@ -66,13 +64,20 @@ pub fn scan(
             }
             ts_kind = ts_kind.or(batch.ts_kind);
             for &t in &batch.ts {
-                time_ordered &= t >= last;
-                last = t;
-                *counts.entry(t).or_default() += 1;
+                if t != last {
+                    time_ordered &= t > last;
+                    if run > 0 {
+                        *counts.entry(last).or_default() += run;
+                    }
+                    (last, run) = (t, 0);
+                }
+                run += 1;
             }
         }
         rows += reader.rows();
-        rejected.merge(reader.reject_counts());
+    }
+    if run > 0 {
+        *counts.entry(last).or_default() += run;
     }
     let mut times: Vec<(i64, u64)> = counts.into_iter().collect();
     times.sort_unstable();
@@ -81,7 +86,6 @@ pub fn scan(
         sectors: sectors.sorted(),
         ts_kind: ts_kind.unwrap_or(TsKind::Date),
         rows,
-        rejected,
         time_ordered,
         times,
     })

@@ -31,6 +31,9 @@ pub struct Source<'a> {
     pub plan: &'a InputPlan,
     /// Workers.
     pub peers: usize,
+    /// Stop once more rows than this are rejected (`--max-reject-rate`
+    /// times the rows the first pass counted).
+    pub max_rejects: u64,
     /// The rejects file (written under a temporary name, renamed at the end).
     pub rejects_path: &'a Path,
     /// Where spill buckets go.
@@ -46,6 +49,8 @@ pub struct SourceReport {
     pub counts: RejectCounts,
     /// True when the input went through spill buckets.
     pub spilled: bool,
+    /// True when reading stopped at `max_rejects`.
+    pub too_many_rejects: bool,
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> TickflowError {
@@ -176,6 +181,7 @@ impl Source<'_> {
             .collect();
         let mut batch = BarBatch::default();
         let mut rejects = Vec::new();
+        let mut rejected = 0u64;
         for (index, path) in self.files.iter().enumerate() {
             let mut reader = BarFileReader::open(path, index as u32, self.options, &mut symbols)?;
             loop {
@@ -196,6 +202,13 @@ impl Source<'_> {
                     break;
                 }
                 rejects_file.write(&rejects)?;
+                rejected += rejects.len() as u64;
+                if rejected > self.max_rejects {
+                    report.too_many_rejects = true;
+                    report.counts.merge(reader.reject_counts());
+                    report.rows += reader.rows();
+                    return Ok(false);
+                }
                 if !mapped.is_empty() {
                     for (sector, symbol) in batch.sector.iter_mut().zip(&batch.symbol) {
                         if sector.is_none() {

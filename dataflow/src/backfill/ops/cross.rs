@@ -104,7 +104,8 @@ impl Assembler {
                 continue;
             }
             if chunks.len() > 1 {
-                self.rows.sort_unstable();
+                // one sorted run per chunk: the stable sort merges them
+                self.rows.sort();
             }
             self.sectors.clear();
             self.sectors.extend(

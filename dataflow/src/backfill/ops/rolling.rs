@@ -67,12 +67,11 @@ fn compute(
     let bars = &chunk.bars;
     let width = engine.columns().len();
     let n = bars.len();
-    // Output order (ts, symbol); versions of a bar by (file, line).
+    // Output order (ts, symbol). The input thread hands rows over in
+    // (ts, file, line) order, so a stable sort keeps a bar's versions in
+    // (file, line) order; rows already in (ts, symbol) order cost one pass.
     let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_unstable_by_key(|&i| {
-        let i = i as usize;
-        (bars.ts[i], bars.symbol[i], bars.file[i], bars.line[i])
-    });
+    order.sort_by_key(|&i| (bars.ts[i as usize], bars.symbol[i as usize]));
     let mut kept: Vec<u32> = Vec::with_capacity(n);
     for (k, &i) in order.iter().enumerate() {
         let i = i as usize;
@@ -107,15 +106,24 @@ fn compute(
         out.values = vec![f64::NAN; out.len() * width];
     }
     // Symbol-major: each engine runs over its bars of the block while its
-    // state is in cache (kept is in time order within a symbol).
-    let mut by_symbol: Vec<u64> = kept
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| ((bars.symbol[i as usize] as u64) << 32) | k as u64)
-        .collect();
-    by_symbol.sort_unstable();
-    for key in by_symbol {
-        let (symbol, k) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
+    // state is in cache. A counting sort by symbol keeps time order.
+    let symbol_of = |k: usize| bars.symbol[kept[k] as usize] as usize;
+    let symbols = (0..kept.len()).map(symbol_of).max().map_or(0, |m| m + 1);
+    let mut next = vec![0u32; symbols + 1];
+    for k in 0..kept.len() {
+        next[symbol_of(k) + 1] += 1;
+    }
+    for s in 1..next.len() {
+        next[s] += next[s - 1];
+    }
+    let mut by_symbol = vec![0u32; kept.len()];
+    for k in 0..kept.len() {
+        let slot = &mut next[symbol_of(k)];
+        by_symbol[*slot as usize] = k as u32;
+        *slot += 1;
+    }
+    for k in by_symbol {
+        let (symbol, k) = (symbol_of(k as usize), k as usize);
         if states.len() <= symbol {
             states.resize_with(symbol + 1, || None);
         }
