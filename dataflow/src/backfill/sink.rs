@@ -110,7 +110,8 @@ impl Sink {
                     .set_dictionary_enabled(false)
                     .set_column_dictionary_enabled("symbol".into(), true)
                     .set_column_dictionary_enabled("sector".into(), true)
-                    .set_max_row_group_row_count(Some(self.config.row_group_rows));
+                    .set_max_row_group_row_count(Some(self.config.row_group_rows))
+                    .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk);
                 // Floats split by byte plane: the exponent planes compress,
                 // and zstd runs faster over them than over plain doubles.
                 for f in schema.fields().iter().skip(3) {
