@@ -86,6 +86,7 @@ fn demo(dir: &std::path::Path) -> tickflow::Result<()> {
         sectors: None,
         max_reject_rate: 0.05,
         progress: true,
+        tuning: Default::default(),
     };
     let s = backfill::run(&args)?;
     print_summary(&s, &store);
@@ -195,6 +196,10 @@ struct BackfillCmd {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    /// Rows per spill bucket for input not in time order (the memory bound:
+    /// about 150 bytes per row).
+    #[arg(long, default_value_t = 1 << 20)]
+    spill_bucket_rows: u64,
     #[command(flatten)]
     mapping: MappingFlags,
 }
@@ -230,6 +235,10 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
         sectors: m.sectors,
         max_reject_rate: cmd.max_reject_rate,
         progress: !cmd.quiet,
+        tuning: backfill::Tuning {
+            spill_bucket_rows: cmd.spill_bucket_rows,
+            ..Default::default()
+        },
     };
     let s = backfill::run(&args)?;
     print_summary(&s, &args.output);

@@ -2,22 +2,15 @@
 //! on the worker count, features equal the operator engine run per symbol,
 //! cross-sections equal a naive recompute, and nothing partial is left.
 
-use arrow_array::{Array, Date32Array, Float64Array, StringArray};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+mod common;
+
+use common::{bits, data, read_store, Table};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use tickflow::backfill::{self, BackfillArgs};
 use tickflow::config::PipelineConfig;
-use tickflow_connectors::ColumnMapping;
 use tickflow_operators::{Bar, FeatureEngine};
-
-fn data(name: &str) -> PathBuf {
-    let dir = std::env::var("TICKFLOW_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    dir.join(name)
-}
 
 /// A slice of the panel (every 10th symbol, file order kept) as a CSV.
 fn panel_slice(dir: &Path) -> PathBuf {
@@ -49,105 +42,12 @@ fn panel_slice(dir: &Path) -> PathBuf {
 
 fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
     BackfillArgs {
-        inputs: vec![input.display().to_string()],
-        output: output.to_path_buf(),
-        config: PipelineConfig::default(),
-        workers,
-        mapping: ColumnMapping::default(),
-        default_symbol: None,
-        tz: None,
         sectors: Some(data("sp500_sectors.csv")),
-        max_reject_rate: 0.05,
-        progress: false,
+        ..common::args(input, output, workers)
     }
 }
 
-type Table = BTreeMap<(String, i32), (Option<String>, Vec<Option<f64>>)>;
 type StoredRow<'a> = (&'a String, &'a Option<String>, &'a Vec<Option<f64>>);
-
-fn read_store(dir: &Path) -> (Vec<String>, Table) {
-    let mut files = Vec::new();
-    for year in std::fs::read_dir(dir).unwrap() {
-        let year = year.unwrap().path();
-        if year.is_dir() {
-            for f in std::fs::read_dir(&year).unwrap() {
-                files.push(f.unwrap().path());
-            }
-        }
-    }
-    files.sort();
-    let mut table = Table::new();
-    let mut names = Vec::new();
-    for f in files {
-        assert_eq!(
-            f.extension().unwrap(),
-            "parquet",
-            "unexpected file {}",
-            f.display()
-        );
-        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&f).unwrap())
-            .unwrap()
-            .build()
-            .unwrap();
-        for batch in reader {
-            let batch = batch.unwrap();
-            names = batch
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect();
-            let sym = batch
-                .column(0)
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .unwrap();
-            let ts = batch
-                .column(1)
-                .as_any()
-                .downcast_ref::<Date32Array>()
-                .unwrap();
-            let sector = batch
-                .column(2)
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .unwrap();
-            let cols: Vec<&Float64Array> = (3..batch.num_columns())
-                .map(|c| {
-                    batch
-                        .column(c)
-                        .as_any()
-                        .downcast_ref::<Float64Array>()
-                        .unwrap()
-                })
-                .collect();
-            let mut prev: Option<(i32, String)> = None;
-            for r in 0..batch.num_rows() {
-                let key = (ts.value(r), sym.value(r).to_string());
-                if let Some(p) = &prev {
-                    assert!(
-                        p < &key,
-                        "rows not sorted by (ts, symbol) in {}",
-                        f.display()
-                    );
-                }
-                prev = Some(key);
-                let values = cols
-                    .iter()
-                    .map(|c| (!c.is_null(r)).then(|| c.value(r)))
-                    .collect();
-                let sector = (!sector.is_null(r)).then(|| sector.value(r).to_string());
-                assert!(
-                    table
-                        .insert((sym.value(r).to_string(), ts.value(r)), (sector, values))
-                        .is_none(),
-                    "duplicate row"
-                );
-            }
-        }
-    }
-    (names, table)
-}
 
 #[test]
 fn store_is_independent_of_workers_and_matches_the_engine() {
@@ -165,17 +65,6 @@ fn store_is_independent_of_workers_and_matches_the_engine() {
         assert_eq!(manifest["rows_out"], summary.rows_out);
         stores.push(read_store(&out));
     }
-    let bits = |t: &Table| -> Vec<(String, i32, Vec<Option<u64>>)> {
-        t.iter()
-            .map(|((s, d), (_, v))| {
-                (
-                    s.clone(),
-                    *d,
-                    v.iter().map(|x| x.map(f64::to_bits)).collect(),
-                )
-            })
-            .collect()
-    };
     assert!(
         bits(&stores[0].1) == bits(&stores[1].1),
         "1 and 2 workers differ"
@@ -186,7 +75,7 @@ fn store_is_independent_of_workers_and_matches_the_engine() {
     );
 
     // Features equal the engine run directly over each symbol's valid bars.
-    let (names, table) = &stores[0];
+    let (names, table): &(Vec<String>, Table) = &stores[0];
     let engine = FeatureEngine::standard();
     let width = engine.columns().len();
     assert_eq!(&names[8..8 + width], engine.columns());

@@ -73,6 +73,28 @@ pub struct BackfillArgs {
     pub max_reject_rate: f64,
     /// Show progress on stderr.
     pub progress: bool,
+    /// Block and spill sizes.
+    pub tuning: Tuning,
+}
+
+/// Sizes that trade memory for speed; the defaults suit daily and minute
+/// bars on a machine with a few GB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Rows per time block, about (see [`blocks::BLOCK_ROWS`]).
+    pub block_rows: usize,
+    /// Valid rows per spill bucket, about (see [`spill::BUCKET_ROWS`]): the
+    /// memory bound for input that is not in time order.
+    pub spill_bucket_rows: u64,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            block_rows: blocks::BLOCK_ROWS,
+            spill_bucket_rows: spill::BUCKET_ROWS,
+        }
+    }
 }
 
 /// What a backfill did.
@@ -202,7 +224,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     let reader = {
         let (files, plan, abort, progress) =
             (files.clone(), plan.clone(), abort.clone(), progress.clone());
-        let max_rate = args.max_reject_rate;
+        let (max_rate, tuning) = (args.max_reject_rate, args.tuning);
         let (rejects_path, spill_dir) = (
             args.output.join("_rejects.csv"),
             args.output.join(".spill.tmp"),
@@ -218,6 +240,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
                     plan: &plan,
                     peers: workers,
                     max_rejects: (max_rate * plan.rows as f64) as u64,
+                    tuning,
                     rejects_path: &rejects_path,
                     spill_dir: &spill_dir,
                 };

@@ -4,10 +4,10 @@
 //! streams straight through; any other order is spilled to time buckets
 //! first (see [`super::spill`]).
 
-use super::blocks::{Block, Cutter, BLOCK_ROWS};
+use super::blocks::{Block, Cutter};
 use super::progress::Progress;
 use super::scan::InputPlan;
-use super::spill::{bucket_starts, SpillWriter, BUCKET_ROWS};
+use super::spill::{bucket_starts, SpillWriter};
 use crate::error::{Result, TickflowError};
 use std::collections::HashMap;
 use std::io::Write;
@@ -34,6 +34,8 @@ pub struct Source<'a> {
     /// Stop once more rows than this are rejected (`--max-reject-rate`
     /// times the rows the first pass counted).
     pub max_rejects: u64,
+    /// Block and bucket sizes.
+    pub tuning: super::Tuning,
     /// The rejects file (written under a temporary name, renamed at the end).
     pub rejects_path: &'a Path,
     /// Where spill buckets go.
@@ -111,7 +113,7 @@ impl Source<'_> {
             ..Default::default()
         };
         let mut rejects = RejectsFile::create(self.rejects_path, self.files)?;
-        let mut cutter = Cutter::new(self.peers, BLOCK_ROWS);
+        let mut cutter = Cutter::new(self.peers, self.tuning.block_rows);
         let send = |block: Block| -> bool {
             progress.advance(block.rows as u64);
             !abort.load(Ordering::Relaxed) && tx.send(block).is_ok()
@@ -135,7 +137,7 @@ impl Source<'_> {
             }
         } else {
             progress.message("spilling to time buckets");
-            let starts = bucket_starts(&self.plan.times, BUCKET_ROWS);
+            let starts = bucket_starts(&self.plan.times, self.tuning.spill_bucket_rows);
             let dir = self.spill_dir;
             let mut spill = SpillWriter::create(dir, starts).map_err(|e| io(dir, e))?;
             let done = self.read_all(&mut report, &mut rejects, abort, |bars| {

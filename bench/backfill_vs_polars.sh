@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# End-to-end backfill benchmark: tickflow against the Polars peer
+# (../shared/bench/peer_polars.py, unchanged) on the same generated input,
+# both writing zstd Parquet, in one run. Prints wall time and peak RSS of
+# both and their ratios, then runs tickflow on the same universe in symbol
+# order (memory bound check), and appends the numbers to bench/RESULTS.md.
+#
+#   bench/backfill_vs_polars.sh            # 4,000 symbols x 5,000 days
+#   SYMBOLS=500 DAYS=1000 bench/backfill_vs_polars.sh   # a quick run
+#
+# Needs: cargo, python3 with polars (PYTHON=... to choose), GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tickflow/target}"
+SYMBOLS="${SYMBOLS:-4000}"
+DAYS="${DAYS:-5000}"
+WORK="${WORK:-${TMPDIR:-/tmp}/tickflow-bench}"
+PYTHON="${PYTHON:-python3}"
+PEER=../shared/bench/peer_polars.py
+[ -f "$PEER" ] || { echo "error: $PEER not found (../shared beside the repository)" >&2; exit 1; }
+"$PYTHON" -c 'import polars' 2>/dev/null || { echo "error: $PYTHON has no polars (pip install polars)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "error: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 1; }
+
+cargo build --release --locked -q -p tickflow
+BIN="$CARGO_TARGET_DIR/release/tickflow"
+mkdir -p "$WORK"
+IN="$WORK/universe_${SYMBOLS}x${DAYS}.parquet"
+IN_SYM="$WORK/universe_${SYMBOLS}x${DAYS}_by_symbol.parquet"
+[ -f "$IN" ] || "$BIN" gen --symbols "$SYMBOLS" --days "$DAYS" --seed 42 --output "$IN"
+[ -f "$IN_SYM" ] || "$BIN" gen --symbols "$SYMBOLS" --days "$DAYS" --seed 42 --order symbol --output "$IN_SYM"
+ROWS=$("$PYTHON" -c "import polars as pl,sys; print(pl.scan_parquet(sys.argv[1]).select(pl.len()).collect().item())" "$IN")
+
+calc() { "$PYTHON" -c "print($1)"; }
+
+# measure NAME CMD...: wall seconds and peak RSS (MiB) into $NAME_s / $NAME_mb
+measure() {
+  local name=$1; shift
+  local out="$WORK/$name.time"
+  sync; rm -rf "$WORK/out_$name" "$WORK/out_$name.parquet"
+  /usr/bin/time -f "%e %M" -o "$out" "$@" > "$WORK/$name.log" 2>&1 || { cat "$WORK/$name.log"; exit 1; }
+  read -r secs kb < "$out"
+  printf -v "${name}_s" '%s' "$secs"
+  printf -v "${name}_mb" '%.0f' "$(calc "$kb / 1024")"
+  printf '%-22s %8.1f s %8s MiB\n' "$name" "$secs" "$(eval echo \$${name}_mb)"
+}
+
+echo "input: $ROWS rows ($SYMBOLS symbols x $DAYS days), $(nproc) cores"
+measure tickflow "$BIN" backfill --input "$IN" --output "$WORK/out_tickflow" -q
+measure polars "$PYTHON" "$PEER" "$IN" "$WORK/out_polars.parquet"
+measure tickflow_by_symbol "$BIN" backfill --input "$IN_SYM" --output "$WORK/out_tickflow_by_symbol" -q
+TF_COLS=$("$PYTHON" -c "import json,sys; print(len(json.load(open(sys.argv[1]))['columns']))" "$WORK/out_tickflow/_manifest.json")
+PL_COLS=$("$PYTHON" -c "import polars as pl,sys; print(len(pl.scan_parquet(sys.argv[1]).collect_schema()))" "$WORK/out_polars.parquet")
+speedup=$(calc "$polars_s / $tickflow_s")
+memratio=$(calc "$polars_mb / $tickflow_mb")
+printf 'tickflow is %.2fx faster, %.1fx less memory (%s vs %s columns)\n' "$speedup" "$memratio" "$TF_COLS" "$PL_COLS"
+
+{
+  echo
+  echo "### Backfill vs Polars, $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD)"
+  echo
+  echo "\`bench/backfill_vs_polars.sh\` with SYMBOLS=$SYMBOLS DAYS=$DAYS: $ROWS rows, $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))."
+  echo
+  echo "| run | wall s | peak RSS MiB | output columns |"
+  echo "|---|---:|---:|---:|"
+  echo "| tickflow backfill (time-ordered input) | $tickflow_s | $tickflow_mb | $TF_COLS |"
+  echo "| Polars peer (\`peer_polars.py\`) | $polars_s | $polars_mb | $PL_COLS |"
+  echo "| tickflow backfill (symbol-ordered input) | $tickflow_by_symbol_s | $tickflow_by_symbol_mb | $TF_COLS |"
+  echo
+  printf 'Ratio: tickflow %.2fx faster than Polars, %.1fx less peak memory.\n' "$speedup" "$memratio"
+} >> bench/RESULTS.md
+echo "appended to bench/RESULTS.md"

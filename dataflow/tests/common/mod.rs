@@ -1,0 +1,135 @@
+//! Shared helpers of the backfill tests: the shared data directory, default
+//! arguments, and reading a whole store (Parquet or Arrow IPC) back.
+
+#![allow(dead_code)]
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Float32Type, Float64Type};
+use arrow_array::{Array, RecordBatch};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tickflow::backfill::BackfillArgs;
+use tickflow::config::PipelineConfig;
+use tickflow_connectors::ColumnMapping;
+
+/// A file of the shared data directory (`../shared/data`, or `$TICKFLOW_DATA`).
+pub fn data(name: &str) -> PathBuf {
+    let dir = std::env::var("TICKFLOW_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
+    dir.join(name)
+}
+
+/// Default arguments for one input file.
+pub fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
+    BackfillArgs {
+        inputs: vec![input.display().to_string()],
+        output: output.to_path_buf(),
+        config: PipelineConfig::default(),
+        workers,
+        mapping: ColumnMapping::default(),
+        default_symbol: None,
+        tz: None,
+        sectors: None,
+        max_reject_rate: 0.05,
+        progress: false,
+        tuning: Default::default(),
+    }
+}
+
+/// (symbol, ts) -> (sector, values from `open` on; f32 columns widened).
+pub type Table = BTreeMap<(String, i32), (Option<String>, Vec<Option<f64>>)>;
+
+/// Every file of a store, in path order.
+pub fn store_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for year in std::fs::read_dir(dir).unwrap() {
+        let year = year.unwrap().path();
+        if year.is_dir() {
+            for f in std::fs::read_dir(&year).unwrap() {
+                files.push(f.unwrap().path());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn batches(path: &Path) -> Vec<RecordBatch> {
+    let file = std::fs::File::open(path).unwrap();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("parquet") => ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(Result::unwrap)
+            .collect(),
+        Some("arrow") => arrow_ipc::reader::FileReader::try_new(file, None)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect(),
+        _ => panic!("unexpected file {}", path.display()),
+    }
+}
+
+/// Reads a store; checks (ts, symbol) order within each file and that no
+/// row appears twice. Returns the column names and the rows.
+pub fn read_store(dir: &Path) -> (Vec<String>, Table) {
+    let mut table = Table::new();
+    let mut names = Vec::new();
+    for f in store_files(dir) {
+        let mut prev: Option<(i32, String)> = None;
+        for batch in batches(&f) {
+            names = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            let sym = batch.column(0).as_string::<i32>();
+            let ts = batch.column(1).as_primitive::<Date32Type>();
+            let sector = batch.column(2).as_string::<i32>();
+            for r in 0..batch.num_rows() {
+                let key = (ts.value(r), sym.value(r).to_string());
+                if let Some(p) = &prev {
+                    assert!(p < &key, "rows not sorted by (ts, symbol) in {}", f.display());
+                }
+                prev = Some(key);
+                let values = (3..batch.num_columns())
+                    .map(|c| {
+                        let col = batch.column(c);
+                        (!col.is_null(r)).then(|| match col.data_type() {
+                            arrow_schema::DataType::Float32 => {
+                                col.as_primitive::<Float32Type>().value(r) as f64
+                            }
+                            _ => col.as_primitive::<Float64Type>().value(r),
+                        })
+                    })
+                    .collect();
+                let sector = (!sector.is_null(r)).then(|| sector.value(r).to_string());
+                assert!(
+                    table
+                        .insert((sym.value(r).to_string(), ts.value(r)), (sector, values))
+                        .is_none(),
+                    "duplicate row"
+                );
+            }
+        }
+    }
+    (names, table)
+}
+
+/// The table with values as bit patterns, for exact comparison.
+pub fn bits(t: &Table) -> Vec<(String, i32, Option<String>, Vec<Option<u64>>)> {
+    t.iter()
+        .map(|((s, d), (sector, v))| {
+            (
+                s.clone(),
+                *d,
+                sector.clone(),
+                v.iter().map(|x| x.map(f64::to_bits)).collect(),
+            )
+        })
+        .collect()
+}
