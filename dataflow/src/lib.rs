@@ -10,6 +10,7 @@ pub mod chunks;
 pub mod config;
 pub mod error;
 pub mod gen;
+pub mod inspect;
 pub mod schema;
 
 pub use error::{Result, TickflowError};

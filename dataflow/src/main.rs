@@ -31,6 +31,15 @@ enum Command {
     Backfill(Box<BackfillCmd>),
     /// List the indicators, their inputs, parameters and outputs.
     Features,
+    /// Show what a backfill would read: columns, mapping, rows, symbols,
+    /// time range, order, invalid rows by reason.
+    Inspect {
+        /// Files, directories or globs.
+        #[arg(required = true, num_args = 1..)]
+        input: Vec<String>,
+        #[command(flatten)]
+        mapping: MappingFlags,
+    },
     /// Write a deterministic synthetic universe of daily bars (CSV or Parquet).
     Gen(GenCmd),
     /// Generate a small universe, backfill it, and show what came out.
@@ -144,6 +153,17 @@ fn print_summary(s: &backfill::BackfillSummary, output: &std::path::Path) {
     );
 }
 
+impl MappingFlags {
+    fn column_mapping(&self) -> ColumnMapping {
+        ColumnMapping {
+            symbol: self.symbol_col.clone(),
+            ts: self.ts_col.clone(),
+            sector: self.sector_col.clone(),
+            ..Default::default()
+        }
+    }
+}
+
 /// Column mapping flags shared by the commands that read bar files.
 #[derive(Args, Clone)]
 struct MappingFlags {
@@ -224,12 +244,7 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
         workers: cmd
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        mapping: ColumnMapping {
-            symbol: m.symbol_col,
-            ts: m.ts_col,
-            sector: m.sector_col,
-            ..Default::default()
-        },
+        mapping: m.column_mapping(),
         default_symbol: m.symbol,
         tz: m.tz,
         sectors: m.sectors,
@@ -269,6 +284,14 @@ fn main() -> ExitCode {
                 message: e.to_string(),
             }),
         Command::Demo { dir } => demo(&dir),
+        Command::Inspect { input, mapping } => {
+            let options = tickflow_connectors::file::CsvOptions {
+                mapping: mapping.column_mapping(),
+                default_symbol: mapping.symbol.clone(),
+            };
+            tickflow::inspect::inspect(&input, &options, mapping.tz.as_deref())
+                .map(|report| print!("{report}"))
+        }
         Command::Features => {
             for info in catalog() {
                 println!("{info}\n");

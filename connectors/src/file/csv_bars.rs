@@ -24,6 +24,7 @@ pub struct CsvBarReader {
     path: PathBuf,
     file: u32,
     reader: csv::Reader<Box<dyn Read>>,
+    header: Vec<String>,
     columns: ResolvedColumns,
     file_symbol: Option<u32>,
     ts_kind: Option<TsKind>,
@@ -80,6 +81,7 @@ impl CsvBarReader {
             path: path.to_path_buf(),
             file,
             reader,
+            header,
             columns,
             file_symbol,
             ts_kind: None,
@@ -92,6 +94,11 @@ impl CsvBarReader {
     /// The file being read.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The header's column names.
+    pub fn header(&self) -> &[String] {
+        &self.header
     }
 
     /// The resolved column positions.

@@ -11,4 +11,4 @@ mod reader;
 pub use columnar_file::ColumnarBarReader;
 pub use csv_bars::{CsvBarReader, CsvOptions};
 pub use discover::{expand_inputs, format_of, is_supported, FileFormat};
-pub use reader::{file_symbol, BarFileReader};
+pub use reader::{file_columns, file_symbol, BarFileReader};

@@ -109,3 +109,63 @@ impl BarFileReader {
         }
     }
 }
+
+/// The columns of a bar file as (name, type): Arrow types for columnar
+/// files, `text` for CSV (read from the header only).
+pub fn file_columns(path: &Path) -> Result<Vec<(String, String)>> {
+    let io = |source| ConnectorError::Io {
+        path: path.to_path_buf(),
+        what: "opening".into(),
+        source,
+    };
+    let columnar = |e: &dyn std::fmt::Display| ConnectorError::Columnar {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let schema = match format_of(path) {
+        Some(FileFormat::Csv) => {
+            let mut symbols = Interner::default();
+            let options = CsvOptions {
+                mapping: crate::ColumnMapping {
+                    // resolving would fail on files the mapping does not fit;
+                    // only the header is wanted here
+                    ..Default::default()
+                },
+                default_symbol: None,
+            };
+            return match CsvBarReader::open(path, 0, &options, &mut symbols) {
+                Ok(r) => Ok(r.header().iter().map(|h| (h.clone(), "text".into())).collect()),
+                Err(ConnectorError::MissingColumn { available, .. }) => Ok(available
+                    .split(", ")
+                    .map(|h| (h.to_string(), "text".into()))
+                    .collect()),
+                Err(e) => Err(e),
+            };
+        }
+        Some(FileFormat::Parquet) => {
+            let file = std::fs::File::open(path).map_err(io)?;
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|e| columnar(&e))?
+                .schema()
+                .clone()
+        }
+        Some(FileFormat::Ipc) => {
+            let file = std::fs::File::open(path).map_err(io)?;
+            match arrow_ipc::reader::FileReader::try_new(file, None) {
+                Ok(r) => r.schema(),
+                Err(e) => {
+                    let file = std::fs::File::open(path).map_err(io)?;
+                    arrow_ipc::reader::StreamReader::try_new(file, None)
+                        .map_err(|_| columnar(&e))?
+                        .schema()
+                }
+            }
+        }
+        None => return Err(ConnectorError::UnsupportedFormat(path.to_path_buf())),
+    };
+    Ok(schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().to_string()))
+        .collect())
+}
