@@ -19,9 +19,10 @@ fi
 step() { printf '\n== %s\n' "$*"; }
 
 step "python oracle (ta-lib==0.8.2 in $VENV)"
-if ! "$VENV/bin/python" -c 'import talib, numpy; assert talib.__version__ == "0.8.2"' 2>/dev/null; then
+if ! "$VENV/bin/python" -c 'import talib, numpy, polars, pyarrow; assert talib.__version__ == "0.8.2"' 2>/dev/null; then
   python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check 'ta-lib==0.8.2' 'numpy>=2'
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    'ta-lib==0.8.2' 'numpy>=2' 'polars>=1' 'pyarrow>=15'
 fi
 "$VENV/bin/python" operators/tests/golden/generate.py
 
@@ -36,6 +37,16 @@ cargo test --workspace --locked
 
 step "benches and examples build"
 cargo bench --workspace --locked --no-run
+
+step "end to end: backfill of ../shared/data/sp500_5yr.csv.gz against the TA-Lib oracle"
+DATA="${TICKFLOW_DATA:-../shared/data}"
+e2e_dir="$(mktemp -d)"
+cargo run --release --locked -q -p tickflow -- backfill -q --workers 2 \
+  --input "$DATA/sp500_5yr.csv.gz" --sectors "$DATA/sp500_sectors.csv" \
+  --output "$e2e_dir/store"
+"$VENV/bin/python" tests/oracle/backfill_oracle.py --output "$e2e_dir/store" \
+  --input "$DATA/sp500_5yr.csv.gz" --sectors "$DATA/sp500_sectors.csv"
+rm -rf "$e2e_dir"
 
 step "demo (the README's first command)"
 demo_dir="$(mktemp -d)"

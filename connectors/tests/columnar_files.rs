@@ -15,17 +15,22 @@ use tickflow_connectors::file::{BarFileReader, CsvOptions};
 use tickflow_connectors::{BarBatch, Interner, Reject, TsKind, TsParser};
 
 fn write_parquet(path: &Path, batch: &RecordBatch) {
-    let mut w =
-        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None)
-            .unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(path).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
     w.write(batch).unwrap();
     w.close().unwrap();
 }
 
 fn write_ipc(path: &Path, batch: &RecordBatch) {
-    let mut w =
-        arrow_ipc::writer::FileWriter::try_new(std::fs::File::create(path).unwrap(), &batch.schema())
-            .unwrap();
+    let mut w = arrow_ipc::writer::FileWriter::try_new(
+        std::fs::File::create(path).unwrap(),
+        &batch.schema(),
+    )
+    .unwrap();
     w.write(batch).unwrap();
     w.finish().unwrap();
 }
@@ -75,16 +80,28 @@ fn bars_batch() -> RecordBatch {
     }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(symbol.finish()),
-        Arc::new(Date32Array::from(vec![18_000, 18_000, 18_001, 18_001, 18_002])),
+        Arc::new(Date32Array::from(vec![
+            18_000, 18_000, 18_001, 18_001, 18_002,
+        ])),
         Arc::new(Float64Array::from(vec![10.0, 20.0, f64::NAN, 20.0, 10.5])),
         Arc::new(Float64Array::from(vec![11.0, 21.0, 11.0, 11.0, 11.5])),
         Arc::new(Float64Array::from(vec![9.5, 19.0, 9.0, 9.0, 10.0])),
         Arc::new(close.finish()),
         Arc::new(Int64Array::from(vec![100, 200, 300, 400, 500])),
-        Arc::new(StringArray::from(vec![Some("Tech"), Some("Energy"), None, Some("Energy"), Some("Tech")])),
+        Arc::new(StringArray::from(vec![
+            Some("Tech"),
+            Some("Energy"),
+            None,
+            Some("Energy"),
+            Some("Tech"),
+        ])),
     ];
     let fields = vec![
-        Field::new("Name", DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)), true),
+        Field::new(
+            "Name",
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+            true,
+        ),
         Field::new("date", DataType::Date32, true),
         Field::new("open", DataType::Float64, true),
         Field::new("high", DataType::Float64, true),
@@ -113,7 +130,11 @@ fn parquet_and_ipc_give_the_same_bars_and_rejects() {
         assert_eq!(r.bars.line, [1, 5], "1-based row numbers");
         assert_eq!(r.bars.bar[1].volume, 500.0);
         assert_eq!(r.sectors.name(r.bars.sector[0].unwrap()), "Tech");
-        let why: Vec<(u64, String)> = r.rejects.iter().map(|j| (j.line, j.reason.to_string())).collect();
+        let why: Vec<(u64, String)> = r
+            .rejects
+            .iter()
+            .map(|j| (j.line, j.reason.to_string()))
+            .collect();
         assert_eq!(
             why,
             [
@@ -124,7 +145,11 @@ fn parquet_and_ipc_give_the_same_bars_and_rejects() {
             "{}",
             path.display()
         );
-        assert!(r.rejects[0].raw.starts_with("BBB,18000,20,21,19,,"), "{}", r.rejects[0].raw);
+        assert!(
+            r.rejects[0].raw.starts_with("BBB,18000,20,21,19,,"),
+            "{}",
+            r.rejects[0].raw
+        );
         // the first pass reads keys only: bar faults pass, key faults do not
         let keys = read(path, None, true).unwrap();
         assert_eq!(keys.bars.len(), 5);
@@ -137,7 +162,11 @@ fn naive_timestamps_are_local_to_the_zone_and_typed_columns_are_checked() {
     // 2020-12-15 09:30 as a naive wall time, in milliseconds
     let naive = 1_608_024_600_000i64;
     let schema = Arc::new(Schema::new(vec![
-        Field::new("ts", DataType::Timestamp(arrow_schema::TimeUnit::Millisecond, None), false),
+        Field::new(
+            "ts",
+            DataType::Timestamp(arrow_schema::TimeUnit::Millisecond, None),
+            false,
+        ),
         Field::new("open", DataType::Float32, false),
         Field::new("high", DataType::Float32, false),
         Field::new("low", DataType::Float32, false),
@@ -162,7 +191,11 @@ fn naive_timestamps_are_local_to_the_zone_and_typed_columns_are_checked() {
     let r = read(&path, Some("America/New_York"), false).unwrap();
     assert_eq!(r.symbols.name(r.bars.symbol[0]), "SPY", "the file stem");
     assert_eq!(r.bars.ts_kind, Some(TsKind::Micros));
-    assert_eq!(r.bars.ts[0], (naive + 5 * 3_600_000) * 1_000, "EST is UTC-5");
+    assert_eq!(
+        r.bars.ts[0],
+        (naive + 5 * 3_600_000) * 1_000,
+        "EST is UTC-5"
+    );
 
     let bad = RecordBatch::try_new(
         Arc::new(Schema::new(vec![
@@ -186,7 +219,10 @@ fn naive_timestamps_are_local_to_the_zone_and_typed_columns_are_checked() {
     let path = tmp.path().join("bad.arrow");
     write_ipc(&path, &bad);
     let err = read(&path, None, false).err().unwrap();
-    assert!(err.contains("column `open` (open) has type Utf8; expected a float or integer type"), "{err}");
+    assert!(
+        err.contains("column `open` (open) has type Utf8; expected a float or integer type"),
+        "{err}"
+    );
 
     let path = tmp.path().join("truncated.parquet");
     write_parquet(&path, &bars_batch());

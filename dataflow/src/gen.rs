@@ -248,7 +248,6 @@ pub fn generate(
             }
         }
     }
-    drop(emit);
     out.finish()?.sync_all()?;
     std::fs::rename(&temp, path)?;
     Ok(count)

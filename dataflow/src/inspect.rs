@@ -5,7 +5,9 @@
 use crate::error::Result;
 use std::collections::HashSet;
 use std::fmt::Write;
-use tickflow_connectors::file::{expand_inputs, file_columns, format_of, BarFileReader, CsvOptions};
+use tickflow_connectors::file::{
+    expand_inputs, file_columns, format_of, BarFileReader, CsvOptions,
+};
 use tickflow_connectors::{civil_from_days, BarBatch, Interner, RejectCounts, TsKind, TsParser};
 
 /// A bar time as text: a date, or a UTC instant.
@@ -64,7 +66,10 @@ pub fn inspect(inputs: &[String], options: &CsvOptions, tz: Option<&str>) -> Res
             out,
             "  mapping: symbol={} ts={} open={} high={} low={} close={} volume={} sector={}",
             r.symbol.map_or_else(
-                || format!("(the file: {})", tickflow_connectors::file::file_symbol(path, options)),
+                || format!(
+                    "(the file: {})",
+                    tickflow_connectors::file::file_symbol(path, options)
+                ),
                 |i| names[i].clone()
             ),
             names[r.ts],
@@ -113,7 +118,12 @@ pub fn inspect(inputs: &[String], options: &CsvOptions, tz: Option<&str>) -> Res
             )
         }
     );
-    let _ = writeln!(out, "symbols: {}, sectors: {}", symbols.len(), sectors.len());
+    let _ = writeln!(
+        out,
+        "symbols: {}, sectors: {}",
+        symbols.len(),
+        sectors.len()
+    );
     if let Some(kind) = kind {
         let _ = writeln!(
             out,
@@ -146,7 +156,13 @@ mod tests {
     #[test]
     fn times_print_as_dates_and_utc_instants() {
         assert_eq!(format_ts(TsKind::Date, 0), "1970-01-01");
-        assert_eq!(format_ts(TsKind::Micros, 1_608_042_600_000_000), "2020-12-15T14:30:00Z");
-        assert_eq!(format_ts(TsKind::Micros, -1_000_000), "1969-12-31T23:59:59Z");
+        assert_eq!(
+            format_ts(TsKind::Micros, 1_608_042_600_000_000),
+            "2020-12-15T14:30:00Z"
+        );
+        assert_eq!(
+            format_ts(TsKind::Micros, -1_000_000),
+            "1969-12-31T23:59:59Z"
+        );
     }
 }

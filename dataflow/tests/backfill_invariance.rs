@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::{args, bits, data, read_store, Table};
 use arrow_array::RecordBatchReader;
+use common::{args, bits, data, read_store, Table};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -52,7 +52,10 @@ fn input_order_format_workers_and_blocks_do_not_change_the_rows() {
     let pq_symbol = dir.join("symbol.parquet");
     let ipc = dir.join("time.arrow");
     let n = generate(&csv_time, symbols, days, 3, GenOrder::Time).unwrap();
-    assert_eq!(generate(&csv_symbol, symbols, days, 3, GenOrder::Symbol).unwrap(), n);
+    assert_eq!(
+        generate(&csv_symbol, symbols, days, 3, GenOrder::Symbol).unwrap(),
+        n
+    );
     generate(&pq_time, symbols, days, 3, GenOrder::Time).unwrap();
     generate(&pq_symbol, symbols, days, 3, GenOrder::Symbol).unwrap();
     parquet_to_ipc(&pq_time, &ipc);
@@ -77,7 +80,10 @@ fn input_order_format_workers_and_blocks_do_not_change_the_rows() {
         (&ipc, 2, false, "ipc_time_2"),
     ] {
         let got = run(input, workers, tiny, name);
-        assert!(bits(&got) == bits(&reference), "{name} differs from csv_time_1");
+        assert!(
+            bits(&got) == bits(&reference),
+            "{name} differs from csv_time_1"
+        );
     }
 }
 
@@ -112,8 +118,17 @@ fn ipc_and_f32_outputs_hold_the_same_values() {
         let (_, narrowed) = &got[key];
         for (c, (v, w)) in values.iter().zip(narrowed).enumerate() {
             // the bar itself stays f64; features and cross-sections are f32
-            let expect = if c < 5 { *v } else { v.map(|x| x as f32 as f64) };
-            assert_eq!(w.map(f64::to_bits), expect.map(f64::to_bits), "{key:?} {}", names[3 + c]);
+            let expect = if c < 5 {
+                *v
+            } else {
+                v.map(|x| x as f32 as f64)
+            };
+            assert_eq!(
+                w.map(f64::to_bits),
+                expect.map(f64::to_bits),
+                "{key:?} {}",
+                names[3 + c]
+            );
         }
     }
 }

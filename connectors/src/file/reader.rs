@@ -134,7 +134,11 @@ pub fn file_columns(path: &Path) -> Result<Vec<(String, String)>> {
                 default_symbol: None,
             };
             return match CsvBarReader::open(path, 0, &options, &mut symbols) {
-                Ok(r) => Ok(r.header().iter().map(|h| (h.clone(), "text".into())).collect()),
+                Ok(r) => Ok(r
+                    .header()
+                    .iter()
+                    .map(|h| (h.clone(), "text".into()))
+                    .collect()),
                 Err(ConnectorError::MissingColumn { available, .. }) => Ok(available
                     .split(", ")
                     .map(|h| (h.to_string(), "text".into()))

@@ -93,7 +93,11 @@ pub fn read_store(dir: &Path) -> (Vec<String>, Table) {
             for r in 0..batch.num_rows() {
                 let key = (ts.value(r), sym.value(r).to_string());
                 if let Some(p) = &prev {
-                    assert!(p < &key, "rows not sorted by (ts, symbol) in {}", f.display());
+                    assert!(
+                        p < &key,
+                        "rows not sorted by (ts, symbol) in {}",
+                        f.display()
+                    );
                 }
                 prev = Some(key);
                 let values = (3..batch.num_columns())
@@ -120,8 +124,11 @@ pub fn read_store(dir: &Path) -> (Vec<String>, Table) {
     (names, table)
 }
 
+/// A row with its values as bit patterns.
+pub type BitRow = (String, i32, Option<String>, Vec<Option<u64>>);
+
 /// The table with values as bit patterns, for exact comparison.
-pub fn bits(t: &Table) -> Vec<(String, i32, Option<String>, Vec<Option<u64>>)> {
+pub fn bits(t: &Table) -> Vec<BitRow> {
     t.iter()
         .map(|((s, d), (sector, v))| {
             (
