@@ -106,3 +106,37 @@ impl OutputBlock {
         self.ts.is_empty()
     }
 }
+
+/// Feature buffers handed back by the cross-sections for the rolling
+/// engines to refill: a block's buffers are tens of MB, and fresh ones cost
+/// page faults on every block.
+#[derive(Debug, Default)]
+pub struct BufferPool {
+    free: std::sync::Mutex<Vec<Vec<f64>>>,
+}
+
+impl BufferPool {
+    /// Buffers kept, at most (a few blocks in flight, per worker).
+    const KEEP: usize = 16;
+
+    /// A buffer of `len` NaNs.
+    pub fn take(&self, len: usize) -> Vec<f64> {
+        let mut v = self
+            .free
+            .lock()
+            .expect("not poisoned")
+            .pop()
+            .unwrap_or_default();
+        v.clear();
+        v.resize(len, f64::NAN);
+        v
+    }
+
+    /// Returns a buffer for reuse.
+    pub fn give(&self, v: Vec<f64>) {
+        let mut free = self.free.lock().expect("not poisoned");
+        if free.len() < Self::KEEP && v.capacity() > 0 {
+            free.push(v);
+        }
+    }
+}

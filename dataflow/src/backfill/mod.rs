@@ -254,6 +254,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     };
 
     let rx = Arc::new(Mutex::new(Some(rx)));
+    let pool = Arc::new(crate::chunks::BufferPool::default());
     let shared = Arc::new((schema.clone(), engine, cs_columns, cs.options()));
     let (output, sink_config) = (args.output.clone(), args.config.sink.clone());
     let worker_abort = abort.clone();
@@ -268,8 +269,14 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
             use timely::dataflow::operators::vec::Input;
             scope
                 .input_from(&mut input)
-                .rolling_features(engine.clone(), peers, stats.clone())
-                .cross_sections(cs_columns.clone(), cs_options.clone(), index, peers)
+                .rolling_features(engine.clone(), peers, pool.clone(), stats.clone())
+                .cross_sections(
+                    cs_columns.clone(),
+                    cs_options.clone(),
+                    index,
+                    peers,
+                    pool.clone(),
+                )
                 .write_output(sink, schema.clone(), names.clone(), stats.clone())
                 .probe_with(&probe);
         });

@@ -2,8 +2,9 @@
 //! block's output rows in (ts, symbol) order.
 
 use super::stash::{ready, stash_batches, Stash};
-use crate::chunks::{FeatureChunk, OutputBlock};
+use crate::chunks::{BufferPool, FeatureChunk, OutputBlock};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tickflow_operators::cross_section::{
     CrossSectionBatch, CrossSectionKernel, CrossSectionOptions, CrossSectionOutput,
 };
@@ -16,13 +17,14 @@ pub trait CrossSections<'scope> {
     /// Routes feature chunks to the worker owning their bar times; once a
     /// block is complete, computes `cs_rank_`, `cs_z_`, `sector_z_` of each
     /// of `columns` (feature indices) per bar time, and emits the block's
-    /// rows with every output column.
+    /// rows with every output column; feature buffers go back to `pool`.
     fn cross_sections(
         self,
         columns: Vec<usize>,
         options: CrossSectionOptions,
         worker: usize,
         peers: usize,
+        pool: Arc<BufferPool>,
     ) -> StreamVec<'scope, u64, OutputBlock>;
 }
 
@@ -33,6 +35,7 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
         options: CrossSectionOptions,
         worker: usize,
         peers: usize,
+        pool: Arc<BufferPool>,
     ) -> StreamVec<'scope, u64, OutputBlock> {
         let by_time = Exchange::new(|c: &FeatureChunk| c.dest as u64);
         self.unary_frontier(by_time, "cross_sections", move |_cap, _info| {
@@ -51,6 +54,9 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
                     }
                     let block = assembler.block(&chunks, &columns, &mut kernel, worker, peers);
                     output.session(&cap).give(block);
+                    for chunk in chunks {
+                        pool.give(chunk.values);
+                    }
                 }
             }
         })
@@ -84,7 +90,9 @@ impl Assembler {
         let width = chunks[0].width;
         let total: usize = chunks.iter().map(FeatureChunk::len).sum();
         let mut order: Vec<(u32, u32)> = Vec::with_capacity(total);
-        let mut cross: Vec<Vec<f64>> = vec![Vec::with_capacity(total); 3 * columns.len()];
+        let mut cross: Vec<Vec<f64>> = (0..3 * columns.len())
+            .map(|_| Vec::with_capacity(total))
+            .collect();
         let mut cursor = vec![0usize; chunks.len()];
         for (k, &t) in times.iter().enumerate() {
             if k % peers != worker {

@@ -2,7 +2,7 @@
 
 use super::stash::{ready, stash_batches, Stash};
 use super::OperatorStats;
-use crate::chunks::{time_owner, BarChunk, FeatureChunk};
+use crate::chunks::{time_owner, BarChunk, BufferPool, FeatureChunk};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -23,6 +23,7 @@ pub trait RollingFeatures<'scope> {
         self,
         engine: Arc<FeatureEngine>,
         peers: usize,
+        pool: Arc<BufferPool>,
         stats: Rc<RefCell<OperatorStats>>,
     ) -> StreamVec<'scope, u64, FeatureChunk>;
 }
@@ -32,6 +33,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
         self,
         engine: Arc<FeatureEngine>,
         peers: usize,
+        pool: Arc<BufferPool>,
         stats: Rc<RefCell<OperatorStats>>,
     ) -> StreamVec<'scope, u64, FeatureChunk> {
         let by_symbol = Exchange::new(|c: &BarChunk| c.dest as u64);
@@ -46,7 +48,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                     let mut session = output.session(&cap);
                     for chunk in chunks {
                         let mut s = stats.borrow_mut();
-                        let out = compute(&engine, &mut states, chunk, peers, &mut s);
+                        let out = compute(&engine, &mut states, chunk, peers, &pool, &mut s);
                         session.give_iterator(out.into_iter());
                     }
                 }
@@ -62,6 +64,7 @@ fn compute(
     states: &mut Vec<Option<SymbolState>>,
     chunk: BarChunk,
     peers: usize,
+    pool: &BufferPool,
     stats: &mut OperatorStats,
 ) -> Vec<FeatureChunk> {
     let bars = &chunk.bars;
@@ -89,7 +92,15 @@ fn compute(
         kept.push(i as u32);
     }
     let mut outs: Vec<FeatureChunk> = (0..peers)
-        .map(|d| FeatureChunk::new(d as u32, chunk.times.clone(), width))
+        .map(|d| {
+            let mut c = FeatureChunk::new(d as u32, chunk.times.clone(), width);
+            let expect = n / peers + 1;
+            c.symbol.reserve(expect);
+            c.ts.reserve(expect);
+            c.sector.reserve(expect);
+            c.bar.reserve(expect);
+            c
+        })
         .collect();
     let mut place: Vec<(u32, u32)> = Vec::with_capacity(kept.len());
     for &i in &kept {
@@ -103,7 +114,7 @@ fn compute(
         out.bar.push(bars.bar[i]);
     }
     for out in &mut outs {
-        out.values = vec![f64::NAN; out.len() * width];
+        out.values = pool.take(out.len() * width);
     }
     // Symbol-major: each engine runs over its bars of the block while its
     // state is in cache. A counting sort by symbol keeps time order.
