@@ -48,7 +48,7 @@ use timely::dataflow::operators::Probe;
 use timely::dataflow::{InputHandle, ProbeHandle};
 
 /// Blocks in the dataflow at once, at most.
-pub const IN_FLIGHT: u64 = 3;
+pub const IN_FLIGHT: u64 = 6;
 
 /// Everything a backfill needs.
 #[derive(Debug, Clone)]
