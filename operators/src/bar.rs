@@ -64,6 +64,19 @@ impl std::fmt::Display for RejectReason {
     }
 }
 
+impl From<[f64; 5]> for Bar {
+    /// A bar from `[open, high, low, close, volume]`.
+    fn from([open, high, low, close, volume]: [f64; 5]) -> Self {
+        Self {
+            open,
+            high,
+            low,
+            close,
+            volume,
+        }
+    }
+}
+
 impl Bar {
     /// Checks the spec's rule: prices finite and > 0, volume finite and >= 0,
     /// `low <= min(open, close)`, `high >= max(open, close)`.

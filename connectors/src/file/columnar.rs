@@ -346,13 +346,7 @@ pub fn append_batch(
                     for (k, f) in Field::OHLCV.iter().enumerate() {
                         v[k] = ohlcv[k].get(i).ok_or(RowReject::Blank(*f))?;
                     }
-                    let bar = Bar {
-                        open: v[0],
-                        high: v[1],
-                        low: v[2],
-                        close: v[3],
-                        volume: v[4],
-                    };
+                    let bar = Bar::from(v);
                     bar.validate().map_err(RowReject::InvalidBar)?;
                     bar
                 }

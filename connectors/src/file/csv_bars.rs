@@ -193,13 +193,7 @@ impl CsvBarReader {
                 .parse::<f64>()
                 .map_err(|_| RowReject::Unparseable(*f))?;
         }
-        let bar = Bar {
-            open: v[0],
-            high: v[1],
-            low: v[2],
-            close: v[3],
-            volume: v[4],
-        };
+        let bar = Bar::from(v);
         bar.validate().map_err(RowReject::InvalidBar)?;
         match self.ts_kind {
             None => self.ts_kind = Some(kind),
