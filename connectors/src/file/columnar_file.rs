@@ -44,31 +44,31 @@ fn open_parquet(
     keys_only: bool,
 ) -> Result<(Batches, ResolvedColumns, SchemaRef)> {
     use arrow_schema::{DataType, Field, Schema};
-    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
-    use parquet::arrow::ProjectionMask;
-    let open = || {
-        File::open(path).map_err(|source| ConnectorError::Io {
-            path: path.to_path_buf(),
-            what: "opening".into(),
-            source,
-        })
+    use parquet::arrow::arrow_reader::{
+        ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
     };
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(open()?).map_err(|e| columnar_error(path, e))?;
-    let schema = builder.schema().clone();
+    use parquet::arrow::ProjectionMask;
+    let file = File::open(path).map_err(|source| ConnectorError::Io {
+        path: path.to_path_buf(),
+        what: "opening".into(),
+        source,
+    })?;
+    let footer = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| columnar_error(path, e))?;
+    let schema = footer.schema().clone();
     let layout = layout_of(&schema, mapping, path)?;
     // Symbol and sector columns stored with a dictionary are read as Arrow
     // dictionaries: each distinct name is interned once per batch, not per row.
     let columns = layout.columns();
+    let meta = footer.metadata();
     let dictionary_coded = |i: usize| {
-        let meta = builder.metadata();
         meta.num_row_groups() > 0
             && meta
                 .row_groups()
                 .iter()
                 .all(|rg| rg.column(i).dictionary_page_offset().is_some())
     };
-    let leaf_per_field = builder.parquet_schema().num_columns() == schema.fields().len();
+    let leaf_per_field = footer.parquet_schema().num_columns() == schema.fields().len();
     let hinted: Vec<Field> = schema
         .fields()
         .iter()
@@ -92,8 +92,9 @@ fn open_parquet(
     let options = ArrowReaderOptions::new().with_schema(std::sync::Arc::new(
         Schema::new_with_metadata(hinted, schema.metadata().clone()),
     ));
-    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(open()?, options)
-        .map_err(|e| columnar_error(path, e))?;
+    let hinted =
+        ArrowReaderMetadata::try_new(meta.clone(), options).map_err(|e| columnar_error(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, hinted);
     let mask = ProjectionMask::roots(builder.parquet_schema(), layout.projection(keys_only));
     let reader = builder
         .with_projection(mask)

@@ -23,8 +23,7 @@ pub struct CsvOptions {
 pub struct CsvBarReader {
     path: PathBuf,
     file: u32,
-    reader: csv::Reader<Box<dyn Read>>,
-    header: Vec<String>,
+    reader: Records,
     columns: ResolvedColumns,
     file_symbol: Option<u32>,
     ts_kind: Option<TsKind>,
@@ -41,6 +40,42 @@ fn io_error(path: &Path, what: String, source: std::io::Error) -> ConnectorError
     }
 }
 
+/// A CSV reader over plain or gunzipped bytes.
+type Records = csv::Reader<Box<dyn Read>>;
+
+/// Opens a CSV file (gzip by its name) and reads its header line.
+fn open_with_header(path: &Path) -> Result<(Records, Vec<String>)> {
+    let handle = File::open(path).map_err(|e| io_error(path, "opening".into(), e))?;
+    let gz = path.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
+    let bytes: Box<dyn Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
+            1 << 20,
+            handle,
+        )))
+    } else {
+        Box::new(handle)
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(bytes);
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) if h.iter().any(|c| !c.trim().is_empty()) => h.iter().map(String::from).collect(),
+        Ok(_) => {
+            return Err(ConnectorError::NoHeader {
+                path: path.to_path_buf(),
+            })
+        }
+        Err(e) => return Err(csv_error(path, 1, e)),
+    };
+    Ok((reader, header))
+}
+
+/// The header line of a CSV bar file (plain or gzip).
+pub fn csv_header(path: &Path) -> Result<Vec<String>> {
+    open_with_header(path).map(|(_, header)| header)
+}
+
 impl CsvBarReader {
     /// Opens `path` (index `file` in the run's input list) and resolves its header.
     pub fn open(
@@ -49,29 +84,7 @@ impl CsvBarReader {
         options: &CsvOptions,
         symbols: &mut Interner,
     ) -> Result<Self> {
-        let handle = File::open(path).map_err(|e| io_error(path, "opening".into(), e))?;
-        let gz = path.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
-        let bytes: Box<dyn Read> = if gz {
-            Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
-                1 << 20,
-                handle,
-            )))
-        } else {
-            Box::new(handle)
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .buffer_capacity(1 << 20)
-            .from_reader(bytes);
-        let header: Vec<String> = match reader.headers() {
-            Ok(h) if h.iter().any(|c| !c.trim().is_empty()) => h.iter().map(String::from).collect(),
-            Ok(_) => {
-                return Err(ConnectorError::NoHeader {
-                    path: path.to_path_buf(),
-                })
-            }
-            Err(e) => return Err(csv_error(path, 1, e)),
-        };
+        let (reader, header) = open_with_header(path)?;
         let columns = options.mapping.resolve(&header, path)?;
         let file_symbol = columns
             .symbol
@@ -81,7 +94,6 @@ impl CsvBarReader {
             path: path.to_path_buf(),
             file,
             reader,
-            header,
             columns,
             file_symbol,
             ts_kind: None,
@@ -94,11 +106,6 @@ impl CsvBarReader {
     /// The file being read.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// The header's column names.
-    pub fn header(&self) -> &[String] {
-        &self.header
     }
 
     /// The resolved column positions.

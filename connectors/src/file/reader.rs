@@ -1,7 +1,7 @@
 //! One reader for every bar file format, chosen by the file name.
 
 use super::columnar_file::ColumnarBarReader;
-use super::csv_bars::{CsvBarReader, CsvOptions};
+use super::csv_bars::{csv_header, CsvBarReader, CsvOptions};
 use super::discover::{format_of, FileFormat};
 use crate::batch::{BarBatch, Interner};
 use crate::error::{ConnectorError, Result};
@@ -124,27 +124,10 @@ pub fn file_columns(path: &Path) -> Result<Vec<(String, String)>> {
     };
     let schema = match format_of(path) {
         Some(FileFormat::Csv) => {
-            let mut symbols = Interner::default();
-            let options = CsvOptions {
-                mapping: crate::ColumnMapping {
-                    // resolving would fail on files the mapping does not fit;
-                    // only the header is wanted here
-                    ..Default::default()
-                },
-                default_symbol: None,
-            };
-            return match CsvBarReader::open(path, 0, &options, &mut symbols) {
-                Ok(r) => Ok(r
-                    .header()
-                    .iter()
-                    .map(|h| (h.clone(), "text".into()))
-                    .collect()),
-                Err(ConnectorError::MissingColumn { available, .. }) => Ok(available
-                    .split(", ")
-                    .map(|h| (h.to_string(), "text".into()))
-                    .collect()),
-                Err(e) => Err(e),
-            };
+            return Ok(csv_header(path)?
+                .into_iter()
+                .map(|h| (h, "text".into()))
+                .collect())
         }
         Some(FileFormat::Parquet) => {
             let file = std::fs::File::open(path).map_err(io)?;
