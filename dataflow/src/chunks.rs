@@ -6,13 +6,21 @@ use serde::{Deserialize, Serialize};
 use tickflow_connectors::BarBatch;
 use tickflow_operators::Bar;
 
+/// The worker that computes the cross-section of the `k`-th bar time of a
+/// block: bar times are dealt round-robin.
+pub fn time_index_owner(k: usize, peers: usize) -> usize {
+    k % peers
+}
+
 /// The worker that computes the cross-section of `ts`, one of `times` (the
-/// block's bar times, sorted): bar times are dealt round-robin.
+/// block's bar times, sorted).
 pub fn time_owner(times: &[i64], ts: i64, peers: usize) -> usize {
-    times
-        .binary_search(&ts)
-        .expect("a block's rows have its times")
-        % peers
+    time_index_owner(
+        times
+            .binary_search(&ts)
+            .expect("a block's rows have its times"),
+        peers,
+    )
 }
 
 /// The worker whose rolling engines own `symbol`.
@@ -72,11 +80,6 @@ impl FeatureChunk {
     /// True without rows.
     pub fn is_empty(&self) -> bool {
         self.ts.is_empty()
-    }
-
-    /// The features of row `i`.
-    pub fn row(&self, i: usize) -> &[f64] {
-        &self.values[i * self.width..(i + 1) * self.width]
     }
 }
 

@@ -2,13 +2,12 @@
 //! columns and the mapping it would use, rows, symbols, the time range, the
 //! row order, and invalid rows by reason. Reads everything, writes nothing.
 
+use crate::backfill::scan;
 use crate::error::Result;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt::Write;
-use tickflow_connectors::file::{
-    expand_inputs, file_columns, format_of, BarFileReader, CsvOptions,
-};
-use tickflow_connectors::{civil_from_days, BarBatch, Interner, RejectCounts, TsKind, TsParser};
+use tickflow_connectors::file::{expand_inputs, file_columns, file_symbol, format_of, CsvOptions};
+use tickflow_connectors::{civil_from_days, TsKind, TsParser};
 
 /// A bar time as text: a date, or a UTC instant.
 pub fn format_ts(kind: TsKind, ts: i64) -> String {
@@ -37,16 +36,7 @@ pub fn inspect(inputs: &[String], options: &CsvOptions, tz: Option<&str>) -> Res
     let files = expand_inputs(inputs)?;
     let ts = TsParser::new(tz)?;
     let mut out = String::new();
-    let (mut symbols, mut sectors) = (Interner::default(), Interner::default());
-    let mut counts = RejectCounts::default();
-    let (mut rows, mut valid) = (0u64, 0u64);
-    let (mut first, mut last, mut prev) = (i64::MAX, i64::MIN, i64::MIN);
-    let mut time_ordered = true;
-    let mut times: HashSet<i64> = HashSet::new();
-    let mut kind = None;
-    let mut batch = BarBatch::default();
-    let mut rejects = Vec::new();
-    for (index, path) in files.iter().enumerate() {
+    for path in &files {
         let columns = file_columns(path)?;
         let names: Vec<String> = columns.iter().map(|c| c.0.clone()).collect();
         let _ = writeln!(
@@ -66,11 +56,8 @@ pub fn inspect(inputs: &[String], options: &CsvOptions, tz: Option<&str>) -> Res
             out,
             "  mapping: symbol={} ts={} open={} high={} low={} close={} volume={} sector={}",
             r.symbol.map_or_else(
-                || format!(
-                    "(the file: {})",
-                    tickflow_connectors::file::file_symbol(path, options)
-                ),
-                |i| names[i].clone()
+                || format!("(the file: {})", file_symbol(path, options)),
+                |i| { names[i].clone() }
             ),
             names[r.ts],
             names[r.ohlcv[0]],
@@ -80,37 +67,20 @@ pub fn inspect(inputs: &[String], options: &CsvOptions, tz: Option<&str>) -> Res
             names[r.ohlcv[4]],
             name(r.sector)
         );
-        let mut reader = BarFileReader::open(path, index as u32, options, &mut symbols)?;
-        loop {
-            batch.clear();
-            batch.ts_kind = kind;
-            rejects.clear();
-            if reader.read_batch(&ts, &mut symbols, &mut sectors, &mut batch, &mut rejects)? == 0 {
-                break;
-            }
-            kind = kind.or(batch.ts_kind);
-            valid += batch.len() as u64;
-            for &t in &batch.ts {
-                time_ordered &= t >= prev;
-                prev = t;
-                first = first.min(t);
-                last = last.max(t);
-                times.insert(t);
-            }
-        }
-        rows += reader.rows();
-        counts.merge(reader.reject_counts());
     }
-    let rejected = counts.total();
+    let plan = scan(&files, options, &ts, &HashMap::new(), false)?;
+    let rejected = plan.rejected.total();
     let _ = writeln!(
         out,
-        "rows: {rows} ({valid} valid, {rejected} rejected{})",
+        "rows: {} ({} valid, {rejected} rejected{})",
+        plan.rows,
+        plan.keyed_rows(),
         if rejected == 0 {
             String::new()
         } else {
             format!(
                 ": {}",
-                counts
+                plan.rejected
                     .by_reason()
                     .map(|(k, v)| format!("{k} {v}"))
                     .collect::<Vec<_>>()
@@ -121,16 +91,17 @@ pub fn inspect(inputs: &[String], options: &CsvOptions, tz: Option<&str>) -> Res
     let _ = writeln!(
         out,
         "symbols: {}, sectors: {}",
-        symbols.len(),
-        sectors.len()
+        plan.symbols.len(),
+        plan.sectors.len()
     );
-    if let Some(kind) = kind {
+    if let (Some(first), Some(last)) = (plan.times.first(), plan.times.last()) {
+        let kind = plan.ts_kind;
         let _ = writeln!(
             out,
             "time: {} to {} ({} distinct {})",
-            format_ts(kind, first),
-            format_ts(kind, last),
-            times.len(),
+            format_ts(kind, first.0),
+            format_ts(kind, last.0),
+            plan.times.len(),
             match kind {
                 TsKind::Date => "dates",
                 TsKind::Micros => "instants",
@@ -140,7 +111,7 @@ pub fn inspect(inputs: &[String], options: &CsvOptions, tz: Option<&str>) -> Res
     let _ = writeln!(
         out,
         "order: {}",
-        if time_ordered {
+        if plan.time_ordered {
             "by time (a backfill streams it)"
         } else {
             "not by time (a backfill spills it to time buckets first)"

@@ -210,7 +210,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         })?,
         None => HashMap::new(),
     };
-    let plan = scan(&files, &options, &ts, &sector_map)?;
+    let plan = scan(&files, &options, &ts, &sector_map, true)?;
     std::fs::create_dir_all(&args.output).map_err(|e| output_error(&args.output, e))?;
     remove_leftovers(&args.output).map_err(|e| output_error(&args.output, e))?;
     let schema = OutputSchema::new(plan.ts_kind, value_columns, args.config.sink.float32);
@@ -350,9 +350,8 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         });
     }
     let rejected = report.counts.total();
-    if report.too_many_rejects
-        || (plan.rows > 0 && rejected as f64 > args.max_reject_rate * plan.rows as f64)
-    {
+    // The input thread stops at this count; the check covers that case too.
+    if plan.rows > 0 && rejected as f64 > args.max_reject_rate * plan.rows as f64 {
         for partition in merged.partitions.keys() {
             let _ = std::fs::remove_dir_all(args.output.join(partition));
         }

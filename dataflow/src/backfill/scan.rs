@@ -1,5 +1,6 @@
 //! The first pass over the input: reads the keys of every row (symbol, time,
-//! sector; columnar files skip the bar columns) and learns what the run needs
+//! sector; columnar files skip the bar columns; `tickflow inspect` reads and
+//! validates whole rows instead) and learns what the run needs
 //! before any output is written: the symbols and sectors (ids in name order,
 //! so that id order is output order), the timestamp kind, whether the rows
 //! already come in time order, how many rows each bar time has (to plan the
@@ -8,7 +9,9 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use tickflow_connectors::file::{BarFileReader, CsvOptions};
-use tickflow_connectors::{BarBatch, ConnectorError, FastMap, Interner, TsKind, TsParser};
+use tickflow_connectors::{
+    BarBatch, ConnectorError, FastMap, Interner, RejectCounts, TsKind, TsParser,
+};
 
 /// What the first pass learned.
 #[derive(Debug, Clone)]
@@ -21,6 +24,8 @@ pub struct InputPlan {
     pub ts_kind: TsKind,
     /// Data rows (valid and rejected).
     pub rows: u64,
+    /// Rejections by reason (key faults only, when only keys were read).
+    pub rejected: RejectCounts,
     /// True when the valid rows, file after file, never go back in time.
     pub time_ordered: bool,
     /// Each bar time with its number of rows with valid keys, in time order.
@@ -34,12 +39,14 @@ impl InputPlan {
     }
 }
 
-/// Reads every file once (see the module docs).
+/// Reads every file once (see the module docs): only the keys with
+/// `keys_only`, else whole validated rows.
 pub fn scan(
     files: &[PathBuf],
     options: &CsvOptions,
     ts: &TsParser,
     sector_map: &HashMap<String, String>,
+    keys_only: bool,
 ) -> Result<InputPlan, ConnectorError> {
     let mut symbols = Interner::default();
     let mut sectors = Interner::default();
@@ -50,10 +57,16 @@ pub fn scan(
     let mut run = 0u64;
     let (mut rows, mut last, mut time_ordered) = (0u64, i64::MIN, true);
     let mut ts_kind = None;
+    let mut rejected = RejectCounts::default();
     let mut batch = BarBatch::default();
     let mut rejects = Vec::new();
     for (index, path) in files.iter().enumerate() {
-        let mut reader = BarFileReader::open_keys(path, index as u32, options, &mut symbols)?;
+        let index = index as u32;
+        let mut reader = if keys_only {
+            BarFileReader::open_keys(path, index, options, &mut symbols)?
+        } else {
+            BarFileReader::open(path, index, options, &mut symbols)?
+        };
         loop {
             batch.clear();
             batch.ts_kind = ts_kind;
@@ -75,6 +88,7 @@ pub fn scan(
             }
         }
         rows += reader.rows();
+        rejected.merge(reader.reject_counts());
     }
     if run > 0 {
         *counts.entry(last).or_default() += run;
@@ -86,6 +100,7 @@ pub fn scan(
         sectors: sectors.sorted(),
         ts_kind: ts_kind.unwrap_or(TsKind::Date),
         rows,
+        rejected,
         time_ordered,
         times,
     })

@@ -51,8 +51,6 @@ pub struct SourceReport {
     pub counts: RejectCounts,
     /// True when the input went through spill buckets.
     pub spilled: bool,
-    /// True when reading stopped at `max_rejects`.
-    pub too_many_rejects: bool,
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> TickflowError {
@@ -176,19 +174,19 @@ impl Source<'_> {
     ) -> Result<bool> {
         let mut symbols: Interner = self.plan.symbols.clone();
         let mut sectors: Interner = self.plan.sectors.clone();
-        let mapped: HashMap<u32, u32> = self
-            .sector_map
+        // The sector map by symbol id, for rows without a sector column.
+        let mapped: Vec<Option<u32>> = symbols
+            .names()
             .iter()
-            .filter_map(|(sym, sec)| Some((symbols.get(sym)?, sectors.get(sec)?)))
+            .map(|sym| sectors.get(self.sector_map.get(sym)?))
             .collect();
         let mut batch = BarBatch::default();
         let mut rejects = Vec::new();
-        let mut rejected = 0u64;
         for (index, path) in self.files.iter().enumerate() {
             let mut reader = BarFileReader::open(path, index as u32, self.options, &mut symbols)?;
-            loop {
+            let go_on = loop {
                 if abort.load(Ordering::Relaxed) {
-                    return Ok(false);
+                    break false;
                 }
                 batch.clear();
                 batch.ts_kind = Some(self.plan.ts_kind);
@@ -201,29 +199,26 @@ impl Source<'_> {
                     &mut rejects,
                 )?;
                 if n == 0 {
-                    break;
+                    break true;
                 }
                 rejects_file.write(&rejects)?;
-                rejected += rejects.len() as u64;
-                if rejected > self.max_rejects {
-                    report.too_many_rejects = true;
-                    report.counts.merge(reader.reject_counts());
-                    report.rows += reader.rows();
-                    return Ok(false);
+                if report.counts.total() + reader.reject_counts().total() > self.max_rejects {
+                    break false;
                 }
-                if !mapped.is_empty() {
-                    for (sector, symbol) in batch.sector.iter_mut().zip(&batch.symbol) {
-                        if sector.is_none() {
-                            *sector = mapped.get(symbol).copied();
-                        }
+                for (sector, &symbol) in batch.sector.iter_mut().zip(&batch.symbol) {
+                    if sector.is_none() {
+                        *sector = mapped.get(symbol as usize).copied().flatten();
                     }
                 }
                 if !sink(&batch)? {
-                    return Ok(false);
+                    break false;
                 }
-            }
+            };
             report.rows += reader.rows();
             report.counts.merge(reader.reject_counts());
+            if !go_on {
+                return Ok(false);
+            }
         }
         if symbols.len() != self.plan.symbols.len() || sectors.len() != self.plan.sectors.len() {
             return Err(TickflowError::Runtime(

@@ -2,7 +2,7 @@
 //! block's output rows in (ts, symbol) order.
 
 use super::stash::{ready, stash_batches, Stash};
-use crate::chunks::{BufferPool, FeatureChunk, OutputBlock};
+use crate::chunks::{time_index_owner, BufferPool, FeatureChunk, OutputBlock};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tickflow_operators::cross_section::{
@@ -95,8 +95,7 @@ impl Assembler {
             .collect();
         let mut cursor = vec![0usize; chunks.len()];
         for (k, &t) in times.iter().enumerate() {
-            if k % peers != worker {
-                // another worker's time (see `chunks::time_owner`)
+            if time_index_owner(k, peers) != worker {
                 continue;
             }
             // This time's rows from every chunk, merged in symbol order.

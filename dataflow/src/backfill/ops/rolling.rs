@@ -120,6 +120,9 @@ fn compute(
     // state is in cache. A counting sort by symbol keeps time order.
     let symbol_of = |k: usize| bars.symbol[kept[k] as usize] as usize;
     let symbols = (0..kept.len()).map(symbol_of).max().map_or(0, |m| m + 1);
+    if states.len() < symbols {
+        states.resize_with(symbols, || None);
+    }
     let mut next = vec![0u32; symbols + 1];
     for k in 0..kept.len() {
         next[symbol_of(k) + 1] += 1;
@@ -135,9 +138,6 @@ fn compute(
     }
     for k in by_symbol {
         let (symbol, k) = (symbol_of(k as usize), k as usize);
-        if states.len() <= symbol {
-            states.resize_with(symbol + 1, || None);
-        }
         let state = states[symbol].get_or_insert_with(|| engine.new_state());
         let (d, slot) = place[k];
         let out = &mut outs[d as usize];
