@@ -87,6 +87,14 @@ pub enum ConnectorError {
         /// The parser's message.
         message: String,
     },
+    /// The Kafka client failed (connecting, assigning, producing, committing).
+    #[error("kafka: {context}: {message}")]
+    Kafka {
+        /// What was being done.
+        context: String,
+        /// librdkafka's message.
+        message: String,
+    },
 }
 
 /// Result alias for this crate.

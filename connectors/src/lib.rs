@@ -1,6 +1,6 @@
 //! # tickflow-connectors
 //!
-//! Where bars come from. Today: bar files (CSV plain or gzip, Parquet, Arrow
+//! Where bars come from: Kafka topics of bar messages ([`kafka`]) and bar files (CSV plain or gzip, Parquet, Arrow
 //! IPC), found from a file, a directory or a glob, with column mapping for
 //! the names real files use, timestamps as dates or UTC instants (naive local times in a chosen
 //! zone), and the spec's validity rule applied per row: a bad row is a
@@ -11,6 +11,7 @@ mod batch;
 mod error;
 pub mod file;
 mod hash;
+pub mod kafka;
 mod mapping;
 mod reject;
 mod ts;
@@ -20,4 +21,4 @@ pub use error::{ConnectorError, Result};
 pub use hash::{FastMap, FxHasher};
 pub use mapping::{ColumnMapping, ResolvedColumns};
 pub use reject::{Field, Reject, RejectCounts, RowReject};
-pub use ts::{civil_from_days, days_from_civil, TsKind, TsParser};
+pub use ts::{civil_from_days, days_from_civil, format_ts, TsKind, TsParser};

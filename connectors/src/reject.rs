@@ -59,6 +59,8 @@ pub enum RowReject {
     ShortRow,
     /// The values parse but break the spec's bar rule.
     InvalidBar(RejectReason),
+    /// A message that is not a bar at all (not UTF-8, not a JSON object).
+    Malformed,
 }
 
 impl fmt::Display for RowReject {
@@ -69,6 +71,7 @@ impl fmt::Display for RowReject {
             RowReject::MixedTimestampKinds => f.write_str("mixed_timestamp_kinds"),
             RowReject::ShortRow => f.write_str("short_row"),
             RowReject::InvalidBar(r) => f.write_str(r.label()),
+            RowReject::Malformed => f.write_str("malformed_message"),
         }
     }
 }

@@ -17,6 +17,38 @@ pub enum TsKind {
     Micros,
 }
 
+/// The text of a bar time as messages carry it: `YYYY-MM-DD` for a date,
+/// RFC 3339 in UTC (`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`) for an instant; the
+/// parser reads it back to the same value.
+///
+/// ```
+/// use tickflow_connectors::{format_ts, TsKind, TsParser};
+/// assert_eq!(format_ts(TsKind::Date, 1), "1970-01-02");
+/// let t = 1_608_042_600_000_123;
+/// assert_eq!(format_ts(TsKind::Micros, t), "2020-12-15T14:30:00.000123Z");
+/// assert_eq!(TsParser::default().parse(&format_ts(TsKind::Micros, t)), Some((TsKind::Micros, t)));
+/// ```
+pub fn format_ts(kind: TsKind, ts: i64) -> String {
+    match kind {
+        TsKind::Date => {
+            let (y, m, d) = civil_from_days(ts);
+            format!("{y:04}-{m:02}-{d:02}")
+        }
+        TsKind::Micros => {
+            const DAY: i64 = 86_400_000_000;
+            let (y, m, d) = civil_from_days(ts.div_euclid(DAY));
+            let of_day = ts.rem_euclid(DAY);
+            let (secs, micros) = (of_day / 1_000_000, of_day % 1_000_000);
+            let (hh, mm, ss) = (secs / 3600, secs / 60 % 60, secs % 60);
+            if micros == 0 {
+                format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+            } else {
+                format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{micros:06}Z")
+            }
+        }
+    }
+}
+
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]]` with an optional
 /// `Z` or `±HH:MM` offset; times without an offset are local to the zone
 /// given at construction (UTC by default).

@@ -1,26 +1,37 @@
-//! What flows through the backfill dataflow: columnar chunks of one time
-//! block each, never single rows. A block is a run of consecutive bar times
-//! (about 64k rows); its timely time is its sequence number.
+//! What flows through the dataflow: columnar chunks of one time block each,
+//! never single rows. In a backfill a block is a run of consecutive bar
+//! times (about 64k rows) and its timely time is its sequence number; in a
+//! live run a block is one bar time and its timely time is that bar time.
 
 use serde::{Deserialize, Serialize};
 use tickflow_connectors::BarBatch;
 use tickflow_operators::Bar;
 
 /// The worker that computes the cross-section of the `k`-th bar time of a
-/// block: bar times are dealt round-robin.
-pub fn time_index_owner(k: usize, peers: usize) -> usize {
-    k % peers
+/// block: bar times are dealt round-robin, starting at the block's `salt`.
+pub fn time_index_owner(k: usize, salt: u32, peers: usize) -> usize {
+    (k + salt as usize) % peers
 }
 
 /// The worker that computes the cross-section of `ts`, one of `times` (the
 /// block's bar times, sorted).
-pub fn time_owner(times: &[i64], ts: i64, peers: usize) -> usize {
+pub fn time_owner(times: &[i64], salt: u32, ts: i64, peers: usize) -> usize {
     time_index_owner(
         times
             .binary_search(&ts)
             .expect("a block's rows have its times"),
+        salt,
         peers,
     )
+}
+
+/// A block salt that spreads one-time blocks over the workers: every
+/// worker derives the same salt from the same bar time.
+pub fn time_salt(ts: i64) -> u32 {
+    let mut x = ts as u64;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (x ^ (x >> 31)) as u32
 }
 
 /// The worker whose rolling engines own `symbol`.
@@ -35,6 +46,8 @@ pub struct BarChunk {
     pub dest: u32,
     /// The block's bar times, sorted.
     pub times: Vec<i64>,
+    /// Where the round-robin of bar times over workers starts.
+    pub salt: u32,
     /// The bars, in any order.
     pub bars: BarBatch,
 }
@@ -47,6 +60,8 @@ pub struct FeatureChunk {
     pub dest: u32,
     /// The block's bar times, sorted.
     pub times: Vec<i64>,
+    /// Where the round-robin of bar times over workers starts.
+    pub salt: u32,
     /// Symbol id per row.
     pub symbol: Vec<u32>,
     /// Bar time per row.
@@ -63,10 +78,11 @@ pub struct FeatureChunk {
 
 impl FeatureChunk {
     /// An empty chunk for `dest`.
-    pub fn new(dest: u32, times: Vec<i64>, width: usize) -> Self {
+    pub fn new(dest: u32, times: Vec<i64>, salt: u32, width: usize) -> Self {
         Self {
             dest,
             times,
+            salt,
             width,
             ..Default::default()
         }

@@ -117,6 +117,58 @@ impl SinkConfig {
     }
 }
 
+/// The `[live]` table: how a live run reads its topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveConfig {
+    /// `json`, `csv` or `csv:FIELD,...` (see `--format`).
+    pub format: String,
+    /// Allowed lateness behind a partition's newest bar (`0s`, `90s`, `2m`).
+    pub lateness: String,
+    /// A partition silent this long stops holding the frontier back.
+    pub idle_timeout: String,
+    /// How often offsets of durable rows are committed.
+    pub commit_interval: String,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            format: "json".into(),
+            lateness: "0s".into(),
+            idle_timeout: "10s".into(),
+            commit_interval: "1s".into(),
+        }
+    }
+}
+
+/// A duration such as `250ms`, `5s`, `2m`, `1h` or `1d`.
+///
+/// ```
+/// use std::time::Duration;
+/// use tickflow::config::parse_duration;
+/// assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+/// assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+/// assert!(parse_duration("5").is_err());
+/// ```
+pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 500ms, 5s, 2m, 1h, 1d"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86_400.0,
+        _ => return Err(format!("`{text}` needs a unit: ms, s, m, h or d")),
+    };
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
 /// A whole pipeline file. Every section is optional; the default is the
 /// spec's standard set with the default cross-sections.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,6 +183,13 @@ pub struct PipelineConfig {
     /// The sink.
     #[serde(default)]
     pub sink: SinkConfig,
+    /// Brokers, topic, group and client settings of live runs (never
+    /// written to a manifest: it may hold credentials).
+    #[serde(default, skip_serializing)]
+    pub kafka: tickflow_connectors::kafka::KafkaConfig,
+    /// How live runs read their topic.
+    #[serde(default)]
+    pub live: LiveConfig,
 }
 
 fn standard_features() -> Vec<FeatureDef> {
@@ -143,6 +202,8 @@ impl Default for PipelineConfig {
             features: standard_features(),
             cross_section: CrossSectionConfig::default(),
             sink: SinkConfig::default(),
+            kafka: Default::default(),
+            live: LiveConfig::default(),
         }
     }
 }

@@ -3,7 +3,9 @@
 //! The dataflow assembly and runtime behind the `tickflow` binary: bar files
 //! through timely dataflow (exchange by symbol to the rolling engines,
 //! exchange by timestamp to the cross-sections, each emitted when the
-//! frontier passes its timestamp) into a Hive-partitioned Parquet store.
+//! frontier passes its timestamp) into a Hive-partitioned Parquet store,
+//! from files ([`backfill`]) or from a Kafka topic ([`live`]), with the same
+//! operators, so a replayed history and a live feed give the same rows.
 
 pub mod backfill;
 pub mod chunks;
@@ -11,6 +13,12 @@ pub mod config;
 pub mod error;
 pub mod gen;
 pub mod inspect;
+pub mod live;
+pub mod metrics;
+pub mod names;
+pub mod ops;
+pub mod replay;
 pub mod schema;
+pub mod sink;
 
 pub use error::{Result, TickflowError};

@@ -2,6 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 
+mod cli;
+
 // Output batches are large and short-lived: glibc's allocator returns them to
 // the kernel and faults fresh pages in for the next (a fifth of a backfill's
 // time went to clearing pages); mimalloc keeps and reuses them.
@@ -29,6 +31,10 @@ struct Cli {
 enum Command {
     /// Compute features over bar files into a partitioned Parquet store.
     Backfill(Box<BackfillCmd>),
+    /// Compute features live from a Kafka topic of bars into the same store.
+    Live(Box<cli::LiveCmd>),
+    /// Publish a file's bars to a Kafka topic in bar-time order.
+    Replay(Box<cli::ReplayCmd>),
     /// List the indicators, their inputs, parameters and outputs.
     Features,
     /// Show what a backfill would read: columns, mapping, rows, symbols,
@@ -220,6 +226,10 @@ struct BackfillCmd {
     /// about 150 bytes per row).
     #[arg(long, default_value_t = 1 << 20)]
     spill_bucket_rows: u64,
+    /// Prometheus endpoint, HOST:PORT or off (default 127.0.0.1:9898, or
+    /// the next free port).
+    #[arg(long)]
+    metrics_addr: Option<String>,
     #[command(flatten)]
     mapping: MappingFlags,
 }
@@ -236,6 +246,7 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
         config.sink.codec = codec;
     }
     config.sink.float32 |= cmd.float32;
+    cli::start_metrics(&cmd.metrics_addr)?;
     let m = cmd.mapping;
     let args = BackfillArgs {
         inputs: cmd.input,
@@ -277,6 +288,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Backfill(cmd) => backfill_cmd(*cmd),
+        Command::Live(cmd) => cli::live_cmd(*cmd),
+        Command::Replay(cmd) => cli::replay_cmd(*cmd),
         Command::Gen(g) => tickflow::gen::generate(&g.output, g.symbols, g.days, g.seed, g.order)
             .map(|n| println!("{n} bars written to {}", g.output.display()))
             .map_err(|e| tickflow::TickflowError::Output {

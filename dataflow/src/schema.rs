@@ -66,6 +66,11 @@ impl OutputSchema {
         self.ts_kind
     }
 
+    /// True when value columns are f32.
+    pub fn float32(&self) -> bool {
+        self.float32
+    }
+
     /// Every column name, in order.
     pub fn column_names(&self) -> Vec<String> {
         self.schema

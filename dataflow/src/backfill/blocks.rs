@@ -76,6 +76,7 @@ impl Cutter {
             .map(|d| BarChunk {
                 dest: d as u32,
                 times: times.clone(),
+                salt: 0,
                 bars: BarBatch::default(),
             })
             .collect();

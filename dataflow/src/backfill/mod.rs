@@ -10,26 +10,24 @@
 //! dataset.
 
 mod blocks;
-mod ops;
 mod progress;
 mod read;
 mod scan;
-mod sink;
 mod source;
 mod spill;
 
 pub use read::read_sector_map;
 pub use scan::{scan, InputPlan};
-pub use sink::partition_of;
+pub use crate::sink::partition_of;
 
 use crate::config::PipelineConfig;
 use crate::error::{Result, TickflowError};
 use crate::schema::OutputSchema;
 use blocks::Block;
-use ops::{CrossSections, OperatorStats, RollingFeatures, WriteOutput};
+use crate::ops::{CrossSections, OperatorStats, RollingFeatures, WriteOutput};
 use progress::Progress;
 use serde::Serialize;
-use sink::Sink;
+use crate::sink::Sink;
 use source::{Source, SourceReport};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -129,7 +127,7 @@ struct WorkerResult {
 }
 
 /// Removes temporary files a dead run left under `dir`.
-fn remove_leftovers(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn remove_leftovers(dir: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let tmp = path.extension().is_some_and(|e| e == "tmp");
@@ -144,7 +142,7 @@ fn remove_leftovers(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn output_error(path: &Path, e: impl std::fmt::Display) -> TickflowError {
+pub(crate) fn output_error(path: &Path, e: impl std::fmt::Display) -> TickflowError {
     TickflowError::Output {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -152,7 +150,7 @@ fn output_error(path: &Path, e: impl std::fmt::Display) -> TickflowError {
 }
 
 /// Writes `bytes` to `path` through a temporary name, fsynced.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let temp = path.with_extension("tmp");
     let mut f = std::fs::File::create(&temp).map_err(|e| output_error(&temp, e))?;
     f.write_all(bytes)
@@ -161,7 +159,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&temp, path).map_err(|e| output_error(path, e))
 }
 
-fn resolve_cross_columns(engine: &FeatureEngine, features: &[String]) -> Result<Vec<usize>> {
+pub(crate) fn resolve_cross_columns(engine: &FeatureEngine, features: &[String]) -> Result<Vec<usize>> {
     features
         .iter()
         .map(|f| {
@@ -180,6 +178,105 @@ fn resolve_cross_columns(engine: &FeatureEngine, features: &[String]) -> Result<
         .collect()
 }
 
+/// The value columns of the store: the features, then per cross-sectional
+/// feature its rank, z-score and sector z-score.
+pub(crate) fn value_column_names(engine: &FeatureEngine, cross: &[String]) -> Vec<String> {
+    let mut columns = engine.columns().to_vec();
+    for f in cross {
+        columns.extend([
+            format!("cs_rank_{f}"),
+            format!("cs_z_{f}"),
+            format!("sector_z_{f}"),
+        ]);
+    }
+    columns
+}
+
+/// What [`read_in_time_order`] read.
+#[derive(Debug, Clone)]
+pub struct TimeOrderReport {
+    /// Data rows.
+    pub rows: u64,
+    /// Rejected rows by reason (written to the rejects file).
+    pub rejected: BTreeMap<String, u64>,
+    /// What the bar times are.
+    pub ts_kind: TsKind,
+}
+
+/// Reads bar files as a backfill does (same mapping, validation, rejects
+/// file and spilling of input not in time order) and hands `each` the valid
+/// bars one block of whole bar times at a time, in time order, with the
+/// symbol names. `work_dir` holds the rejects file and spill buckets.
+pub fn read_in_time_order(
+    args: &BackfillArgs,
+    work_dir: &Path,
+    mut each: impl FnMut(&tickflow_connectors::BarBatch, &tickflow_connectors::Interner) -> Result<()>,
+) -> Result<TimeOrderReport> {
+    let files = expand_inputs(&args.inputs)?;
+    let options = CsvOptions {
+        mapping: args.mapping.clone(),
+        default_symbol: args.default_symbol.clone(),
+    };
+    let ts = TsParser::new(args.tz.as_deref())?;
+    let plan = scan(&files, &options, &ts, &HashMap::new(), true)?;
+    std::fs::create_dir_all(work_dir).map_err(|e| output_error(work_dir, e))?;
+    let progress = Progress::new(plan.keyed_rows(), args.progress);
+    let abort = AtomicBool::new(false);
+    let (tx, rx) = sync_channel::<Block>(2);
+    let source = Source {
+        files: &files,
+        options: &options,
+        ts: &ts,
+        sector_map: &HashMap::new(),
+        plan: &plan,
+        peers: 1,
+        max_rejects: (args.max_reject_rate * plan.rows as f64) as u64,
+        tuning: args.tuning,
+        rejects_path: &work_dir.join("_rejects.csv"),
+        spill_dir: &work_dir.join(".spill.tmp"),
+    };
+    let report = std::thread::scope(|scope| {
+        let (abort, progress) = (&abort, &progress);
+        let reader = scope.spawn(move || source.run(&tx, abort, progress));
+        let mut failed = None;
+        for block in rx.iter() {
+            if let Err(e) = each(&block.chunks[0].bars, &plan.symbols) {
+                abort.store(true, Ordering::SeqCst);
+                failed = Some(e);
+                break;
+            }
+        }
+        drop(rx);
+        let report = reader
+            .join()
+            .map_err(|_| TickflowError::Runtime("the input thread panicked".into()))?;
+        match failed {
+            Some(e) => Err(e),
+            None => report,
+        }
+    });
+    let report = report?;
+    progress.finish();
+    let rejected = report.counts.total();
+    if plan.rows > 0 && rejected as f64 > args.max_reject_rate * plan.rows as f64 {
+        return Err(TickflowError::TooManyRejects {
+            rejected,
+            rows: plan.rows,
+            rate: 100.0 * rejected as f64 / plan.rows.max(1) as f64,
+            max: 100.0 * args.max_reject_rate,
+        });
+    }
+    Ok(TimeOrderReport {
+        rows: report.rows,
+        rejected: report
+            .counts
+            .by_reason()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        ts_kind: plan.ts_kind,
+    })
+}
+
 /// Runs a backfill.
 pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     let started = Instant::now();
@@ -188,14 +285,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     CrossSectionKernel::new(cs.options())?;
     args.config.sink.validate()?;
     let cs_columns = resolve_cross_columns(&engine, &cs.features)?;
-    let mut value_columns = engine.columns().to_vec();
-    for f in &cs.features {
-        value_columns.extend([
-            format!("cs_rank_{f}"),
-            format!("cs_z_{f}"),
-            format!("sector_z_{f}"),
-        ]);
-    }
+    let value_columns = value_column_names(&engine, &cs.features);
 
     let files = expand_inputs(&args.inputs)?;
     let options = CsvOptions {
@@ -220,7 +310,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     // The input thread.
     let abort = Arc::new(AtomicBool::new(false));
     let (tx, rx) = sync_channel::<Block>(2);
-    let names = Arc::new((plan.symbols.clone(), plan.sectors.clone()));
+    let names = Arc::new(crate::names::Names::new(plan.symbols.clone(), plan.sectors.clone()));
     let reader = {
         let (files, plan, abort, progress) =
             (files.clone(), plan.clone(), abort.clone(), progress.clone());
@@ -295,6 +385,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
                 }
                 match rx.try_recv() {
                     Ok(block) => {
+                        crate::metrics::global().rows_in.inc_by(block.rows as u64);
                         input.advance_to(time);
                         for chunk in block.chunks {
                             input.send(chunk);

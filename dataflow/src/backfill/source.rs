@@ -76,6 +76,10 @@ impl<'a> RejectsFile<'a> {
     }
 
     fn write(&mut self, rejects: &[Reject]) -> Result<()> {
+        let m = &crate::metrics::global().rejected;
+        for r in rejects {
+            m.with_label_values(&[r.reason.to_string().as_str()]).inc();
+        }
         for r in rejects {
             writeln!(
                 self.out,

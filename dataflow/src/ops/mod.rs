@@ -1,16 +1,18 @@
-//! The backfill's timely operators, one small extension trait each:
+//! The timely operators of backfill and live runs, one small extension trait each:
 //! [`RollingFeatures`] (exchange by symbol), [`CrossSections`] (exchange by
-//! bar time) and [`WriteOutput`] (the partitioned sink, on the worker that
-//! computed the rows). Each holds a block's chunks until the frontier
+//! bar time), [`PublishRows`] (rows to a Kafka topic) and [`WriteOutput`]
+//! (the partitioned sink, on the worker that computed the rows). Each holds a block's chunks until the frontier
 //! passes it, then processes them in a fixed order, so results depend
 //! neither on the worker count nor on arrival order.
 
 mod cross;
+mod publish;
 mod rolling;
 mod stash;
 mod write;
 
 pub use cross::CrossSections;
+pub use publish::PublishRows;
 pub use rolling::RollingFeatures;
 pub use write::WriteOutput;
 

@@ -38,6 +38,9 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
         pool: Arc<BufferPool>,
     ) -> StreamVec<'scope, u64, OutputBlock> {
         let by_time = Exchange::new(|c: &FeatureChunk| c.dest as u64);
+        let timer = crate::metrics::global()
+            .operator_seconds
+            .with_label_values(&["cross_sections"]);
         self.unary_frontier(by_time, "cross_sections", move |_cap, _info| {
             let mut stash: Stash<FeatureChunk> = BTreeMap::new();
             let mut kernel =
@@ -52,7 +55,9 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
                     if chunks.is_empty() {
                         continue;
                     }
+                    let started = std::time::Instant::now();
                     let block = assembler.block(&chunks, &columns, &mut kernel, worker, peers);
+                    timer.observe(started.elapsed().as_secs_f64());
                     output.session(&cap).give(block);
                     for chunk in chunks {
                         pool.give(chunk.values);
@@ -86,7 +91,7 @@ impl Assembler {
         worker: usize,
         peers: usize,
     ) -> OutputBlock {
-        let times = &chunks[0].times;
+        let (times, salt) = (&chunks[0].times, chunks[0].salt);
         let width = chunks[0].width;
         let total: usize = chunks.iter().map(FeatureChunk::len).sum();
         let mut order: Vec<(u32, u32)> = Vec::with_capacity(total);
@@ -95,7 +100,7 @@ impl Assembler {
             .collect();
         let mut cursor = vec![0usize; chunks.len()];
         for (k, &t) in times.iter().enumerate() {
-            if time_index_owner(k, peers) != worker {
+            if time_index_owner(k, salt, peers) != worker {
                 continue;
             }
             // This time's rows from every chunk, merged in symbol order.

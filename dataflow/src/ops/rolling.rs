@@ -37,6 +37,9 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
         stats: Rc<RefCell<OperatorStats>>,
     ) -> StreamVec<'scope, u64, FeatureChunk> {
         let by_symbol = Exchange::new(|c: &BarChunk| c.dest as u64);
+        let timer = crate::metrics::global()
+            .operator_seconds
+            .with_label_values(&["rolling_features"]);
         self.unary_frontier(by_symbol, "rolling_features", move |_cap, _info| {
             let mut stash: Stash<BarChunk> = BTreeMap::new();
             let mut states: Vec<Option<SymbolState>> = Vec::new();
@@ -45,12 +48,14 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                     stash_batches(&mut stash, &time, output.output_index(), data)
                 });
                 for (cap, chunks) in ready(&mut stash, frontier) {
+                    let started = std::time::Instant::now();
                     let mut session = output.session(&cap);
                     for chunk in chunks {
                         let mut s = stats.borrow_mut();
                         let out = compute(&engine, &mut states, chunk, peers, &pool, &mut s);
                         session.give_iterator(out.into_iter());
                     }
+                    timer.observe(started.elapsed().as_secs_f64());
                 }
             }
         })
@@ -93,7 +98,7 @@ fn compute(
     }
     let mut outs: Vec<FeatureChunk> = (0..peers)
         .map(|d| {
-            let mut c = FeatureChunk::new(d as u32, chunk.times.clone(), width);
+            let mut c = FeatureChunk::new(d as u32, chunk.times.clone(), chunk.salt, width);
             let expect = n / peers + 1;
             c.symbol.reserve(expect);
             c.ts.reserve(expect);
@@ -105,7 +110,7 @@ fn compute(
     let mut place: Vec<(u32, u32)> = Vec::with_capacity(kept.len());
     for &i in &kept {
         let i = i as usize;
-        let d = time_owner(&chunk.times, bars.ts[i], peers);
+        let d = time_owner(&chunk.times, chunk.salt, bars.ts[i], peers);
         let out = &mut outs[d];
         place.push((d as u32, out.len() as u32));
         out.symbol.push(bars.symbol[i]);

@@ -2,14 +2,14 @@
 
 use super::stash::{ready, stash_batches, Stash};
 use super::OperatorStats;
-use crate::backfill::sink::Sink;
+use crate::sink::Sink;
 use crate::chunks::OutputBlock;
 use crate::schema::OutputSchema;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
-use tickflow_connectors::Interner;
+use crate::names::Names;
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
@@ -19,13 +19,13 @@ use timely::dataflow::StreamVec;
 pub trait WriteOutput<'scope> {
     /// Writes each block, in time order, on the worker that assembled it
     /// (so both cores encode); completes a partition's file once no later
-    /// block can reach it, and every file at the end. After a failure the
+    /// block can reach it (a rolling sink: at once), and every file at the end. After a failure the
     /// worker's files are removed and the error is kept in `stats`.
     fn write_output(
         self,
         sink: Sink,
         schema: OutputSchema,
-        names: Arc<(Interner, Interner)>,
+        names: Arc<Names>,
         stats: Rc<RefCell<OperatorStats>>,
     ) -> StreamVec<'scope, u64, ()>;
 }
@@ -35,9 +35,11 @@ impl<'scope> WriteOutput<'scope> for StreamVec<'scope, u64, OutputBlock> {
         self,
         sink: Sink,
         schema: OutputSchema,
-        names: Arc<(Interner, Interner)>,
+        names: Arc<Names>,
         stats: Rc<RefCell<OperatorStats>>,
     ) -> StreamVec<'scope, u64, ()> {
+        let metrics = crate::metrics::global();
+        let timer = metrics.operator_seconds.with_label_values(&["write_output"]);
         self.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
             Pipeline,
             "write_output",
@@ -47,15 +49,19 @@ impl<'scope> WriteOutput<'scope> for StreamVec<'scope, u64, OutputBlock> {
                 let mut horizon = i64::MIN;
                 move |(input, frontier), _output| {
                     input.for_each_time(|time, data| stash_batches(&mut stash, &time, 0, data));
+                    let started = std::time::Instant::now();
+                    let mut wrote = false;
                     for (_cap, blocks) in ready(&mut stash, frontier) {
                         let Some(open) = sink.as_mut() else { continue };
                         for block in blocks {
                             if stats.borrow().sink_error.is_some() {
                                 break;
                             }
+                            wrote = true;
+                            metrics.rows_out.inc_by(block.len() as u64);
                             let ts = block.ts.clone();
                             horizon = horizon.max(ts.last().copied().unwrap_or(i64::MIN));
-                            let batch = schema.to_batch(block, &names.0, &names.1);
+                            let batch = names.with(|s, sec| schema.to_batch(block, s, sec));
                             let written = open
                                 .write(&batch, &ts)
                                 .and_then(|()| open.close_before(horizon));
@@ -63,6 +69,15 @@ impl<'scope> WriteOutput<'scope> for StreamVec<'scope, u64, OutputBlock> {
                                 stats.borrow_mut().sink_error = Some(e);
                             }
                         }
+                    }
+                    // A rolling sink completes this activation's files at once.
+                    if let Some(open) = sink.as_mut() {
+                        if let Err(e) = open.roll() {
+                            stats.borrow_mut().sink_error.get_or_insert(e);
+                        }
+                    }
+                    if wrote {
+                        timer.observe(started.elapsed().as_secs_f64());
                     }
                     if frontier.is_empty() {
                         if let Some(done) = sink.take() {

@@ -1,6 +1,9 @@
 //! Hive-partitioned output files (`year=YYYY/`, plus `month=MM/` for
-//! intraday), one per worker and partition, Parquet or Arrow IPC, written
-//! under temporary names (`.part-NNN.parquet.tmp`) and renamed when complete.
+//! intraday), Parquet or Arrow IPC, written under temporary names
+//! (`.part-NNN.parquet.tmp`) and renamed when complete. A backfill writes
+//! one file per worker and partition (`part-NNN`); a live run rolls: each
+//! write is completed at once as its own file (`part-NNN-SSSSSSSS`), so rows
+//! are readable as soon as their bar time closes.
 
 use crate::config::{Codec, OutputFormat, SinkConfig};
 use crate::schema::OutputSchema;
@@ -64,6 +67,8 @@ pub struct Sink {
     config: SinkConfig,
     files: BTreeMap<String, PartitionFile>,
     closed: BTreeMap<String, u64>,
+    /// The next file's sequence number when rolling.
+    seq: Option<u64>,
 }
 
 fn fail(path: &Path, e: impl std::fmt::Display) -> String {
@@ -80,18 +85,40 @@ impl Sink {
             config,
             files: BTreeMap::new(),
             closed: BTreeMap::new(),
+            seq: None,
         }
     }
 
-    fn open(&self, partition: &str, end: i64) -> Result<PartitionFile, String> {
+    /// A sink that completes its files at every [`Sink::roll`].
+    pub fn rolling(mut self) -> Self {
+        self.seq = Some(0);
+        self
+    }
+
+    /// Completes every open file when rolling (a no-op otherwise).
+    pub fn roll(&mut self) -> Result<(), String> {
+        match self.seq {
+            Some(_) => self.close_before(i64::MAX),
+            None => Ok(()),
+        }
+    }
+
+    fn open(&mut self, partition: &str, end: i64) -> Result<PartitionFile, String> {
         let dir = self.root.join(partition);
         std::fs::create_dir_all(&dir).map_err(|e| fail(&dir, e))?;
         let ext = match self.config.format {
             OutputFormat::Parquet => "parquet",
             OutputFormat::Ipc => "arrow",
         };
-        let path = dir.join(format!("part-{:03}.{ext}", self.worker));
-        let temp = dir.join(format!(".part-{:03}.{ext}.tmp", self.worker));
+        let name = match &mut self.seq {
+            None => format!("part-{:03}", self.worker),
+            Some(seq) => {
+                *seq += 1;
+                format!("part-{:03}-{:08}", self.worker, *seq - 1)
+            }
+        };
+        let path = dir.join(format!("{name}.{ext}"));
+        let temp = dir.join(format!(".{name}.{ext}.tmp"));
         let file = File::create(&temp).map_err(|e| fail(&temp, e))?;
         let schema = self.schema.schema();
         let writer = match self.config.format {

@@ -1,0 +1,262 @@
+//! The Kafka transport: a polled consumer on an explicit set of partitions
+//! (offsets from the consumer group, committed only when the caller says the
+//! data below them is durable), a producer that counts failed deliveries,
+//! and topic creation.
+
+use super::config::KafkaConfig;
+use crate::error::{ConnectorError, Result};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, DeliveryResult};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+fn kafka(context: impl Into<String>, e: impl std::fmt::Display) -> ConnectorError {
+    ConnectorError::Kafka {
+        context: context.into(),
+        message: e.to_string(),
+    }
+}
+
+fn config_error(e: String) -> ConnectorError {
+    kafka("config", e)
+}
+
+/// A consumer of the bars topic on the partitions it is given.
+pub struct BarConsumer {
+    consumer: BaseConsumer,
+    topic: String,
+    partitions: Vec<i32>,
+}
+
+impl BarConsumer {
+    /// The topic's partition count, waiting up to `wait` for the topic to
+    /// exist (a live run may start before the first bar is published).
+    pub fn partition_count(config: &KafkaConfig, wait: Duration) -> Result<i32> {
+        let topic = config.topic().map_err(config_error)?;
+        let consumer: BaseConsumer = config
+            .client_config()
+            .map_err(config_error)?
+            .create()
+            .map_err(|e| kafka("creating a client", e))?;
+        let start = Instant::now();
+        loop {
+            let last = match consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) {
+                Ok(md) => match md.topics().iter().find(|t| t.name() == topic) {
+                    Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
+                        return Ok(t.partitions().len() as i32)
+                    }
+                    Some(t) => format!("topic `{topic}` not ready ({:?})", t.error()),
+                    None => format!("topic `{topic}` not found"),
+                },
+                Err(e) => e.to_string(),
+            };
+            if start.elapsed() >= wait {
+                return Err(kafka(
+                    format!("reading the metadata of `{topic}` for {wait:?}"),
+                    last,
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// A consumer in `config`'s group, assigned `partitions` of the topic,
+    /// each starting at the group's committed offset (the earliest for a
+    /// new group). Offsets are never committed automatically.
+    pub fn assign(config: &KafkaConfig, partitions: &[i32]) -> Result<Self> {
+        let topic = config.topic().map_err(config_error)?.to_string();
+        let group = config
+            .group
+            .as_deref()
+            .ok_or_else(|| config_error("no group: pass --group NAME or set kafka.group".into()))?;
+        let mut c = config.client_config().map_err(config_error)?;
+        c.set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest");
+        for (k, v) in &config.client {
+            c.set(k, v);
+        }
+        let consumer: BaseConsumer = c.create().map_err(|e| kafka("creating a consumer", e))?;
+        let mut tpl = TopicPartitionList::new();
+        for &p in partitions {
+            tpl.add_partition_offset(&topic, p, Offset::Stored)
+                .map_err(|e| kafka(format!("assigning {topic}/{p}"), e))?;
+        }
+        consumer
+            .assign(&tpl)
+            .map_err(|e| kafka(format!("assigning partitions {partitions:?} of {topic}"), e))?;
+        Ok(Self {
+            consumer,
+            topic,
+            partitions: partitions.to_vec(),
+        })
+    }
+
+    /// The partitions this consumer reads.
+    pub fn partitions(&self) -> &[i32] {
+        &self.partitions
+    }
+
+    /// The next message, waiting up to `timeout`; `Some(Err)` is a client
+    /// error (a broker down, say), which librdkafka retries by itself.
+    pub fn poll(&self, timeout: Duration) -> Option<Result<BorrowedMessage<'_>>> {
+        self.consumer
+            .poll(timeout)
+            .map(|r| r.map_err(|e| kafka("polling", e)))
+    }
+
+    /// Commits, per partition, the offset of the next message to read: call
+    /// it only once everything below is durable.
+    pub fn commit(&self, next_offsets: &[(i32, i64)]) -> Result<()> {
+        if next_offsets.is_empty() {
+            return Ok(());
+        }
+        let mut tpl = TopicPartitionList::new();
+        for &(p, o) in next_offsets {
+            tpl.add_partition_offset(&self.topic, p, Offset::Offset(o))
+                .map_err(|e| kafka("committing", e))?;
+        }
+        self.consumer
+            .commit(&tpl, CommitMode::Sync)
+            .map_err(|e| kafka(format!("committing offsets {next_offsets:?}"), e))
+    }
+
+    /// Per partition, the high watermark (the offset the next produced
+    /// message will get), from the broker.
+    pub fn high_watermarks(&self, timeout: Duration) -> Vec<(i32, i64)> {
+        self.partitions
+            .iter()
+            .filter_map(|&p| {
+                self.consumer
+                    .fetch_watermarks(&self.topic, p, timeout)
+                    .ok()
+                    .map(|(_, high)| (p, high))
+            })
+            .collect()
+    }
+}
+
+/// Counts deliveries that failed after librdkafka's retries.
+#[derive(Default)]
+pub struct DeliveryCounter {
+    failed: AtomicU64,
+    first_error: std::sync::Mutex<Option<String>>,
+}
+
+impl ClientContext for DeliveryCounter {}
+
+impl ProducerContext for DeliveryCounter {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            let mut first = self.first_error.lock().expect("not poisoned");
+            first.get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+/// A producer to one topic that waits (instead of failing) when its queue
+/// is full, and reports failed deliveries at [`TopicProducer::flush`].
+pub struct TopicProducer {
+    producer: BaseProducer<DeliveryCounter>,
+    topic: String,
+    sent: u64,
+}
+
+impl TopicProducer {
+    /// A producer to `topic` with `config`'s brokers and settings.
+    pub fn new(config: &KafkaConfig, topic: &str) -> Result<Self> {
+        let mut c = config.client_config().map_err(config_error)?;
+        c.set("linger.ms", "5")
+            .set("queue.buffering.max.messages", "1000000");
+        for (k, v) in &config.client {
+            c.set(k, v);
+        }
+        let producer = c
+            .create_with_context(DeliveryCounter::default())
+            .map_err(|e| kafka("creating a producer", e))?;
+        Ok(Self {
+            producer,
+            topic: topic.to_string(),
+            sent: 0,
+        })
+    }
+
+    /// The topic.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Queues one message (key = symbol).
+    pub fn send(&mut self, key: &str, payload: &[u8]) -> Result<()> {
+        let mut record = BaseRecord::to(&self.topic).key(key).payload(payload);
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    record = r;
+                    self.producer.poll(Duration::from_millis(10));
+                }
+                Err((e, _)) => return Err(kafka(format!("producing to {}", self.topic), e)),
+            }
+        }
+        self.sent += 1;
+        self.producer.poll(Duration::ZERO);
+        Ok(())
+    }
+
+    /// Serves delivery reports without blocking.
+    pub fn poll(&self) {
+        self.producer.poll(Duration::ZERO);
+    }
+
+    /// Waits until every queued message is delivered or failed; an error if
+    /// any failed.
+    pub fn flush(&mut self, timeout: Duration) -> Result<u64> {
+        self.producer
+            .flush(timeout)
+            .map_err(|e| kafka(format!("flushing to {}", self.topic), e))?;
+        let ctx = self.producer.context();
+        let failed = ctx.failed.load(Ordering::Relaxed);
+        if failed > 0 {
+            let first = ctx.first_error.lock().expect("not poisoned").clone();
+            return Err(kafka(
+                format!("producing to {}", self.topic),
+                format!(
+                    "{failed} of {} messages were not delivered; first error: {}",
+                    self.sent,
+                    first.unwrap_or_default()
+                ),
+            ));
+        }
+        Ok(self.sent)
+    }
+}
+
+/// Creates `topic` with `partitions` partitions unless it exists.
+pub fn ensure_topic(config: &KafkaConfig, topic: &str, partitions: i32) -> Result<()> {
+    let admin: AdminClient<DefaultClientContext> = config
+        .client_config()
+        .map_err(config_error)?
+        .create()
+        .map_err(|e| kafka("creating an admin client", e))?;
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = futures_executor::block_on(admin.create_topics([&new], &opts))
+        .map_err(|e| kafka(format!("creating topic {topic}"), e))?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((t, code)) => return Err(kafka(format!("creating topic {t}"), code)),
+        }
+    }
+    Ok(())
+}

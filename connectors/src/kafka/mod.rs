@@ -1,0 +1,12 @@
+//! Kafka: bar messages in ([`BarConsumer`]), rows and bars out
+//! ([`TopicProducer`]). The transport ([`client`]) is kept apart from the
+//! message format ([`message`]); both are configured by [`KafkaConfig`].
+
+mod client;
+mod config;
+mod message;
+
+pub use client::{ensure_topic, BarConsumer, DeliveryCounter, TopicProducer};
+pub use config::KafkaConfig;
+pub use message::{decode, encode_csv, encode_json, CsvLayout, DecodedBar, MessageFormat};
+pub use rdkafka::message::Message;

@@ -1,0 +1,261 @@
+//! The `live` and `replay` commands' flags, and how they combine with the
+//! TOML config (flags win).
+
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Duration;
+use tickflow::config::{parse_duration, PipelineConfig};
+use tickflow::live::{self, DeadLetterTarget, LiveArgs};
+use tickflow::metrics::{self, MetricsAddr};
+use tickflow::replay::{self, ReplayArgs, Speed};
+use tickflow::{Result, TickflowError};
+use tickflow_connectors::kafka::{KafkaConfig, MessageFormat};
+
+fn bad(flag: &str, message: String) -> TickflowError {
+    TickflowError::Config {
+        path: flag.into(),
+        message,
+    }
+}
+
+/// Where the brokers are and how to talk to them.
+#[derive(Args, Clone)]
+pub struct KafkaFlags {
+    /// Brokers, `host:port[,host:port]` (default: the config's kafka.brokers).
+    #[arg(long)]
+    brokers: Option<String>,
+    /// The bars topic (default: the config's kafka.topic).
+    #[arg(long)]
+    topic: Option<String>,
+    /// A librdkafka client setting, `KEY=VALUE` (repeatable), e.g.
+    /// `--kafka-set security.protocol=SASL_SSL`.
+    #[arg(long = "kafka-set", value_name = "KEY=VALUE")]
+    kafka_set: Vec<String>,
+    /// Message format: json, csv or csv:FIELD,... (default: the config's live.format).
+    #[arg(long = "message-format")]
+    message_format: Option<String>,
+}
+
+impl KafkaFlags {
+    fn apply(&self, kafka: &mut KafkaConfig) -> Result<()> {
+        if let Some(b) = &self.brokers {
+            kafka.brokers = Some(b.clone());
+        }
+        if let Some(t) = &self.topic {
+            kafka.topic = Some(t.clone());
+        }
+        for kv in &self.kafka_set {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| bad("--kafka-set", format!("`{kv}` is not KEY=VALUE")))?;
+            kafka.client.insert(k.trim().to_string(), v.trim().to_string());
+        }
+        Ok(())
+    }
+
+    fn format(&self, config: &PipelineConfig) -> Result<MessageFormat> {
+        let text = self.message_format.as_deref().unwrap_or(&config.live.format);
+        MessageFormat::parse(text).map_err(|m| bad("--message-format", m))
+    }
+}
+
+fn load(config: &Option<String>) -> Result<PipelineConfig> {
+    match config {
+        Some(path) => PipelineConfig::load(path),
+        None => Ok(PipelineConfig::default()),
+    }
+}
+
+fn duration(flag: &str, text: &str) -> Result<Duration> {
+    parse_duration(text).map_err(|m| bad(flag, m))
+}
+
+/// `tickflow live`.
+#[derive(Args)]
+pub struct LiveCmd {
+    #[command(flatten)]
+    kafka: KafkaFlags,
+    /// Consumer group (a new group starts from the earliest offset).
+    #[arg(long)]
+    group: Option<String>,
+    /// The store directory.
+    #[arg(long)]
+    output: PathBuf,
+    /// Publish each output row as JSON to this topic.
+    #[arg(long)]
+    features_topic: Option<String>,
+    /// TOML pipeline file: features, cross-sections, sink, [kafka], [live].
+    #[arg(long)]
+    config: Option<String>,
+    /// End after SECS without new messages: close every open bar time,
+    /// flush, commit, exit 0.
+    #[arg(long, value_name = "SECS")]
+    idle_exit: Option<f64>,
+    /// Worker threads (default: the number of cores).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Allowed lateness, e.g. 0s, 90s, 2m (default: the config's live.lateness).
+    #[arg(long)]
+    lateness: Option<String>,
+    /// A partition silent this long stops holding the frontier back.
+    #[arg(long)]
+    idle_timeout: Option<String>,
+    /// Dead letters: a CSV file (relative names go in the output
+    /// directory) or kafka:TOPIC.
+    #[arg(long, default_value = "_dead_letter.csv")]
+    dead_letter: String,
+    /// How long to wait for the topic to exist.
+    #[arg(long, default_value = "60s")]
+    topic_wait: String,
+    /// A `symbol,sector` file.
+    #[arg(long)]
+    sectors: Option<PathBuf>,
+    /// IANA zone of naive intraday timestamps (default UTC).
+    #[arg(long)]
+    tz: Option<String>,
+    /// Prometheus endpoint, HOST:PORT or off (default 127.0.0.1:9898, or
+    /// the next free port).
+    #[arg(long)]
+    metrics_addr: Option<String>,
+}
+
+/// Starts the metrics endpoint and says where it is.
+pub fn start_metrics(flag: &Option<String>) -> Result<()> {
+    let addr = match flag {
+        Some(text) => MetricsAddr::parse(text).map_err(|m| bad("--metrics-addr", m))?,
+        None => MetricsAddr::Default,
+    };
+    if let Some(local) = metrics::serve(&addr).map_err(|m| bad("--metrics-addr", m))? {
+        eprintln!("metrics: http://{local}/metrics");
+    }
+    Ok(())
+}
+
+/// Runs `tickflow live`.
+pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
+    let mut config = load(&cmd.config)?;
+    cmd.kafka.apply(&mut config.kafka)?;
+    if let Some(g) = &cmd.group {
+        config.kafka.group = Some(g.clone());
+    }
+    let format = cmd.kafka.format(&config)?;
+    let lateness = duration(
+        "--lateness",
+        cmd.lateness.as_deref().unwrap_or(&config.live.lateness),
+    )?;
+    let idle_timeout = duration(
+        "--idle-timeout",
+        cmd.idle_timeout.as_deref().unwrap_or(&config.live.idle_timeout),
+    )?;
+    let commit_interval = duration("live.commit_interval", &config.live.commit_interval)?;
+    let idle_exit = match cmd.idle_exit {
+        Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
+        Some(s) => return Err(bad("--idle-exit", format!("{s} is not a number of seconds"))),
+        None => None,
+    };
+    start_metrics(&cmd.metrics_addr)?;
+    let args = LiveArgs {
+        kafka: config.kafka.clone(),
+        output: cmd.output,
+        workers: cmd
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        format,
+        tz: cmd.tz,
+        sectors: cmd.sectors,
+        lateness,
+        idle_timeout,
+        idle_exit,
+        features_topic: cmd.features_topic,
+        dead_letter: DeadLetterTarget::parse(&cmd.dead_letter),
+        topic_wait: duration("--topic-wait", &cmd.topic_wait)?,
+        commit_interval,
+        config,
+    };
+    let s = live::run(&args)?;
+    println!(
+        "live: {} bars in, {} rows out, {} late, {} dead letters in {:.2} s; store under {}",
+        s.rows_in,
+        s.rows_out,
+        s.late,
+        s.dead_letters,
+        s.seconds,
+        args.output.display()
+    );
+    Ok(())
+}
+
+/// `tickflow replay`.
+#[derive(Args)]
+pub struct ReplayCmd {
+    /// Input files, directories or globs (as for backfill).
+    #[arg(long, required = true, num_args = 1..)]
+    input: Vec<String>,
+    #[command(flatten)]
+    kafka: KafkaFlags,
+    /// Partitions of the topic, when replay creates it.
+    #[arg(long, default_value_t = 4)]
+    partitions: i32,
+    /// Publish as fast as possible (the default).
+    #[arg(long, conflicts_with = "speed")]
+    max: bool,
+    /// Bar time this many times faster than real time, e.g. 60x.
+    #[arg(long)]
+    speed: Option<String>,
+    /// TOML pipeline file (for [kafka] and live.format).
+    #[arg(long)]
+    config: Option<String>,
+    /// Where the rejects file (and spill buckets, for input not in time
+    /// order) go.
+    #[arg(long, default_value = "tickflow-replay")]
+    work_dir: PathBuf,
+    /// Stop when more than this fraction of rows is rejected.
+    #[arg(long, default_value_t = 0.05)]
+    max_reject_rate: f64,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    mapping: super::MappingFlags,
+}
+
+/// Runs `tickflow replay`.
+pub fn replay_cmd(cmd: ReplayCmd) -> Result<()> {
+    let mut config = load(&cmd.config)?;
+    cmd.kafka.apply(&mut config.kafka)?;
+    let format = cmd.kafka.format(&config)?;
+    let speed = match (&cmd.speed, cmd.max) {
+        (Some(s), _) => Speed::parse(s).map_err(|m| bad("--speed", m))?,
+        (None, _) => Speed::Max,
+    };
+    let m = cmd.mapping;
+    let args = ReplayArgs {
+        read: tickflow::backfill::BackfillArgs {
+            inputs: cmd.input,
+            output: cmd.work_dir,
+            config: PipelineConfig::default(),
+            workers: 1,
+            mapping: m.column_mapping(),
+            default_symbol: m.symbol,
+            tz: m.tz,
+            sectors: m.sectors,
+            max_reject_rate: cmd.max_reject_rate,
+            progress: !cmd.quiet,
+            tuning: Default::default(),
+        },
+        kafka: config.kafka,
+        partitions: cmd.partitions,
+        speed,
+        format,
+    };
+    let s = replay::run(&args)?;
+    let rejected: u64 = s.rejected.values().sum();
+    println!(
+        "replay: {} bars published to {} in {:.2} s ({:.0}/s), {rejected} rows rejected",
+        s.messages,
+        args.kafka.topic.as_deref().unwrap_or(""),
+        s.seconds,
+        s.messages as f64 / s.seconds.max(1e-9)
+    );
+    Ok(())
+}

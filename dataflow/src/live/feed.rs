@@ -1,0 +1,203 @@
+//! One worker's input: its Kafka partitions, decoded into bars, checked
+//! against the frontier, held by bar time until the frontier passes them,
+//! and cut into the chunks the operators take.
+
+use super::pending::Pending;
+use super::side::SideOutputs;
+use super::watermark::Watermarks;
+use crate::chunks::{symbol_owner, time_salt, BarChunk};
+use crate::error::{Result, TickflowError};
+use crate::metrics;
+use crate::names::Names;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use tickflow_connectors::kafka::{decode, BarConsumer, Message, MessageFormat};
+use tickflow_connectors::{BarBatch, RowReject, TsKind, TsParser};
+
+/// What every worker's feed shares.
+pub struct FeedShared {
+    /// How messages are encoded.
+    pub format: MessageFormat,
+    /// Timestamp parsing (zone of naive times).
+    pub ts: TsParser,
+    /// Symbol ids.
+    pub names: Arc<Names>,
+    /// Sector per symbol name (from `--sectors`).
+    pub sector_of: HashMap<String, String>,
+    /// The run's timestamp kind, fixed by the first valid bar.
+    pub ts_kind: OnceLock<TsKind>,
+    /// Late bars and dead letters.
+    pub side: SideOutputs,
+    /// Allowed lateness, as a duration.
+    pub lateness: Duration,
+}
+
+/// One worker's consumer and pending bars.
+pub struct Feed {
+    consumer: BarConsumer,
+    shared: Arc<FeedShared>,
+    marks: Watermarks,
+    /// The bars not yet sent, and the offsets.
+    pub pending: Pending,
+    /// Every bar time below this one is closed (sent or late).
+    pub frontier: i64,
+    /// When this worker last received a message.
+    pub last_message: Option<Instant>,
+    sectors: HashMap<u32, Option<u32>>,
+    lateness_set: bool,
+}
+
+/// Lateness in bar-time units: days for dates (rounded up), microseconds
+/// for instants.
+fn lateness_units(kind: TsKind, lateness: Duration) -> i64 {
+    match kind {
+        TsKind::Date => lateness.as_secs().div_ceil(86_400) as i64,
+        TsKind::Micros => lateness.as_micros().min(i64::MAX as u128) as i64,
+    }
+}
+
+impl Feed {
+    /// A feed over `consumer`'s partitions.
+    pub fn new(consumer: BarConsumer, shared: Arc<FeedShared>, idle: Duration) -> Self {
+        let marks = Watermarks::new(consumer.partitions(), 0, idle, Instant::now());
+        Self {
+            consumer,
+            shared,
+            marks,
+            pending: Pending::default(),
+            frontier: i64::MIN,
+            last_message: None,
+            sectors: HashMap::new(),
+            lateness_set: false,
+        }
+    }
+
+    /// Reads up to `max` messages, waiting up to `wait` for the first;
+    /// returns how many arrived.
+    pub fn poll(&mut self, max: usize, wait: Duration) -> Result<usize> {
+        let mut n = 0;
+        let mut timeout = wait;
+        while n < max {
+            let Some(msg) = self.consumer.poll(timeout) else {
+                break;
+            };
+            timeout = Duration::ZERO;
+            let msg = match msg {
+                Ok(m) => m,
+                Err(e) => {
+                    // librdkafka retries transport errors itself.
+                    eprintln!("warning: {e}");
+                    break;
+                }
+            };
+            n += 1;
+            let (partition, offset) = (msg.partition(), msg.offset());
+            let payload = msg.payload().unwrap_or_default();
+            let decoded = decode(payload, &self.shared.format, &self.shared.ts);
+            let kind = match &decoded {
+                Ok(bar) => Some(*self.shared.ts_kind.get_or_init(|| bar.kind)),
+                Err(_) => None,
+            };
+            let decoded = decoded.and_then(|b| match kind {
+                Some(k) if k != b.kind => Err(RowReject::MixedTimestampKinds),
+                _ => Ok(b),
+            });
+            let now = Instant::now();
+            self.last_message = Some(now);
+            match decoded {
+                Err(reason) => {
+                    let label = reason.to_string();
+                    let m = metrics::global();
+                    m.rejected.with_label_values(&[label.as_str()]).inc();
+                    m.dead_letters.inc();
+                    let key = msg.key().unwrap_or_default();
+                    self.shared
+                        .side
+                        .dead_letter(partition, offset, &label, key, payload)?;
+                    self.pending.consumed(partition, offset, i64::MIN);
+                }
+                Ok(bar) => {
+                    let kind = kind.expect("set for a valid bar");
+                    if !self.lateness_set {
+                        self.marks
+                            .set_lateness(lateness_units(kind, self.shared.lateness));
+                        self.lateness_set = true;
+                    }
+                    self.marks.observe(partition, bar.ts, now);
+                    if bar.ts < self.frontier {
+                        metrics::global().late_bars.inc();
+                        self.shared.side.late(
+                            partition,
+                            offset,
+                            &bar.symbol,
+                            kind,
+                            bar.ts,
+                            &bar.bar,
+                            self.frontier,
+                        )?;
+                        self.pending.consumed(partition, offset, i64::MIN);
+                        continue;
+                    }
+                    let symbol = self.shared.names.symbol_id(&bar.symbol);
+                    let sector = *self.sectors.entry(symbol).or_insert_with(|| {
+                        let name = self.shared.sector_of.get(bar.symbol.as_ref())?;
+                        self.shared.names.sector_id(name)
+                    });
+                    metrics::global().rows_in.inc();
+                    self.pending
+                        .push(partition, offset, kind, symbol, bar.ts, bar.bar, sector);
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// This worker's partitions' frontier (see [`Watermarks::frontier`]).
+    pub fn own_frontier(&self, now: Instant) -> Option<i64> {
+        self.marks.frontier(now)
+    }
+
+    /// Commits the offsets whose rows are durable (every bar time below
+    /// `durable` is in the store), after flushing the side outputs.
+    pub fn commit(&mut self, durable: i64) -> Result<()> {
+        let points = self.pending.commit_points(durable);
+        if points.is_empty() {
+            return Ok(());
+        }
+        self.shared.side.flush()?;
+        self.consumer.commit(&points).map_err(TickflowError::Input)
+    }
+
+    /// Per partition, high watermark minus the next offset to read.
+    pub fn record_lag(&self) {
+        let next = self.pending.next_offsets();
+        for (p, high) in self.consumer.high_watermarks(Duration::from_millis(500)) {
+            let pos = next.get(&p).copied().unwrap_or(0);
+            metrics::global()
+                .consumer_lag
+                .with_label_values(&[p.to_string().as_str()])
+                .set((high - pos).max(0));
+        }
+    }
+}
+
+/// One closed bar time's bars as one chunk per worker owning some of them.
+pub fn chunks_of(ts: i64, bars: &BarBatch, peers: usize) -> Vec<BarChunk> {
+    let salt = time_salt(ts);
+    let mut chunks: Vec<BarChunk> = (0..peers)
+        .map(|d| BarChunk {
+            dest: d as u32,
+            times: vec![ts],
+            salt,
+            bars: BarBatch::default(),
+        })
+        .collect();
+    for i in 0..bars.len() {
+        chunks[symbol_owner(bars.symbol[i], peers)]
+            .bars
+            .push_row(bars, i);
+    }
+    chunks.retain(|c| !c.bars.is_empty());
+    chunks
+}
