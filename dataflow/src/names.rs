@@ -2,21 +2,35 @@
 //! for a backfill (its first pass knows every symbol), growing in a live run
 //! (a new symbol may arrive with any message).
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use tickflow_connectors::Interner;
+
+#[derive(Debug, Default)]
+struct Symbols {
+    interner: Interner,
+    /// True while ids are in name order.
+    in_order: bool,
+    /// Name order rank by id, when ids are not in name order.
+    ranks: Option<Arc<Vec<u32>>>,
+}
 
 /// Symbols (may grow) and sectors (fixed) by id.
 #[derive(Debug, Default)]
 pub struct Names {
-    symbols: RwLock<Interner>,
+    symbols: RwLock<Symbols>,
     sectors: Interner,
 }
 
 impl Names {
     /// Names known up front.
     pub fn new(symbols: Interner, sectors: Interner) -> Self {
+        let in_order = symbols.names().windows(2).all(|w| w[0] < w[1]);
         Self {
-            symbols: RwLock::new(symbols),
+            symbols: RwLock::new(Symbols {
+                interner: symbols,
+                in_order,
+                ranks: None,
+            }),
             sectors,
         }
     }
@@ -30,10 +44,54 @@ impl Names {
     /// n.with(|symbols, _| assert_eq!(symbols.name(1), "A"));
     /// ```
     pub fn symbol_id(&self, symbol: &str) -> u32 {
-        if let Some(id) = self.symbols.read().expect("not poisoned").get(symbol) {
+        if let Some(id) = self.symbols.read().expect("not poisoned").interner.get(symbol) {
             return id;
         }
-        self.symbols.write().expect("not poisoned").intern(symbol)
+        let mut s = self.symbols.write().expect("not poisoned");
+        let before = s.interner.len();
+        let id = s.interner.intern(symbol);
+        if s.interner.len() > before {
+            let names = s.interner.names();
+            s.in_order &= names.len() < 2 || names[names.len() - 2].as_str() < symbol;
+            s.ranks = None;
+        }
+        id
+    }
+
+    /// Each symbol id's position in name order, or `None` when ids already
+    /// are in name order. Cross-sections sum in name order, so that their
+    /// values do not depend on the order in which symbols first arrived.
+    ///
+    /// ```
+    /// use tickflow::names::Names;
+    /// let n = Names::default();
+    /// n.symbol_id("A");
+    /// n.symbol_id("C");
+    /// assert!(n.ranks().is_none());
+    /// n.symbol_id("B");
+    /// assert_eq!(n.ranks().unwrap().as_slice(), &[0, 2, 1]);
+    /// ```
+    pub fn ranks(&self) -> Option<Arc<Vec<u32>>> {
+        {
+            let s = self.symbols.read().expect("not poisoned");
+            if s.in_order {
+                return None;
+            }
+            if let Some(r) = &s.ranks {
+                return Some(r.clone());
+            }
+        }
+        let mut s = self.symbols.write().expect("not poisoned");
+        let names = s.interner.names();
+        let mut ids: Vec<u32> = (0..names.len() as u32).collect();
+        ids.sort_unstable_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+        let mut ranks = vec![0u32; ids.len()];
+        for (rank, &id) in ids.iter().enumerate() {
+            ranks[id as usize] = rank as u32;
+        }
+        let ranks = Arc::new(ranks);
+        s.ranks = Some(ranks.clone());
+        Some(ranks)
     }
 
     /// The id of a sector name, if the run knows it.
@@ -43,6 +101,6 @@ impl Names {
 
     /// Runs `f` with the symbol and sector names.
     pub fn with<R>(&self, f: impl FnOnce(&Interner, &Interner) -> R) -> R {
-        f(&self.symbols.read().expect("not poisoned"), &self.sectors)
+        f(&self.symbols.read().expect("not poisoned").interner, &self.sectors)
     }
 }

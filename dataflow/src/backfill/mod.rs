@@ -366,6 +366,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
                     index,
                     peers,
                     pool.clone(),
+                    names.clone(),
                 )
                 .write_output(sink, schema.clone(), names.clone(), stats.clone())
                 .probe_with(&probe);

@@ -225,7 +225,14 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                 let rows = scope
                     .input_from(&mut input)
                     .rolling_features(engine.clone(), peers, pool.clone(), stats.clone())
-                    .cross_sections(cs_columns.clone(), cs_options.clone(), index, peers, pool.clone());
+                    .cross_sections(
+                        cs_columns.clone(),
+                        cs_options.clone(),
+                        index,
+                        peers,
+                        pool.clone(),
+                        names.clone(),
+                    );
                 let rows = match publish {
                     Some(p) => rows.publish_rows(p, schema.clone(), names.clone(), stats.clone()),
                     None => rows,

@@ -3,6 +3,7 @@
 
 use super::stash::{ready, stash_batches, Stash};
 use crate::chunks::{time_index_owner, BufferPool, FeatureChunk, OutputBlock};
+use crate::names::Names;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tickflow_operators::cross_section::{
@@ -15,7 +16,7 @@ use timely::dataflow::StreamVec;
 /// Per-bar-time cross-sections.
 pub trait CrossSections<'scope> {
     /// Routes feature chunks to the worker owning their bar times; once a
-    /// block is complete, computes `cs_rank_`, `cs_z_`, `sector_z_` of each
+    /// block is complete, computes (summing in symbol name order) `cs_rank_`, `cs_z_`, `sector_z_` of each
     /// of `columns` (feature indices) per bar time, and emits the block's
     /// rows with every output column; feature buffers go back to `pool`.
     fn cross_sections(
@@ -25,6 +26,7 @@ pub trait CrossSections<'scope> {
         worker: usize,
         peers: usize,
         pool: Arc<BufferPool>,
+        names: Arc<Names>,
     ) -> StreamVec<'scope, u64, OutputBlock>;
 }
 
@@ -36,6 +38,7 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
         worker: usize,
         peers: usize,
         pool: Arc<BufferPool>,
+        names: Arc<Names>,
     ) -> StreamVec<'scope, u64, OutputBlock> {
         let by_time = Exchange::new(|c: &FeatureChunk| c.dest as u64);
         let timer = crate::metrics::global()
@@ -56,7 +59,14 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
                         continue;
                     }
                     let started = std::time::Instant::now();
-                    let block = assembler.block(&chunks, &columns, &mut kernel, worker, peers);
+                    let ranks = names.ranks();
+                    let block = assembler.block(
+                        &chunks,
+                        &columns,
+                        &mut kernel,
+                        (worker, peers),
+                        ranks.as_deref().map(Vec::as_slice),
+                    );
                     timer.observe(started.elapsed().as_secs_f64());
                     output.session(&cap).give(block);
                     for chunk in chunks {
@@ -88,8 +98,8 @@ impl Assembler {
         chunks: &[FeatureChunk],
         columns: &[usize],
         kernel: &mut CrossSectionKernel,
-        worker: usize,
-        peers: usize,
+        (worker, peers): (usize, usize),
+        ranks: Option<&[u32]>,
     ) -> OutputBlock {
         let (times, salt) = (&chunks[0].times, chunks[0].salt);
         let width = chunks[0].width;
@@ -107,17 +117,19 @@ impl Assembler {
             self.rows.clear();
             for (c, chunk) in chunks.iter().enumerate() {
                 while cursor[c] < chunk.len() && chunk.ts[cursor[c]] == t {
-                    self.rows
-                        .push((chunk.symbol[cursor[c]], c as u32, cursor[c] as u32));
+                    let symbol = chunk.symbol[cursor[c]];
+                    let key = ranks.map_or(symbol, |r| r[symbol as usize]);
+                    self.rows.push((key, c as u32, cursor[c] as u32));
                     cursor[c] += 1;
                 }
             }
             if self.rows.is_empty() {
                 continue;
             }
-            if chunks.len() > 1 {
-                // one sorted run per chunk: the stable sort merges them
-                self.rows.sort();
+            if chunks.len() > 1 || ranks.is_some() {
+                // name order: one sorted run per chunk when ids are in name
+                // order (the sort merges them), any order otherwise
+                self.rows.sort_unstable();
             }
             self.sectors.clear();
             self.sectors.extend(
