@@ -189,7 +189,7 @@ fn truncating_the_input_at_a_date_leaves_the_earlier_output_unchanged() {
     let limit = tickflow_connectors::TsParser::default()
         .parse(cutoff)
         .unwrap()
-        .1 as i32;
+        .1;
     let prefix: Table = full
         .into_iter()
         .filter(|((_, ts), _)| *ts <= limit)

@@ -96,7 +96,7 @@ fn store_is_independent_of_workers_and_matches_the_engine() {
             .or_default()
             .push((f[0].to_string(), bar));
     }
-    let epoch = |d: &str| tickflow_connectors::TsParser::default().parse(d).unwrap().1 as i32;
+    let epoch = |d: &str| tickflow_connectors::TsParser::default().parse(d).unwrap().1;
     let mut compared = 0;
     for (symbol, bars) in &per_symbol {
         let mut state = engine.new_state();
@@ -125,7 +125,7 @@ fn store_is_independent_of_workers_and_matches_the_engine() {
     assert_eq!(compared, table.len());
 
     // Cross-sections: naive recompute for every timestamp.
-    let mut by_ts: BTreeMap<i32, Vec<StoredRow>> = BTreeMap::new();
+    let mut by_ts: BTreeMap<i64, Vec<StoredRow>> = BTreeMap::new();
     for ((s, d), (sector, v)) in table {
         by_ts.entry(*d).or_default().push((s, sector, v));
     }

@@ -125,7 +125,13 @@ impl Feed {
                         self.lateness_set = true;
                     }
                     self.marks.observe(partition, bar.ts, now);
-                    if bar.ts < self.frontier {
+                    // Behind the frontier as of this message: the time it
+                    // belongs to is closed, or closes with this very batch.
+                    let frontier = self
+                        .marks
+                        .frontier(now)
+                        .map_or(self.frontier, |f| f.max(self.frontier));
+                    if bar.ts < frontier {
                         metrics::global().late_bars.inc();
                         self.shared.side.late(
                             partition,
@@ -134,7 +140,7 @@ impl Feed {
                             kind,
                             bar.ts,
                             &bar.bar,
-                            self.frontier,
+                            frontier,
                         )?;
                         self.pending.consumed(partition, offset, i64::MIN);
                         continue;

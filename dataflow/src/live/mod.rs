@@ -140,6 +140,15 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         ));
     }
     let partitions = BarConsumer::partition_count(&args.kafka, args.topic_wait)?;
+    // Output topics get the input's partition count (tansu and many
+    // clusters do not create topics on first use).
+    let dead_letter_topic = match &args.dead_letter {
+        DeadLetterTarget::Topic(t) => Some(t),
+        DeadLetterTarget::File(_) => None,
+    };
+    for t in args.features_topic.iter().chain(dead_letter_topic) {
+        tickflow_connectors::kafka::ensure_topic(&args.kafka, t, partitions)?;
+    }
     std::fs::create_dir_all(&args.output).map_err(|e| crate::backfill::output_error(&args.output, e))?;
     crate::backfill::remove_leftovers(&args.output)
         .map_err(|e| crate::backfill::output_error(&args.output, e))?;

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Float32Type, Float64Type};
+use arrow_array::types::{Date32Type, Float32Type, Float64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::BTreeMap;
@@ -39,17 +39,30 @@ pub fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
 }
 
 /// (symbol, ts) -> (sector, values from `open` on; f32 columns widened).
-pub type Table = BTreeMap<(String, i32), (Option<String>, Vec<Option<f64>>)>;
+pub type Table = BTreeMap<(String, i64), (Option<String>, Vec<Option<f64>>)>;
 
-/// Every file of a store, in path order.
+/// Every data file of a store (under its `year=` partitions), in path order.
 pub fn store_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for year in std::fs::read_dir(dir).unwrap() {
-        let year = year.unwrap().path();
-        if year.is_dir() {
-            for f in std::fs::read_dir(&year).unwrap() {
-                files.push(f.unwrap().path());
+    fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, files);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "parquet" || e == "arrow")
+            {
+                // as a reader's glob sees the store: temporary files are
+                // hidden and never end in .parquet or .arrow
+                files.push(path);
             }
+        }
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() && path.file_name().unwrap().to_string_lossy().starts_with("year=") {
+            walk(&path, &mut files);
         }
     }
     files.sort();
@@ -79,7 +92,7 @@ pub fn read_store(dir: &Path) -> (Vec<String>, Table) {
     let mut table = Table::new();
     let mut names = Vec::new();
     for f in store_files(dir) {
-        let mut prev: Option<(i32, String)> = None;
+        let mut prev: Option<(i64, String)> = None;
         for batch in batches(&f) {
             names = batch
                 .schema()
@@ -88,10 +101,23 @@ pub fn read_store(dir: &Path) -> (Vec<String>, Table) {
                 .map(|f| f.name().clone())
                 .collect();
             let sym = batch.column(0).as_string::<i32>();
-            let ts = batch.column(1).as_primitive::<Date32Type>();
+            let ts: Vec<i64> = match batch.column(1).data_type() {
+                arrow_schema::DataType::Date32 => batch
+                    .column(1)
+                    .as_primitive::<Date32Type>()
+                    .values()
+                    .iter()
+                    .map(|&d| d as i64)
+                    .collect(),
+                _ => batch
+                    .column(1)
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .values()
+                    .to_vec(),
+            };
             let sector = batch.column(2).as_string::<i32>();
             for r in 0..batch.num_rows() {
-                let key = (ts.value(r), sym.value(r).to_string());
+                let key = (ts[r], sym.value(r).to_string());
                 if let Some(p) = &prev {
                     assert!(
                         p < &key,
@@ -114,7 +140,7 @@ pub fn read_store(dir: &Path) -> (Vec<String>, Table) {
                 let sector = (!sector.is_null(r)).then(|| sector.value(r).to_string());
                 assert!(
                     table
-                        .insert((sym.value(r).to_string(), ts.value(r)), (sector, values))
+                        .insert((sym.value(r).to_string(), ts[r]), (sector, values))
                         .is_none(),
                     "duplicate row"
                 );
@@ -125,7 +151,7 @@ pub fn read_store(dir: &Path) -> (Vec<String>, Table) {
 }
 
 /// A row with its values as bit patterns.
-pub type BitRow = (String, i32, Option<String>, Vec<Option<u64>>);
+pub type BitRow = (String, i64, Option<String>, Vec<Option<u64>>);
 
 /// The table with values as bit patterns, for exact comparison.
 pub fn bits(t: &Table) -> Vec<BitRow> {
@@ -140,3 +166,4 @@ pub fn bits(t: &Table) -> Vec<BitRow> {
         })
         .collect()
 }
+pub mod kafka;
