@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole tickflow test suite, from a fresh clone on a fresh machine.
-# Installs what it needs (the TA-Lib oracle from PyPI into a private venv),
+# Installs what it needs (the TA-Lib oracle from PyPI into a private venv;
+# libssl-dev and Prometheus from Debian; the tansu Kafka-protocol broker from
+# crates.io), starts a broker on a free loopback port (stopped on exit),
 # regenerates the golden files from the committed generator, then runs
 # formatting, lint, every test and doctest, and checks that benches build.
 # Expects ../shared (data and spec) beside the repository.
@@ -18,11 +20,52 @@ fi
 
 step() { printf '\n== %s\n' "$*"; }
 
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get install -y -q "$@" >/dev/null 2>&1 || {
+    $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "$@" >/dev/null
+  }
+}
+
+step "system packages (libssl-dev for Kafka TLS, prometheus for the metrics test)"
+dpkg -s libssl-dev >/dev/null 2>&1 || apt_install libssl-dev pkg-config
+command -v prometheus >/dev/null || apt_install prometheus
+pkill -x prometheus 2>/dev/null || true # a packaged service would hold :9090; tests start their own
+
+step "Kafka-protocol broker (tansu 0.6.0, memory storage)"
+TOOLS="$HOME/.cache/tickflow/tools"
+TANSU="${TICKFLOW_TANSU:-$TOOLS/bin/tansu}"
+if [ ! -x "$TANSU" ]; then
+  cargo install tansu --version 0.6.0 --locked --features dynostore --root "$TOOLS"
+fi
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+broker_log="$(mktemp)"
+"$TANSU" broker --storage-engine memory://tansu/ \
+  --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
+  >"$broker_log" 2>&1 &
+broker_pid=$!
+trap 'kill "$broker_pid" 2>/dev/null || true' EXIT
+python3 - "$port" <<'PY'
+import socket, sys, time
+deadline = time.time() + 60
+while True:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+        break
+    except OSError:
+        if time.time() > deadline:
+            sys.exit("the broker did not start listening within 60 s")
+        time.sleep(0.2)
+PY
+export TICKFLOW_TEST_BROKERS="127.0.0.1:$port"
+echo "broker at $TICKFLOW_TEST_BROKERS (log: $broker_log)"
+
 step "python oracle (ta-lib==0.8.2 in $VENV)"
-if ! "$VENV/bin/python" -c 'import talib, numpy, polars, pyarrow; assert talib.__version__ == "0.8.2"' 2>/dev/null; then
+if ! "$VENV/bin/python" -c 'import talib, numpy, polars, pyarrow, yaml; assert talib.__version__ == "0.8.2"' 2>/dev/null; then
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    'ta-lib==0.8.2' 'numpy>=2' 'polars>=1' 'pyarrow>=15'
+    'ta-lib==0.8.2' 'numpy>=2' 'polars>=1' 'pyarrow>=15' 'pyyaml>=6'
 fi
 "$VENV/bin/python" operators/tests/golden/generate.py
 
@@ -37,6 +80,10 @@ cargo test --workspace --locked
 
 step "benches and examples build"
 cargo bench --workspace --locked --no-run
+
+step "deploy: Prometheus config and compose file (static checks; no container engine here)"
+promtool check config deploy/prometheus/prometheus.yml
+"$VENV/bin/python" tests/deploy/check_compose.py deploy/docker-compose.yml
 
 step "end to end: backfill of ../shared/data/sp500_5yr.csv.gz against the TA-Lib oracle"
 DATA="${TICKFLOW_DATA:-../shared/data}"

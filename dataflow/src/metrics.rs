@@ -55,6 +55,10 @@ fn register<M: prometheus::core::Collector + Clone + 'static>(r: &Registry, m: M
     m
 }
 
+fn family_names(m: &dyn prometheus::core::Collector) -> Vec<String> {
+    m.desc().iter().map(|d| d.fq_name.clone()).collect()
+}
+
 impl Metrics {
     fn new() -> Self {
         let r = Registry::new();
@@ -162,13 +166,23 @@ impl Metrics {
         String::from_utf8(out).expect("the text format is UTF-8")
     }
 
-    /// The names of every metric family, for checking dashboards.
+    /// The names of every metric family (labelled ones included before
+    /// their first sample), for checking dashboards.
     pub fn names(&self) -> Vec<String> {
-        self.registry
-            .gather()
-            .iter()
-            .map(|f| f.name().to_string())
-            .collect()
+        let collectors: [&dyn prometheus::core::Collector; 11] = [
+            &self.rows_in,
+            &self.rows_out,
+            &self.rejected,
+            &self.late_bars,
+            &self.dead_letters,
+            &self.operator_seconds,
+            &self.cross_section_latency,
+            &self.frontier_seconds,
+            &self.event_time_lag,
+            &self.consumer_lag,
+            &self.rss_bytes,
+        ];
+        collectors.into_iter().flat_map(family_names).collect()
     }
 }
 
