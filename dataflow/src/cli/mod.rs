@@ -182,6 +182,9 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         s.seconds,
         args.output.display()
     );
+    if let Some((p50, p99)) = s.latency_ms {
+        println!("  frontier passed -> rows in the store: p50 {p50:.2} ms, p99 {p99:.2} ms");
+    }
     Ok(())
 }
 

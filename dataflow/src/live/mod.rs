@@ -91,8 +91,13 @@ pub struct LiveSummary {
     pub dead_letters: u64,
     /// Rows per partition.
     pub partitions: BTreeMap<String, u64>,
+    /// From a worker's frontier passing a bar time to every row below it
+    /// being in the store: median and 99th percentile, in milliseconds.
+    pub latency_ms: Option<(f64, f64)>,
     /// Wall time.
     pub seconds: f64,
+    #[serde(skip)]
+    latencies: Vec<f64>,
 }
 
 /// A worker with no active partition publishes this: it holds nothing back.
@@ -251,6 +256,7 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
             });
             input.advance_to(time_of(i64::MIN));
             let mut advances: std::collections::VecDeque<(i64, Instant)> = Default::default();
+            let mut latencies = Vec::new();
             let mut last_commit = Instant::now();
             let mut last_lag = Instant::now() - Duration::from_secs(10);
             loop {
@@ -290,7 +296,9 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                 let durable = probe.with_frontier(|f| f.first().map_or(i64::MAX, |&t| ts_of(t)));
                 while advances.front().is_some_and(|&(t, _)| t <= durable) {
                     let (_, at) = advances.pop_front().expect("non-empty");
-                    metrics::global().cross_section_latency.observe(at.elapsed().as_secs_f64());
+                    let secs = at.elapsed().as_secs_f64();
+                    metrics::global().cross_section_latency.observe(secs);
+                    latencies.push(secs * 1e3);
                 }
                 if last_commit.elapsed() >= args.commit_interval {
                     feed.commit(durable)?;
@@ -326,6 +334,7 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
             }
             Ok(LiveSummary {
                 partitions: s.partitions.clone(),
+                latencies,
                 ..Default::default()
             })
         };
@@ -345,6 +354,7 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                 for (k, v) in s.partitions {
                     *summary.partitions.entry(k).or_default() += v;
                 }
+                summary.latencies.extend(s.latencies);
             }
             Ok(Err(e)) => {
                 first_error.get_or_insert(e);
@@ -363,6 +373,12 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     summary.late = m.late_bars.get();
     summary.dead_letters = m.dead_letters.get();
     summary.seconds = started.elapsed().as_secs_f64();
+    let l = &mut summary.latencies;
+    l.sort_by(f64::total_cmp);
+    if !l.is_empty() {
+        let at = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize];
+        summary.latency_ms = Some((at(0.5), at(0.99)));
+    }
     let manifest = serde_json::json!({
         "tickflow_version": env!("CARGO_PKG_VERSION"),
         "source": {"kafka_topic": topic, "group": args.kafka.group},
