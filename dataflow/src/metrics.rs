@@ -71,13 +71,19 @@ impl Metrics {
             ),
             rows_out: register(
                 &r,
-                IntCounter::new("tickflow_rows_out_total", "Feature rows written to the store")
-                    .expect("valid"),
+                IntCounter::new(
+                    "tickflow_rows_out_total",
+                    "Feature rows written to the store",
+                )
+                .expect("valid"),
             ),
             rejected: register(
                 &r,
                 IntCounterVec::new(
-                    Opts::new("tickflow_rejected_total", "Rows or messages rejected, by reason"),
+                    Opts::new(
+                        "tickflow_rejected_total",
+                        "Rows or messages rejected, by reason",
+                    ),
                     &["reason"],
                 )
                 .expect("valid"),
@@ -147,8 +153,11 @@ impl Metrics {
             ),
             rss_bytes: register(
                 &r,
-                IntGauge::new("tickflow_process_rss_bytes", "Resident memory of the process")
-                    .expect("valid"),
+                IntGauge::new(
+                    "tickflow_process_rss_bytes",
+                    "Resident memory of the process",
+                )
+                .expect("valid"),
             ),
             registry: r,
         }
@@ -232,9 +241,8 @@ pub fn serve(addr: &MetricsAddr) -> Result<Option<SocketAddr>, String> {
         }
         MetricsAddr::Default => {
             let base: SocketAddr = DEFAULT_ADDR.parse().expect("valid");
-            let found = (0..NEXT_PORTS).find_map(|k| {
-                TcpListener::bind(SocketAddr::new(base.ip(), base.port() + k)).ok()
-            });
+            let found = (0..NEXT_PORTS)
+                .find_map(|k| TcpListener::bind(SocketAddr::new(base.ip(), base.port() + k)).ok());
             match found {
                 Some(l) => l,
                 None => {
@@ -303,7 +311,8 @@ mod tests {
             .unwrap()
             .unwrap();
         let mut s = TcpStream::connect(addr).unwrap();
-        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         let mut text = String::new();
         s.read_to_string(&mut text).unwrap();
         assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");

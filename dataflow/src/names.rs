@@ -44,7 +44,13 @@ impl Names {
     /// n.with(|symbols, _| assert_eq!(symbols.name(1), "A"));
     /// ```
     pub fn symbol_id(&self, symbol: &str) -> u32 {
-        if let Some(id) = self.symbols.read().expect("not poisoned").interner.get(symbol) {
+        if let Some(id) = self
+            .symbols
+            .read()
+            .expect("not poisoned")
+            .interner
+            .get(symbol)
+        {
             return id;
         }
         let mut s = self.symbols.write().expect("not poisoned");
@@ -101,6 +107,9 @@ impl Names {
 
     /// Runs `f` with the symbol and sector names.
     pub fn with<R>(&self, f: impl FnOnce(&Interner, &Interner) -> R) -> R {
-        f(&self.symbols.read().expect("not poisoned").interner, &self.sectors)
+        f(
+            &self.symbols.read().expect("not poisoned").interner,
+            &self.sectors,
+        )
     }
 }

@@ -9,7 +9,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tickflow_connectors::kafka::{encode_csv, encode_json, ensure_topic, KafkaConfig, MessageFormat, TopicProducer};
+use tickflow_connectors::kafka::{
+    encode_csv, encode_json, ensure_topic, KafkaConfig, MessageFormat, TopicProducer,
+};
 use tickflow_connectors::TsKind;
 
 /// How fast to publish.
@@ -29,7 +31,9 @@ impl Speed {
         }
         match text.strip_suffix('x').and_then(|f| f.parse::<f64>().ok()) {
             Some(f) if f > 0.0 && f.is_finite() => Ok(Self::Factor(f)),
-            _ => Err(format!("--speed `{text}`: expected a positive factor such as 60x, or max")),
+            _ => Err(format!(
+                "--speed `{text}`: expected a positive factor such as 60x, or max"
+            )),
         }
     }
 }

@@ -24,15 +24,40 @@ fn replayed_minute_bars_live_equal_the_backfill_and_appear_before_the_replay_end
     let store = dir.path().join("live");
     let brokers = common::kafka::brokers();
     let live = spawn(&[
-        "live", "--brokers", &brokers, "--topic", &topic, "--group", &group,
-        "--output", store.to_str().unwrap(), "--idle-exit", "3", "--metrics-addr", "off",
+        "live",
+        "--brokers",
+        &brokers,
+        "--topic",
+        &topic,
+        "--group",
+        &group,
+        "--output",
+        store.to_str().unwrap(),
+        "--idle-exit",
+        "3",
+        "--metrics-addr",
+        "off",
     ]);
     // About four trading days at 50,000x: several seconds of replay.
     let mut replay = spawn(&[
-        "replay", "--input", input.to_str().unwrap(), "--symbol", "SPY",
-        "--tz", "America/New_York", "--brokers", &brokers, "--topic", &topic,
-        "--partitions", "1", "--speed", "50000x", "-q",
-        "--work-dir", dir.path().join("replay").to_str().unwrap(),
+        "replay",
+        "--input",
+        input.to_str().unwrap(),
+        "--symbol",
+        "SPY",
+        "--tz",
+        "America/New_York",
+        "--brokers",
+        &brokers,
+        "--topic",
+        &topic,
+        "--partitions",
+        "1",
+        "--speed",
+        "50000x",
+        "-q",
+        "--work-dir",
+        dir.path().join("replay").to_str().unwrap(),
     ]);
     let mut early = None;
     while replay.try_wait().unwrap().is_none() {
@@ -46,7 +71,10 @@ fn replayed_minute_bars_live_equal_the_backfill_and_appear_before_the_replay_end
     }
     assert!(replay.wait().unwrap().success());
     let summary = wait_ok(live, "live");
-    assert!(summary.contains("1564 bars in, 1564 rows out, 0 late"), "{summary}");
+    assert!(
+        summary.contains("1564 bars in, 1564 rows out, 0 late"),
+        "{summary}"
+    );
 
     let mut a = args(&input, &dir.path().join("backfill"), 1);
     a.default_symbol = Some("SPY".into());
@@ -54,7 +82,10 @@ fn replayed_minute_bars_live_equal_the_backfill_and_appear_before_the_replay_end
     let expected = backfill_bits(&a);
     let last = expected.iter().map(|r| r.1).max().unwrap();
     let early = early.expect("rows reached the store while the replay ran");
-    assert!(early < last, "the store showed {early}, before the last bar time {last}");
+    assert!(
+        early < last,
+        "the store showed {early}, before the last bar time {last}"
+    );
     assert_eq!(bits(&read_store(&store).1), expected);
 }
 
@@ -92,20 +123,52 @@ fn a_multi_symbol_slice_over_four_partitions_and_two_workers_equals_the_backfill
     let store = dir.path().join("live");
     let brokers = common::kafka::brokers();
     let replayed = run_ok(&[
-        "replay", "--input", input.to_str().unwrap(), "--brokers", &brokers, "--topic", &topic,
-        "--partitions", "4", "--max", "-q",
-        "--work-dir", dir.path().join("replay").to_str().unwrap(),
+        "replay",
+        "--input",
+        input.to_str().unwrap(),
+        "--brokers",
+        &brokers,
+        "--topic",
+        &topic,
+        "--partitions",
+        "4",
+        "--max",
+        "-q",
+        "--work-dir",
+        dir.path().join("replay").to_str().unwrap(),
     ]);
     let out = run_ok(&[
-        "live", "--brokers", &brokers, "--topic", &topic, "--group", &group,
-        "--output", store.to_str().unwrap(), "--idle-exit", "2", "--metrics-addr", "off",
-        "--workers", "2", "--sectors", sectors.to_str().unwrap(), "--features-topic", &features,
+        "live",
+        "--brokers",
+        &brokers,
+        "--topic",
+        &topic,
+        "--group",
+        &group,
+        "--output",
+        store.to_str().unwrap(),
+        "--idle-exit",
+        "2",
+        "--metrics-addr",
+        "off",
+        "--workers",
+        "2",
+        "--sectors",
+        sectors.to_str().unwrap(),
+        "--features-topic",
+        &features,
     ]);
     let mut a = args(&input, &dir.path().join("backfill"), 1);
     a.sectors = Some(sectors);
     let expected = backfill_bits(&a);
-    assert!(replayed.contains(&format!("replay: {} bars", expected.len())), "{replayed}");
-    assert!(out.contains(&format!("{} rows out, 0 late", expected.len())), "{out}");
+    assert!(
+        replayed.contains(&format!("replay: {} bars", expected.len())),
+        "{replayed}"
+    );
+    assert!(
+        out.contains(&format!("{} rows out, 0 late", expected.len())),
+        "{out}"
+    );
     let (columns, table) = read_store(&store);
     assert_eq!(bits(&table), expected);
 
@@ -149,24 +212,43 @@ fn a_bar_behind_the_frontier_is_late_counted_and_kept_apart() {
     let dir = tempfile::tempdir().unwrap();
     let topic = unique("late");
     let valid: Vec<(&str, u32, f64)> = (2..=9).map(|d| ("A", d, 100.0 + d as f64)).collect();
-    let mut messages: Vec<(&str, Vec<u8>)> =
-        valid.iter().map(|&(s, d, c)| (s, bar_json(s, d, c))).collect();
+    let mut messages: Vec<(&str, Vec<u8>)> = valid
+        .iter()
+        .map(|&(s, d, c)| (s, bar_json(s, d, c)))
+        .collect();
     messages.push(("A", bar_json("A", 4, 55.0))); // day 4 again, after day 9
     produce(&topic, 1, &messages);
     let store = dir.path().join("live");
     let out = run_ok(&[
-        "live", "--brokers", &common::kafka::brokers(), "--topic", &topic,
-        "--group", &unique("g"), "--output", store.to_str().unwrap(),
-        "--idle-exit", "2", "--metrics-addr", "off",
+        "live",
+        "--brokers",
+        &common::kafka::brokers(),
+        "--topic",
+        &topic,
+        "--group",
+        &unique("g"),
+        "--output",
+        store.to_str().unwrap(),
+        "--idle-exit",
+        "2",
+        "--metrics-addr",
+        "off",
     ]);
     assert!(out.contains("8 bars in, 8 rows out, 1 late"), "{out}");
     let late = lines(&store.join("_late_bars.csv"));
     assert_eq!(late.len(), 2, "{late:?}");
-    assert!(late[1].starts_with("0,8,A,2024-01-04,55,56,54,55,1000,2024-01-09"), "{late:?}");
+    assert!(
+        late[1].starts_with("0,8,A,2024-01-04,55,56,54,55,1000,2024-01-09"),
+        "{late:?}"
+    );
     let input = dir.path().join("valid.csv");
     bars_csv(&input, &valid);
     let expected = backfill_bits(&args(&input, &dir.path().join("backfill"), 1));
-    assert_eq!(bits(&read_store(&store).1), expected, "the late bar changed no row");
+    assert_eq!(
+        bits(&read_store(&store).1),
+        expected,
+        "the late bar changed no row"
+    );
 }
 
 #[test]
@@ -185,7 +267,11 @@ fn malformed_messages_are_dead_letters_and_valid_bars_are_unaffected() {
     ];
     for d in 2..=20u32 {
         for s in ["A", "B"] {
-            let close = if s == "A" { 50.0 + d as f64 } else { 80.0 - d as f64 / 2.0 };
+            let close = if s == "A" {
+                50.0 + d as f64
+            } else {
+                80.0 - d as f64 / 2.0
+            };
             valid.push((s, d, close));
             messages.push((s, bar_json(s, d, close)));
         }
@@ -196,13 +282,29 @@ fn malformed_messages_are_dead_letters_and_valid_bars_are_unaffected() {
     produce(&topic, 1, &messages);
     let store = dir.path().join("live");
     let out = run_ok(&[
-        "live", "--brokers", &common::kafka::brokers(), "--topic", &topic,
-        "--group", &unique("g"), "--output", store.to_str().unwrap(),
-        "--idle-exit", "2", "--metrics-addr", "off",
+        "live",
+        "--brokers",
+        &common::kafka::brokers(),
+        "--topic",
+        &topic,
+        "--group",
+        &unique("g"),
+        "--output",
+        store.to_str().unwrap(),
+        "--idle-exit",
+        "2",
+        "--metrics-addr",
+        "off",
     ]);
-    assert!(out.contains("38 bars in, 38 rows out, 0 late, 6 dead letters"), "{out}");
+    assert!(
+        out.contains("38 bars in, 38 rows out, 0 late, 6 dead letters"),
+        "{out}"
+    );
     let dead = lines(&store.join("_dead_letter.csv"));
-    let reasons: Vec<&str> = dead[1..].iter().map(|l| l.split(',').nth(2).unwrap()).collect();
+    let reasons: Vec<&str> = dead[1..]
+        .iter()
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
     assert_eq!(
         reasons,
         [
@@ -231,14 +333,27 @@ fn live_waits_for_a_topic_then_fails_clearly_without_one() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let out = common::kafka::tickflow(&[
-        "live", "--brokers", &common::kafka::brokers(), "--topic", &unique("absent"),
-        "--group", "g", "--output", dir.path().to_str().unwrap(), "--topic-wait", "1s",
-        "--metrics-addr", "off",
+        "live",
+        "--brokers",
+        &common::kafka::brokers(),
+        "--topic",
+        &unique("absent"),
+        "--group",
+        "g",
+        "--output",
+        dir.path().to_str().unwrap(),
+        "--topic-wait",
+        "1s",
+        "--metrics-addr",
+        "off",
     ])
     .output()
     .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("error: kafka: reading the metadata of"), "{err}");
+    assert!(
+        err.contains("error: kafka: reading the metadata of"),
+        "{err}"
+    );
     assert!(started.elapsed() < Duration::from_secs(30));
 }

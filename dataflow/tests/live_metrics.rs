@@ -11,7 +11,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn deploy(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../deploy")
+        .join(path)
 }
 
 /// Every `tickflow_*` metric family a PromQL expression names.
@@ -49,7 +51,10 @@ fn the_dashboard_parses_and_names_only_exported_metrics() {
         }
     }
     let unknown: Vec<&String> = used.difference(&exported).collect();
-    assert!(unknown.is_empty(), "the dashboard asks for {unknown:?}; exported: {exported:?}");
+    assert!(
+        unknown.is_empty(),
+        "the dashboard asks for {unknown:?}; exported: {exported:?}"
+    );
     for wanted in [
         "tickflow_rows_in_total",
         "tickflow_cross_section_latency_seconds",
@@ -105,10 +110,21 @@ fn prometheus_scrapes_a_live_run() {
 
     let metrics_port = free_port();
     let live = spawn(&[
-        "live", "--brokers", &common::kafka::brokers(), "--topic", &topic,
-        "--group", &unique("g"), "--output", dir.path().join("store").to_str().unwrap(),
-        "--idle-exit", "12", "--idle-timeout", "1s",
-        "--metrics-addr", &format!("127.0.0.1:{metrics_port}"),
+        "live",
+        "--brokers",
+        &common::kafka::brokers(),
+        "--topic",
+        &topic,
+        "--group",
+        &unique("g"),
+        "--output",
+        dir.path().join("store").to_str().unwrap(),
+        "--idle-exit",
+        "12",
+        "--idle-timeout",
+        "1s",
+        "--metrics-addr",
+        &format!("127.0.0.1:{metrics_port}"),
     ]);
     let config = dir.path().join("prometheus.yml");
     std::fs::write(
@@ -121,7 +137,10 @@ fn prometheus_scrapes_a_live_run() {
     let prom_port = free_port();
     let mut prometheus = Command::new(prometheus_binary())
         .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("tsdb").display()
+        ))
         .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -133,7 +152,10 @@ fn prometheus_scrapes_a_live_run() {
     while Instant::now() < deadline {
         seen = (
             query(prom_port, "tickflow_rows_in_total"),
-            query(prom_port, "tickflow_rejected_total%7Breason%3D%22malformed_message%22%7D"),
+            query(
+                prom_port,
+                "tickflow_rejected_total%7Breason%3D%22malformed_message%22%7D",
+            ),
             query(prom_port, "tickflow_process_rss_bytes"),
             query(prom_port, "tickflow_cross_section_latency_seconds_count"),
         );
@@ -148,7 +170,10 @@ fn prometheus_scrapes_a_live_run() {
     assert_eq!(rows, Some(84.0), "bars in, through Prometheus");
     assert_eq!(rejected, Some(1.0), "the malformed message, by reason");
     assert!(rss.is_some_and(|b| b > 1e6), "process RSS {rss:?}");
-    assert!(latency.is_some_and(|c| c > 0.0), "cross-section latency samples {latency:?}");
+    assert!(
+        latency.is_some_and(|c| c > 0.0),
+        "cross-section latency samples {latency:?}"
+    );
     let summary = wait_ok(live, "live");
     assert!(summary.contains("84 bars in, 84 rows out"), "{summary}");
 }

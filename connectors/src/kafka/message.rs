@@ -128,9 +128,7 @@ fn finish<'a>(
     values: [f64; 5],
     ts: &TsParser,
 ) -> Result<DecodedBar<'a>, RowReject> {
-    let (kind, ts) = ts
-        .parse(ts_text)
-        .ok_or(RowReject::Unparseable(Field::Ts))?;
+    let (kind, ts) = ts.parse(ts_text).ok_or(RowReject::Unparseable(Field::Ts))?;
     let bar = Bar::from(values);
     bar.validate().map_err(RowReject::InvalidBar)?;
     Ok(DecodedBar {
@@ -210,7 +208,12 @@ fn decode_csv<'a>(
 ) -> Result<DecodedBar<'a>, RowReject> {
     let line = text.trim_end_matches(['\r', '\n']);
     let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-    let get = |k: usize| fields.get(layout.positions[k]).copied().ok_or(RowReject::ShortRow);
+    let get = |k: usize| {
+        fields
+            .get(layout.positions[k])
+            .copied()
+            .ok_or(RowReject::ShortRow)
+    };
     let symbol = get(0)?;
     if symbol.is_empty() {
         return Err(RowReject::Blank(Field::Symbol));
@@ -256,7 +259,7 @@ pub fn encode_csv(symbol: &str, kind: TsKind, ts: i64, bar: &Bar, layout: &CsvLa
         bar.close.to_string(),
         bar.volume.to_string(),
     ];
-    let mut line = vec![""; 7];
+    let mut line = [""; 7];
     for (k, v) in values.iter().enumerate() {
         line[layout.positions[k]] = v;
     }
@@ -278,7 +281,10 @@ mod tests {
         let t = 1_704_205_860_000_000;
         let msg = encode_json("BRK.B", TsKind::Micros, t, &bar);
         let d = decode(msg.as_bytes(), &MessageFormat::Json, &p()).unwrap();
-        assert_eq!((d.symbol.as_ref(), d.kind, d.ts, d.bar), ("BRK.B", TsKind::Micros, t, bar));
+        assert_eq!(
+            (d.symbol.as_ref(), d.kind, d.ts, d.bar),
+            ("BRK.B", TsKind::Micros, t, bar)
+        );
     }
 
     #[test]
@@ -319,10 +325,18 @@ mod tests {
             ),
         ];
         for (msg, want) in cases {
-            assert_eq!(decode(msg, &f, &p()), Err(want), "{}", String::from_utf8_lossy(msg));
+            assert_eq!(
+                decode(msg, &f, &p()),
+                Err(want),
+                "{}",
+                String::from_utf8_lossy(msg)
+            );
         }
         let csv = MessageFormat::Csv(CsvLayout::default());
-        assert_eq!(decode(b"A,2024-01-02,1,1", &csv, &p()), Err(RowReject::ShortRow));
+        assert_eq!(
+            decode(b"A,2024-01-02,1,1", &csv, &p()),
+            Err(RowReject::ShortRow)
+        );
         assert_eq!(
             decode(b"A,2024-01-02,1,1,1,1,NaN", &csv, &p()).unwrap_err(),
             RowReject::InvalidBar(RejectReason::NonFiniteVolume)

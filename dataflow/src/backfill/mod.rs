@@ -16,18 +16,18 @@ mod scan;
 mod source;
 mod spill;
 
+pub use crate::sink::partition_of;
 pub use read::read_sector_map;
 pub use scan::{scan, InputPlan};
-pub use crate::sink::partition_of;
 
 use crate::config::PipelineConfig;
 use crate::error::{Result, TickflowError};
-use crate::schema::OutputSchema;
-use blocks::Block;
 use crate::ops::{CrossSections, OperatorStats, RollingFeatures, WriteOutput};
+use crate::schema::OutputSchema;
+use crate::sink::Sink;
+use blocks::Block;
 use progress::Progress;
 use serde::Serialize;
-use crate::sink::Sink;
 use source::{Source, SourceReport};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -159,7 +159,10 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&temp, path).map_err(|e| output_error(path, e))
 }
 
-pub(crate) fn resolve_cross_columns(engine: &FeatureEngine, features: &[String]) -> Result<Vec<usize>> {
+pub(crate) fn resolve_cross_columns(
+    engine: &FeatureEngine,
+    features: &[String],
+) -> Result<Vec<usize>> {
     features
         .iter()
         .map(|f| {
@@ -310,7 +313,10 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     // The input thread.
     let abort = Arc::new(AtomicBool::new(false));
     let (tx, rx) = sync_channel::<Block>(2);
-    let names = Arc::new(crate::names::Names::new(plan.symbols.clone(), plan.sectors.clone()));
+    let names = Arc::new(crate::names::Names::new(
+        plan.symbols.clone(),
+        plan.sectors.clone(),
+    ));
     let reader = {
         let (files, plan, abort, progress) =
             (files.clone(), plan.clone(), abort.clone(), progress.clone());

@@ -48,13 +48,18 @@ impl KafkaFlags {
             let (k, v) = kv
                 .split_once('=')
                 .ok_or_else(|| bad("--kafka-set", format!("`{kv}` is not KEY=VALUE")))?;
-            kafka.client.insert(k.trim().to_string(), v.trim().to_string());
+            kafka
+                .client
+                .insert(k.trim().to_string(), v.trim().to_string());
         }
         Ok(())
     }
 
     fn format(&self, config: &PipelineConfig) -> Result<MessageFormat> {
-        let text = self.message_format.as_deref().unwrap_or(&config.live.format);
+        let text = self
+            .message_format
+            .as_deref()
+            .unwrap_or(&config.live.format);
         MessageFormat::parse(text).map_err(|m| bad("--message-format", m))
     }
 }
@@ -145,12 +150,19 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
     )?;
     let idle_timeout = duration(
         "--idle-timeout",
-        cmd.idle_timeout.as_deref().unwrap_or(&config.live.idle_timeout),
+        cmd.idle_timeout
+            .as_deref()
+            .unwrap_or(&config.live.idle_timeout),
     )?;
     let commit_interval = duration("live.commit_interval", &config.live.commit_interval)?;
     let idle_exit = match cmd.idle_exit {
         Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
-        Some(s) => return Err(bad("--idle-exit", format!("{s} is not a number of seconds"))),
+        Some(s) => {
+            return Err(bad(
+                "--idle-exit",
+                format!("{s} is not a number of seconds"),
+            ))
+        }
         None => None,
     };
     start_metrics(&cmd.metrics_addr)?;

@@ -154,7 +154,8 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     for t in args.features_topic.iter().chain(dead_letter_topic) {
         tickflow_connectors::kafka::ensure_topic(&args.kafka, t, partitions)?;
     }
-    std::fs::create_dir_all(&args.output).map_err(|e| crate::backfill::output_error(&args.output, e))?;
+    std::fs::create_dir_all(&args.output)
+        .map_err(|e| crate::backfill::output_error(&args.output, e))?;
     crate::backfill::remove_leftovers(&args.output)
         .map_err(|e| crate::backfill::output_error(&args.output, e))?;
 
@@ -217,7 +218,10 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
             };
             // Until the first valid bar fixes the timestamp kind (and with
             // it the schema), read without a dataflow.
-            while shared.ts_kind.get().is_none() && !idle_exit(&feed) && !abort.load(Ordering::Relaxed) {
+            while shared.ts_kind.get().is_none()
+                && !idle_exit(&feed)
+                && !abort.load(Ordering::Relaxed)
+            {
                 feed.poll(1024, Duration::from_millis(50))?;
             }
             barrier.wait();
@@ -229,9 +233,18 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
             let pool = Arc::new(crate::chunks::BufferPool::default());
             let mut input = InputHandle::new();
             let probe = ProbeHandle::new();
-            let sink = Sink::new(&args.output, index, schema.clone(), args.config.sink.clone()).rolling();
+            let sink = Sink::new(
+                &args.output,
+                index,
+                schema.clone(),
+                args.config.sink.clone(),
+            )
+            .rolling();
             let publish = match &args.features_topic {
-                Some(t) => Some(tickflow_connectors::kafka::TopicProducer::new(&args.kafka, t)?),
+                Some(t) => Some(tickflow_connectors::kafka::TopicProducer::new(
+                    &args.kafka,
+                    t,
+                )?),
                 None => None,
             };
             worker.dataflow::<u64, _, _>(|scope| {
@@ -264,7 +277,10 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                     abort.store(true, Ordering::SeqCst);
                     break;
                 }
-                let got = feed.poll(4096, Duration::from_millis(if advances.is_empty() { 20 } else { 1 }))?;
+                let got = feed.poll(
+                    4096,
+                    Duration::from_millis(if advances.is_empty() { 20 } else { 1 }),
+                )?;
                 let now = Instant::now();
                 let own = feed.own_frontier(now);
                 published[index].store(own.unwrap_or(IDLE), Ordering::SeqCst);
@@ -289,10 +305,16 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                     let m = metrics::global();
                     let secs = unix_seconds(kind, target);
                     m.frontier_seconds.set(secs);
-                    let wall = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+                    let wall = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0.0, |d| d.as_secs_f64());
                     m.event_time_lag.set(wall - secs);
                 }
-                worker.step_or_park(if got > 0 { Some(Duration::ZERO) } else { Some(Duration::from_millis(1)) });
+                worker.step_or_park(if got > 0 {
+                    Some(Duration::ZERO)
+                } else {
+                    Some(Duration::from_millis(1))
+                });
                 let durable = probe.with_frontier(|f| f.first().map_or(i64::MAX, |&t| ts_of(t)));
                 while advances.front().is_some_and(|&(t, _)| t <= durable) {
                     let (_, at) = advances.pop_front().expect("non-empty");

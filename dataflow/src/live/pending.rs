@@ -120,7 +120,10 @@ mod tests {
             p.push(0, offset, TsKind::Date, offset as u32, ts, bar, None);
         }
         let taken = p.take_before(3);
-        assert_eq!(taken.iter().map(|(t, _)| *t).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            taken.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         assert_eq!(p.rows(), 2);
         assert_eq!(p.take_before(4)[0].1.line, vec![0, 2]);
     }

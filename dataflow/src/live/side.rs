@@ -34,7 +34,7 @@ impl DeadLetterTarget {
 }
 
 enum DeadLetters {
-    File(csv::Writer<BufWriter<File>>),
+    File(Box<csv::Writer<BufWriter<File>>>),
     Topic(TopicProducer),
 }
 
@@ -64,14 +64,23 @@ impl SideOutputs {
         let late = csv_file(
             late_path,
             &[
-                "partition", "offset", "symbol", "ts", "open", "high", "low", "close", "volume",
+                "partition",
+                "offset",
+                "symbol",
+                "ts",
+                "open",
+                "high",
+                "low",
+                "close",
+                "volume",
                 "frontier",
             ],
         )?;
         let dead = match dead {
-            DeadLetterTarget::File(p) => {
-                DeadLetters::File(csv_file(p, &["partition", "offset", "reason", "key", "payload"])?)
-            }
+            DeadLetterTarget::File(p) => DeadLetters::File(Box::new(csv_file(
+                p,
+                &["partition", "offset", "reason", "key", "payload"],
+            )?)),
             DeadLetterTarget::Topic(t) => DeadLetters::Topic(TopicProducer::new(kafka, t)?),
         };
         Ok(Self {
@@ -137,7 +146,8 @@ impl SideOutputs {
                 })
                 .to_string();
                 let key = String::from_utf8_lossy(key).into_owned();
-                p.send(&key, record.as_bytes()).map_err(TickflowError::Input)
+                p.send(&key, record.as_bytes())
+                    .map_err(TickflowError::Input)
             }
         }
     }

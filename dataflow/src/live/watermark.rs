@@ -32,7 +32,15 @@ impl Watermarks {
             idle,
             parts: partitions
                 .iter()
-                .map(|&p| (p, Partition { max_ts: None, last: now }))
+                .map(|&p| {
+                    (
+                        p,
+                        Partition {
+                            max_ts: None,
+                            last: now,
+                        },
+                    )
+                })
                 .collect(),
         }
     }
@@ -72,7 +80,10 @@ impl Watermarks {
         self.parts
             .values()
             .filter(|p| now.duration_since(p.last) < self.idle)
-            .map(|p| p.max_ts.map_or(i64::MIN, |m| m.saturating_sub(self.lateness)))
+            .map(|p| {
+                p.max_ts
+                    .map_or(i64::MIN, |m| m.saturating_sub(self.lateness))
+            })
             .min()
     }
 }
@@ -88,7 +99,11 @@ mod tests {
         w.observe(3, 100, t0);
         assert_eq!(w.frontier(t0), Some(98));
         w.observe(3, 99, t0);
-        assert_eq!(w.frontier(t0), Some(98), "an older bar does not move it back");
+        assert_eq!(
+            w.frontier(t0),
+            Some(98),
+            "an older bar does not move it back"
+        );
     }
 
     #[test]

@@ -2,14 +2,14 @@
 
 use super::stash::{ready, stash_batches, Stash};
 use super::OperatorStats;
-use crate::sink::Sink;
 use crate::chunks::OutputBlock;
+use crate::names::Names;
 use crate::schema::OutputSchema;
+use crate::sink::Sink;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
-use crate::names::Names;
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
@@ -39,7 +39,9 @@ impl<'scope> WriteOutput<'scope> for StreamVec<'scope, u64, OutputBlock> {
         stats: Rc<RefCell<OperatorStats>>,
     ) -> StreamVec<'scope, u64, ()> {
         let metrics = crate::metrics::global();
-        let timer = metrics.operator_seconds.with_label_values(&["write_output"]);
+        let timer = metrics
+            .operator_seconds
+            .with_label_values(&["write_output"]);
         self.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
             Pipeline,
             "write_output",

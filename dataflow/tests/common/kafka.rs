@@ -84,7 +84,10 @@ pub fn produce(topic: &str, partitions: i32, messages: &[(&str, Vec<u8>)]) {
     for (k, v) in messages {
         p.send(k, v).unwrap();
     }
-    assert_eq!(p.flush(Duration::from_secs(30)).unwrap(), messages.len() as u64);
+    assert_eq!(
+        p.flush(Duration::from_secs(30)).unwrap(),
+        messages.len() as u64
+    );
 }
 
 /// Every message of `topic` (all partitions), as UTF-8 payloads.
@@ -116,7 +119,10 @@ pub fn free_port() -> u16 {
 pub fn http_get(port: u16, path: &str) -> std::io::Result<String> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
     Ok(text

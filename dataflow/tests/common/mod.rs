@@ -61,7 +61,13 @@ pub fn store_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.is_dir() && path.file_name().unwrap().to_string_lossy().starts_with("year=") {
+        if path.is_dir()
+            && path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("year=")
+        {
             walk(&path, &mut files);
         }
     }
@@ -116,8 +122,8 @@ pub fn read_store(dir: &Path) -> (Vec<String>, Table) {
                     .to_vec(),
             };
             let sector = batch.column(2).as_string::<i32>();
-            for r in 0..batch.num_rows() {
-                let key = (ts[r], sym.value(r).to_string());
+            for (r, &t) in ts.iter().enumerate() {
+                let key = (t, sym.value(r).to_string());
                 if let Some(p) = &prev {
                     assert!(
                         p < &key,
@@ -140,7 +146,7 @@ pub fn read_store(dir: &Path) -> (Vec<String>, Table) {
                 let sector = (!sector.is_null(r)).then(|| sector.value(r).to_string());
                 assert!(
                     table
-                        .insert((sym.value(r).to_string(), ts[r]), (sector, values))
+                        .insert((sym.value(r).to_string(), t), (sector, values))
                         .is_none(),
                     "duplicate row"
                 );
