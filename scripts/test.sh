@@ -31,35 +31,11 @@ apt_install() {
 step "system packages (libssl-dev for Kafka TLS, prometheus for the metrics test)"
 dpkg -s libssl-dev >/dev/null 2>&1 || apt_install libssl-dev pkg-config
 command -v prometheus >/dev/null || apt_install prometheus
-pkill -x prometheus 2>/dev/null || true # a packaged service would hold :9090; tests start their own
 
 step "Kafka-protocol broker (tansu 0.6.0, memory storage)"
-TOOLS="$HOME/.cache/tickflow/tools"
-TANSU="${TICKFLOW_TANSU:-$TOOLS/bin/tansu}"
-if [ ! -x "$TANSU" ]; then
-  cargo install tansu --version 0.6.0 --locked --features dynostore --root "$TOOLS"
-fi
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-broker_log="$(mktemp)"
-"$TANSU" broker --storage-engine memory://tansu/ \
-  --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
-  >"$broker_log" 2>&1 &
-broker_pid=$!
-trap 'kill "$broker_pid" 2>/dev/null || true' EXIT
-python3 - "$port" <<'PY'
-import socket, sys, time
-deadline = time.time() + 60
-while True:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-        break
-    except OSError:
-        if time.time() > deadline:
-            sys.exit("the broker did not start listening within 60 s")
-        time.sleep(0.2)
-PY
-export TICKFLOW_TEST_BROKERS="127.0.0.1:$port"
-echo "broker at $TICKFLOW_TEST_BROKERS (log: $broker_log)"
+# shellcheck source=broker.sh
+. scripts/broker.sh
+start_broker
 
 step "python oracle (ta-lib==0.8.2 in $VENV)"
 if ! "$VENV/bin/python" -c 'import talib, numpy, polars, pyarrow, yaml; assert talib.__version__ == "0.8.2"' 2>/dev/null; then

@@ -5,7 +5,7 @@
 use std::sync::{Arc, RwLock};
 use tickflow_connectors::Interner;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Symbols {
     interner: Interner,
     /// True while ids are in name order.
@@ -15,10 +15,16 @@ struct Symbols {
 }
 
 /// Symbols (may grow) and sectors (fixed) by id.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Names {
     symbols: RwLock<Symbols>,
     sectors: Interner,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Self::new(Interner::default(), Interner::default())
+    }
 }
 
 impl Names {

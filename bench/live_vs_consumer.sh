@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Live pipeline vs a bare rdkafka consumer, one run, same broker, same machine.
+#
+#   bench/live_vs_consumer.sh            # 4,000 symbols x 120 minutes (480k bars)
+#   SYMBOLS=4000 MINUTES=120 PACED_MINUTES=30 bench/live_vs_consumer.sh
+#
+# 1. Throughput: the bars are replayed into a 4-partition topic (tansu, memory
+#    storage), then read by the bare consumer (bench/../dataflow/examples/
+#    bare_consumer.rs: polls and touches each payload, nothing else) and by
+#    `tickflow live` (decode, indicators, cross-sections, Parquet sink) from
+#    the earliest offset. Live's time excludes its --idle-exit wait.
+# 2. Latency: PACED_MINUTES minutes replayed at 60x (one bar time per
+#    second) while `tickflow live` runs; it reports, per frontier advance,
+#    the time until every row below it is in the store (p50/p99).
+# Appends the numbers to bench/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tickflow/target}"
+SYMBOLS="${SYMBOLS:-4000}"
+MINUTES="${MINUTES:-120}"
+PACED_MINUTES="${PACED_MINUTES:-30}"
+IDLE_EXIT=2
+
+cargo build --release --locked -q -p tickflow --bins --examples
+BIN="$CARGO_TARGET_DIR/release"
+# shellcheck source=../scripts/broker.sh
+. scripts/broker.sh
+start_broker
+B="$TICKFLOW_TEST_BROKERS"
+work="$(mktemp -d)"
+trap 'kill "$broker_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+python3 bench/gen_minutes.py "$work/bars.csv" "$SYMBOLS" "$MINUTES"
+rows=$((SYMBOLS * MINUTES))
+"$BIN/tickflow" replay -q --input "$work/bars.csv" --brokers "$B" --topic bench \
+  --partitions 4 --max --work-dir "$work/replay"
+
+bare="$("$BIN/examples/bare_consumer" "$B" bench "$rows")"
+echo "$bare"
+bare_rate="$(echo "$bare" | sed -E 's/.*: ([0-9]+) msgs\/s/\1/')"
+
+live="$("$BIN/tickflow" live --brokers "$B" --topic bench --group "live-$$" \
+  --output "$work/store" --idle-exit "$IDLE_EXIT" --metrics-addr off)"
+echo "$live"
+live_secs="$(echo "$live" | sed -nE 's/.* in ([0-9.]+) s; store.*/\1/p')"
+live_rate="$(python3 -c "print(round($rows / ($live_secs - $IDLE_EXIT)))")"
+ratio="$(python3 -c "print(f'{$live_rate / $bare_rate:.2f}')")"
+
+python3 bench/gen_minutes.py "$work/paced.csv" "$SYMBOLS" "$PACED_MINUTES"
+"$BIN/tickflow" live --brokers "$B" --topic paced --group "paced-$$" \
+  --output "$work/paced-store" --idle-exit 3 --topic-wait 60s --metrics-addr off \
+  >"$work/paced.out" 2>&1 &
+paced_pid=$!
+"$BIN/tickflow" replay -q --input "$work/paced.csv" --brokers "$B" --topic paced \
+  --partitions 4 --speed 60x --work-dir "$work/replay-paced"
+wait "$paced_pid"
+cat "$work/paced.out"
+latency="$(sed -nE 's/.*p50 ([0-9.]+) ms, p99 ([0-9.]+) ms.*/p50 \1 ms, p99 \2 ms/p' "$work/paced.out")"
+
+{
+  echo
+  echo "## Live vs bare consumer, $(date -u +%Y-%m-%d) ($(nproc) cores)"
+  echo
+  echo "\`bench/live_vs_consumer.sh\` (SYMBOLS=$SYMBOLS MINUTES=$MINUTES PACED_MINUTES=$PACED_MINUTES), tansu 0.6.0 memory storage on loopback, 4 partitions."
+  echo
+  echo "| reader of the same $rows messages | bars/s |"
+  echo "|---|---|"
+  echo "| bare rdkafka BaseConsumer (read only) | $bare_rate |"
+  echo "| tickflow live (decode, indicators, cross-sections, Parquet sink) | $live_rate |"
+  echo "| **ratio live / bare** | **$ratio** |"
+  echo
+  echo "Frontier passed -> every row below it in the store, $SYMBOLS symbols at one bar time per second (60x): $latency."
+} >>bench/RESULTS.md
+echo "live / bare = $ratio; latency $latency"
