@@ -11,11 +11,13 @@
 //! dead-letter output. Offsets are committed only below what the store and
 //! the side outputs hold.
 
+mod clock;
 mod feed;
 mod pending;
 mod side;
 mod watermark;
 
+pub use clock::FrontierClock;
 pub use feed::FeedShared;
 pub use pending::Pending;
 pub use side::{DeadLetterTarget, SideOutputs};
@@ -197,6 +199,7 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     let last_message = Arc::new(Mutex::new(Instant::now()));
     let abort = Arc::new(AtomicBool::new(false));
     let barrier = Arc::new(Barrier::new(workers));
+    let clock = Arc::new(FrontierClock::new(workers));
     let pipeline = Arc::new((engine, cs_columns, cs.options(), columns));
     let args2 = args.clone();
 
@@ -277,10 +280,10 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                     abort.store(true, Ordering::SeqCst);
                     break;
                 }
-                let got = feed.poll(
-                    4096,
-                    Duration::from_millis(if advances.is_empty() { 20 } else { 1 }),
-                )?;
+                // Never block in Kafka: the dataflow's work on this worker
+                // (and the other workers' exchanges to it) waits while it
+                // does. Parking below bounds the wait for new messages.
+                let got = feed.poll(4096, Duration::ZERO)?;
                 let now = Instant::now();
                 let own = feed.own_frontier(now);
                 published[index].store(own.unwrap_or(IDLE), Ordering::SeqCst);
@@ -301,7 +304,10 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                     }
                     feed.frontier = target;
                     input.advance_to(time_of(target));
-                    advances.push_back((target, now));
+                    clock.advanced(index, target, now);
+                    if index == 0 {
+                        advances.push_back((target, now));
+                    }
                     let m = metrics::global();
                     let secs = unix_seconds(kind, target);
                     m.frontier_seconds.set(secs);
@@ -317,10 +323,12 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                 });
                 let durable = probe.with_frontier(|f| f.first().map_or(i64::MAX, |&t| ts_of(t)));
                 while advances.front().is_some_and(|&(t, _)| t <= durable) {
-                    let (_, at) = advances.pop_front().expect("non-empty");
-                    let secs = at.elapsed().as_secs_f64();
-                    metrics::global().cross_section_latency.observe(secs);
-                    latencies.push(secs * 1e3);
+                    let (t, _) = advances.pop_front().expect("non-empty");
+                    if let Some(at) = clock.passed(t) {
+                        let secs = at.elapsed().as_secs_f64();
+                        metrics::global().cross_section_latency.observe(secs);
+                        latencies.push(secs * 1e3);
+                    }
                 }
                 if last_commit.elapsed() >= args.commit_interval {
                     feed.commit(durable)?;
