@@ -122,10 +122,6 @@ fn unix_seconds(kind: TsKind, ts: i64) -> f64 {
     }
 }
 
-fn value_columns(engine: &FeatureEngine, config: &PipelineConfig) -> Result<Vec<usize>> {
-    crate::backfill::resolve_cross_columns(engine, &config.cross_section.features)
-}
-
 /// Runs until `--idle-exit` (or forever).
 pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     let started = Instant::now();
@@ -133,7 +129,7 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     let cs = &args.config.cross_section;
     CrossSectionKernel::new(cs.options())?;
     args.config.sink.validate()?;
-    let cs_columns = value_columns(&engine, &args.config)?;
+    let cs_columns = crate::backfill::resolve_cross_columns(&engine, &cs.features)?;
     let columns = crate::backfill::value_column_names(&engine, &cs.features);
     let kafka_error = |m: String| TickflowError::Config {
         path: "kafka".into(),
@@ -214,9 +210,12 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
             let consumer = BarConsumer::assign(&args.kafka, &mine)?;
             let mut feed = Feed::new(consumer, shared.clone(), args.idle_timeout);
             let idle_exit = |feed: &Feed| {
-                let last = *last_message.lock().expect("not poisoned");
-                let last = feed.last_message.map_or(last, |m| m.max(last));
-                *last_message.lock().expect("not poisoned") = last;
+                let mut shared_last = last_message.lock().expect("not poisoned");
+                let last = feed
+                    .last_message
+                    .map_or(*shared_last, |m| m.max(*shared_last));
+                *shared_last = last;
+                drop(shared_last);
                 args.idle_exit.is_some_and(|d| last.elapsed() >= d)
             };
             // Until the first valid bar fixes the timestamp kind (and with
