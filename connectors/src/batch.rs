@@ -113,6 +113,46 @@ impl BarBatch {
         self.line.drain(..n);
     }
 
+    /// Keeps the rows after bar time `after`, in order; returns how many
+    /// were removed.
+    ///
+    /// ```
+    /// use tickflow_connectors::BarBatch;
+    /// let mut b = BarBatch::default();
+    /// for t in [3, 1, 5] {
+    ///     b.symbol.push(0);
+    ///     b.ts.push(t);
+    ///     b.bar.push(Default::default());
+    ///     b.sector.push(None);
+    ///     b.file.push(0);
+    ///     b.line.push(t as u64);
+    /// }
+    /// assert_eq!(b.retain_after(2), 1);
+    /// assert_eq!((b.ts.clone(), b.line.clone()), (vec![3, 5], vec![3, 5]));
+    /// ```
+    pub fn retain_after(&mut self, after: i64) -> usize {
+        let n = self.len();
+        let mut kept = 0;
+        for i in 0..n {
+            if self.ts[i] > after {
+                self.symbol[kept] = self.symbol[i];
+                self.ts[kept] = self.ts[i];
+                self.bar[kept] = self.bar[i];
+                self.sector[kept] = self.sector[i];
+                self.file[kept] = self.file[i];
+                self.line[kept] = self.line[i];
+                kept += 1;
+            }
+        }
+        self.symbol.truncate(kept);
+        self.ts.truncate(kept);
+        self.bar.truncate(kept);
+        self.sector.truncate(kept);
+        self.file.truncate(kept);
+        self.line.truncate(kept);
+        n - kept
+    }
+
     /// Removes every row (keeps capacity).
     pub fn clear(&mut self) {
         self.ts_kind = None;

@@ -27,6 +27,15 @@ pub enum TickflowError {
         /// What went wrong.
         message: String,
     },
+    /// The store in the output directory cannot take this run (an append
+    /// under a changed config, an unfinished run, a damaged checkpoint).
+    #[error("store {path}: {message}")]
+    Store {
+        /// The store or the file in it.
+        path: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// Too much of the input was rejected.
     #[error("{rejected} of {rows} rows rejected ({rate:.2}%), above --max-reject-rate {max:.2}%: is the column mapping right? (see the rejects file and `tickflow inspect`)")]
     TooManyRejects {

@@ -10,6 +10,7 @@
 pub mod backfill;
 pub mod chunks;
 pub mod config;
+pub mod durable;
 pub mod error;
 pub mod gen;
 pub mod inspect;

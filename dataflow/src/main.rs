@@ -102,6 +102,8 @@ fn demo(dir: &std::path::Path) -> tickflow::Result<()> {
         max_reject_rate: 0.05,
         progress: true,
         tuning: Default::default(),
+        append: false,
+        checkpoint: Default::default(),
     };
     let s = backfill::run(&args)?;
     print_summary(&s, &store);
@@ -123,6 +125,14 @@ fn peak_rss_mib() -> Option<f64> {
 fn print_summary(s: &backfill::BackfillSummary, output: &std::path::Path) {
     if let Some(mib) = peak_rss_mib() {
         println!("peak memory: {mib:.0} MiB");
+    }
+    if s.up_to_date {
+        println!(
+            "backfill: the store under {} is complete and up to date ({} rows): nothing to do",
+            output.display(),
+            s.store_rows
+        );
+        return;
     }
     println!(
         "backfill: {} rows in, {} rows out in {:.2} s ({:.0} rows/s)",
@@ -151,6 +161,12 @@ fn print_summary(s: &backfill::BackfillSummary, output: &std::path::Path) {
         "  duplicates dropped: {}, corrections applied: {}",
         s.duplicates, s.corrections
     );
+    if let Some(after) = s.resumed_after {
+        println!(
+            "  continued after bar time {after} (the store's checkpoint): {} rows at or before it skipped; the store has {} rows",
+            s.skipped, s.store_rows
+        );
+    }
     println!(
         "  {} partitions, {} columns, under {}",
         s.partitions.len(),
@@ -226,10 +242,23 @@ struct BackfillCmd {
     /// about 150 bytes per row).
     #[arg(long, default_value_t = 1 << 20)]
     spill_bucket_rows: u64,
+    /// Rows per time block, about (tests use small blocks to have many).
+    #[arg(long, hide = true, default_value_t = backfill::BLOCK_ROWS)]
+    block_rows: usize,
     /// Prometheus endpoint, HOST:PORT or off (default 127.0.0.1:9898, or
     /// the next free port).
     #[arg(long)]
     metrics_addr: Option<String>,
+    /// Add the input's bars after the end of the store in --output,
+    /// continuing from its checkpoint (the old input is not read again).
+    #[arg(long)]
+    append: bool,
+    /// Checkpoint at least this often (wall time, e.g. 10s, 2m).
+    #[arg(long, default_value = "10s", value_parser = tickflow::config::parse_duration)]
+    checkpoint_interval: std::time::Duration,
+    /// Also checkpoint after this many bar times (0: by wall time only).
+    #[arg(long, default_value_t = 0)]
+    checkpoint_every: u64,
     #[command(flatten)]
     mapping: MappingFlags,
 }
@@ -263,7 +292,12 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
         progress: !cmd.quiet,
         tuning: backfill::Tuning {
             spill_bucket_rows: cmd.spill_bucket_rows,
-            ..Default::default()
+            block_rows: cmd.block_rows.max(1),
+        },
+        append: cmd.append,
+        checkpoint: backfill::CheckpointPolicy {
+            interval: cmd.checkpoint_interval,
+            every_times: cmd.checkpoint_every,
         },
     };
     let s = backfill::run(&args)?;

@@ -1,11 +1,14 @@
 //! Hive-partitioned output files (`year=YYYY/`, plus `month=MM/` for
 //! intraday), Parquet or Arrow IPC, written under temporary names
-//! (`.part-NNN.parquet.tmp`) and renamed when complete. A backfill writes
-//! one file per worker and partition (`part-NNN`); a live run rolls: each
-//! write is completed at once as its own file (`part-NNN-SSSSSSSS`), so rows
-//! are readable as soon as their bar time closes.
+//! (`.part-WWW-SSSSSSSS.parquet.tmp`: worker, sequence number) and renamed
+//! when complete. A backfill keeps one file per worker and partition open
+//! until the partition is over or a checkpoint completes it; a live run
+//! rolls: each write is completed at once as its own file, so rows are
+//! readable as soon as their bar time closes. Completed files are handed to
+//! the checkpoint ([`Sink::take_completed`]), which lists them in the manifest.
 
 use crate::config::{Codec, OutputFormat, SinkConfig};
+use crate::durable::{failpoint, StoreFile};
 use crate::schema::OutputSchema;
 use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
@@ -67,8 +70,11 @@ pub struct Sink {
     config: SinkConfig,
     files: BTreeMap<String, PartitionFile>,
     closed: BTreeMap<String, u64>,
-    /// The next file's sequence number when rolling.
-    seq: Option<u64>,
+    /// Completed files not yet taken by a checkpoint.
+    completed: Vec<StoreFile>,
+    /// The next file's sequence number.
+    seq: u64,
+    rolling: bool,
 }
 
 fn fail(path: &Path, e: impl std::fmt::Display) -> String {
@@ -85,22 +91,41 @@ impl Sink {
             config,
             files: BTreeMap::new(),
             closed: BTreeMap::new(),
-            seq: None,
+            completed: Vec::new(),
+            seq: 0,
+            rolling: false,
         }
     }
 
     /// A sink that completes its files at every [`Sink::roll`].
     pub fn rolling(mut self) -> Self {
-        self.seq = Some(0);
+        self.rolling = true;
+        self
+    }
+
+    /// Numbers this sink's files from `seq` on (a store's next free number:
+    /// names never repeat, so no run overwrites a listed file).
+    pub fn starting_at(mut self, seq: u64) -> Self {
+        self.seq = seq;
         self
     }
 
     /// Completes every open file when rolling (a no-op otherwise).
     pub fn roll(&mut self) -> Result<(), String> {
-        match self.seq {
-            Some(_) => self.close_before(i64::MAX),
-            None => Ok(()),
+        match self.rolling {
+            true => self.close_before(i64::MAX),
+            false => Ok(()),
         }
+    }
+
+    /// Completes every open file (a checkpoint).
+    pub fn complete_all(&mut self) -> Result<(), String> {
+        self.close_before(i64::MAX)
+    }
+
+    /// The files completed since the last call.
+    pub fn take_completed(&mut self) -> Vec<StoreFile> {
+        std::mem::take(&mut self.completed)
     }
 
     fn open(&mut self, partition: &str, end: i64) -> Result<PartitionFile, String> {
@@ -110,13 +135,8 @@ impl Sink {
             OutputFormat::Parquet => "parquet",
             OutputFormat::Ipc => "arrow",
         };
-        let name = match &mut self.seq {
-            None => format!("part-{:03}", self.worker),
-            Some(seq) => {
-                *seq += 1;
-                format!("part-{:03}-{:08}", self.worker, *seq - 1)
-            }
-        };
+        let name = format!("part-{:03}-{:08}", self.worker, self.seq);
+        self.seq += 1;
         let path = dir.join(format!("{name}.{ext}"));
         let temp = dir.join(format!(".{name}.{ext}.tmp"));
         let file = File::create(&temp).map_err(|e| fail(&temp, e))?;
@@ -202,16 +222,21 @@ impl Sink {
             }
             f.rows += len as u64;
             start += len;
+            failpoint::hit("sink_write");
         }
         Ok(())
     }
 
-    /// Drops every open file and removes its temporary name: nothing partial
-    /// is left behind, nothing reaches a final name.
+    /// Drops every open file and removes its temporary name, and removes
+    /// the completed files no checkpoint has listed: nothing partial is
+    /// left behind, nothing unlisted stays under a final name.
     pub fn abort(self) {
         for f in self.files.into_values() {
             drop(f.writer);
             let _ = std::fs::remove_file(&f.temp);
+        }
+        for f in self.completed {
+            let _ = std::fs::remove_file(self.root.join(&f.path));
         }
     }
 
@@ -226,17 +251,41 @@ impl Sink {
             .collect();
         for partition in done {
             let f = self.files.remove(&partition).expect("listed above");
+            let path = f
+                .path
+                .strip_prefix(&self.root)
+                .expect("under the root")
+                .to_string_lossy()
+                .replace('\\', "/");
             let rows = close(f)?;
+            self.completed.push(StoreFile {
+                path,
+                partition: partition.clone(),
+                rows,
+            });
             *self.closed.entry(partition).or_default() += rows;
         }
         Ok(())
     }
 
-    /// Completes every partition; returns rows per partition.
-    pub fn finish(mut self) -> Result<BTreeMap<String, u64>, String> {
+    /// Completes every partition; returns rows per partition and the files
+    /// completed since the last [`Sink::take_completed`].
+    pub fn finish(mut self) -> Result<(BTreeMap<String, u64>, Vec<StoreFile>), String> {
         self.close_before(i64::MAX)?;
-        Ok(self.closed)
+        Ok((self.closed, self.completed))
     }
+}
+
+/// The sequence number in a data file's name (`part-WWW-SSSSSSSS.ext`).
+///
+/// ```
+/// assert_eq!(tickflow::sink::seq_of("year=2016/part-001-00000042.parquet"), Some(42));
+/// assert_eq!(tickflow::sink::seq_of("year=2016/notes.txt"), None);
+/// ```
+pub fn seq_of(path: &str) -> Option<u64> {
+    let name = path.rsplit('/').next()?;
+    let stem = name.strip_prefix("part-")?.split('.').next()?;
+    stem.split('-').nth(1)?.parse().ok()
 }
 
 fn close(f: PartitionFile) -> Result<u64, String> {
@@ -257,6 +306,7 @@ fn close(f: PartitionFile) -> Result<u64, String> {
             .and_then(|d| d.sync_all())
             .map_err(|e| fail(dir, e))?;
     }
+    failpoint::hit("after_rename");
     Ok(f.rows)
 }
 

@@ -204,5 +204,5 @@ fn bad_input_is_a_clear_error_and_leaves_no_partial_files() {
     .unwrap();
     backfill::run(&args(&ok, &out, 1)).unwrap();
     assert!(!out.join("year=2019/.part-000.parquet.tmp").exists());
-    assert!(out.join("year=2020/part-000.parquet").exists());
+    assert!(out.join("year=2020/part-000-00000000.parquet").exists());
 }

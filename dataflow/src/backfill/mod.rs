@@ -15,14 +15,19 @@ mod read;
 mod scan;
 mod source;
 mod spill;
+mod store;
 
 pub use crate::sink::partition_of;
+pub use blocks::BLOCK_ROWS;
 pub use read::read_sector_map;
 pub use scan::{scan, InputPlan};
 
 use crate::config::PipelineConfig;
+use crate::durable::board::{Board, Checkpoints, Request, AT_END};
+use crate::durable::manifest::CheckpointRef;
+use crate::durable::{failpoint, InputFingerprint};
 use crate::error::{Result, TickflowError};
-use crate::ops::{CrossSections, OperatorStats, RollingFeatures, WriteOutput};
+use crate::ops::{CrossSections, OperatorStats, RollingFeatures, StateStore, WriteOutput};
 use crate::schema::OutputSchema;
 use crate::sink::Sink;
 use blocks::Block;
@@ -31,7 +36,6 @@ use serde::Serialize;
 use source::{Source, SourceReport};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,7 +45,7 @@ use std::time::{Duration, Instant};
 use tickflow_connectors::file::{expand_inputs, CsvOptions};
 use tickflow_connectors::{ColumnMapping, TsKind, TsParser};
 use tickflow_operators::cross_section::CrossSectionKernel;
-use tickflow_operators::FeatureEngine;
+use tickflow_operators::{FeatureEngine, SymbolState};
 use timely::dataflow::operators::Probe;
 use timely::dataflow::{InputHandle, ProbeHandle};
 
@@ -73,6 +77,38 @@ pub struct BackfillArgs {
     pub progress: bool,
     /// Block and spill sizes.
     pub tuning: Tuning,
+    /// Add the input's bars after the end of the store in `output`,
+    /// continuing from its checkpoint, instead of building it.
+    pub append: bool,
+    /// How often to checkpoint.
+    pub checkpoint: CheckpointPolicy,
+}
+
+/// When a backfill checkpoints: after the first block that ends at least
+/// `interval` after the last checkpoint, or that brings at least
+/// `every_times` bar times since it (0: no such limit). A checkpoint is
+/// always taken at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointPolicy {
+    /// Wall time between checkpoints.
+    pub interval: Duration,
+    /// Bar times between checkpoints (0: by time only).
+    pub every_times: u64,
+}
+
+impl Default for CheckpointPolicy {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(10),
+            every_times: 0,
+        }
+    }
+}
+
+impl CheckpointPolicy {
+    fn due(&self, elapsed: Duration, times: u64) -> bool {
+        elapsed >= self.interval || (self.every_times > 0 && times >= self.every_times)
+    }
 }
 
 /// Sizes that trade memory for speed; the defaults suit daily and minute
@@ -100,46 +136,39 @@ impl Default for Tuning {
 pub struct BackfillSummary {
     /// Data rows read.
     pub rows_in: u64,
-    /// Rows written.
+    /// Rows this run wrote.
     pub rows_out: u64,
+    /// Rows in the store.
+    pub store_rows: u64,
     /// Rejected rows by reason.
     pub rejected: BTreeMap<String, u64>,
     /// Identical second copies dropped.
     pub duplicates: u64,
     /// Differing second copies (the later one kept).
     pub corrections: u64,
-    /// Rows per partition.
+    /// Rows per partition in the store.
     pub partitions: BTreeMap<String, u64>,
     /// Output columns.
     pub columns: Vec<String>,
     /// True when the input was not in time order and went through spill buckets.
     pub spilled: bool,
+    /// Valid rows at or before the time the run continued after (already
+    /// in the store).
+    pub skipped: u64,
+    /// The store's last bar time this run continued after (a resumed or
+    /// appending run).
+    pub resumed_after: Option<i64>,
+    /// The store was complete and built from these inputs: nothing was read.
+    pub up_to_date: bool,
     /// Wall time.
     pub seconds: f64,
 }
 
 #[derive(Default)]
 struct WorkerResult {
-    duplicates: u64,
-    corrections: u64,
-    partitions: BTreeMap<String, u64>,
+    /// Worker 0: the checkpoint asked for at the end, with the last bar time.
+    final_epoch: Option<(u64, Option<i64>)>,
     error: Option<String>,
-}
-
-/// Removes temporary files a dead run left under `dir`.
-pub(crate) fn remove_leftovers(dir: &Path) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        let tmp = path.extension().is_some_and(|e| e == "tmp");
-        if path.is_dir() && tmp {
-            std::fs::remove_dir_all(&path)?;
-        } else if path.is_dir() {
-            remove_leftovers(&path)?;
-        } else if tmp {
-            std::fs::remove_file(&path)?;
-        }
-    }
-    Ok(())
 }
 
 pub(crate) fn output_error(path: &Path, e: impl std::fmt::Display) -> TickflowError {
@@ -147,16 +176,6 @@ pub(crate) fn output_error(path: &Path, e: impl std::fmt::Display) -> TickflowEr
         path: path.display().to_string(),
         message: e.to_string(),
     }
-}
-
-/// Writes `bytes` to `path` through a temporary name, fsynced.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let temp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&temp).map_err(|e| output_error(&temp, e))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| output_error(&temp, e))?;
-    std::fs::rename(&temp, path).map_err(|e| output_error(path, e))
 }
 
 pub(crate) fn resolve_cross_columns(
@@ -237,6 +256,7 @@ pub fn read_in_time_order(
         tuning: args.tuning,
         rejects_path: &work_dir.join("_rejects.csv"),
         spill_dir: &work_dir.join(".spill.tmp"),
+        after: None,
     };
     let report = std::thread::scope(|scope| {
         let (abort, progress) = (&abort, &progress);
@@ -280,7 +300,9 @@ pub fn read_in_time_order(
     })
 }
 
-/// Runs a backfill.
+/// Runs a backfill: builds the store, resumes an interrupted build of the
+/// same inputs from its last checkpoint, or (with `append`) adds new bars
+/// after the store's end (see [`crate::durable`]).
 pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     let started = Instant::now();
     let engine = Arc::new(FeatureEngine::new(&args.config.feature_set())?);
@@ -303,10 +325,73 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         })?,
         None => HashMap::new(),
     };
-    let plan = scan(&files, &options, &ts, &sector_map, true)?;
-    std::fs::create_dir_all(&args.output).map_err(|e| output_error(&args.output, e))?;
-    remove_leftovers(&args.output).map_err(|e| output_error(&args.output, e))?;
+    let fingerprint = |p: &Path| {
+        InputFingerprint::of(p).map_err(|e| TickflowError::Config {
+            path: p.display().to_string(),
+            message: e.to_string(),
+        })
+    };
+    let sectors_print = args.sectors.as_deref().map(fingerprint).transpose()?;
+    let inputs = files
+        .iter()
+        .map(|p| fingerprint(p))
+        .collect::<Result<Vec<_>>>()?;
+    let mut plan = scan(&files, &options, &ts, &sector_map, true)?;
+    let identity = store::identity(args, &engine, sectors_print.as_ref());
+    let opened = store::open(args, identity, inputs, &engine)?;
+    if let Some(note) = &opened.note {
+        if args.progress {
+            eprintln!("{note}");
+        }
+    }
+    let mut manifest = opened.manifest;
+    if opened.up_to_date {
+        let run = &manifest.runs[0];
+        return Ok(BackfillSummary {
+            rows_in: 0,
+            rows_out: 0,
+            store_rows: manifest.rows_out,
+            rejected: BTreeMap::new(),
+            duplicates: run.duplicates,
+            corrections: run.corrections,
+            partitions: manifest.partitions.clone(),
+            columns: manifest.columns.clone(),
+            spilled: false,
+            skipped: 0,
+            resumed_after: None,
+            up_to_date: true,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    let ts_name = match plan.ts_kind {
+        TsKind::Date => "date32",
+        TsKind::Micros => "timestamp_us_utc",
+    };
+    if opened.after.is_some() && manifest.ts != ts_name {
+        return Err(TickflowError::Store {
+            path: args.output.display().to_string(),
+            message: format!(
+                "the store's bar times are {}, the input's are {ts_name}",
+                manifest.ts
+            ),
+        });
+    }
+    manifest.ts = ts_name.into();
+    let rows_before = manifest.rows_out;
+    // Symbols of the checkpoint join the input's, so their states carry on
+    // (and reach the next checkpoint) even without new bars.
+    if !opened.restored.is_empty() {
+        let mut all = plan.symbols.clone();
+        for symbol in opened.restored.keys() {
+            all.intern(symbol);
+        }
+        plan.symbols = all.sorted();
+    }
+    if let Some(after) = opened.after {
+        plan.times.retain(|&(t, _)| t > after);
+    }
     let schema = OutputSchema::new(plan.ts_kind, value_columns, args.config.sink.float32);
+    manifest.columns = schema.column_names();
     let workers = args.workers.max(1);
     let progress = Arc::new(Progress::new(plan.keyed_rows(), args.progress));
 
@@ -317,12 +402,17 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         plan.symbols.clone(),
         plan.sectors.clone(),
     ));
+    let run_index = manifest.runs.len();
     let reader = {
         let (files, plan, abort, progress) =
             (files.clone(), plan.clone(), abort.clone(), progress.clone());
-        let (max_rate, tuning) = (args.max_reject_rate, args.tuning);
+        let (max_rate, tuning, after) = (args.max_reject_rate, args.tuning, opened.after);
+        let rejects_name = match run_index {
+            1 => "_rejects.csv".to_string(),
+            n => format!("_rejects.run-{n:03}.csv"),
+        };
         let (rejects_path, spill_dir) = (
-            args.output.join("_rejects.csv"),
+            args.output.join(rejects_name),
             args.output.join(".spill.tmp"),
         );
         std::thread::Builder::new()
@@ -339,6 +429,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
                     tuning,
                     rejects_path: &rejects_path,
                     spill_dir: &spill_dir,
+                    after,
                 };
                 let report = source.run(&tx, &abort, &progress);
                 if report.is_err() {
@@ -349,23 +440,54 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
             .map_err(|e| TickflowError::Runtime(format!("starting the input thread: {e}")))?
     };
 
+    let board = Arc::new(Board::new(workers));
+    let checkpoints = Checkpoints {
+        board: board.clone(),
+        first_epoch: opened.first_epoch,
+    };
+    // Each worker restores the states of the symbols it owns.
+    let mut restored: Vec<Vec<Option<SymbolState>>> = vec![Vec::new(); workers];
+    for (symbol, state) in opened.restored {
+        let id = plan.symbols.get(&symbol).expect("interned above");
+        let mine = &mut restored[crate::chunks::symbol_owner(id, workers)];
+        if mine.len() <= id as usize {
+            mine.resize(id as usize + 1, None);
+        }
+        mine[id as usize] = Some(state);
+    }
+    let restored = Arc::new(Mutex::new(restored));
     let rx = Arc::new(Mutex::new(Some(rx)));
     let pool = Arc::new(crate::chunks::BufferPool::default());
     let shared = Arc::new((schema.clone(), engine, cs_columns, cs.options()));
     let (output, sink_config) = (args.output.clone(), args.config.sink.clone());
     let worker_abort = abort.clone();
+    let (policy, after, first_seq) = (args.checkpoint, opened.after, manifest.next_seq);
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
         let (schema, engine, cs_columns, cs_options) = &*shared;
         let (index, peers) = (worker.index(), worker.peers());
         let stats = Rc::new(RefCell::new(OperatorStats::default()));
         let mut input = InputHandle::new();
         let probe = ProbeHandle::new();
-        let sink = Sink::new(&output, index, schema.clone(), sink_config.clone());
+        let sink =
+            Sink::new(&output, index, schema.clone(), sink_config.clone()).starting_at(first_seq);
+        let states = StateStore {
+            checkpoints: checkpoints.clone(),
+            root: output.clone(),
+            worker: index,
+            names: names.clone(),
+            restored: std::mem::take(&mut restored.lock().expect("not poisoned")[index]),
+        };
         worker.dataflow::<u64, _, _>(|scope| {
             use timely::dataflow::operators::vec::Input;
             scope
                 .input_from(&mut input)
-                .rolling_features(engine.clone(), peers, pool.clone(), stats.clone())
+                .rolling_features(
+                    engine.clone(),
+                    peers,
+                    pool.clone(),
+                    stats.clone(),
+                    Some(states),
+                )
                 .cross_sections(
                     cs_columns.clone(),
                     cs_options.clone(),
@@ -374,7 +496,13 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
                     pool.clone(),
                     names.clone(),
                 )
-                .write_output(sink, schema.clone(), names.clone(), stats.clone())
+                .write_output(
+                    sink,
+                    schema.clone(),
+                    names.clone(),
+                    stats.clone(),
+                    Some(checkpoints.clone()),
+                )
                 .probe_with(&probe);
         });
         // Worker 0 feeds the blocks; the exchanges spread them.
@@ -383,19 +511,39 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         } else {
             None
         };
+        let mut final_epoch = None;
         if let Some(rx) = rx {
-            let mut time = 0u64;
-            loop {
-                if worker_abort.load(Ordering::Relaxed) || stats.borrow().sink_error.is_some() {
+            let board = &checkpoints.board;
+            let (mut time, mut epoch, mut last_ts) = (0u64, checkpoints.first_epoch, after);
+            let (mut since, mut times_since) = (Instant::now(), 0u64);
+            let aborted = loop {
+                if worker_abort.load(Ordering::Relaxed)
+                    || stats.borrow().sink_error.is_some()
+                    || board.failed().is_some()
+                {
                     worker_abort.store(true, Ordering::SeqCst);
-                    break;
+                    break true;
                 }
                 match rx.try_recv() {
                     Ok(block) => {
                         crate::metrics::global().rows_in.inc_by(block.rows as u64);
+                        let times = &block.chunks[0].times;
+                        last_ts = times.last().copied().max(last_ts);
+                        times_since += times.len() as u64;
                         input.advance_to(time);
                         for chunk in block.chunks {
                             input.send(chunk);
+                        }
+                        if !board.is_durable() {
+                            failpoint::hit("before_first_checkpoint");
+                        }
+                        if policy.due(since.elapsed(), times_since) {
+                            board.request(Request {
+                                epoch,
+                                time,
+                                last_ts,
+                            });
+                            (epoch, since, times_since) = (epoch + 1, Instant::now(), 0);
                         }
                         time += 1;
                         input.advance_to(time);
@@ -406,33 +554,70 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
                     Err(TryRecvError::Empty) => {
                         worker.step_or_park(Some(Duration::from_millis(1)));
                     }
-                    Err(TryRecvError::Disconnected) => break,
+                    Err(TryRecvError::Disconnected) => break false,
                 }
+            };
+            if !aborted {
+                board.request(Request {
+                    epoch,
+                    time: AT_END,
+                    last_ts,
+                });
+                final_epoch = Some((epoch, last_ts));
             }
         }
         drop(input);
         while worker.step_or_park(None) {}
+        checkpoints.board.exited();
         let s = stats.borrow();
         if s.sink_error.is_some() {
             worker_abort.store(true, Ordering::SeqCst);
         }
         WorkerResult {
-            duplicates: s.duplicates,
-            corrections: s.corrections,
-            partitions: s.partitions.clone(),
+            final_epoch,
             error: s.sink_error.clone(),
         }
     })
     .map_err(TickflowError::Runtime)?;
 
+    // Every completed epoch becomes the manifest's checkpoint.
+    let root = &args.output;
+    let base = manifest.current_run().clone();
+    let mut outcome: Result<()> = Ok(());
+    while let Some((epoch, report)) = board.wait() {
+        if outcome.is_err() {
+            continue;
+        }
+        manifest.add_files(report.files);
+        manifest.next_seq = manifest
+            .files
+            .iter()
+            .filter_map(|f| crate::sink::seq_of(&f.path))
+            .max()
+            .map_or(manifest.next_seq, |s| s + 1);
+        manifest.checkpoint = Some(CheckpointRef {
+            epoch,
+            last_ts: report.last_ts,
+            workers,
+        });
+        let run = manifest.current_run();
+        run.duplicates = base.duplicates + report.duplicates;
+        run.corrections = base.corrections + report.corrections;
+        outcome = manifest.save(root).and_then(|()| {
+            board.mark_durable();
+            failpoint::hit("after_manifest");
+            store::drop_old_checkpoints(root, &manifest)
+        });
+        if outcome.is_err() {
+            abort.store(true, Ordering::SeqCst);
+            board.fail("the manifest could not be written".into());
+        }
+    }
+
     let mut merged = WorkerResult::default();
     for r in guards.join() {
         let r = r.map_err(|e| TickflowError::Runtime(format!("a worker failed: {e:?}")))?;
-        merged.duplicates += r.duplicates;
-        merged.corrections += r.corrections;
-        for (k, v) in r.partitions {
-            *merged.partitions.entry(k).or_default() += v;
-        }
+        merged.final_epoch = merged.final_epoch.or(r.final_epoch);
         if merged.error.is_none() {
             merged.error = r.error;
         }
@@ -441,18 +626,23 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     let report: SourceReport = reader
         .join()
         .map_err(|_| TickflowError::Runtime("the input thread panicked".into()))??;
-    if let Some(e) = merged.error {
+    let failure = merged.error.or(board.failed());
+    if failure.is_some() || outcome.is_err() {
+        // Files no manifest lists go now (the next run would remove them).
+        for f in board.orphaned_files() {
+            let _ = std::fs::remove_file(root.join(&f.path));
+        }
+    }
+    outcome?;
+    if let Some(e) = failure {
         return Err(TickflowError::Output {
-            path: args.output.display().to_string(),
+            path: root.display().to_string(),
             message: e,
         });
     }
     let rejected = report.counts.total();
     // The input thread stops at this count; the check covers that case too.
     if plan.rows > 0 && rejected as f64 > args.max_reject_rate * plan.rows as f64 {
-        for partition in merged.partitions.keys() {
-            let _ = std::fs::remove_dir_all(args.output.join(partition));
-        }
         return Err(TickflowError::TooManyRejects {
             rejected,
             rows: plan.rows,
@@ -460,46 +650,40 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
             max: 100.0 * args.max_reject_rate,
         });
     }
-    let summary = BackfillSummary {
+    let (final_epoch, _) = merged.final_epoch.ok_or_else(|| {
+        TickflowError::Runtime("the input ended without a final checkpoint".into())
+    })?;
+    if manifest.checkpoint.map(|c| c.epoch) != Some(final_epoch) {
+        return Err(TickflowError::Runtime(format!(
+            "the final checkpoint {final_epoch} did not complete"
+        )));
+    }
+    let rejected_by_reason: BTreeMap<String, u64> = report
+        .counts
+        .by_reason()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let run = manifest.current_run();
+    run.complete = true;
+    run.rows_in = report.rows;
+    run.rejected = rejected_by_reason.clone();
+    run.skipped = report.skipped;
+    let (duplicates, corrections) = (run.duplicates, run.corrections);
+    manifest.complete = true;
+    manifest.save(root)?;
+    Ok(BackfillSummary {
         rows_in: report.rows,
-        rows_out: merged.partitions.values().sum(),
-        rejected: report
-            .counts
-            .by_reason()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-        duplicates: merged.duplicates,
-        corrections: merged.corrections,
-        partitions: merged.partitions,
+        rows_out: manifest.rows_out - rows_before,
+        store_rows: manifest.rows_out,
+        rejected: rejected_by_reason,
+        duplicates,
+        corrections,
+        partitions: manifest.partitions.clone(),
         columns: schema.column_names(),
         spilled: report.spilled,
+        skipped: report.skipped,
+        resumed_after: opened.after,
+        up_to_date: false,
         seconds: started.elapsed().as_secs_f64(),
-    };
-    let inputs: Vec<serde_json::Value> = files
-        .iter()
-        .map(|p| {
-            let meta = std::fs::metadata(p).ok();
-            serde_json::json!({
-                "path": p.display().to_string(),
-                "bytes": meta.as_ref().map(|m| m.len()),
-                "modified_unix": meta.and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs()),
-            })
-        })
-        .collect();
-    let manifest = serde_json::json!({
-        "tickflow_version": env!("CARGO_PKG_VERSION"),
-        "inputs": inputs,
-        "config": args.config,
-        "ts": match plan.ts_kind { TsKind::Date => "date32", TsKind::Micros => "timestamp_us_utc" },
-        "rows_in": summary.rows_in,
-        "rows_out": summary.rows_out,
-        "rejected": summary.rejected,
-        "duplicates": summary.duplicates,
-        "corrections": summary.corrections,
-        "partitions": summary.partitions,
-        "columns": summary.columns,
-    });
-    let text = serde_json::to_string_pretty(&manifest).expect("json values serialise");
-    write_atomic(&args.output.join("_manifest.json"), text.as_bytes())?;
-    Ok(summary)
+    })
 }

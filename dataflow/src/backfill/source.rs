@@ -40,6 +40,8 @@ pub struct Source<'a> {
     pub rejects_path: &'a Path,
     /// Where spill buckets go.
     pub spill_dir: &'a Path,
+    /// Bars at or before this time are already in the store: skipped.
+    pub after: Option<i64>,
 }
 
 /// What the input thread read.
@@ -51,6 +53,8 @@ pub struct SourceReport {
     pub counts: RejectCounts,
     /// True when the input went through spill buckets.
     pub spilled: bool,
+    /// Valid rows skipped as at or before [`Source::after`].
+    pub skipped: u64,
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> TickflowError {
@@ -213,6 +217,9 @@ impl Source<'_> {
                     if sector.is_none() {
                         *sector = mapped.get(symbol as usize).copied().flatten();
                     }
+                }
+                if let Some(after) = self.after {
+                    report.skipped += batch.retain_after(after) as u64;
                 }
                 if !sink(&batch)? {
                     break false;

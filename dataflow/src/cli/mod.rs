@@ -257,6 +257,8 @@ pub fn replay_cmd(cmd: ReplayCmd) -> Result<()> {
             max_reject_rate: cmd.max_reject_rate,
             progress: !cmd.quiet,
             tuning: Default::default(),
+            append: false,
+            checkpoint: Default::default(),
         },
         kafka: config.kafka,
         partitions: cmd.partitions,

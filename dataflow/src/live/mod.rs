@@ -154,8 +154,7 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     }
     std::fs::create_dir_all(&args.output)
         .map_err(|e| crate::backfill::output_error(&args.output, e))?;
-    crate::backfill::remove_leftovers(&args.output)
-        .map_err(|e| crate::backfill::output_error(&args.output, e))?;
+    remove_leftovers(&args.output).map_err(|e| crate::backfill::output_error(&args.output, e))?;
 
     let sector_of = match &args.sectors {
         Some(p) => read_sector_map(p).map_err(|m| TickflowError::Config {
@@ -253,7 +252,7 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                 use timely::dataflow::operators::vec::Input;
                 let rows = scope
                     .input_from(&mut input)
-                    .rolling_features(engine.clone(), peers, pool.clone(), stats.clone())
+                    .rolling_features(engine.clone(), peers, pool.clone(), stats.clone(), None)
                     .cross_sections(
                         cs_columns.clone(),
                         cs_options.clone(),
@@ -266,7 +265,7 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                     Some(p) => rows.publish_rows(p, schema.clone(), names.clone(), stats.clone()),
                     None => rows,
                 };
-                rows.write_output(sink, schema.clone(), names.clone(), stats.clone())
+                rows.write_output(sink, schema.clone(), names.clone(), stats.clone(), None)
                     .probe_with(&probe);
             });
             input.advance_to(time_of(i64::MIN));
@@ -419,6 +418,22 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         "partitions": summary.partitions,
     });
     let text = serde_json::to_string_pretty(&manifest).expect("json values serialise");
-    crate::backfill::write_atomic(&args.output.join("_manifest.json"), text.as_bytes())?;
+    crate::durable::manifest::write_atomic(&args.output.join("_manifest.json"), text.as_bytes())?;
     Ok(summary)
+}
+
+/// Removes temporary files a dead run left under `dir`.
+fn remove_leftovers(dir: &std::path::Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let tmp = path.extension().is_some_and(|e| e == "tmp");
+        if path.is_dir() && tmp {
+            std::fs::remove_dir_all(&path)?;
+        } else if path.is_dir() {
+            remove_leftovers(&path)?;
+        } else if tmp {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
 }

@@ -13,7 +13,7 @@ mod write;
 
 pub use cross::CrossSections;
 pub use publish::PublishRows;
-pub use rolling::RollingFeatures;
+pub use rolling::{RollingFeatures, StateStore};
 pub use write::WriteOutput;
 
 use std::collections::BTreeMap;

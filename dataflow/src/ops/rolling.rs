@@ -3,8 +3,13 @@
 use super::stash::{ready, stash_batches, Stash};
 use super::OperatorStats;
 use crate::chunks::{time_owner, BarChunk, BufferPool, FeatureChunk};
+use crate::durable::board::{Checkpoints, Request};
+use crate::durable::manifest::{checkpoint_dir, state_path, write_atomic};
+use crate::durable::state_file::{encode, WorkerState};
+use crate::names::Names;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 use tickflow_operators::{FeatureEngine, SymbolState};
@@ -25,7 +30,54 @@ pub trait RollingFeatures<'scope> {
         peers: usize,
         pool: Arc<BufferPool>,
         stats: Rc<RefCell<OperatorStats>>,
+        durable: Option<StateStore>,
     ) -> StreamVec<'scope, u64, FeatureChunk>;
+}
+
+/// A worker's indicator states in checkpoints: where they go, and the
+/// restored states it starts from.
+pub struct StateStore {
+    /// The run's checkpoints.
+    pub checkpoints: Checkpoints,
+    /// The store.
+    pub root: PathBuf,
+    /// This worker.
+    pub worker: usize,
+    /// Symbol names by id.
+    pub names: Arc<Names>,
+    /// Restored states by symbol id (this worker's symbols only).
+    pub restored: Vec<Option<SymbolState>>,
+}
+
+impl StateStore {
+    /// Writes this worker's states for checkpoint `r` and reports them.
+    fn snapshot(&self, r: &Request, states: &[Option<SymbolState>], stats: &OperatorStats) {
+        let file = WorkerState {
+            states: self.names.with(|symbols, _| {
+                states
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(id, s)| Some((symbols.name(id as u32).to_string(), s.clone()?)))
+                    .collect()
+            }),
+        };
+        let dir = checkpoint_dir(&self.root, r.epoch);
+        let path = state_path(&self.root, r.epoch, self.worker);
+        let written = std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))
+            .and_then(|()| write_atomic(&path, &encode(&file)).map_err(|e| e.to_string()));
+        match written {
+            Ok(()) => {
+                self.checkpoints
+                    .board
+                    .snapshot_done(r.epoch, stats.duplicates, stats.corrections)
+            }
+            Err(e) => self
+                .checkpoints
+                .board
+                .fail(format!("checkpoint states: {e}")),
+        }
+    }
 }
 
 impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
@@ -35,6 +87,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
         peers: usize,
         pool: Arc<BufferPool>,
         stats: Rc<RefCell<OperatorStats>>,
+        mut durable: Option<StateStore>,
     ) -> StreamVec<'scope, u64, FeatureChunk> {
         let by_symbol = Exchange::new(|c: &BarChunk| c.dest as u64);
         let timer = crate::metrics::global()
@@ -42,12 +95,22 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
             .with_label_values(&["rolling_features"]);
         self.unary_frontier(by_symbol, "rolling_features", move |_cap, _info| {
             let mut stash: Stash<BarChunk> = BTreeMap::new();
-            let mut states: Vec<Option<SymbolState>> = Vec::new();
+            let mut states: Vec<Option<SymbolState>> = durable
+                .as_mut()
+                .map(|d| std::mem::take(&mut d.restored))
+                .unwrap_or_default();
+            let mut next_epoch = durable.as_ref().map_or(0, |d| d.checkpoints.first_epoch);
             move |(input, frontier), output| {
                 input.for_each_time(|time, data| {
                     stash_batches(&mut stash, &time, output.output_index(), data)
                 });
                 for (cap, chunks) in ready(&mut stash, frontier) {
+                    if let Some(d) = &durable {
+                        let t = *cap.time();
+                        for r in d.checkpoints.board.due(&mut next_epoch, |b| b < t) {
+                            d.snapshot(&r, &states, &stats.borrow());
+                        }
+                    }
                     let started = std::time::Instant::now();
                     let mut session = output.session(&cap);
                     for chunk in chunks {
@@ -56,6 +119,15 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                         session.give_iterator(out.into_iter());
                     }
                     timer.observe(started.elapsed().as_secs_f64());
+                }
+                if let Some(d) = &durable {
+                    for r in d
+                        .checkpoints
+                        .board
+                        .due(&mut next_epoch, |b| !frontier.less_equal(&b))
+                    {
+                        d.snapshot(&r, &states, &stats.borrow());
+                    }
                 }
             }
         })

@@ -35,6 +35,8 @@ pub fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
         max_reject_rate: 0.05,
         progress: false,
         tuning: Default::default(),
+        append: false,
+        checkpoint: Default::default(),
     }
 }
 

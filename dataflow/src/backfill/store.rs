@@ -1,0 +1,348 @@
+//! What a backfill does with the store already in its output directory:
+//! build it afresh, resume an interrupted run from its last checkpoint, or
+//! append new bars after its end (refusing when the config changed, and
+//! saying what changed and how to rebuild). See [`crate::durable`].
+
+use super::BackfillArgs;
+use crate::durable::manifest::{
+    prune, state_path, CheckpointRef, Manifest, RunKind, RunRecord, FORMAT,
+};
+use crate::durable::{describe_differences, state_file, InputFingerprint};
+use crate::error::{Result, TickflowError};
+use std::collections::HashMap;
+use std::path::Path;
+use tickflow_operators::{FeatureEngine, SymbolState};
+
+/// The store, opened for this run.
+pub struct Opened {
+    /// The manifest this run extends (its last run is this one).
+    pub manifest: Manifest,
+    /// Bars at or before this time are already in the store: skipped.
+    pub after: Option<i64>,
+    /// Indicator states to continue from, by symbol.
+    pub restored: HashMap<String, SymbolState>,
+    /// This run's first checkpoint number.
+    pub first_epoch: u64,
+    /// How the run relates to the store, for the log.
+    pub note: Option<String>,
+    /// The store is complete and was built from exactly these inputs under
+    /// these settings: nothing to do.
+    pub up_to_date: bool,
+}
+
+fn store_error(root: &Path, message: String) -> TickflowError {
+    TickflowError::Store {
+        path: root.display().to_string(),
+        message,
+    }
+}
+
+/// What the rows of a store depend on besides the bars: the features, the
+/// cross-sections, the output types, how input columns and times are read,
+/// and the sector file's content.
+pub fn identity(
+    args: &BackfillArgs,
+    engine: &FeatureEngine,
+    sectors: Option<&InputFingerprint>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "features": args.config.features,
+        "engine": format!("{:016x}", engine.fingerprint()),
+        "cross_section": args.config.cross_section,
+        "output": {
+            "format": args.config.sink.format,
+            "float32": args.config.sink.float32,
+        },
+        "mapping": args.mapping,
+        "default_symbol": args.default_symbol,
+        "tz": args.tz,
+        "sectors": sectors.map(|s| serde_json::json!({"bytes": s.bytes, "crc32": s.crc32})),
+    })
+}
+
+fn same_inputs(a: &[InputFingerprint], b: &[InputFingerprint]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_content(y))
+}
+
+fn fresh_manifest(identity: serde_json::Value, inputs: Vec<InputFingerprint>) -> Manifest {
+    Manifest {
+        format: FORMAT,
+        tickflow_version: env!("CARGO_PKG_VERSION").into(),
+        complete: false,
+        identity,
+        ts: String::new(),
+        columns: Vec::new(),
+        runs: vec![new_run(RunKind::Build, inputs)],
+        checkpoint: None,
+        next_seq: 0,
+        files: Vec::new(),
+        rows_out: 0,
+        partitions: Default::default(),
+    }
+}
+
+fn new_run(kind: RunKind, inputs: Vec<InputFingerprint>) -> RunRecord {
+    RunRecord {
+        kind,
+        inputs,
+        complete: false,
+        rows_in: 0,
+        rejected: Default::default(),
+        skipped: 0,
+        duplicates: 0,
+        corrections: 0,
+    }
+}
+
+/// The command that rebuilds the store from every input it was built from
+/// plus `inputs`: this command without `--append`, its inputs replaced.
+fn rebuild_command(stored: &Manifest, inputs: &[InputFingerprint], output: &Path) -> String {
+    let all: Vec<String> = stored
+        .all_inputs()
+        .into_iter()
+        .chain(inputs)
+        .map(|f| shell_word(&f.path))
+        .collect();
+    let argv: Vec<String> = std::env::args().collect();
+    let mut cmd = vec!["tickflow".to_string(), "backfill".into(), "--input".into()];
+    cmd.extend(all);
+    if argv.get(1).map(String::as_str) == Some("backfill") {
+        let mut i = 2;
+        while i < argv.len() {
+            match argv[i].as_str() {
+                "--append" => i += 1,
+                "--input" => {
+                    i += 1;
+                    while i < argv.len() && !argv[i].starts_with("--") {
+                        i += 1;
+                    }
+                }
+                a if a.starts_with("--input=") => i += 1,
+                a => {
+                    cmd.push(shell_word(a));
+                    i += 1;
+                }
+            }
+        }
+    } else {
+        cmd.extend(["--output".into(), shell_word(&output.display().to_string())]);
+    }
+    cmd.join(" ")
+}
+
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn restore(
+    root: &Path,
+    c: &CheckpointRef,
+    engine: &FeatureEngine,
+) -> Result<HashMap<String, SymbolState>> {
+    let mut states = HashMap::new();
+    for worker in 0..c.workers {
+        let file = state_file::read(&state_path(root, c.epoch, worker))
+            .map_err(|e| store_error(root, format!("damaged checkpoint: {e}")))?;
+        for (symbol, state) in file.states {
+            engine.check_state(&state).map_err(|e| {
+                store_error(
+                    root,
+                    format!("the checkpoint belongs to another feature config: {e}"),
+                )
+            })?;
+            states.insert(symbol, state);
+        }
+    }
+    Ok(states)
+}
+
+/// Opens the store at `args.output` for this run (see the module docs) and
+/// records the run in its manifest before anything is written.
+pub fn open(
+    args: &BackfillArgs,
+    identity: serde_json::Value,
+    inputs: Vec<InputFingerprint>,
+    engine: &FeatureEngine,
+) -> Result<Opened> {
+    let root = &args.output;
+    std::fs::create_dir_all(root).map_err(|e| super::output_error(root, e))?;
+    let stored = match (Manifest::load(root), args.append) {
+        (Ok(m), _) => m,
+        (Err(e), true) => return Err(e),
+        (Err(_), false) => None,
+    };
+    let opened = match (stored, args.append) {
+        (None, true) => {
+            return Err(store_error(
+                root,
+                "no tickflow store here to append to; build it first (the same command without --append)".into(),
+            ))
+        }
+        (None, false) => fresh(root, identity, inputs, None)?,
+        (Some(m), false)
+            if m.complete
+                && m.identity == identity
+                && m.runs.len() == 1
+                && same_inputs(&m.runs[0].inputs, &inputs) =>
+        {
+            Opened {
+                manifest: m,
+                after: None,
+                restored: HashMap::new(),
+                first_epoch: 0,
+                note: Some("the store is complete and up to date with these inputs and settings: nothing to do".into()),
+                up_to_date: true,
+            }
+        }
+        (Some(m), false) => {
+            let run = m.runs.last();
+            let resumable = !m.complete
+                && m.identity == identity
+                && run.is_some_and(|r| r.kind == RunKind::Build && same_inputs(&r.inputs, &inputs));
+            match (resumable, m.checkpoint) {
+                (true, Some(c)) => match restore(root, &c, engine) {
+                    Ok(restored) => resume(root, m, c, restored)?,
+                    Err(e) => fresh(root, identity, inputs, Some(format!("{e}; rebuilding")))?,
+                },
+                (true, None) => fresh(root, identity, inputs, Some("resuming an interrupted build that had no checkpoint yet: starting over".into()))?,
+                (false, _) => fresh(root, identity, inputs, Some("replacing the store in the output directory".into()))?,
+            }
+        }
+        (Some(m), true) => {
+            let differences = describe_differences(&m.identity, &identity);
+            if !differences.is_empty() {
+                return Err(store_error(
+                    root,
+                    format!(
+                        "refusing to append: the store was computed under other settings, and rows of two configs never mix.\n  {}\nTo rebuild the whole store under the new settings (every input must be present):\n  {}",
+                        differences.join("\n  "),
+                        rebuild_command(&m, &inputs, root)
+                    ),
+                ));
+            }
+            let run = m.runs.last().expect("a manifest has a run");
+            if !m.complete {
+                if run.kind == RunKind::Append && same_inputs(&run.inputs, &inputs) {
+                    let c = m.checkpoint.expect("an append starts from a checkpoint");
+                    let restored = restore(root, &c, engine)?;
+                    return resume(root, m, c, restored);
+                }
+                let what: Vec<&str> = run.inputs.iter().map(|f| f.path.as_str()).collect();
+                return Err(store_error(
+                    root,
+                    format!(
+                        "the store's last run ({:?} of {}) did not complete: run that command again to finish it, then append",
+                        run.kind,
+                        what.join(" ")
+                    ),
+                ));
+            }
+            for new in &inputs {
+                if let Some(old) = m.all_inputs().into_iter().find(|old| old.same_content(new)) {
+                    return Err(store_error(
+                        root,
+                        format!("{} is already in the store (same content as {})", new.path, old.path),
+                    ));
+                }
+            }
+            append(root, m, inputs, engine)?
+        }
+    };
+    Ok(opened)
+}
+
+fn fresh(
+    root: &Path,
+    identity: serde_json::Value,
+    inputs: Vec<InputFingerprint>,
+    note: Option<String>,
+) -> Result<Opened> {
+    let manifest = fresh_manifest(identity, inputs);
+    // The new manifest first: a crash after it leaves a store that restarts
+    // from scratch, never one that lists removed files.
+    manifest.save(root)?;
+    prune(root, Some(&manifest))?;
+    Ok(Opened {
+        manifest,
+        after: None,
+        restored: HashMap::new(),
+        first_epoch: 0,
+        note,
+        up_to_date: false,
+    })
+}
+
+fn resume(
+    root: &Path,
+    manifest: Manifest,
+    c: CheckpointRef,
+    restored: HashMap<String, SymbolState>,
+) -> Result<Opened> {
+    let removed = prune(root, Some(&manifest))?;
+    Ok(Opened {
+        after: c.last_ts,
+        restored,
+        first_epoch: c.epoch + 1,
+        note: Some(format!(
+            "resuming from checkpoint {} ({} files kept, {} leftovers removed)",
+            c.epoch,
+            manifest.files.len(),
+            removed.len()
+        )),
+        up_to_date: false,
+        manifest,
+    })
+}
+
+fn append(
+    root: &Path,
+    mut manifest: Manifest,
+    inputs: Vec<InputFingerprint>,
+    engine: &FeatureEngine,
+) -> Result<Opened> {
+    let restored = match manifest.checkpoint {
+        Some(c) => restore(root, &c, engine)?,
+        None => HashMap::new(),
+    };
+    let c = manifest.checkpoint;
+    manifest.complete = false;
+    manifest.runs.push(new_run(RunKind::Append, inputs));
+    manifest.save(root)?;
+    prune(root, Some(&manifest))?;
+    Ok(Opened {
+        after: c.and_then(|c| c.last_ts),
+        restored,
+        first_epoch: c.map_or(0, |c| c.epoch + 1),
+        note: None,
+        up_to_date: false,
+        manifest,
+    })
+}
+
+/// Removes the checkpoints older than the manifest's (newer ones may be
+/// being written by the workers).
+pub fn drop_old_checkpoints(root: &Path, manifest: &Manifest) -> Result<()> {
+    let Some(c) = manifest.checkpoint else {
+        return Ok(());
+    };
+    let dir = root.join(crate::durable::manifest::CHECKPOINTS);
+    for entry in std::fs::read_dir(&dir).map_err(|e| super::output_error(&dir, e))? {
+        let path = entry.map_err(|e| super::output_error(&dir, e))?.path();
+        let epoch = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("epoch-"))
+            .and_then(|n| n.parse::<u64>().ok());
+        if epoch.is_some_and(|e| e < c.epoch) {
+            std::fs::remove_dir_all(&path).map_err(|e| super::output_error(&path, e))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! Failpoints for the crash harness. `TICKFLOW_FAILPOINT=NAME[:N]` makes
+//! the process abort the `N`-th time (default: the first) it reaches the
+//! point `NAME`: no destructors, no flushing, as abrupt as `kill -9`. Unset
+//! (the normal case), a failpoint costs one load of a cached value.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// Every failpoint, in the order a run reaches them.
+pub const NAMES: &[&str] = &[
+    // Worker 0 has fed a block, no checkpoint is durable yet.
+    "before_first_checkpoint",
+    // A sink has written a batch into a temporary file.
+    "sink_write",
+    // A sink has renamed a completed file; the manifest does not list it yet.
+    "after_rename",
+    // A manifest is durable; the previous checkpoint is not yet removed and
+    // (live) the Kafka offsets are not yet committed.
+    "after_manifest",
+];
+
+fn armed() -> Option<&'static (String, u64)> {
+    static SPEC: OnceLock<Option<(String, u64)>> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let spec = std::env::var("TICKFLOW_FAILPOINT").ok()?;
+        let (name, n) = match spec.split_once(':') {
+            Some((name, n)) => (name.to_string(), n.parse().unwrap_or(1)),
+            None => (spec, 1),
+        };
+        Some((name, n.max(1)))
+    })
+    .as_ref()
+}
+
+/// Aborts the process here if this failpoint is armed and due.
+pub fn hit(name: &str) {
+    static HITS: AtomicU64 = AtomicU64::new(0);
+    if let Some((armed, at)) = armed() {
+        if armed == name && HITS.fetch_add(1, Ordering::SeqCst) + 1 == *at {
+            eprintln!("tickflow: failpoint {name} reached: aborting");
+            std::process::abort();
+        }
+    }
+}

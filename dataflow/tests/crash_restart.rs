@@ -1,0 +1,183 @@
+//! The crash harness: a backfill of the real S&P 500 file (every 5th symbol
+//! in a debug build, all of them in a release build) is stopped again and
+//! again, at every failpoint and by random `kill -9`s, and restarted with
+//! the same command each time. The store it ends with holds exactly the
+//! rows of an uninterrupted run, bit for bit, and nothing the manifest does
+//! not list.
+
+mod common;
+
+use common::{bits, data, read_store, store_files};
+use std::io::{Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tickflow::durable::failpoint::NAMES;
+use tickflow::durable::Manifest;
+
+/// The input: the whole file in a release build; every 5th symbol in a
+/// debug build (about 7x slower), as a CSV.
+fn input(dir: &Path) -> PathBuf {
+    let full = data("sp500_5yr.csv.gz");
+    if !cfg!(debug_assertions) {
+        return full;
+    }
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(full).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().unwrap());
+    let mut symbols: Vec<String> = Vec::new();
+    for line in lines {
+        let sym = line.rsplit(',').next().unwrap();
+        if symbols.last().map(String::as_str) != Some(sym) {
+            symbols.push(sym.to_string());
+        }
+        if symbols.len() % 5 == 1 {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    let path = dir.join("slice.csv");
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(out.as_bytes())
+        .unwrap();
+    path
+}
+
+fn backfill(input: &Path, out: &Path, failpoint: Option<String>) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tickflow"));
+    c.args(["backfill", "-q", "--workers", "2", "--metrics-addr", "off"])
+        .args([
+            "--checkpoint-every",
+            "40",
+            "--block-rows",
+            "8192",
+            "--input",
+        ])
+        .arg(input)
+        .arg("--sectors")
+        .arg(data("sp500_sectors.csv"))
+        .arg("--output")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    match failpoint {
+        Some(f) => c.env("TICKFLOW_FAILPOINT", f),
+        None => c.env_remove("TICKFLOW_FAILPOINT"),
+    };
+    c
+}
+
+fn stderr(child: &mut Child) -> String {
+    let mut s = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut s).unwrap();
+    s
+}
+
+/// xorshift64*: reproducible kill times.
+struct Rng(u64);
+
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The store equals the uninterrupted one and holds only what its
+/// manifest lists.
+fn check_store(out: &Path, expected: &[common::BitRow]) {
+    let manifest = Manifest::load(out).unwrap().expect("a manifest");
+    assert!(manifest.complete);
+    let on_disk: Vec<String> = store_files(out)
+        .iter()
+        .map(|p| p.strip_prefix(out).unwrap().to_string_lossy().into_owned())
+        .collect();
+    let listed: Vec<String> = manifest.files.iter().map(|f| f.path.clone()).collect();
+    assert_eq!(on_disk, listed, "files on disk vs the manifest");
+    let (_, table) = read_store(out);
+    assert_eq!(table.len() as u64, manifest.rows_out);
+    let got = bits(&table);
+    assert_eq!(got.len(), expected.len(), "row count");
+    if let Some(i) = (0..got.len()).find(|&i| got[i] != expected[i]) {
+        panic!(
+            "first differing row ({}, {}): {:?} vs {:?}",
+            got[i].0, got[i].1, got[i].3, expected[i].3
+        );
+    }
+    let checkpoints: Vec<_> = std::fs::read_dir(out.join("_checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(checkpoints.len(), 1, "one checkpoint kept: {checkpoints:?}");
+}
+
+#[test]
+fn killed_backfills_end_with_the_rows_of_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = input(tmp.path());
+    let reference = tmp.path().join("reference");
+    let started = Instant::now();
+    let status = backfill(&input, &reference, None).status().unwrap();
+    assert!(status.success());
+    let full_run = started.elapsed();
+    let (_, table) = read_store(&reference);
+    let expected = bits(&table);
+    assert!(expected.len() > 100_000);
+
+    let out = tmp.path().join("crashed");
+    let mut kills = 0;
+    // Every failpoint, at its first and its second hit.
+    for name in NAMES {
+        for hit in [1, 2] {
+            let mut child = backfill(&input, &out, Some(format!("{name}:{hit}")))
+                .spawn()
+                .unwrap();
+            let err = stderr(&mut child);
+            let status = child.wait().unwrap();
+            assert_eq!(
+                status.signal(),
+                Some(6),
+                "{name}:{hit} did not abort: {err}"
+            );
+            assert!(err.contains(&format!("failpoint {name} reached")), "{err}");
+            kills += 1;
+        }
+    }
+    // Random SIGKILLs between 5% and 100% of an uninterrupted run's time;
+    // a run that finishes first is checked, and the next starts over.
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut random_kills = 0;
+    while random_kills < 14 {
+        let mut child = backfill(&input, &out, None).spawn().unwrap();
+        let wait = full_run.mul_f64(0.05 + 0.95 * rng.unit());
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        match child.try_wait().unwrap() {
+            Some(status) => {
+                assert!(status.success(), "{}", stderr(&mut child));
+                check_store(&out, &expected);
+                std::fs::remove_dir_all(&out).unwrap();
+            }
+            None => {
+                child.kill().unwrap();
+                assert_eq!(child.wait().unwrap().signal(), Some(9));
+                random_kills += 1;
+            }
+        }
+    }
+    kills += random_kills;
+    assert!(kills >= 22);
+    let mut child = backfill(&input, &out, None).spawn().unwrap();
+    let err = stderr(&mut child);
+    assert!(child.wait().unwrap().success(), "{err}");
+    check_store(&out, &expected);
+}
