@@ -54,6 +54,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
+step "crash harness on the whole S&P 500 file (release build; the debug run above used a slice)"
+cargo test --release --locked -p tickflow --test crash_restart
+
 step "benches and examples build"
 cargo bench --workspace --locked --no-run
 

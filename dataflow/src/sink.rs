@@ -216,6 +216,7 @@ impl Sink {
             }
             let f = self.files.get_mut(&partition).expect("inserted above");
             let part = batch.slice(start, len);
+            failpoint::disk_full().map_err(|e| fail(&f.temp, e))?;
             match &mut f.writer {
                 Writer::Parquet(w) => w.write(&part).map_err(|e| fail(&f.temp, e))?,
                 Writer::Ipc(w) => w.write(&part).map_err(|e| fail(&f.temp, e))?,

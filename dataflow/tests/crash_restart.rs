@@ -3,7 +3,8 @@
 //! again, at every failpoint and by random `kill -9`s, and restarted with
 //! the same command each time. The store it ends with holds exactly the
 //! rows of an uninterrupted run, bit for bit, and nothing the manifest does
-//! not list.
+//! not list. A full disk (ENOSPC injected at the sink's writes) stops a run
+//! with a clear error and nothing partial, and the next run resumes.
 
 mod common;
 
@@ -176,6 +177,64 @@ fn killed_backfills_end_with_the_rows_of_an_uninterrupted_run() {
     }
     kills += random_kills;
     assert!(kills >= 22);
+    let mut child = backfill(&input, &out, None).spawn().unwrap();
+    let err = stderr(&mut child);
+    assert!(child.wait().unwrap().success(), "{err}");
+    check_store(&out, &expected);
+}
+
+fn every_file(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            every_file(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn a_full_disk_stops_the_run_cleanly_and_the_next_run_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = input(tmp.path());
+    let reference = tmp.path().join("reference");
+    assert!(backfill(&input, &reference, None)
+        .status()
+        .unwrap()
+        .success());
+    let expected = bits(&read_store(&reference).1);
+
+    // ENOSPC from the sink's 20th write on
+    let out = tmp.path().join("store");
+    let mut child = backfill(&input, &out, Some("disk_full:20".into()))
+        .spawn()
+        .unwrap();
+    let err = stderr(&mut child);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "a clean error exit: {err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    let mut files = Vec::new();
+    every_file(&out, &mut files);
+    let partial: Vec<_> = files
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(partial.is_empty(), "partial files left: {partial:?}");
+    let manifest = Manifest::load(&out).unwrap().unwrap();
+    assert!(!manifest.complete);
+    assert!(
+        manifest.checkpoint.is_some(),
+        "work before the error is kept"
+    );
+    let on_disk: Vec<String> = store_files(&out)
+        .iter()
+        .map(|p| p.strip_prefix(&out).unwrap().to_string_lossy().into_owned())
+        .collect();
+    let listed: Vec<String> = manifest.files.iter().map(|f| f.path.clone()).collect();
+    assert_eq!(on_disk, listed, "only listed files under final names");
+
+    // space is back: the same command resumes and completes
     let mut child = backfill(&input, &out, None).spawn().unwrap();
     let err = stderr(&mut child);
     assert!(child.wait().unwrap().success(), "{err}");

@@ -1,7 +1,9 @@
 //! Failpoints for the crash harness. `TICKFLOW_FAILPOINT=NAME[:N]` makes
 //! the process abort the `N`-th time (default: the first) it reaches the
-//! point `NAME`: no destructors, no flushing, as abrupt as `kill -9`. Unset
-//! (the normal case), a failpoint costs one load of a cached value.
+//! point `NAME`: no destructors, no flushing, as abrupt as `kill -9`.
+//! `TICKFLOW_FAILPOINT=disk_full:N` instead makes the sink's `N`-th write
+//! and every later one fail as a full disk does (ENOSPC). Unset (the normal
+//! case), a failpoint costs one load of a cached value.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -30,6 +32,23 @@ fn armed() -> Option<&'static (String, u64)> {
         Some((name, n.max(1)))
     })
     .as_ref()
+}
+
+/// The sink's writes: an ENOSPC error from the armed `disk_full:N` hit on
+/// (the disk stays full until the process ends).
+pub fn disk_full() -> std::io::Result<()> {
+    static HITS: AtomicU64 = AtomicU64::new(0);
+    match armed() {
+        Some((armed, at)) if armed == "disk_full" => {
+            if HITS.fetch_add(1, Ordering::SeqCst) + 1 >= *at {
+                /// ENOSPC on Linux.
+                const ENOSPC: i32 = 28;
+                return Err(std::io::Error::from_raw_os_error(ENOSPC));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Aborts the process here if this failpoint is armed and due.
