@@ -29,14 +29,44 @@ struct FracDiffState {
     ring: Ring,
 }
 
-impl From<FracDiffState> for FracDiff {
-    fn from(s: FracDiffState) -> Self {
-        Self {
+/// The tap count for `(d, threshold)` if it is at most `limit` (counted
+/// without allocating: a snapshot's parameters are checked against its
+/// window before any weights are computed).
+fn taps_within(d: f64, threshold: f64, limit: usize) -> Option<usize> {
+    let (mut last, mut k) = (1.0f64, 1usize);
+    loop {
+        let next = -last * (d - k as f64 + 1.0) / k as f64;
+        if next.abs() < threshold || k > MAX_TAPS {
+            return Some(k);
+        }
+        if k >= limit {
+            return None;
+        }
+        last = next;
+        k += 1;
+    }
+}
+
+/// The weights stop here whatever the threshold.
+const MAX_TAPS: usize = 1_000_000;
+
+impl TryFrom<FracDiffState> for FracDiff {
+    type Error = String;
+
+    fn try_from(s: FracDiffState) -> Result<Self, String> {
+        let window = s.ring.capacity();
+        if taps_within(s.d, s.threshold, window) != Some(window) {
+            return Err(format!(
+                "ffd snapshot: a window of {window} values does not fit d = {}, threshold = {}",
+                s.d, s.threshold
+            ));
+        }
+        Ok(Self {
             weights_oldest_first: shared_weights(s.d, s.threshold),
             d: s.d,
             threshold: s.threshold,
             ring: s.ring,
-        }
+        })
     }
 }
 
@@ -57,7 +87,7 @@ impl From<FracDiff> for FracDiffState {
 /// dot product runs over the ring's two contiguous halves with independent
 /// accumulators so the compiler vectorises it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "FracDiffState", into = "FracDiffState")]
+#[serde(try_from = "FracDiffState", into = "FracDiffState")]
 pub struct FracDiff {
     /// `w_{K-1}, ..., w_0`: aligned with the ring's oldest-first order.
     weights_oldest_first: Arc<[f64]>,
@@ -85,7 +115,7 @@ impl FracDiff {
         let mut k = 1usize;
         loop {
             let next = -w[k - 1] * (d - k as f64 + 1.0) / k as f64;
-            if next.abs() < threshold || k > 1_000_000 {
+            if next.abs() < threshold || k > MAX_TAPS {
                 break;
             }
             w.push(next);
@@ -174,5 +204,22 @@ mod tests {
                 assert!((got.unwrap() - exp).abs() <= 1e-12, "i={i}");
             }
         }
+    }
+
+    #[test]
+    fn snapshots_whose_window_does_not_fit_the_parameters_are_refused() {
+        let mut f = FracDiff::new(0.4, 1e-4);
+        f.update(100.0);
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(serde_json::from_str::<FracDiff>(&json).unwrap(), f);
+        // a threshold that would need millions of taps, with a 282-value window
+        let tiny = json.replace("0.0001", "1e-300");
+        let e = serde_json::from_str::<FracDiff>(&tiny)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("does not fit"), "{e}");
+        assert_eq!(taps_within(0.4, 1e-4, 282), Some(282));
+        assert_eq!(taps_within(0.4, 1e-4, 281), None);
+        assert_eq!(taps_within(f64::NAN, 1e-4, 1000), None);
     }
 }

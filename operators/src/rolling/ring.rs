@@ -4,12 +4,41 @@ use serde::{Deserialize, Serialize};
 
 /// Keeps the last `capacity` values pushed, oldest first, in one fixed
 /// allocation (no growth, no per-push bookkeeping beyond an index).
+/// A snapshot whose indices do not fit its buffer is refused when read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RingParts")]
 pub struct Ring {
     buf: Vec<f64>,
     /// Next slot to write; when full, also the oldest value's slot.
     next: usize,
     len: usize,
+}
+
+/// A ring as a snapshot holds it, before its indices are checked.
+#[derive(Deserialize)]
+struct RingParts {
+    buf: Vec<f64>,
+    next: usize,
+    len: usize,
+}
+
+impl TryFrom<RingParts> for Ring {
+    type Error = String;
+
+    fn try_from(p: RingParts) -> Result<Self, String> {
+        let cap = p.buf.len();
+        if cap == 0 || p.next >= cap || p.len > cap {
+            return Err(format!(
+                "ring snapshot out of range: capacity {cap}, next {}, len {}",
+                p.next, p.len
+            ));
+        }
+        Ok(Self {
+            buf: p.buf,
+            next: p.next,
+            len: p.len,
+        })
+    }
 }
 
 impl Ring {
@@ -139,5 +168,21 @@ mod tests {
         assert_eq!(r.push(1.0), None);
         assert_eq!(r.push(2.0), Some(1.0));
         assert_eq!(r.front(), Some(2.0));
+    }
+
+    #[test]
+    fn snapshots_with_indices_outside_the_buffer_are_refused() {
+        let mut r = Ring::new(3);
+        r.push(1.0);
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<Ring>(&json).unwrap(), r);
+        for bad in [
+            r#"{"buf":[1.0,0.0,0.0],"next":3,"len":1}"#,
+            r#"{"buf":[1.0,0.0,0.0],"next":1,"len":4}"#,
+            r#"{"buf":[],"next":0,"len":0}"#,
+        ] {
+            let e = serde_json::from_str::<Ring>(bad).unwrap_err().to_string();
+            assert!(e.contains("ring snapshot out of range"), "{e}");
+        }
     }
 }
