@@ -69,3 +69,5 @@ printf 'tickflow is %.2fx faster, %.1fx less memory (%s vs %s columns)\n' "$spee
   printf 'Ratio: tickflow %.2fx faster than Polars, %.1fx less peak memory.\n' "$speedup" "$memratio"
 } >> bench/RESULTS.md
 echo "appended to bench/RESULTS.md"
+# The three outputs are ~8 GB each: keep the inputs (reused), drop the outputs.
+rm -rf "$WORK/out_tickflow" "$WORK/out_tickflow_by_symbol" "$WORK/out_polars.parquet"
