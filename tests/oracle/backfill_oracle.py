@@ -10,7 +10,7 @@ e.g. (with the project's venv, which has ta-lib==0.8.2, numpy, polars, pyarrow):
         --input ../shared/data/sp500_5yr.csv.gz --sectors ../shared/data/sp500_sectors.csv
 
 OUT_DIR is the Hive-partitioned Parquet dataset the backfill writes
-(`year=YYYY/part-NNN.parquet`; `_manifest.json` and `_rejects.csv` are ignored).
+(`year=YYYY/part-WWW-SSSSSSSS.parquet`; `_manifest.json` and `_rejects.csv` are ignored).
 The input is one CSV with columns date,open,high,low,close,volume and a symbol
 column (`Name` by default), daily bars; the sectors file is `symbol,sector`.
 
