@@ -269,11 +269,10 @@ impl Sink {
         Ok(())
     }
 
-    /// Completes every partition; returns rows per partition and the files
-    /// completed since the last [`Sink::take_completed`].
-    pub fn finish(mut self) -> Result<(BTreeMap<String, u64>, Vec<StoreFile>), String> {
+    /// Completes every partition; returns rows per partition.
+    pub fn finish(mut self) -> Result<BTreeMap<String, u64>, String> {
         self.close_before(i64::MAX)?;
-        Ok((self.closed, self.completed))
+        Ok(self.closed)
     }
 }
 

@@ -4,41 +4,12 @@
 
 mod common;
 
-use common::{bits, data, read_store, Table};
+use common::{bits, data, panel_slice, read_store, Table};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tickflow::backfill::{self, BackfillArgs};
 use tickflow::config::PipelineConfig;
 use tickflow_operators::{Bar, FeatureEngine};
-
-/// A slice of the panel (every 10th symbol, file order kept) as a CSV.
-fn panel_slice(dir: &Path) -> PathBuf {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(data("sp500_5yr.csv.gz")).unwrap())
-        .read_to_string(&mut text)
-        .unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let mut symbols: Vec<&str> = Vec::new();
-    let mut out = format!("{header}\n");
-    for line in lines {
-        let sym = line.rsplit(',').next().unwrap();
-        if !symbols.contains(&sym) {
-            symbols.push(sym);
-        }
-        if (symbols.iter().position(|s| *s == sym).unwrap()) % 10 == 0 {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    let path = dir.join("slice.csv");
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(out.as_bytes())
-        .unwrap();
-    path
-}
 
 fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
     BackfillArgs {
@@ -52,7 +23,7 @@ type StoredRow<'a> = (&'a String, &'a Option<String>, &'a Vec<Option<f64>>);
 #[test]
 fn store_is_independent_of_workers_and_matches_the_engine() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = panel_slice(tmp.path());
+    let input = panel_slice(tmp.path(), 10);
     let mut stores = Vec::new();
     for workers in [1, 2, 4] {
         let out = tmp.path().join(format!("out{workers}"));

@@ -8,8 +8,8 @@
 
 mod common;
 
-use common::{bits, data, read_store, store_files};
-use std::io::{Read, Write};
+use common::{bits, data, panel_slice, read_store, store_files};
+use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,35 +18,13 @@ use tickflow::durable::failpoint::NAMES;
 use tickflow::durable::Manifest;
 
 /// The input: the whole file in a release build; every 5th symbol in a
-/// debug build (about 7x slower), as a CSV.
+/// debug build (about 7x slower).
 fn input(dir: &Path) -> PathBuf {
-    let full = data("sp500_5yr.csv.gz");
-    if !cfg!(debug_assertions) {
-        return full;
+    if cfg!(debug_assertions) {
+        panel_slice(dir, 5)
+    } else {
+        data("sp500_5yr.csv.gz")
     }
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(full).unwrap())
-        .read_to_string(&mut text)
-        .unwrap();
-    let mut lines = text.lines();
-    let mut out = format!("{}\n", lines.next().unwrap());
-    let mut symbols: Vec<String> = Vec::new();
-    for line in lines {
-        let sym = line.rsplit(',').next().unwrap();
-        if symbols.last().map(String::as_str) != Some(sym) {
-            symbols.push(sym.to_string());
-        }
-        if symbols.len() % 5 == 1 {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    let path = dir.join("slice.csv");
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(out.as_bytes())
-        .unwrap();
-    path
 }
 
 fn backfill(input: &Path, out: &Path, failpoint: Option<String>) -> Command {

@@ -24,7 +24,7 @@ pub use scan::{scan, InputPlan};
 
 use crate::config::PipelineConfig;
 use crate::durable::board::{Board, Checkpoints, Request, AT_END};
-use crate::durable::manifest::CheckpointRef;
+use crate::durable::manifest::{drop_checkpoints_before, CheckpointRef};
 use crate::durable::{failpoint, InputFingerprint};
 use crate::error::{Result, TickflowError};
 use crate::ops::{CrossSections, OperatorStats, RollingFeatures, StateStore, WriteOutput};
@@ -166,8 +166,8 @@ pub struct BackfillSummary {
 
 #[derive(Default)]
 struct WorkerResult {
-    /// Worker 0: the checkpoint asked for at the end, with the last bar time.
-    final_epoch: Option<(u64, Option<i64>)>,
+    /// Worker 0: the checkpoint asked for at the end.
+    final_epoch: Option<u64>,
     error: Option<String>,
 }
 
@@ -563,7 +563,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
                     time: AT_END,
                     last_ts,
                 });
-                final_epoch = Some((epoch, last_ts));
+                final_epoch = Some(epoch);
             }
         }
         drop(input);
@@ -606,7 +606,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         outcome = manifest.save(root).and_then(|()| {
             board.mark_durable();
             failpoint::hit("after_manifest");
-            store::drop_old_checkpoints(root, &manifest)
+            drop_checkpoints_before(root, &manifest)
         });
         if outcome.is_err() {
             abort.store(true, Ordering::SeqCst);
@@ -650,7 +650,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
             max: 100.0 * args.max_reject_rate,
         });
     }
-    let (final_epoch, _) = merged.final_epoch.ok_or_else(|| {
+    let final_epoch = merged.final_epoch.ok_or_else(|| {
         TickflowError::Runtime("the input ended without a final checkpoint".into())
     })?;
     if manifest.checkpoint.map(|c| c.epoch) != Some(final_epoch) {

@@ -325,24 +325,3 @@ fn append(
         manifest,
     })
 }
-
-/// Removes the checkpoints older than the manifest's (newer ones may be
-/// being written by the workers).
-pub fn drop_old_checkpoints(root: &Path, manifest: &Manifest) -> Result<()> {
-    let Some(c) = manifest.checkpoint else {
-        return Ok(());
-    };
-    let dir = root.join(crate::durable::manifest::CHECKPOINTS);
-    for entry in std::fs::read_dir(&dir).map_err(|e| super::output_error(&dir, e))? {
-        let path = entry.map_err(|e| super::output_error(&dir, e))?.path();
-        let epoch = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_prefix("epoch-"))
-            .and_then(|n| n.parse::<u64>().ok());
-        if epoch.is_some_and(|e| e < c.epoch) {
-            std::fs::remove_dir_all(&path).map_err(|e| super::output_error(&path, e))?;
-        }
-    }
-    Ok(())
-}

@@ -245,17 +245,25 @@ pub fn prune(root: &Path, manifest: Option<&Manifest>) -> Result<Vec<PathBuf>> {
     Ok(removed)
 }
 
-fn prune_checkpoints(
+/// The epoch of a checkpoint directory (`epoch-EEEEEEEE`).
+fn epoch_of(dir: &Path) -> Option<u64> {
+    dir.file_name()?
+        .to_str()?
+        .strip_prefix("epoch-")?
+        .parse()
+        .ok()
+}
+
+/// Removes every entry of the checkpoints directory `dir` that `drop`
+/// selects by its epoch (None: not a checkpoint directory).
+fn remove_checkpoints(
     dir: &Path,
-    manifest: Option<&Manifest>,
+    drop: impl Fn(Option<u64>) -> bool,
     removed: &mut Vec<PathBuf>,
 ) -> Result<()> {
-    let keep = manifest
-        .and_then(|m| m.checkpoint)
-        .map(|c| format!("epoch-{:08}", c.epoch));
     for entry in std::fs::read_dir(dir).map_err(|e| store_error(dir, e.to_string()))? {
         let path = entry.map_err(|e| store_error(dir, e.to_string()))?.path();
-        if path.file_name().and_then(|n| n.to_str()) != keep.as_deref() {
+        if drop(epoch_of(&path)) {
             let gone = if path.is_dir() {
                 std::fs::remove_dir_all(&path)
             } else {
@@ -266,6 +274,25 @@ fn prune_checkpoints(
         }
     }
     Ok(())
+}
+
+fn prune_checkpoints(
+    dir: &Path,
+    manifest: Option<&Manifest>,
+    removed: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let keep = manifest.and_then(|m| m.checkpoint).map(|c| c.epoch);
+    remove_checkpoints(dir, |epoch| epoch.is_none() || epoch != keep, removed)
+}
+
+/// Removes the checkpoints older than the manifest's (newer ones may be
+/// being written by a running run's workers).
+pub fn drop_checkpoints_before(root: &Path, manifest: &Manifest) -> Result<()> {
+    let Some(c) = manifest.checkpoint else {
+        return Ok(());
+    };
+    let older = |epoch: Option<u64>| epoch.is_some_and(|e| e < c.epoch);
+    remove_checkpoints(&root.join(CHECKPOINTS), older, &mut Vec::new())
 }
 
 fn flatten(prefix: &str, value: &serde_json::Value, out: &mut BTreeMap<String, String>) {

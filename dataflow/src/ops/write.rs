@@ -122,7 +122,7 @@ impl<'scope> WriteOutput<'scope> for StreamVec<'scope, u64, OutputBlock> {
                                 done.abort();
                             } else {
                                 match done.finish() {
-                                    Ok((counts, _)) => stats.borrow_mut().partitions = counts,
+                                    Ok(counts) => stats.borrow_mut().partitions = counts,
                                     Err(e) => stats.borrow_mut().sink_error = Some(e),
                                 }
                             }

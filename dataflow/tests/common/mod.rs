@@ -1,5 +1,6 @@
-//! Shared helpers of the backfill tests: the shared data directory, default
-//! arguments, and reading a whole store (Parquet or Arrow IPC) back.
+//! Shared helpers of the backfill tests: the shared data directory, a slice
+//! of the S&P 500 panel, default arguments, and reading a whole store
+//! (Parquet or Arrow IPC) back.
 
 #![allow(dead_code)]
 
@@ -19,6 +20,30 @@ pub fn data(name: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
     dir.join(name)
+}
+
+/// Every `every`-th symbol of the S&P 500 panel (in order of first
+/// appearance, file order kept) as a CSV `slice.csv` in `dir`.
+pub fn panel_slice(dir: &Path, every: usize) -> PathBuf {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(data("sp500_5yr.csv.gz")).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().unwrap());
+    let mut index: std::collections::HashMap<&str, usize> = Default::default();
+    for line in lines {
+        let sym = line.rsplit(',').next().unwrap();
+        let next = index.len();
+        if *index.entry(sym).or_insert(next) % every == 0 {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    let path = dir.join("slice.csv");
+    std::fs::write(&path, out).unwrap();
+    path
 }
 
 /// Default arguments for one input file.
