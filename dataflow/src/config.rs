@@ -127,8 +127,9 @@ pub struct LiveConfig {
     pub lateness: String,
     /// A partition silent this long stops holding the frontier back.
     pub idle_timeout: String,
-    /// How often offsets of durable rows are committed.
-    pub commit_interval: String,
+    /// How often to checkpoint; the offsets of the rows a checkpoint makes
+    /// durable are committed right after it.
+    pub checkpoint_interval: String,
 }
 
 impl Default for LiveConfig {
@@ -137,7 +138,7 @@ impl Default for LiveConfig {
             format: "json".into(),
             lateness: "0s".into(),
             idle_timeout: "10s".into(),
-            commit_interval: "1s".into(),
+            checkpoint_interval: "5s".into(),
         }
     }
 }

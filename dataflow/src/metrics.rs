@@ -47,6 +47,12 @@ pub struct Metrics {
     pub consumer_lag: IntGaugeVec,
     /// Resident memory of the process.
     pub rss_bytes: IntGauge,
+    /// Checkpoints made durable (their manifest written).
+    pub checkpoints: IntCounter,
+    /// When the last checkpoint became durable, as Unix seconds.
+    pub last_checkpoint_seconds: Gauge,
+    /// Errors the Kafka client reported (a broker down, say), by kind.
+    pub kafka_errors: IntCounterVec,
 }
 
 fn register<M: prometheus::core::Collector + Clone + 'static>(r: &Registry, m: M) -> M {
@@ -64,6 +70,33 @@ impl Metrics {
         let r = Registry::new();
         let latency = exponential_buckets(1e-5, 2.0, 24).expect("valid buckets");
         Self {
+            checkpoints: register(
+                &r,
+                IntCounter::new(
+                    "tickflow_checkpoints_total",
+                    "Checkpoints made durable (manifest written)",
+                )
+                .expect("valid"),
+            ),
+            last_checkpoint_seconds: register(
+                &r,
+                Gauge::new(
+                    "tickflow_last_checkpoint_timestamp_seconds",
+                    "When the last checkpoint became durable, as Unix seconds",
+                )
+                .expect("valid"),
+            ),
+            kafka_errors: register(
+                &r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "tickflow_kafka_errors_total",
+                        "Errors the Kafka client reported (a broker down, say), by kind",
+                    ),
+                    &["kind"],
+                )
+                .expect("valid"),
+            ),
             rows_in: register(
                 &r,
                 IntCounter::new("tickflow_rows_in_total", "Bars accepted into the dataflow")
@@ -178,7 +211,7 @@ impl Metrics {
     /// The names of every metric family (labelled ones included before
     /// their first sample), for checking dashboards.
     pub fn names(&self) -> Vec<String> {
-        let collectors: [&dyn prometheus::core::Collector; 11] = [
+        let collectors: [&dyn prometheus::core::Collector; 14] = [
             &self.rows_in,
             &self.rows_out,
             &self.rejected,
@@ -190,6 +223,9 @@ impl Metrics {
             &self.event_time_lag,
             &self.consumer_lag,
             &self.rss_bytes,
+            &self.checkpoints,
+            &self.last_checkpoint_seconds,
+            &self.kafka_errors,
         ];
         collectors.into_iter().flat_map(family_names).collect()
     }

@@ -69,6 +69,13 @@ impl BarConsumer {
     /// each starting at the group's committed offset (the earliest for a
     /// new group). Offsets are never committed automatically.
     pub fn assign(config: &KafkaConfig, partitions: &[i32]) -> Result<Self> {
+        let from: Vec<(i32, Option<i64>)> = partitions.iter().map(|&p| (p, None)).collect();
+        Self::assign_from(config, &from)
+    }
+
+    /// Like [`BarConsumer::assign`], with each partition starting at the
+    /// given offset (None: the group's committed one, else the earliest).
+    pub fn assign_from(config: &KafkaConfig, partitions: &[(i32, Option<i64>)]) -> Result<Self> {
         let topic = config.topic().map_err(config_error)?.to_string();
         let group = config
             .group
@@ -84,8 +91,9 @@ impl BarConsumer {
         }
         let consumer: BaseConsumer = c.create().map_err(|e| kafka("creating a consumer", e))?;
         let mut tpl = TopicPartitionList::new();
-        for &p in partitions {
-            tpl.add_partition_offset(&topic, p, Offset::Stored)
+        for &(p, from) in partitions {
+            let offset = from.map_or(Offset::Stored, Offset::Offset);
+            tpl.add_partition_offset(&topic, p, offset)
                 .map_err(|e| kafka(format!("assigning {topic}/{p}"), e))?;
         }
         consumer
@@ -94,7 +102,7 @@ impl BarConsumer {
         Ok(Self {
             consumer,
             topic,
-            partitions: partitions.to_vec(),
+            partitions: partitions.iter().map(|&(p, _)| p).collect(),
         })
     }
 

@@ -24,7 +24,8 @@ pub use scan::{scan, InputPlan};
 
 use crate::config::PipelineConfig;
 use crate::durable::board::{Board, Checkpoints, Request, AT_END};
-use crate::durable::manifest::{drop_checkpoints_before, CheckpointRef};
+use crate::durable::manifest::drop_checkpoints_before;
+pub use crate::durable::CheckpointPolicy;
 use crate::durable::{failpoint, InputFingerprint};
 use crate::error::{Result, TickflowError};
 use crate::ops::{CrossSections, OperatorStats, RollingFeatures, StateStore, WriteOutput};
@@ -45,7 +46,7 @@ use std::time::{Duration, Instant};
 use tickflow_connectors::file::{expand_inputs, CsvOptions};
 use tickflow_connectors::{ColumnMapping, TsKind, TsParser};
 use tickflow_operators::cross_section::CrossSectionKernel;
-use tickflow_operators::{FeatureEngine, SymbolState};
+use tickflow_operators::FeatureEngine;
 use timely::dataflow::operators::Probe;
 use timely::dataflow::{InputHandle, ProbeHandle};
 
@@ -82,33 +83,6 @@ pub struct BackfillArgs {
     pub append: bool,
     /// How often to checkpoint.
     pub checkpoint: CheckpointPolicy,
-}
-
-/// When a backfill checkpoints: after the first block that ends at least
-/// `interval` after the last checkpoint, or that brings at least
-/// `every_times` bar times since it (0: no such limit). A checkpoint is
-/// always taken at the end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckpointPolicy {
-    /// Wall time between checkpoints.
-    pub interval: Duration,
-    /// Bar times between checkpoints (0: by time only).
-    pub every_times: u64,
-}
-
-impl Default for CheckpointPolicy {
-    fn default() -> Self {
-        Self {
-            interval: Duration::from_secs(10),
-            every_times: 0,
-        }
-    }
-}
-
-impl CheckpointPolicy {
-    fn due(&self, elapsed: Duration, times: u64) -> bool {
-        elapsed >= self.interval || (self.every_times > 0 && times >= self.every_times)
-    }
 }
 
 /// Sizes that trade memory for speed; the defaults suit daily and minute
@@ -446,15 +420,9 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         first_epoch: opened.first_epoch,
     };
     // Each worker restores the states of the symbols it owns.
-    let mut restored: Vec<Vec<Option<SymbolState>>> = vec![Vec::new(); workers];
-    for (symbol, state) in opened.restored {
-        let id = plan.symbols.get(&symbol).expect("interned above");
-        let mine = &mut restored[crate::chunks::symbol_owner(id, workers)];
-        if mine.len() <= id as usize {
-            mine.resize(id as usize + 1, None);
-        }
-        mine[id as usize] = Some(state);
-    }
+    let restored = crate::durable::restore::distribute(opened.restored, workers, |s| {
+        plan.symbols.get(s).expect("interned above")
+    });
     let restored = Arc::new(Mutex::new(restored));
     let rx = Arc::new(Mutex::new(Some(rx)));
     let pool = Arc::new(crate::chunks::BufferPool::default());
@@ -588,18 +556,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         if outcome.is_err() {
             continue;
         }
-        manifest.add_files(report.files);
-        manifest.next_seq = manifest
-            .files
-            .iter()
-            .filter_map(|f| crate::sink::seq_of(&f.path))
-            .max()
-            .map_or(manifest.next_seq, |s| s + 1);
-        manifest.checkpoint = Some(CheckpointRef {
-            epoch,
-            last_ts: report.last_ts,
-            workers,
-        });
+        manifest.record_epoch(epoch, report.files, report.last_ts, workers);
         let run = manifest.current_run();
         run.duplicates = base.duplicates + report.duplicates;
         run.corrections = base.corrections + report.corrections;

@@ -4,10 +4,9 @@
 //! saying what changed and how to rebuild). See [`crate::durable`].
 
 use super::BackfillArgs;
-use crate::durable::manifest::{
-    prune, state_path, CheckpointRef, Manifest, RunKind, RunRecord, FORMAT,
-};
-use crate::durable::{describe_differences, state_file, InputFingerprint};
+use crate::durable::manifest::{prune, CheckpointRef, Manifest, RunKind, RunRecord, FORMAT};
+use crate::durable::restore::restore_states;
+use crate::durable::{describe_differences, InputFingerprint};
 use crate::error::{Result, TickflowError};
 use std::collections::HashMap;
 use std::path::Path;
@@ -78,6 +77,7 @@ fn fresh_manifest(identity: serde_json::Value, inputs: Vec<InputFingerprint>) ->
         files: Vec::new(),
         rows_out: 0,
         partitions: Default::default(),
+        positions: None,
     }
 }
 
@@ -141,28 +141,6 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-fn restore(
-    root: &Path,
-    c: &CheckpointRef,
-    engine: &FeatureEngine,
-) -> Result<HashMap<String, SymbolState>> {
-    let mut states = HashMap::new();
-    for worker in 0..c.workers {
-        let file = state_file::read(&state_path(root, c.epoch, worker))
-            .map_err(|e| store_error(root, format!("damaged checkpoint: {e}")))?;
-        for (symbol, state) in file.states {
-            engine.check_state(&state).map_err(|e| {
-                store_error(
-                    root,
-                    format!("the checkpoint belongs to another feature config: {e}"),
-                )
-            })?;
-            states.insert(symbol, state);
-        }
-    }
-    Ok(states)
-}
-
 /// Opens the store at `args.output` for this run (see the module docs) and
 /// records the run in its manifest before anything is written.
 pub fn open(
@@ -207,7 +185,7 @@ pub fn open(
                 && m.identity == identity
                 && run.is_some_and(|r| r.kind == RunKind::Build && same_inputs(&r.inputs, &inputs));
             match (resumable, m.checkpoint) {
-                (true, Some(c)) => match restore(root, &c, engine) {
+                (true, Some(c)) => match restore_states(root, &c, engine) {
                     Ok(restored) => resume(root, m, c, restored)?,
                     Err(e) => fresh(root, identity, inputs, Some(format!("{e}; rebuilding")))?,
                 },
@@ -231,7 +209,7 @@ pub fn open(
             if !m.complete {
                 if run.kind == RunKind::Append && same_inputs(&run.inputs, &inputs) {
                     let c = m.checkpoint.expect("an append starts from a checkpoint");
-                    let restored = restore(root, &c, engine)?;
+                    let restored = restore_states(root, &c, engine)?;
                     return resume(root, m, c, restored);
                 }
                 let what: Vec<&str> = run.inputs.iter().map(|f| f.path.as_str()).collect();
@@ -308,7 +286,7 @@ fn append(
     engine: &FeatureEngine,
 ) -> Result<Opened> {
     let restored = match manifest.checkpoint {
-        Some(c) => restore(root, &c, engine)?,
+        Some(c) => restore_states(root, &c, engine)?,
         None => HashMap::new(),
     };
     let c = manifest.checkpoint;

@@ -122,6 +122,13 @@ pub struct LiveCmd {
     /// the next free port).
     #[arg(long)]
     metrics_addr: Option<String>,
+    /// Checkpoint (and then commit offsets) this often, e.g. 5s (default:
+    /// the config's live.checkpoint_interval).
+    #[arg(long)]
+    checkpoint_interval: Option<String>,
+    /// Also checkpoint after this many bar times (0: by wall time only).
+    #[arg(long, default_value_t = 0)]
+    checkpoint_every: u64,
 }
 
 /// Starts the metrics endpoint and says where it is.
@@ -154,7 +161,15 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
             .as_deref()
             .unwrap_or(&config.live.idle_timeout),
     )?;
-    let commit_interval = duration("live.commit_interval", &config.live.commit_interval)?;
+    let checkpoint = tickflow::durable::CheckpointPolicy {
+        interval: duration(
+            "--checkpoint-interval",
+            cmd.checkpoint_interval
+                .as_deref()
+                .unwrap_or(&config.live.checkpoint_interval),
+        )?,
+        every_times: cmd.checkpoint_every,
+    };
     let idle_exit = match cmd.idle_exit {
         Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
         Some(s) => {
@@ -181,7 +196,7 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         features_topic: cmd.features_topic,
         dead_letter: DeadLetterTarget::parse(&cmd.dead_letter),
         topic_wait: duration("--topic-wait", &cmd.topic_wait)?,
-        commit_interval,
+        checkpoint,
         config,
     };
     let s = live::run(&args)?;

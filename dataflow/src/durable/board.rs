@@ -3,9 +3,11 @@
 //! states once it has processed that block and nothing later, and each
 //! worker's sink completes its open files at the same point. When every
 //! worker has done both, the epoch is complete and its manifest can be
-//! written (by the thread that waits in [`Board::wait`]).
+//! written (by the thread that waits in [`Board::wait`]). A live run's
+//! workers also report their feeds' topic positions at each checkpoint's
+//! cut ([`Board::with_feeds`]).
 
-use super::manifest::StoreFile;
+use super::manifest::{PartitionPosition, StoreFile};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -48,6 +50,10 @@ pub struct EpochReport {
     pub corrections: u64,
     /// The last bar time the epoch covers.
     pub last_ts: Option<i64>,
+    /// Workers whose feed positions are in (live runs).
+    pub feeds: usize,
+    /// Per topic partition, where the checkpoint leaves it (live runs).
+    pub positions: BTreeMap<i32, PartitionPosition>,
 }
 
 #[derive(Debug, Default)]
@@ -57,12 +63,16 @@ struct Inner {
     failed: Option<String>,
     exited: usize,
     durable: bool,
+    /// The epoch of the request at the end, once asked for.
+    end: Option<u64>,
 }
 
 /// The meeting point (one per run, shared by the workers).
 #[derive(Debug)]
 pub struct Board {
     peers: usize,
+    /// Feed reports an epoch needs: `peers` in a live run, else 0.
+    feeds: usize,
     inner: Mutex<Inner>,
     changed: Condvar,
 }
@@ -72,8 +82,17 @@ impl Board {
     pub fn new(peers: usize) -> Self {
         Self {
             peers,
+            feeds: 0,
             inner: Mutex::default(),
             changed: Condvar::new(),
+        }
+    }
+
+    /// A board for `peers` live workers, each also reporting its feed.
+    pub fn with_feeds(peers: usize) -> Self {
+        Self {
+            feeds: peers,
+            ..Self::new(peers)
         }
     }
 
@@ -81,11 +100,47 @@ impl Board {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Asks for a checkpoint (epochs in increasing order).
-    pub fn request(&self, request: Request) {
+    /// Asks for a checkpoint (epochs in increasing order); refused (false)
+    /// once the end was asked for.
+    pub fn request(&self, request: Request) -> bool {
         let mut inner = self.lock();
+        if inner.end.is_some() {
+            return false;
+        }
         inner.reports.entry(request.epoch).or_default().last_ts = request.last_ts;
         inner.requests.push(request);
+        true
+    }
+
+    /// The epoch of the checkpoint at the end ([`AT_END`]): asked for by the
+    /// first caller (the epoch after the last request, or `first`), the
+    /// same for every later one. No request is taken after it.
+    pub fn end(&self, first: u64) -> u64 {
+        let mut inner = self.lock();
+        if let Some(e) = inner.end {
+            return e;
+        }
+        let epoch = inner.requests.last().map_or(first, |r| r.epoch + 1);
+        inner.end = Some(epoch);
+        inner.reports.entry(epoch).or_default();
+        inner.requests.push(Request {
+            epoch,
+            time: AT_END,
+            last_ts: None,
+        });
+        epoch
+    }
+
+    /// The requests from `*next` on, in order (for feeds, which decide
+    /// themselves when they have passed a cut); advances nothing.
+    pub fn requests_from(&self, next: u64) -> Vec<Request> {
+        let inner = self.lock();
+        inner
+            .requests
+            .iter()
+            .filter(|r| r.epoch >= next)
+            .copied()
+            .collect()
     }
 
     /// The requests from `*next` on whose block `passed` says this
@@ -127,6 +182,21 @@ impl Board {
         });
     }
 
+    /// A worker's feed positions at `epoch`'s cut are durable in the side
+    /// outputs; `last_ts`, at the end, the last bar time it sent.
+    pub fn feed_done(
+        &self,
+        epoch: u64,
+        positions: Vec<(i32, PartitionPosition)>,
+        last_ts: Option<i64>,
+    ) {
+        self.update(epoch, |r| {
+            r.feeds += 1;
+            r.positions.extend(positions);
+            r.last_ts = r.last_ts.max(last_ts);
+        });
+    }
+
     /// A worker could not take its part; the run stops.
     pub fn fail(&self, message: String) {
         self.lock().failed.get_or_insert(message);
@@ -155,7 +225,7 @@ impl Board {
     }
 
     /// Waits until the oldest reported epoch is complete (every worker has
-    /// done both parts) and takes its report, or returns None once every
+    /// done its parts) and takes its report, or returns None once every
     /// worker has exited without completing one.
     pub fn wait(&self) -> Option<(u64, EpochReport)> {
         let mut inner = self.lock();
@@ -163,7 +233,9 @@ impl Board {
             let complete = inner
                 .reports
                 .iter()
-                .find(|(_, r)| r.snapshots == self.peers && r.sinks == self.peers)
+                .find(|(_, r)| {
+                    r.snapshots == self.peers && r.sinks == self.peers && r.feeds == self.feeds
+                })
                 .map(|(&e, _)| e);
             if let Some(epoch) = complete {
                 let report = inner.reports.remove(&epoch).expect("found above");
@@ -223,5 +295,36 @@ mod tests {
         board.exited();
         assert!(board.wait().is_none());
         assert!(board.orphaned_files().is_empty());
+    }
+
+    #[test]
+    fn a_live_epoch_also_needs_every_feed_and_nothing_follows_the_end() {
+        let board = Board::with_feeds(2);
+        let request = |epoch| Request {
+            epoch,
+            time: 7,
+            last_ts: Some(3),
+        };
+        assert!(board.request(request(0)));
+        assert_eq!(board.end(0), 1);
+        assert_eq!(board.end(0), 1, "the same end for every worker");
+        assert!(!board.request(request(2)), "refused after the end");
+        assert_eq!(board.requests_from(0).len(), 2);
+        for _ in 0..2 {
+            board.snapshot_done(1, 0, 0);
+            board.sink_done(1, vec![]);
+        }
+        let position = |resume| PartitionPosition {
+            resume,
+            consumed: resume,
+        };
+        board.feed_done(1, vec![(0, position(5))], Some(9));
+        assert!(board.lock().reports[&1].feeds == 1);
+        board.feed_done(1, vec![(1, position(6))], Some(8));
+        let (epoch, report) = board.wait().unwrap();
+        assert_eq!(
+            (epoch, report.last_ts, report.positions.len()),
+            (1, Some(9), 2)
+        );
     }
 }

@@ -40,6 +40,9 @@ pub enum RunKind {
     Build,
     /// New bars after the store's last bar time, from its checkpoint.
     Append,
+    /// A live run over a Kafka topic (resumed from its checkpoint's
+    /// positions).
+    Live,
 }
 
 /// One run over the store.
@@ -77,6 +80,30 @@ pub struct CheckpointRef {
     pub workers: usize,
 }
 
+/// Where a live run's checkpoint leaves one partition of its topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionPosition {
+    /// The first offset whose bar is not in the checkpoint: a restart
+    /// reads from here (and this is the offset committed to Kafka).
+    pub resume: i64,
+    /// The offset after the last message read before the checkpoint: of the
+    /// messages from `resume` to here, a restart skips those already
+    /// handled (bars before the cut, late bars and dead letters).
+    pub consumed: i64,
+}
+
+/// A live run's source positions at its checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LivePositions {
+    /// Every bar time before this one is in the states and the files (and
+    /// closed: a bar before it that arrives after a restart is late).
+    pub cut: i64,
+    /// Per partition of the topic.
+    pub partitions: BTreeMap<i32, PartitionPosition>,
+}
+
 /// The manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +132,9 @@ pub struct Manifest {
     pub rows_out: u64,
     /// Rows per partition.
     pub partitions: BTreeMap<String, u64>,
+    /// A live run's topic positions at the checkpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positions: Option<LivePositions>,
 }
 
 fn store_error(root: &Path, message: impl Into<String>) -> TickflowError {
@@ -155,6 +185,29 @@ impl Manifest {
     /// The run in progress (the last one).
     pub fn current_run(&mut self) -> &mut RunRecord {
         self.runs.last_mut().expect("a manifest has a run")
+    }
+
+    /// Takes in a completed checkpoint: its files, the next file number
+    /// and the checkpoint itself.
+    pub fn record_epoch(
+        &mut self,
+        epoch: u64,
+        files: Vec<StoreFile>,
+        last_ts: Option<i64>,
+        workers: usize,
+    ) {
+        self.add_files(files);
+        self.next_seq = self
+            .files
+            .iter()
+            .filter_map(|f| crate::sink::seq_of(&f.path))
+            .max()
+            .map_or(self.next_seq, |s| s + 1);
+        self.checkpoint = Some(CheckpointRef {
+            epoch,
+            last_ts,
+            workers,
+        });
     }
 
     /// Every input of every run, oldest first.
@@ -379,6 +432,7 @@ mod tests {
                 .collect(),
             rows_out: 0,
             partitions: BTreeMap::new(),
+            positions: None,
         }
     }
 

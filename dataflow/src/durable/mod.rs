@@ -12,7 +12,39 @@ pub mod board;
 pub mod failpoint;
 pub mod fingerprint;
 pub mod manifest;
+pub mod restore;
 pub mod state_file;
+
+use std::time::Duration;
 
 pub use fingerprint::InputFingerprint;
 pub use manifest::{describe_differences, Manifest, StoreFile};
+
+/// When a run checkpoints: after the first block (live: frontier advance)
+/// that ends at least `interval` after the last checkpoint, or that brings
+/// at least `every_times` bar times since it (0: no such limit). A
+/// checkpoint is always taken at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointPolicy {
+    /// Wall time between checkpoints.
+    pub interval: Duration,
+    /// Bar times between checkpoints (0: by time only).
+    pub every_times: u64,
+}
+
+impl Default for CheckpointPolicy {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(10),
+            every_times: 0,
+        }
+    }
+}
+
+impl CheckpointPolicy {
+    /// True once a checkpoint is due, `elapsed` and `times` (bar times)
+    /// after the last one.
+    pub fn due(&self, elapsed: Duration, times: u64) -> bool {
+        elapsed >= self.interval || (self.every_times > 0 && times >= self.every_times)
+    }
+}

@@ -1,15 +1,17 @@
 //! One worker's input: its Kafka partitions, decoded into bars, checked
 //! against the frontier, held by bar time until the frontier passes them,
-//! and cut into the chunks the operators take.
+//! and cut into the chunks the operators take. A feed resumed from a
+//! checkpoint skips the messages the checkpoint already accounts for.
 
 use super::pending::Pending;
 use super::side::SideOutputs;
 use super::watermark::Watermarks;
 use crate::chunks::{symbol_owner, time_salt, BarChunk};
-use crate::error::{Result, TickflowError};
+use crate::durable::manifest::{LivePositions, PartitionPosition};
+use crate::error::Result;
 use crate::metrics;
 use crate::names::Names;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tickflow_connectors::kafka::{decode, BarConsumer, Message, MessageFormat};
@@ -31,6 +33,9 @@ pub struct FeedShared {
     pub side: SideOutputs,
     /// Allowed lateness, as a duration.
     pub lateness: Duration,
+    /// (partition, offset) of the late bars read before the checkpoint
+    /// this run resumed from.
+    pub late_before: HashSet<(i32, i64)>,
 }
 
 /// One worker's consumer and pending bars.
@@ -46,6 +51,11 @@ pub struct Feed {
     pub last_message: Option<Instant>,
     sectors: HashMap<u32, Option<u32>>,
     lateness_set: bool,
+    /// Per partition, the offset below which messages were read before
+    /// the checkpoint resumed from.
+    replayed: HashMap<i32, i64>,
+    /// That checkpoint's cut.
+    cut: i64,
 }
 
 /// Lateness in bar-time units: days for dates (rounded up), microseconds
@@ -58,19 +68,62 @@ fn lateness_units(kind: TsKind, lateness: Duration) -> i64 {
 }
 
 impl Feed {
-    /// A feed over `consumer`'s partitions.
-    pub fn new(consumer: BarConsumer, shared: Arc<FeedShared>, idle: Duration) -> Self {
+    /// A feed over `consumer`'s partitions, resuming where `from` left
+    /// them (the consumer must be assigned at those positions).
+    pub fn new(
+        consumer: BarConsumer,
+        shared: Arc<FeedShared>,
+        idle: Duration,
+        from: Option<&LivePositions>,
+    ) -> Self {
         let marks = Watermarks::new(consumer.partitions(), 0, idle, Instant::now());
+        let mut pending = Pending::default();
+        let mut replayed = HashMap::new();
+        for &p in consumer.partitions() {
+            if let Some(&at) = from.and_then(|f| f.partitions.get(&p)) {
+                pending.resume(p, at);
+                replayed.insert(p, at.consumed);
+            }
+        }
+        let cut = from.map_or(i64::MIN, |f| f.cut);
         Self {
             consumer,
             shared,
             marks,
-            pending: Pending::default(),
-            frontier: i64::MIN,
+            pending,
+            frontier: cut,
             last_message: None,
             sectors: HashMap::new(),
             lateness_set: false,
+            replayed,
+            cut,
         }
+    }
+
+    /// Where a resumed partition starts, per partition of `partitions`
+    /// (None: the group's committed offset).
+    pub fn start_offsets(
+        partitions: &[i32],
+        from: Option<&LivePositions>,
+    ) -> Vec<(i32, Option<i64>)> {
+        partitions
+            .iter()
+            .map(|&p| {
+                let at = from.and_then(|f| f.partitions.get(&p));
+                (p, at.map(|a| a.resume))
+            })
+            .collect()
+    }
+
+    /// True for a message read again after a restart that the checkpoint
+    /// already accounts for: read before it, and a dead letter (`ts` None),
+    /// a late bar, or a bar before the cut (in the states and the store).
+    fn replayed(&self, partition: i32, offset: i64, ts: Option<i64>) -> bool {
+        self.replayed
+            .get(&partition)
+            .is_some_and(|&below| offset < below)
+            && (ts.is_none_or(|t| t < self.cut)
+                || self.shared.late_before.contains(&(partition, offset)))
     }
 
     /// Reads up to `max` messages, waiting up to `wait` for the first;
@@ -86,7 +139,12 @@ impl Feed {
             let msg = match msg {
                 Ok(m) => m,
                 Err(e) => {
-                    // librdkafka retries transport errors itself.
+                    // librdkafka retries transport errors itself (a broker
+                    // down, say): log, count, and read on when it is back.
+                    metrics::global()
+                        .kafka_errors
+                        .with_label_values(&["consume"])
+                        .inc();
                     eprintln!("warning: {e}");
                     break;
                 }
@@ -105,6 +163,13 @@ impl Feed {
             });
             let now = Instant::now();
             self.last_message = Some(now);
+            if self.replayed(partition, offset, decoded.as_ref().ok().map(|b| b.ts)) {
+                if let Ok(bar) = &decoded {
+                    self.marks.observe(partition, bar.ts, now);
+                }
+                self.pending.consumed(partition, offset, i64::MIN);
+                continue;
+            }
             match decoded {
                 Err(reason) => {
                     let label = reason.to_string();
@@ -164,15 +229,15 @@ impl Feed {
         self.marks.frontier(now)
     }
 
-    /// Commits the offsets whose rows are durable (every bar time below
-    /// `durable` is in the store), after flushing the side outputs.
-    pub fn commit(&mut self, durable: i64) -> Result<()> {
-        let points = self.pending.commit_points(durable);
-        if points.is_empty() {
-            return Ok(());
-        }
-        self.shared.side.flush()?;
-        self.consumer.commit(&points).map_err(TickflowError::Input)
+    /// This feed's positions at a checkpoint holding every bar time before
+    /// `cut` (see [`Pending::positions`]); cuts in increasing order.
+    pub fn positions(&mut self, cut: i64) -> Vec<(i32, PartitionPosition)> {
+        self.pending.positions(cut)
+    }
+
+    /// Makes the late-bar and dead-letter outputs durable.
+    pub fn flush_side_outputs(&self) -> Result<()> {
+        self.shared.side.flush()
     }
 
     /// Per partition, high watermark minus the next offset to read.

@@ -1,7 +1,9 @@
-//! Bars waiting for the frontier to pass their time, and the offsets that
-//! may be committed: a partition's committed offset never passes a message
-//! whose row is not yet durable in the store.
+//! Bars waiting for the frontier to pass their time, and each partition's
+//! position at a checkpoint's cut: a restart resumes at the first message
+//! whose bar the checkpoint does not hold, so the committed offset never
+//! passes a message whose row is not durable in the store.
 
+use crate::durable::manifest::PartitionPosition;
 use std::collections::{BTreeMap, VecDeque};
 use tickflow_connectors::{BarBatch, TsKind};
 use tickflow_operators::Bar;
@@ -10,11 +12,12 @@ use tickflow_operators::Bar;
 struct Offsets {
     /// The offset after the last message consumed.
     next: i64,
-    /// Consumed messages not yet durable, in offset order, with their bar
-    /// time (`i64::MIN` for those already in a side output).
+    /// Consumed messages that a later cut may still leave out, in offset
+    /// order, with their bar time (`i64::MIN` for those in a side output).
     open: VecDeque<(i64, i64)>,
-    /// The last offset committed.
-    committed: Option<i64>,
+    /// Messages below this offset were read before the checkpoint this run
+    /// resumed from.
+    replayed_below: i64,
 }
 
 /// One worker's pending bars, by bar time, and its partitions' offsets.
@@ -58,6 +61,14 @@ impl Pending {
         o.open.push_back((offset, ts));
     }
 
+    /// Starts `partition` where a checkpoint left it (reading resumes at
+    /// `p.resume`).
+    pub fn resume(&mut self, partition: i32, p: PartitionPosition) {
+        let o = self.offsets.entry(partition).or_default();
+        o.next = p.resume;
+        o.replayed_below = p.consumed;
+    }
+
     /// Per partition, the offset after the last message consumed.
     pub fn next_offsets(&self) -> BTreeMap<i32, i64> {
         self.offsets.iter().map(|(&p, o)| (p, o.next)).collect()
@@ -76,9 +87,9 @@ impl Pending {
         done.into_iter().collect()
     }
 
-    /// The offsets to commit now that every bar time below `durable` is in
-    /// the store (and the side outputs are flushed): per partition whose
-    /// commit point moved, the first offset not yet durable.
+    /// Per partition, where a checkpoint holding every bar time before
+    /// `cut` leaves it: resume at the first message at or after the cut.
+    /// Cuts come in increasing order (what is before one is forgotten).
     ///
     /// ```
     /// use tickflow::live::Pending;
@@ -88,23 +99,22 @@ impl Pending {
     /// let bar = Bar::from([1.0, 1.0, 1.0, 1.0, 1.0]);
     /// p.push(0, 10, TsKind::Date, 0, 5, bar, None);
     /// p.push(0, 11, TsKind::Date, 1, 6, bar, None);
-    /// assert_eq!(p.commit_points(6), vec![(0, 11)], "offset 11 (time 6) is not durable");
-    /// assert_eq!(p.commit_points(6), vec![], "nothing moved");
-    /// assert_eq!(p.commit_points(7), vec![(0, 12)]);
+    /// let at = |p: &mut Pending, cut| p.positions(cut).iter().map(|(_, q)| (q.resume, q.consumed)).collect::<Vec<_>>();
+    /// assert_eq!(at(&mut p, 6), vec![(11, 12)], "offset 11 (time 6) is not in it");
+    /// assert_eq!(at(&mut p, 7), vec![(12, 12)]);
     /// ```
-    pub fn commit_points(&mut self, durable: i64) -> Vec<(i32, i64)> {
-        let mut out = Vec::new();
-        for (&p, o) in &mut self.offsets {
-            while o.open.front().is_some_and(|&(_, ts)| ts < durable) {
-                o.open.pop_front();
-            }
-            let point = o.open.front().map_or(o.next, |&(offset, _)| offset);
-            if o.committed != Some(point) {
-                o.committed = Some(point);
-                out.push((p, point));
-            }
-        }
-        out
+    pub fn positions(&mut self, cut: i64) -> Vec<(i32, PartitionPosition)> {
+        self.offsets
+            .iter_mut()
+            .map(|(&p, o)| {
+                while o.open.front().is_some_and(|&(_, ts)| ts < cut) {
+                    o.open.pop_front();
+                }
+                let resume = o.open.front().map_or(o.next, |&(offset, _)| offset);
+                let consumed = o.next.max(o.replayed_below);
+                (p, PartitionPosition { resume, consumed })
+            })
+            .collect()
     }
 }
 
@@ -128,15 +138,42 @@ mod tests {
         assert_eq!(p.take_before(4)[0].1.line, vec![0, 2]);
     }
 
+    fn resumes(p: &mut Pending, cut: i64) -> Vec<(i32, i64, i64)> {
+        p.positions(cut)
+            .into_iter()
+            .map(|(part, q)| (part, q.resume, q.consumed))
+            .collect()
+    }
+
     #[test]
-    fn a_commit_never_passes_an_open_message() {
+    fn a_position_never_passes_a_message_after_the_cut() {
         let mut p = Pending::default();
         let bar = Bar::from([1.0, 1.0, 1.0, 1.0, 1.0]);
         p.push(1, 0, TsKind::Date, 0, 9, bar, None);
         p.consumed(1, 1, i64::MIN); // a dead letter behind it
         p.push(1, 2, TsKind::Date, 0, 10, bar, None);
-        assert_eq!(p.commit_points(9), vec![(1, 0)]);
-        assert_eq!(p.commit_points(10), vec![(1, 2)]);
-        assert_eq!(p.commit_points(i64::MAX), vec![(1, 3)]);
+        p.push(1, 3, TsKind::Date, 0, 8, bar, None); // out of order
+        assert_eq!(resumes(&mut p, 9), vec![(1, 0, 4)]);
+        assert_eq!(resumes(&mut p, 10), vec![(1, 2, 4)]);
+        assert_eq!(resumes(&mut p, i64::MAX), vec![(1, 4, 4)]);
+    }
+
+    #[test]
+    fn a_resumed_partition_keeps_what_was_read_before() {
+        let mut p = Pending::default();
+        p.resume(
+            2,
+            PartitionPosition {
+                resume: 5,
+                consumed: 9,
+            },
+        );
+        assert_eq!(
+            resumes(&mut p, 0),
+            vec![(2, 5, 9)],
+            "nothing read again yet"
+        );
+        p.consumed(2, 5, i64::MIN);
+        assert_eq!(resumes(&mut p, 0), vec![(2, 6, 9)]);
     }
 }

@@ -1,10 +1,13 @@
 //! The live run's side outputs, shared by its workers: bars behind the
 //! frontier (`_late_bars.csv`, with partition and offset) and messages that
 //! are not bars (the dead letters: a CSV file, or a Kafka topic, with
-//! partition, offset and reason). Both are flushed before any offset is
-//! committed, so a committed message is never lost.
+//! partition, offset and reason). Both are flushed at every checkpoint,
+//! before its manifest, so a committed message is never lost. A run that
+//! resumes from a checkpoint keeps the lines of the messages read before
+//! it and drops the rest, which it reads and records again.
 
 use crate::error::{Result, TickflowError};
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -51,17 +54,77 @@ fn side_error(path: &Path, e: impl std::fmt::Display) -> TickflowError {
     }
 }
 
-fn csv_file(path: &Path, header: &[&str]) -> Result<csv::Writer<BufWriter<File>>> {
-    let file = File::create(path).map_err(|e| side_error(path, e))?;
-    let mut w = csv::Writer::from_writer(BufWriter::new(file));
-    w.write_record(header).map_err(|e| side_error(path, e))?;
-    Ok(w)
+/// Per partition, the offset below which messages were read before the
+/// checkpoint a run resumes from.
+pub type ReadBefore = BTreeMap<i32, i64>;
+
+/// Opens a side CSV file: a new one, or (resuming) the old one with only
+/// the lines of messages read before the checkpoint, whose (partition,
+/// offset) are returned.
+fn csv_file(
+    path: &Path,
+    header: &[&str],
+    resume: Option<&ReadBefore>,
+) -> Result<(csv::Writer<BufWriter<File>>, HashSet<(i32, i64)>)> {
+    let mut kept = HashSet::new();
+    let (Some(before), true) = (resume, path.exists()) else {
+        let file = File::create(path).map_err(|e| side_error(path, e))?;
+        let mut w = csv::Writer::from_writer(BufWriter::new(file));
+        w.write_record(header).map_err(|e| side_error(path, e))?;
+        return Ok((w, kept));
+    };
+    let temp = path.with_extension("csv.tmp");
+    {
+        let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(path)
+            .map_err(|e| side_error(path, e))?;
+        let mut w = csv::Writer::from_path(&temp).map_err(|e| side_error(&temp, e))?;
+        w.write_record(header).map_err(|e| side_error(&temp, e))?;
+        let mut record = csv::ByteRecord::new();
+        while r
+            .read_byte_record(&mut record)
+            .map_err(|e| side_error(path, e))?
+        {
+            let field = |i: usize| {
+                std::str::from_utf8(record.get(i).unwrap_or_default())
+                    .ok()
+                    .and_then(|t| t.parse::<i64>().ok())
+            };
+            // A line cut short by the crash has no valid offset and goes.
+            let (Some(p), Some(o)) = (field(0), field(1)) else {
+                continue;
+            };
+            let p = p as i32;
+            if before.get(&p).is_some_and(|&b| o < b) {
+                w.write_byte_record(&record)
+                    .map_err(|e| side_error(&temp, e))?;
+                kept.insert((p, o));
+            }
+        }
+        w.flush()
+            .and_then(|()| w.get_ref().sync_all())
+            .map_err(|e| side_error(&temp, e))?;
+    }
+    std::fs::rename(&temp, path).map_err(|e| side_error(path, e))?;
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| side_error(path, e))?;
+    Ok((csv::Writer::from_writer(BufWriter::new(file)), kept))
 }
 
 impl SideOutputs {
-    /// Creates `late_path` and the dead-letter target.
-    pub fn open(late_path: &Path, dead: &DeadLetterTarget, kafka: &KafkaConfig) -> Result<Self> {
-        let late = csv_file(
+    /// Creates `late_path` and the dead-letter target, or (resuming) keeps
+    /// their lines of messages read before the checkpoint; returns the
+    /// (partition, offset) of the late bars kept.
+    pub fn open(
+        late_path: &Path,
+        dead: &DeadLetterTarget,
+        kafka: &KafkaConfig,
+        resume: Option<&ReadBefore>,
+    ) -> Result<(Self, HashSet<(i32, i64)>)> {
+        let (late, late_kept) = csv_file(
             late_path,
             &[
                 "partition",
@@ -75,18 +138,24 @@ impl SideOutputs {
                 "volume",
                 "frontier",
             ],
+            resume,
         )?;
         let dead = match dead {
-            DeadLetterTarget::File(p) => DeadLetters::File(Box::new(csv_file(
-                p,
-                &["partition", "offset", "reason", "key", "payload"],
-            )?)),
+            DeadLetterTarget::File(p) => DeadLetters::File(Box::new(
+                csv_file(
+                    p,
+                    &["partition", "offset", "reason", "key", "payload"],
+                    resume,
+                )?
+                .0,
+            )),
             DeadLetterTarget::Topic(t) => DeadLetters::Topic(TopicProducer::new(kafka, t)?),
         };
-        Ok(Self {
+        let outputs = Self {
             late: Mutex::new(late),
             dead: Mutex::new(dead),
-        })
+        };
+        Ok((outputs, late_kept))
     }
 
     /// Records a bar behind the frontier.
@@ -168,5 +237,36 @@ impl SideOutputs {
                 .map(|_| ())
                 .map_err(TickflowError::Input),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resuming_keeps_only_the_lines_read_before_the_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("_dead.csv");
+        let header = ["partition", "offset", "reason"];
+        let (mut w, _) = csv_file(&path, &header, None).unwrap();
+        for (p, o) in [(0, 1), (0, 7), (1, 2), (2, 0)] {
+            w.write_record([p.to_string(), o.to_string(), "x".into()])
+                .unwrap();
+        }
+        drop(w);
+        // A crash cut the last line short.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"1,"))
+            .unwrap();
+        let before: ReadBefore = [(0, 5), (1, 3)].into();
+        let (mut w, kept) = csv_file(&path, &header, Some(&before)).unwrap();
+        assert_eq!(kept, [(0, 1), (1, 2)].into());
+        w.write_record(["0", "5", "y"]).unwrap();
+        drop(w);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "partition,offset,reason\n0,1,x\n1,2,x\n0,5,y\n");
     }
 }

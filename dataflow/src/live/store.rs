@@ -1,0 +1,145 @@
+//! What a live run does with the store in its output directory: start a
+//! new one, or resume its own from the last checkpoint (states, topic
+//! positions, the files it lists), refusing a store computed under other
+//! settings or built by a backfill. See [`crate::durable`].
+
+use super::LiveArgs;
+use crate::durable::manifest::{prune, LivePositions, Manifest, RunKind, RunRecord, FORMAT};
+use crate::durable::restore::restore_states;
+use crate::durable::{describe_differences, InputFingerprint};
+use crate::error::{Result, TickflowError};
+use std::collections::HashMap;
+use std::path::Path;
+use tickflow_operators::{FeatureEngine, SymbolState};
+
+/// The store, opened for this run.
+pub struct Opened {
+    /// The manifest this run extends (its last run is this one).
+    pub manifest: Manifest,
+    /// Indicator states to continue from, by symbol.
+    pub restored: HashMap<String, SymbolState>,
+    /// Where the topic's partitions resume.
+    pub positions: Option<LivePositions>,
+    /// This run's first checkpoint number.
+    pub first_epoch: u64,
+    /// How the run relates to the store, for the log.
+    pub note: Option<String>,
+}
+
+fn store_error(root: &Path, message: String) -> TickflowError {
+    TickflowError::Store {
+        path: root.display().to_string(),
+        message,
+    }
+}
+
+/// What a live store's rows depend on besides the bars: the features, the
+/// cross-sections, the output types, the topic and how its messages and
+/// times are read, and the sector file's content.
+pub fn identity(
+    args: &LiveArgs,
+    engine: &FeatureEngine,
+    topic: &str,
+    sectors: Option<&InputFingerprint>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "features": args.config.features,
+        "engine": format!("{:016x}", engine.fingerprint()),
+        "cross_section": args.config.cross_section,
+        "output": {
+            "format": args.config.sink.format,
+            "float32": args.config.sink.float32,
+        },
+        "topic": topic,
+        "message_format": format!("{:?}", args.format),
+        "tz": args.tz,
+        "sectors": sectors.map(|s| serde_json::json!({"bytes": s.bytes, "crc32": s.crc32})),
+    })
+}
+
+fn live_run() -> RunRecord {
+    RunRecord {
+        kind: RunKind::Live,
+        inputs: Vec::new(),
+        complete: false,
+        rows_in: 0,
+        rejected: Default::default(),
+        skipped: 0,
+        duplicates: 0,
+        corrections: 0,
+    }
+}
+
+/// Opens the store at `root` for a live run and records the run in its
+/// manifest before anything is written.
+pub fn open(root: &Path, identity: serde_json::Value, engine: &FeatureEngine) -> Result<Opened> {
+    std::fs::create_dir_all(root).map_err(|e| crate::backfill::output_error(root, e))?;
+    let Some(mut manifest) = Manifest::load(root)? else {
+        let manifest = Manifest {
+            format: FORMAT,
+            tickflow_version: env!("CARGO_PKG_VERSION").into(),
+            complete: false,
+            identity,
+            ts: String::new(),
+            columns: Vec::new(),
+            runs: vec![live_run()],
+            checkpoint: None,
+            next_seq: 0,
+            files: Vec::new(),
+            rows_out: 0,
+            partitions: Default::default(),
+            positions: None,
+        };
+        // The manifest first: a crash after it leaves a store that starts
+        // over, never one that lists removed files.
+        manifest.save(root)?;
+        prune(root, Some(&manifest))?;
+        return Ok(Opened {
+            manifest,
+            restored: HashMap::new(),
+            positions: None,
+            first_epoch: 0,
+            note: None,
+        });
+    };
+    if manifest.runs.iter().any(|r| r.kind != RunKind::Live) {
+        return Err(store_error(
+            root,
+            "this store was built by `tickflow backfill`; give the live run its own --output directory".into(),
+        ));
+    }
+    let differences = describe_differences(&manifest.identity, &identity);
+    if !differences.is_empty() {
+        return Err(store_error(
+            root,
+            format!(
+                "refusing to resume: the store was computed under other settings, and rows of two configs never mix.\n  {}\nRun with another --output directory (or remove this one to start over).",
+                differences.join("\n  ")
+            ),
+        ));
+    }
+    let restored = match &manifest.checkpoint {
+        Some(c) => restore_states(root, c, engine)?,
+        None => HashMap::new(),
+    };
+    let first_epoch = manifest.checkpoint.map_or(0, |c| c.epoch + 1);
+    let removed = prune(root, Some(&manifest))?;
+    let note = manifest.checkpoint.map(|c| {
+        format!(
+            "resuming from checkpoint {} ({} files kept, {} leftovers removed)",
+            c.epoch,
+            manifest.files.len(),
+            removed.len()
+        )
+    });
+    manifest.complete = false;
+    manifest.runs.push(live_run());
+    manifest.save(root)?;
+    Ok(Opened {
+        positions: manifest.positions.clone(),
+        manifest,
+        restored,
+        first_epoch,
+        note,
+    })
+}
