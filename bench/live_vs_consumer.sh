@@ -4,7 +4,7 @@
 #   bench/live_vs_consumer.sh            # 4,000 symbols x 120 minutes (480k bars)
 #   SYMBOLS=4000 MINUTES=120 PACED_MINUTES=30 bench/live_vs_consumer.sh
 #
-# 1. Throughput: the bars are replayed into a 4-partition topic (tansu, memory
+# 1. Throughput: the bars are replayed into a 4-partition topic (tansu, SQLite
 #    storage), then read by the bare consumer (bench/../dataflow/examples/
 #    bare_consumer.rs: polls and touches each payload, nothing else) and by
 #    `tickflow live` (decode, indicators, cross-sections, Parquet sink) from

@@ -1,21 +1,28 @@
 # Sourced by scripts/test.sh and bench/live_vs_consumer.sh: installs tansu
-# (a Kafka-protocol broker) when absent and starts it with memory storage on
-# a free loopback port. Sets TICKFLOW_TEST_BROKERS and broker_pid, and stops
-# the broker when the calling script exits.
+# (a Kafka-protocol broker) when absent and starts it with SQLite storage
+# on a free loopback port. SQLite, not memory: tansu's object storage
+# (memory://) answers a fetch from the middle of a record batch with the
+# next batch, skipping the rest of that one, which breaks every consumer
+# that resumes at an exact offset; SQLite serves exact offsets and survives
+# a broker restart. Sets TICKFLOW_TEST_BROKERS, TICKFLOW_TEST_TANSU (the
+# binary, for tests that run a broker of their own) and broker_pid, and
+# stops the broker when the calling script exits.
 start_broker() {
-  local tools="$HOME/.cache/tickflow/tools"
+  local tools="$HOME/.cache/tickflow/tools/tansu-0.6.0-sql"
   local tansu="${TICKFLOW_TANSU:-$tools/bin/tansu}"
   if [ ! -x "$tansu" ]; then
-    cargo install tansu --version 0.6.0 --locked --features dynostore --root "$tools"
+    cargo install tansu --version 0.6.0 --locked --features dynostore,libsql --root "$tools"
   fi
-  local port log
+  local port log dir
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  log="$(mktemp)"
-  "$tansu" broker --storage-engine memory://tansu/ \
+  dir="$(mktemp -d)"
+  log="$dir/tansu.log"
+  # The storage path is relative to the broker's working directory.
+  (cd "$dir" && exec "$tansu" broker --storage-engine sqlite://tansu.db \
     --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
-    >"$log" 2>&1 &
+    >"$log" 2>&1) &
   broker_pid=$!
-  trap 'kill "$broker_pid" 2>/dev/null || true' EXIT
+  trap 'kill "$broker_pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
   python3 - "$port" <<'PY'
 import socket, sys, time
 deadline = time.time() + 60
@@ -29,5 +36,6 @@ while True:
         time.sleep(0.2)
 PY
   export TICKFLOW_TEST_BROKERS="127.0.0.1:$port"
+  export TICKFLOW_TEST_TANSU="$tansu"
   echo "broker at $TICKFLOW_TEST_BROKERS (pid $broker_pid, log: $log)"
 }

@@ -32,7 +32,7 @@ step "system packages (libssl-dev for Kafka TLS, prometheus for the metrics test
 dpkg -s libssl-dev >/dev/null 2>&1 || apt_install libssl-dev pkg-config
 command -v prometheus >/dev/null || apt_install prometheus
 
-step "Kafka-protocol broker (tansu 0.6.0, memory storage)"
+step "Kafka-protocol broker (tansu 0.6.0, SQLite storage)"
 # shellcheck source=broker.sh
 . scripts/broker.sh
 start_broker

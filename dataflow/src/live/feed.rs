@@ -56,6 +56,8 @@ pub struct Feed {
     replayed: HashMap<i32, i64>,
     /// That checkpoint's cut.
     cut: i64,
+    /// Per resumed partition, the offset its first message should have.
+    resume_at: HashMap<i32, i64>,
 }
 
 /// Lateness in bar-time units: days for dates (rounded up), microseconds
@@ -78,11 +80,12 @@ impl Feed {
     ) -> Self {
         let marks = Watermarks::new(consumer.partitions(), 0, idle, Instant::now());
         let mut pending = Pending::default();
-        let mut replayed = HashMap::new();
+        let (mut replayed, mut resume_at) = (HashMap::new(), HashMap::new());
         for &p in consumer.partitions() {
             if let Some(&at) = from.and_then(|f| f.partitions.get(&p)) {
                 pending.resume(p, at);
                 replayed.insert(p, at.consumed);
+                resume_at.insert(p, at.resume);
             }
         }
         let cut = from.map_or(i64::MIN, |f| f.cut);
@@ -97,6 +100,7 @@ impl Feed {
             lateness_set: false,
             replayed,
             cut,
+            resume_at,
         }
     }
 
@@ -151,6 +155,21 @@ impl Feed {
             };
             n += 1;
             let (partition, offset) = (msg.partition(), msg.offset());
+            if let Some(resume) = self.resume_at.remove(&partition) {
+                if offset > resume {
+                    // Only a broker that drops the front of a record batch
+                    // fetched from its middle does this (tansu's object
+                    // storage does): say so, never lose silently.
+                    metrics::global()
+                        .kafka_errors
+                        .with_label_values(&["offset_gap"])
+                        .inc();
+                    eprintln!(
+                        "warning: partition {partition} resumed at offset {resume} but the broker delivered {offset} first: {} messages skipped by the broker",
+                        offset - resume
+                    );
+                }
+            }
             let payload = msg.payload().unwrap_or_default();
             let decoded = decode(payload, &self.shared.format, &self.shared.ts);
             let kind = match &decoded {

@@ -155,8 +155,12 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     };
     let identity = store::identity(args, &engine, &topic, sectors_print.as_ref());
     let opened = store::open(&args.output, identity, &engine)?;
-    if let Some(note) = &opened.note {
-        eprintln!("{note}");
+    match (&opened.note, &opened.positions) {
+        (Some(note), _) => eprintln!("{note}"),
+        (None, None) => eprintln!(
+            "a new store: reading from the group's committed offsets (the earliest for a new group)"
+        ),
+        (None, Some(_)) => {}
     }
     let mut manifest = opened.manifest;
     let partitions = BarConsumer::partition_count(&args.kafka, args.topic_wait)?;

@@ -12,8 +12,8 @@ use tickflow_operators::Bar;
 struct Offsets {
     /// The offset after the last message consumed.
     next: i64,
-    /// Consumed messages that a later cut may still leave out, in offset
-    /// order, with their bar time (`i64::MIN` for those in a side output).
+    /// Consumed bars that a later cut may still leave out, in offset order,
+    /// with their bar time.
     open: VecDeque<(i64, i64)>,
     /// Messages below this offset were read before the checkpoint this run
     /// resumed from.
@@ -53,12 +53,16 @@ impl Pending {
         self.consumed(partition, offset, ts);
     }
 
-    /// Records a consumed message whose row becomes durable once the
-    /// frontier passes `ts` (`i64::MIN`: once the side outputs are flushed).
+    /// Records a consumed message whose row is in a checkpoint once its
+    /// cut passes `ts` (`i64::MIN`: once the side outputs are flushed, at
+    /// any checkpoint: such a message is never a resume point, so only its
+    /// offset is kept, and a flood of them costs no memory).
     pub fn consumed(&mut self, partition: i32, offset: i64, ts: i64) {
         let o = self.offsets.entry(partition).or_default();
         o.next = o.next.max(offset + 1);
-        o.open.push_back((offset, ts));
+        if ts != i64::MIN {
+            o.open.push_back((offset, ts));
+        }
     }
 
     /// Starts `partition` where a checkpoint left it (reading resumes at

@@ -1,0 +1,167 @@
+//! The crash harness over a live run: `tickflow replay` puts a slice of the
+//! real S&P 500 file on a four-partition topic of the test broker, and a
+//! two-worker `tickflow live` over it is stopped again and again, at every
+//! failpoint (the one between the manifest and the offset commit included)
+//! and by random `kill -9`s, and restarted with the same command each time.
+//! The store it ends with holds exactly the rows of an uninterrupted
+//! backfill of the slice, bit for bit, nothing the manifest does not list,
+//! no late bar, and positions that account for every message.
+
+mod common;
+
+use common::kafka::{brokers, run_ok, unique};
+use common::{args, bits, panel_slice, read_store, store_files};
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tickflow::durable::failpoint::NAMES;
+use tickflow::durable::Manifest;
+
+fn live(topic: &str, group: &str, out: &Path, failpoint: Option<String>) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tickflow"));
+    c.args(["live", "--brokers", &brokers(), "--topic", topic])
+        .args(["--group", group, "--workers", "2", "--metrics-addr", "off"])
+        .args(["--idle-exit", "2", "--checkpoint-every", "25", "--output"])
+        .arg(out)
+        .arg("--sectors")
+        .arg(common::data("sp500_sectors.csv"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    match failpoint {
+        Some(f) => c.env("TICKFLOW_FAILPOINT", f),
+        None => c.env_remove("TICKFLOW_FAILPOINT"),
+    };
+    c
+}
+
+fn stderr(child: &mut Child) -> String {
+    let mut s = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut s).unwrap();
+    s
+}
+
+/// xorshift64*: reproducible kill times.
+struct Rng(u64);
+
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn check_store(out: &Path, expected: &[common::BitRow], messages: usize) {
+    let manifest = Manifest::load(out).unwrap().expect("a manifest");
+    assert!(manifest.complete, "the last run completed");
+    let on_disk: Vec<String> = store_files(out)
+        .iter()
+        .map(|p| p.strip_prefix(out).unwrap().to_string_lossy().into_owned())
+        .collect();
+    let listed: Vec<String> = manifest.files.iter().map(|f| f.path.clone()).collect();
+    assert_eq!(on_disk, listed, "files on disk vs the manifest");
+    let got = bits(&read_store(out).1);
+    assert_eq!(got.len(), expected.len(), "row count");
+    if let Some(i) = (0..got.len()).find(|&i| got[i] != expected[i]) {
+        panic!("first differing row ({}, {})", got[i].0, got[i].1);
+    }
+    let positions = manifest.positions.expect("live positions");
+    let resumed: i64 = positions.partitions.values().map(|p| p.resume).sum();
+    assert_eq!(resumed, messages as i64, "every message accounted for");
+    let late = std::fs::read_to_string(out.join("_late_bars.csv")).unwrap();
+    assert_eq!(late.lines().count(), 1, "no late bar: {late}");
+}
+
+#[test]
+fn killed_live_runs_end_with_the_rows_of_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = panel_slice(tmp.path(), 12);
+    let topic = unique("crash");
+    let replayed = run_ok(&[
+        "replay",
+        "--input",
+        input.to_str().unwrap(),
+        "--brokers",
+        &brokers(),
+        "--topic",
+        &topic,
+        "--partitions",
+        "4",
+        "--max",
+        "-q",
+        "--work-dir",
+        tmp.path().join("replay").to_str().unwrap(),
+    ]);
+    let mut a = args(&input, &tmp.path().join("backfill"), 1);
+    a.sectors = Some(common::data("sp500_sectors.csv"));
+    tickflow::backfill::run(&a).unwrap();
+    let expected = bits(&read_store(&a.output).1);
+    assert!(
+        replayed.contains(&format!("replay: {} bars", expected.len())),
+        "{replayed}"
+    );
+
+    // An uninterrupted run, for its duration.
+    let started = Instant::now();
+    let reference = tmp.path().join("reference");
+    let mut child = live(&topic, &unique("ref"), &reference, None)
+        .spawn()
+        .unwrap();
+    let err = stderr(&mut child);
+    assert!(child.wait().unwrap().success(), "{err}");
+    let full_run = started.elapsed();
+    check_store(&reference, &expected, expected.len());
+
+    let (mut group, out) = (unique("crashed"), tmp.path().join("crashed"));
+    let mut kills = 0;
+    for name in NAMES {
+        for hit in [1, 2] {
+            let mut child = live(&topic, &group, &out, Some(format!("{name}:{hit}")))
+                .spawn()
+                .unwrap();
+            let err = stderr(&mut child);
+            let status = child.wait().unwrap();
+            assert_eq!(
+                status.signal(),
+                Some(6),
+                "{name}:{hit} did not abort: {err}"
+            );
+            assert!(err.contains(&format!("failpoint {name} reached")), "{err}");
+            kills += 1;
+        }
+    }
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut random_kills = 0;
+    while random_kills < 6 {
+        let mut child = live(&topic, &group, &out, None).spawn().unwrap();
+        let deadline = Instant::now() + full_run.mul_f64(0.1 + 0.8 * rng.unit());
+        while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        match child.try_wait().unwrap() {
+            // Finished first: the rest of the kills start over (a new
+            // store, so a new group: the old one's offsets are at the end).
+            Some(status) => {
+                assert!(status.success(), "{}", stderr(&mut child));
+                check_store(&out, &expected, expected.len());
+                std::fs::remove_dir_all(&out).unwrap();
+                group = unique("crashed");
+            }
+            None => {
+                child.kill().unwrap();
+                assert_eq!(child.wait().unwrap().signal(), Some(9));
+                random_kills += 1;
+            }
+        }
+    }
+    kills += random_kills;
+    assert!(kills >= 14);
+    let mut child = live(&topic, &group, &out, None).spawn().unwrap();
+    let err = stderr(&mut child);
+    assert!(child.wait().unwrap().success(), "{err}");
+    check_store(&out, &expected, expected.len());
+}
