@@ -37,13 +37,13 @@ impl DeadLetterTarget {
 }
 
 enum DeadLetters {
-    File(Box<csv::Writer<BufWriter<File>>>),
+    File(Box<CsvOut>),
     Topic(TopicProducer),
 }
 
 /// The late-bars file and the dead-letter output.
 pub struct SideOutputs {
-    late: Mutex<csv::Writer<BufWriter<File>>>,
+    late: Mutex<CsvOut>,
     dead: Mutex<DeadLetters>,
 }
 
@@ -58,6 +58,11 @@ fn side_error(path: &Path, e: impl std::fmt::Display) -> TickflowError {
 /// checkpoint a run resumes from.
 pub type ReadBefore = BTreeMap<i32, i64>;
 
+/// (partition, offset) of messages.
+pub type Offsets = HashSet<(i32, i64)>;
+
+type CsvOut = csv::Writer<BufWriter<File>>;
+
 /// Opens a side CSV file: a new one, or (resuming) the old one with only
 /// the lines of messages read before the checkpoint, whose (partition,
 /// offset) are returned.
@@ -65,7 +70,7 @@ fn csv_file(
     path: &Path,
     header: &[&str],
     resume: Option<&ReadBefore>,
-) -> Result<(csv::Writer<BufWriter<File>>, HashSet<(i32, i64)>)> {
+) -> Result<(CsvOut, Offsets)> {
     let mut kept = HashSet::new();
     let (Some(before), true) = (resume, path.exists()) else {
         let file = File::create(path).map_err(|e| side_error(path, e))?;
@@ -123,7 +128,7 @@ impl SideOutputs {
         dead: &DeadLetterTarget,
         kafka: &KafkaConfig,
         resume: Option<&ReadBefore>,
-    ) -> Result<(Self, HashSet<(i32, i64)>)> {
+    ) -> Result<(Self, Offsets)> {
         let (late, late_kept) = csv_file(
             late_path,
             &[
