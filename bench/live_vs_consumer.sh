@@ -25,7 +25,7 @@ cargo build --release --locked -q -p tickflow --bins --examples
 BIN="$CARGO_TARGET_DIR/release"
 # shellcheck source=../scripts/broker.sh
 . scripts/broker.sh
-start_broker
+start_broker memory
 B="$TICKFLOW_TEST_BROKERS"
 work="$(mktemp -d)"
 trap 'kill "$broker_pid" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -1,10 +1,13 @@
 # Sourced by scripts/test.sh and bench/live_vs_consumer.sh: installs tansu
-# (a Kafka-protocol broker) when absent and starts it with SQLite storage
-# on a free loopback port. SQLite, not memory: tansu's object storage
+# (a Kafka-protocol broker) when absent and starts it on a free loopback
+# port, with SQLite storage (the default: `start_broker`) or memory storage
+# (`start_broker memory`). The tests need SQLite: tansu's object storage
 # (memory://) answers a fetch from the middle of a record batch with the
 # next batch, skipping the rest of that one, which breaks every consumer
 # that resumes at an exact offset; SQLite serves exact offsets and survives
-# a broker restart. Sets TICKFLOW_TEST_BROKERS, TICKFLOW_TEST_TANSU (the
+# a broker restart. The throughput bench needs memory: SQLite's fetch query
+# sums every later record's size, so a fetch costs O(rest of partition) and
+# a 480k-message topic stalls readers for seconds. Sets TICKFLOW_TEST_BROKERS, TICKFLOW_TEST_TANSU (the
 # binary, for tests that run a broker of their own) and broker_pid, and
 # stops the broker when the calling script exits.
 start_broker() {
@@ -18,7 +21,9 @@ start_broker() {
   dir="$(mktemp -d)"
   log="$dir/tansu.log"
   # The storage path is relative to the broker's working directory.
-  (cd "$dir" && exec "$tansu" broker --storage-engine sqlite://tansu.db \
+  local storage="sqlite://tansu.db"
+  [ "${1:-sqlite}" = memory ] && storage="memory://tansu/"
+  (cd "$dir" && exec "$tansu" broker --storage-engine "$storage" \
     --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
     >"$log" 2>&1) &
   broker_pid=$!

@@ -357,3 +357,37 @@ fn live_waits_for_a_topic_then_fails_clearly_without_one() {
     );
     assert!(started.elapsed() < Duration::from_secs(30));
 }
+
+#[test]
+fn a_live_store_refuses_other_settings_and_a_backfill_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique("settings");
+    let messages: Vec<(&str, Vec<u8>)> = (2..=6).map(|d| ("A", bar_json("A", d, 10.0 + d as f64))).collect();
+    produce(&topic, 1, &messages);
+    let store = dir.path().join("live");
+    let brokers = common::kafka::brokers();
+    let live = |extra: &[&str], output: &Path| {
+        let mut a = vec!["live", "--brokers", &brokers, "--topic", &topic, "--group"];
+        let group = unique("g");
+        a.extend([group.as_str(), "--idle-exit", "1", "--metrics-addr", "off"]);
+        a.extend(extra);
+        common::kafka::tickflow(&a).arg("--output").arg(output).output().unwrap()
+    };
+    let first = live(&[], &store);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let other = live(&["--tz", "America/New_York"], &store);
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(!other.status.success());
+    assert!(
+        err.contains("refusing to resume") && err.contains(r#"tz: null -> "America/New_York""#),
+        "{err}"
+    );
+    let input = dir.path().join("bars.csv");
+    bars_csv(&input, &[("A", 2, 10.0), ("A", 3, 11.0)]);
+    let built = dir.path().join("built");
+    backfill::run(&args(&input, &built, 1)).unwrap();
+    let onto_backfill = live(&[], &built);
+    let err = String::from_utf8_lossy(&onto_backfill.stderr);
+    assert!(!onto_backfill.status.success());
+    assert!(err.contains("built by `tickflow backfill`"), "{err}");
+}
