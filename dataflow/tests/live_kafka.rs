@@ -362,7 +362,9 @@ fn live_waits_for_a_topic_then_fails_clearly_without_one() {
 fn a_live_store_refuses_other_settings_and_a_backfill_store() {
     let dir = tempfile::tempdir().unwrap();
     let topic = unique("settings");
-    let messages: Vec<(&str, Vec<u8>)> = (2..=6).map(|d| ("A", bar_json("A", d, 10.0 + d as f64))).collect();
+    let messages: Vec<(&str, Vec<u8>)> = (2..=6)
+        .map(|d| ("A", bar_json("A", d, 10.0 + d as f64)))
+        .collect();
     produce(&topic, 1, &messages);
     let store = dir.path().join("live");
     let brokers = common::kafka::brokers();
@@ -371,10 +373,18 @@ fn a_live_store_refuses_other_settings_and_a_backfill_store() {
         let group = unique("g");
         a.extend([group.as_str(), "--idle-exit", "1", "--metrics-addr", "off"]);
         a.extend(extra);
-        common::kafka::tickflow(&a).arg("--output").arg(output).output().unwrap()
+        common::kafka::tickflow(&a)
+            .arg("--output")
+            .arg(output)
+            .output()
+            .unwrap()
     };
     let first = live(&[], &store);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let other = live(&["--tz", "America/New_York"], &store);
     let err = String::from_utf8_lossy(&other.stderr);
     assert!(!other.status.success());

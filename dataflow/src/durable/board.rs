@@ -65,6 +65,8 @@ struct Inner {
     durable: bool,
     /// The epoch of the request at the end, once asked for.
     end: Option<u64>,
+    /// State snapshots handed to a writer thread and not yet reported.
+    writing: usize,
 }
 
 /// The meeting point (one per run, shared by the workers).
@@ -165,6 +167,19 @@ impl Board {
         self.changed.notify_all();
     }
 
+    /// A snapshot was handed to a writer thread; it reports with
+    /// [`Board::snapshot_done`] or [`Board::fail`] and then
+    /// [`Board::written`]. Until then [`Board::wait`] keeps waiting.
+    pub fn writing(&self) {
+        self.lock().writing += 1;
+    }
+
+    /// A snapshot handed over with [`Board::writing`] has reported.
+    pub fn written(&self) {
+        self.lock().writing -= 1;
+        self.changed.notify_all();
+    }
+
     /// A worker's states for `epoch` are durable.
     pub fn snapshot_done(&self, epoch: u64, duplicates: u64, corrections: u64) {
         self.update(epoch, |r| {
@@ -226,7 +241,8 @@ impl Board {
 
     /// Waits until the oldest reported epoch is complete (every worker has
     /// done its parts) and takes its report, or returns None once every
-    /// worker has exited without completing one.
+    /// worker has exited (and every snapshot writer reported) without
+    /// completing one.
     pub fn wait(&self) -> Option<(u64, EpochReport)> {
         let mut inner = self.lock();
         loop {
@@ -241,7 +257,7 @@ impl Board {
                 let report = inner.reports.remove(&epoch).expect("found above");
                 return Some((epoch, report));
             }
-            if inner.exited == self.peers {
+            if inner.exited == self.peers && inner.writing == 0 {
                 return None;
             }
             inner = self

@@ -49,9 +49,21 @@ pub struct StateStore {
     pub restored: Vec<Option<SymbolState>>,
 }
 
+/// What a snapshot writer gets: the request, the states, and the worker's
+/// duplicate and correction counts.
+type Snapshot = (Request, WorkerState, u64, u64);
+
 impl StateStore {
-    /// Writes this worker's states for checkpoint `r` and reports them.
-    fn snapshot(&self, r: &Request, states: &[Option<SymbolState>], stats: &OperatorStats) {
+    /// Hands this worker's states for checkpoint `r` to its writer thread
+    /// (spawned on first use): the worker pauses for a copy of the states,
+    /// not for their encoding and fsync.
+    fn snapshot(
+        &self,
+        writer: &mut Option<std::sync::mpsc::Sender<Snapshot>>,
+        r: &Request,
+        states: &[Option<SymbolState>],
+        stats: &OperatorStats,
+    ) {
         let file = WorkerState {
             states: self.names.with(|symbols, _| {
                 states
@@ -61,22 +73,50 @@ impl StateStore {
                     .collect()
             }),
         };
-        let dir = checkpoint_dir(&self.root, r.epoch);
-        let path = state_path(&self.root, r.epoch, self.worker);
-        let written = std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("{}: {e}", dir.display()))
-            .and_then(|()| write_atomic(&path, &encode(&file)).map_err(|e| e.to_string()));
-        match written {
-            Ok(()) => {
-                self.checkpoints
-                    .board
-                    .snapshot_done(r.epoch, stats.duplicates, stats.corrections)
+        let board = &self.checkpoints.board;
+        if writer.is_none() {
+            match self.spawn_writer() {
+                Ok(tx) => *writer = Some(tx),
+                Err(e) => return board.fail(format!("checkpoint states: a writer thread: {e}")),
             }
-            Err(e) => self
-                .checkpoints
-                .board
-                .fail(format!("checkpoint states: {e}")),
         }
+        let tx = writer.as_ref().expect("set above");
+        board.writing();
+        if tx
+            .send((*r, file, stats.duplicates, stats.corrections))
+            .is_err()
+        {
+            board.fail("checkpoint states: the writer thread is gone".into());
+            board.written();
+        }
+    }
+
+    fn spawn_writer(&self) -> std::io::Result<std::sync::mpsc::Sender<Snapshot>> {
+        let (tx, rx) = std::sync::mpsc::channel::<Snapshot>();
+        let (board, root, worker) = (
+            self.checkpoints.board.clone(),
+            self.root.clone(),
+            self.worker,
+        );
+        std::thread::Builder::new()
+            .name(format!("tickflow-snapshot-{worker}"))
+            .spawn(move || {
+                for (r, file, duplicates, corrections) in rx {
+                    let dir = checkpoint_dir(&root, r.epoch);
+                    let path = state_path(&root, r.epoch, worker);
+                    let written = std::fs::create_dir_all(&dir)
+                        .map_err(|e| format!("{}: {e}", dir.display()))
+                        .and_then(|()| {
+                            write_atomic(&path, &encode(&file)).map_err(|e| e.to_string())
+                        });
+                    match written {
+                        Ok(()) => board.snapshot_done(r.epoch, duplicates, corrections),
+                        Err(e) => board.fail(format!("checkpoint states: {e}")),
+                    }
+                    board.written();
+                }
+            })?;
+        Ok(tx)
     }
 }
 
@@ -100,6 +140,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                 .map(|d| std::mem::take(&mut d.restored))
                 .unwrap_or_default();
             let mut next_epoch = durable.as_ref().map_or(0, |d| d.checkpoints.first_epoch);
+            let mut writer = None;
             move |(input, frontier), output| {
                 input.for_each_time(|time, data| {
                     stash_batches(&mut stash, &time, output.output_index(), data)
@@ -108,7 +149,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                     if let Some(d) = &durable {
                         let t = *cap.time();
                         for r in d.checkpoints.board.due(&mut next_epoch, |b| b < t) {
-                            d.snapshot(&r, &states, &stats.borrow());
+                            d.snapshot(&mut writer, &r, &states, &stats.borrow());
                         }
                     }
                     let started = std::time::Instant::now();
@@ -126,7 +167,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                         .board
                         .due(&mut next_epoch, |b| !frontier.less_equal(&b))
                     {
-                        d.snapshot(&r, &states, &stats.borrow());
+                        d.snapshot(&mut writer, &r, &states, &stats.borrow());
                     }
                 }
             }
