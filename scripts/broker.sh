@@ -27,7 +27,8 @@ start_broker() {
     --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
     >"$log" 2>&1) &
   broker_pid=$!
-  trap 'kill "$broker_pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
+  # Expanded now: $dir is local to this function.
+  trap "kill $broker_pid 2>/dev/null || true; rm -rf '$dir'" EXIT
   python3 - "$port" <<'PY'
 import socket, sys, time
 deadline = time.time() + 60

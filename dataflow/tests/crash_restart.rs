@@ -8,11 +8,10 @@
 
 mod common;
 
-use common::{bits, data, panel_slice, read_store, store_files};
-use std::io::Read;
+use common::{bits, data, panel_slice, read_store, stderr_of, store_files, Rng};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tickflow::durable::failpoint::NAMES;
 use tickflow::durable::Manifest;
@@ -49,24 +48,6 @@ fn backfill(input: &Path, out: &Path, failpoint: Option<String>) -> Command {
         None => c.env_remove("TICKFLOW_FAILPOINT"),
     };
     c
-}
-
-fn stderr(child: &mut Child) -> String {
-    let mut s = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut s).unwrap();
-    s
-}
-
-/// xorshift64*: reproducible kill times.
-struct Rng(u64);
-
-impl Rng {
-    fn unit(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 /// The store equals the uninterrupted one and holds only what its
@@ -118,7 +99,7 @@ fn killed_backfills_end_with_the_rows_of_an_uninterrupted_run() {
             let mut child = backfill(&input, &out, Some(format!("{name}:{hit}")))
                 .spawn()
                 .unwrap();
-            let err = stderr(&mut child);
+            let err = stderr_of(&mut child);
             let status = child.wait().unwrap();
             assert_eq!(
                 status.signal(),
@@ -142,7 +123,7 @@ fn killed_backfills_end_with_the_rows_of_an_uninterrupted_run() {
         }
         match child.try_wait().unwrap() {
             Some(status) => {
-                assert!(status.success(), "{}", stderr(&mut child));
+                assert!(status.success(), "{}", stderr_of(&mut child));
                 check_store(&out, &expected);
                 std::fs::remove_dir_all(&out).unwrap();
             }
@@ -156,7 +137,7 @@ fn killed_backfills_end_with_the_rows_of_an_uninterrupted_run() {
     kills += random_kills;
     assert!(kills >= 22);
     let mut child = backfill(&input, &out, None).spawn().unwrap();
-    let err = stderr(&mut child);
+    let err = stderr_of(&mut child);
     assert!(child.wait().unwrap().success(), "{err}");
     check_store(&out, &expected);
 }
@@ -188,7 +169,7 @@ fn a_full_disk_stops_the_run_cleanly_and_the_next_run_resumes() {
     let mut child = backfill(&input, &out, Some("disk_full:20".into()))
         .spawn()
         .unwrap();
-    let err = stderr(&mut child);
+    let err = stderr_of(&mut child);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1), "a clean error exit: {err}");
     assert!(err.contains("No space left on device"), "{err}");
@@ -214,7 +195,7 @@ fn a_full_disk_stops_the_run_cleanly_and_the_next_run_resumes() {
 
     // space is back: the same command resumes and completes
     let mut child = backfill(&input, &out, None).spawn().unwrap();
-    let err = stderr(&mut child);
+    let err = stderr_of(&mut child);
     assert!(child.wait().unwrap().success(), "{err}");
     check_store(&out, &expected);
 }

@@ -9,12 +9,11 @@
 
 mod common;
 
-use common::kafka::{brokers, run_ok, unique};
-use common::{args, bits, panel_slice, read_store, store_files};
-use std::io::Read;
+use common::kafka::{brokers, replay, unique};
+use common::{args, bits, panel_slice, read_store, stderr_of, store_files, Rng};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tickflow::durable::failpoint::NAMES;
 use tickflow::durable::Manifest;
@@ -35,24 +34,6 @@ fn live(topic: &str, group: &str, out: &Path, failpoint: Option<String>) -> Comm
         None => c.env_remove("TICKFLOW_FAILPOINT"),
     };
     c
-}
-
-fn stderr(child: &mut Child) -> String {
-    let mut s = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut s).unwrap();
-    s
-}
-
-/// xorshift64*: reproducible kill times.
-struct Rng(u64);
-
-impl Rng {
-    fn unit(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 fn check_store(out: &Path, expected: &[common::BitRow], messages: usize) {
@@ -81,21 +62,7 @@ fn killed_live_runs_end_with_the_rows_of_an_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
     let input = panel_slice(tmp.path(), 12);
     let topic = unique("crash");
-    let replayed = run_ok(&[
-        "replay",
-        "--input",
-        input.to_str().unwrap(),
-        "--brokers",
-        &brokers(),
-        "--topic",
-        &topic,
-        "--partitions",
-        "4",
-        "--max",
-        "-q",
-        "--work-dir",
-        tmp.path().join("replay").to_str().unwrap(),
-    ]);
+    let replayed = replay(&input, &brokers(), &topic, &tmp.path().join("replay"));
     let mut a = args(&input, &tmp.path().join("backfill"), 1);
     a.sectors = Some(common::data("sp500_sectors.csv"));
     tickflow::backfill::run(&a).unwrap();
@@ -111,7 +78,7 @@ fn killed_live_runs_end_with_the_rows_of_an_uninterrupted_run() {
     let mut child = live(&topic, &unique("ref"), &reference, None)
         .spawn()
         .unwrap();
-    let err = stderr(&mut child);
+    let err = stderr_of(&mut child);
     assert!(child.wait().unwrap().success(), "{err}");
     let full_run = started.elapsed();
     check_store(&reference, &expected, expected.len());
@@ -123,7 +90,7 @@ fn killed_live_runs_end_with_the_rows_of_an_uninterrupted_run() {
             let mut child = live(&topic, &group, &out, Some(format!("{name}:{hit}")))
                 .spawn()
                 .unwrap();
-            let err = stderr(&mut child);
+            let err = stderr_of(&mut child);
             let status = child.wait().unwrap();
             assert_eq!(
                 status.signal(),
@@ -146,7 +113,7 @@ fn killed_live_runs_end_with_the_rows_of_an_uninterrupted_run() {
             // Finished first: the rest of the kills start over (a new
             // store, so a new group: the old one's offsets are at the end).
             Some(status) => {
-                assert!(status.success(), "{}", stderr(&mut child));
+                assert!(status.success(), "{}", stderr_of(&mut child));
                 check_store(&out, &expected, expected.len());
                 std::fs::remove_dir_all(&out).unwrap();
                 group = unique("crashed");
@@ -161,7 +128,43 @@ fn killed_live_runs_end_with_the_rows_of_an_uninterrupted_run() {
     kills += random_kills;
     assert!(kills >= 14);
     let mut child = live(&topic, &group, &out, None).spawn().unwrap();
-    let err = stderr(&mut child);
+    let err = stderr_of(&mut child);
+    assert!(child.wait().unwrap().success(), "{err}");
+    check_store(&out, &expected, expected.len());
+}
+
+#[test]
+fn a_full_disk_stops_a_live_run_cleanly_and_the_next_run_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = panel_slice(tmp.path(), 24);
+    let topic = unique("full");
+    replay(&input, &brokers(), &topic, &tmp.path().join("replay"));
+    let mut a = args(&input, &tmp.path().join("backfill"), 1);
+    a.sectors = Some(common::data("sp500_sectors.csv"));
+    tickflow::backfill::run(&a).unwrap();
+    let expected = bits(&read_store(&a.output).1);
+
+    // ENOSPC from the sink's 30th write on: a clean error exit, nothing
+    // partial, positions (and offsets) only for what the store holds.
+    let (group, out) = (unique("full"), tmp.path().join("store"));
+    let mut child = live(&topic, &group, &out, Some("disk_full:30".into()))
+        .spawn()
+        .unwrap();
+    let err = stderr_of(&mut child);
+    assert_eq!(child.wait().unwrap().code(), Some(1), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    let manifest = Manifest::load(&out).unwrap().unwrap();
+    assert!(!manifest.complete);
+    let on_disk: Vec<String> = store_files(&out)
+        .iter()
+        .map(|p| p.strip_prefix(&out).unwrap().to_string_lossy().into_owned())
+        .collect();
+    let listed: Vec<String> = manifest.files.iter().map(|f| f.path.clone()).collect();
+    assert_eq!(on_disk, listed, "only listed files under final names");
+
+    // Space is back: the same command resumes and completes.
+    let mut child = live(&topic, &group, &out, None).spawn().unwrap();
+    let err = stderr_of(&mut child);
     assert!(child.wait().unwrap().success(), "{err}");
     check_store(&out, &expected, expected.len());
 }

@@ -57,21 +57,6 @@ fn half(input: &Path, first: bool, to: PathBuf) -> (PathBuf, usize) {
     (to, n)
 }
 
-fn replay(input: &Path, brokers: &str, topic: &str, work: &Path) {
-    let out = common::kafka::tickflow(&["replay", "--brokers", brokers, "--topic", topic])
-        .args(["--partitions", "4", "--max", "-q", "--input"])
-        .arg(input)
-        .arg("--work-dir")
-        .arg(work)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A counter's value in a Prometheus text page (0 when absent).
 fn counter(page: &str, series: &str) -> f64 {
     page.lines()
@@ -99,7 +84,7 @@ fn a_broker_restart_mid_run_loses_and_doubles_nothing() {
     let (first, first_rows) = half(&input, true, tmp.path().join("first.csv"));
     let (second, _) = half(&input, false, tmp.path().join("second.csv"));
     let topic = unique("restart");
-    replay(&first, &brokers, &topic, &tmp.path().join("r1"));
+    common::kafka::replay(&first, &brokers, &topic, &tmp.path().join("r1"));
 
     let metrics = free_port();
     let store = tmp.path().join("live");
@@ -131,7 +116,7 @@ fn a_broker_restart_mid_run_loses_and_doubles_nothing() {
         counter(&page(), "tickflow_kafka_errors_total{kind=\"consume\"}") > 0.0
     });
     let mut broker = start_broker(&broker_dir, port);
-    replay(&second, &brokers, &topic, &tmp.path().join("r2"));
+    common::kafka::replay(&second, &brokers, &topic, &tmp.path().join("r2"));
 
     let out = live.wait_with_output().unwrap();
     broker.kill().unwrap();

@@ -122,21 +122,7 @@ fn a_multi_symbol_slice_over_four_partitions_and_two_workers_equals_the_backfill
     let (topic, group, features) = (unique("sp"), unique("g"), unique("features"));
     let store = dir.path().join("live");
     let brokers = common::kafka::brokers();
-    let replayed = run_ok(&[
-        "replay",
-        "--input",
-        input.to_str().unwrap(),
-        "--brokers",
-        &brokers,
-        "--topic",
-        &topic,
-        "--partitions",
-        "4",
-        "--max",
-        "-q",
-        "--work-dir",
-        dir.path().join("replay").to_str().unwrap(),
-    ]);
+    let replayed = common::kafka::replay(&input, &brokers, &topic, &dir.path().join("replay"));
     let out = run_ok(&[
         "live",
         "--brokers",

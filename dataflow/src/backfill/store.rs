@@ -4,7 +4,7 @@
 //! saying what changed and how to rebuild). See [`crate::durable`].
 
 use super::BackfillArgs;
-use crate::durable::manifest::{prune, CheckpointRef, Manifest, RunKind, RunRecord, FORMAT};
+use crate::durable::manifest::{prune, CheckpointRef, Manifest, RunKind, RunRecord};
 use crate::durable::restore::restore_states;
 use crate::durable::{describe_differences, InputFingerprint};
 use crate::error::{Result, TickflowError};
@@ -61,37 +61,6 @@ pub fn identity(
 
 fn same_inputs(a: &[InputFingerprint], b: &[InputFingerprint]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_content(y))
-}
-
-fn fresh_manifest(identity: serde_json::Value, inputs: Vec<InputFingerprint>) -> Manifest {
-    Manifest {
-        format: FORMAT,
-        tickflow_version: env!("CARGO_PKG_VERSION").into(),
-        complete: false,
-        identity,
-        ts: String::new(),
-        columns: Vec::new(),
-        runs: vec![new_run(RunKind::Build, inputs)],
-        checkpoint: None,
-        next_seq: 0,
-        files: Vec::new(),
-        rows_out: 0,
-        partitions: Default::default(),
-        positions: None,
-    }
-}
-
-fn new_run(kind: RunKind, inputs: Vec<InputFingerprint>) -> RunRecord {
-    RunRecord {
-        kind,
-        inputs,
-        complete: false,
-        rows_in: 0,
-        rejected: Default::default(),
-        skipped: 0,
-        duplicates: 0,
-        corrections: 0,
-    }
 }
 
 /// The command that rebuilds the store from every input it was built from
@@ -242,7 +211,7 @@ fn fresh(
     inputs: Vec<InputFingerprint>,
     note: Option<String>,
 ) -> Result<Opened> {
-    let manifest = fresh_manifest(identity, inputs);
+    let manifest = Manifest::new(identity, RunRecord::new(RunKind::Build, inputs));
     // The new manifest first: a crash after it leaves a store that restarts
     // from scratch, never one that lists removed files.
     manifest.save(root)?;
@@ -291,7 +260,7 @@ fn append(
     };
     let c = manifest.checkpoint;
     manifest.complete = false;
-    manifest.runs.push(new_run(RunKind::Append, inputs));
+    manifest.runs.push(RunRecord::new(RunKind::Append, inputs));
     manifest.save(root)?;
     prune(root, Some(&manifest))?;
     Ok(Opened {

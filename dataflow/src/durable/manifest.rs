@@ -68,6 +68,22 @@ pub struct RunRecord {
     pub corrections: u64,
 }
 
+impl RunRecord {
+    /// A run just started.
+    pub fn new(kind: RunKind, inputs: Vec<InputFingerprint>) -> Self {
+        Self {
+            kind,
+            inputs,
+            complete: false,
+            rows_in: 0,
+            rejected: BTreeMap::new(),
+            skipped: 0,
+            duplicates: 0,
+            corrections: 0,
+        }
+    }
+}
+
 /// The checkpoint the store continues from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -145,6 +161,26 @@ fn store_error(root: &Path, message: impl Into<String>) -> TickflowError {
 }
 
 impl Manifest {
+    /// The manifest of a new store, computed under `identity`, whose first
+    /// run is `run`.
+    pub fn new(identity: serde_json::Value, run: RunRecord) -> Self {
+        Self {
+            format: FORMAT,
+            tickflow_version: env!("CARGO_PKG_VERSION").into(),
+            complete: false,
+            identity,
+            ts: String::new(),
+            columns: Vec::new(),
+            runs: vec![run],
+            checkpoint: None,
+            next_seq: 0,
+            files: Vec::new(),
+            rows_out: 0,
+            partitions: BTreeMap::new(),
+            positions: None,
+        }
+    }
+
     /// Reads the manifest of the store at `root`; None if there is none.
     pub fn load(root: &Path) -> Result<Option<Self>> {
         let path = root.join(MANIFEST);

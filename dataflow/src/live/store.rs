@@ -4,7 +4,7 @@
 //! settings or built by a backfill. See [`crate::durable`].
 
 use super::LiveArgs;
-use crate::durable::manifest::{prune, LivePositions, Manifest, RunKind, RunRecord, FORMAT};
+use crate::durable::manifest::{prune, LivePositions, Manifest, RunKind, RunRecord};
 use crate::durable::restore::restore_states;
 use crate::durable::{describe_differences, InputFingerprint};
 use crate::error::{Result, TickflowError};
@@ -57,39 +57,12 @@ pub fn identity(
     })
 }
 
-fn live_run() -> RunRecord {
-    RunRecord {
-        kind: RunKind::Live,
-        inputs: Vec::new(),
-        complete: false,
-        rows_in: 0,
-        rejected: Default::default(),
-        skipped: 0,
-        duplicates: 0,
-        corrections: 0,
-    }
-}
-
 /// Opens the store at `root` for a live run and records the run in its
 /// manifest before anything is written.
 pub fn open(root: &Path, identity: serde_json::Value, engine: &FeatureEngine) -> Result<Opened> {
     std::fs::create_dir_all(root).map_err(|e| crate::backfill::output_error(root, e))?;
     let Some(mut manifest) = Manifest::load(root)? else {
-        let manifest = Manifest {
-            format: FORMAT,
-            tickflow_version: env!("CARGO_PKG_VERSION").into(),
-            complete: false,
-            identity,
-            ts: String::new(),
-            columns: Vec::new(),
-            runs: vec![live_run()],
-            checkpoint: None,
-            next_seq: 0,
-            files: Vec::new(),
-            rows_out: 0,
-            partitions: Default::default(),
-            positions: None,
-        };
+        let manifest = Manifest::new(identity, RunRecord::new(RunKind::Live, Vec::new()));
         // The manifest first: a crash after it leaves a store that starts
         // over, never one that lists removed files.
         manifest.save(root)?;
@@ -133,7 +106,9 @@ pub fn open(root: &Path, identity: serde_json::Value, engine: &FeatureEngine) ->
         )
     });
     manifest.complete = false;
-    manifest.runs.push(live_run());
+    manifest
+        .runs
+        .push(RunRecord::new(RunKind::Live, Vec::new()));
     manifest.save(root)?;
     Ok(Opened {
         positions: manifest.positions.clone(),

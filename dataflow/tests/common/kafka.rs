@@ -139,3 +139,24 @@ pub fn lines(path: &Path) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Publishes `input`'s bars to a 4-partition `topic` as fast as possible
+/// with `tickflow replay`; returns its stdout.
+pub fn replay(input: &Path, brokers: &str, topic: &str, work: &Path) -> String {
+    let (input, work) = (input.to_str().unwrap(), work.to_str().unwrap());
+    run_ok(&[
+        "replay",
+        "--input",
+        input,
+        "--brokers",
+        brokers,
+        "--topic",
+        topic,
+        "--partitions",
+        "4",
+        "--max",
+        "-q",
+        "--work-dir",
+        work,
+    ])
+}

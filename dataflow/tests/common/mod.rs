@@ -200,3 +200,24 @@ pub fn bits(t: &Table) -> Vec<BitRow> {
         .collect()
 }
 pub mod kafka;
+
+/// Everything `child` writes to its (piped) stderr.
+pub fn stderr_of(child: &mut std::process::Child) -> String {
+    use std::io::Read;
+    let mut s = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut s).unwrap();
+    s
+}
+
+/// xorshift64*: reproducible kill times for the crash harnesses.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next value in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
