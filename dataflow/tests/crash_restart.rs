@@ -8,12 +8,13 @@
 
 mod common;
 
-use common::{bits, data, panel_slice, read_store, stderr_of, store_files, Rng};
-use std::os::unix::process::ExitStatusExt;
+use common::{
+    abort_at_every_failpoint, bits, data, kill_at_random, panel_slice, read_store, stderr_of,
+    store_files,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use tickflow::durable::failpoint::NAMES;
+use std::time::Instant;
 use tickflow::durable::Manifest;
 
 /// The input: the whole file in a release build; every 5th symbol in a
@@ -92,49 +93,22 @@ fn killed_backfills_end_with_the_rows_of_an_uninterrupted_run() {
     assert!(expected.len() > 100_000);
 
     let out = tmp.path().join("crashed");
-    let mut kills = 0;
     // Every failpoint, at its first and its second hit.
-    for name in NAMES {
-        for hit in [1, 2] {
-            let mut child = backfill(&input, &out, Some(format!("{name}:{hit}")))
-                .spawn()
-                .unwrap();
-            let err = stderr_of(&mut child);
-            let status = child.wait().unwrap();
-            assert_eq!(
-                status.signal(),
-                Some(6),
-                "{name}:{hit} did not abort: {err}"
-            );
-            assert!(err.contains(&format!("failpoint {name} reached")), "{err}");
-            kills += 1;
-        }
-    }
+    let mut kills = abort_at_every_failpoint(|f| backfill(&input, &out, f));
     // Random SIGKILLs between 5% and 100% of an uninterrupted run's time;
     // a run that finishes first is checked, and the next starts over.
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut random_kills = 0;
-    while random_kills < 14 {
-        let mut child = backfill(&input, &out, None).spawn().unwrap();
-        let wait = full_run.mul_f64(0.05 + 0.95 * rng.unit());
-        let deadline = Instant::now() + wait;
-        while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        match child.try_wait().unwrap() {
-            Some(status) => {
-                assert!(status.success(), "{}", stderr_of(&mut child));
-                check_store(&out, &expected);
-                std::fs::remove_dir_all(&out).unwrap();
-            }
-            None => {
-                child.kill().unwrap();
-                assert_eq!(child.wait().unwrap().signal(), Some(9));
-                random_kills += 1;
-            }
-        }
-    }
-    kills += random_kills;
+    let random = 14;
+    kill_at_random(
+        random,
+        full_run,
+        |rng| 0.05 + 0.95 * rng.unit(),
+        || backfill(&input, &out, None),
+        || {
+            check_store(&out, &expected);
+            std::fs::remove_dir_all(&out).unwrap();
+        },
+    );
+    kills += random;
     assert!(kills >= 22);
     let mut child = backfill(&input, &out, None).spawn().unwrap();
     let err = stderr_of(&mut child);

@@ -10,12 +10,14 @@
 mod common;
 
 use common::kafka::{brokers, replay, unique};
-use common::{args, bits, panel_slice, read_store, stderr_of, store_files, Rng};
-use std::os::unix::process::ExitStatusExt;
+use common::{
+    abort_at_every_failpoint, args, bits, kill_at_random, panel_slice, read_store, stderr_of,
+    store_files,
+};
+use std::cell::RefCell;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use tickflow::durable::failpoint::NAMES;
+use std::time::Instant;
 use tickflow::durable::Manifest;
 
 fn live(topic: &str, group: &str, out: &Path, failpoint: Option<String>) -> Command {
@@ -83,51 +85,25 @@ fn killed_live_runs_end_with_the_rows_of_an_uninterrupted_run() {
     let full_run = started.elapsed();
     check_store(&reference, &expected, expected.len());
 
-    let (mut group, out) = (unique("crashed"), tmp.path().join("crashed"));
-    let mut kills = 0;
-    for name in NAMES {
-        for hit in [1, 2] {
-            let mut child = live(&topic, &group, &out, Some(format!("{name}:{hit}")))
-                .spawn()
-                .unwrap();
-            let err = stderr_of(&mut child);
-            let status = child.wait().unwrap();
-            assert_eq!(
-                status.signal(),
-                Some(6),
-                "{name}:{hit} did not abort: {err}"
-            );
-            assert!(err.contains(&format!("failpoint {name} reached")), "{err}");
-            kills += 1;
-        }
-    }
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-    let mut random_kills = 0;
-    while random_kills < 6 {
-        let mut child = live(&topic, &group, &out, None).spawn().unwrap();
-        let deadline = Instant::now() + full_run.mul_f64(0.1 + 0.8 * rng.unit());
-        while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        match child.try_wait().unwrap() {
-            // Finished first: the rest of the kills start over (a new
-            // store, so a new group: the old one's offsets are at the end).
-            Some(status) => {
-                assert!(status.success(), "{}", stderr_of(&mut child));
-                check_store(&out, &expected, expected.len());
-                std::fs::remove_dir_all(&out).unwrap();
-                group = unique("crashed");
-            }
-            None => {
-                child.kill().unwrap();
-                assert_eq!(child.wait().unwrap().signal(), Some(9));
-                random_kills += 1;
-            }
-        }
-    }
-    kills += random_kills;
+    let (group, out) = (RefCell::new(unique("crashed")), tmp.path().join("crashed"));
+    let mut kills = abort_at_every_failpoint(|f| live(&topic, &group.borrow(), &out, f));
+    let random = 6;
+    kill_at_random(
+        random,
+        full_run,
+        |rng| 0.1 + 0.8 * rng.unit(),
+        || live(&topic, &group.borrow(), &out, None),
+        // Finished first: the rest of the kills start over (a new store,
+        // so a new group: the old one's offsets are at the end).
+        || {
+            check_store(&out, &expected, expected.len());
+            std::fs::remove_dir_all(&out).unwrap();
+            *group.borrow_mut() = unique("crashed");
+        },
+    );
+    kills += random;
     assert!(kills >= 14);
-    let mut child = live(&topic, &group, &out, None).spawn().unwrap();
+    let mut child = live(&topic, &group.borrow(), &out, None).spawn().unwrap();
     let err = stderr_of(&mut child);
     assert!(child.wait().unwrap().success(), "{err}");
     check_store(&out, &expected, expected.len());

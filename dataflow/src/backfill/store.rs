@@ -4,10 +4,10 @@
 //! saying what changed and how to rebuild). See [`crate::durable`].
 
 use super::BackfillArgs;
-use crate::durable::manifest::{prune, CheckpointRef, Manifest, RunKind, RunRecord};
+use crate::durable::manifest::{prune, store_error, CheckpointRef, Manifest, RunKind, RunRecord};
 use crate::durable::restore::restore_states;
 use crate::durable::{describe_differences, InputFingerprint};
-use crate::error::{Result, TickflowError};
+use crate::error::Result;
 use std::collections::HashMap;
 use std::path::Path;
 use tickflow_operators::{FeatureEngine, SymbolState};
@@ -29,13 +29,6 @@ pub struct Opened {
     pub up_to_date: bool,
 }
 
-fn store_error(root: &Path, message: String) -> TickflowError {
-    TickflowError::Store {
-        path: root.display().to_string(),
-        message,
-    }
-}
-
 /// What the rows of a store depend on besides the bars: the features, the
 /// cross-sections, the output types, how input columns and times are read,
 /// and the sector file's content.
@@ -44,19 +37,16 @@ pub fn identity(
     engine: &FeatureEngine,
     sectors: Option<&InputFingerprint>,
 ) -> serde_json::Value {
-    serde_json::json!({
-        "features": args.config.features,
-        "engine": format!("{:016x}", engine.fingerprint()),
-        "cross_section": args.config.cross_section,
-        "output": {
-            "format": args.config.sink.format,
-            "float32": args.config.sink.float32,
-        },
-        "mapping": args.mapping,
-        "default_symbol": args.default_symbol,
-        "tz": args.tz,
-        "sectors": sectors.map(|s| serde_json::json!({"bytes": s.bytes, "crc32": s.crc32})),
-    })
+    crate::durable::identity(
+        &args.config,
+        engine,
+        args.tz.as_deref(),
+        sectors,
+        serde_json::json!({
+            "mapping": args.mapping,
+            "default_symbol": args.default_symbol,
+        }),
+    )
 }
 
 fn same_inputs(a: &[InputFingerprint], b: &[InputFingerprint]) -> bool {
@@ -129,7 +119,7 @@ pub fn open(
         (None, true) => {
             return Err(store_error(
                 root,
-                "no tickflow store here to append to; build it first (the same command without --append)".into(),
+                "no tickflow store here to append to; build it first (the same command without --append)",
             ))
         }
         (None, false) => fresh(root, identity, inputs, None)?,

@@ -153,7 +153,8 @@ pub struct Manifest {
     pub positions: Option<LivePositions>,
 }
 
-fn store_error(root: &Path, message: impl Into<String>) -> TickflowError {
+/// A store error at `root`.
+pub(crate) fn store_error(root: &Path, message: impl Into<String>) -> TickflowError {
     TickflowError::Store {
         path: root.display().to_string(),
         message: message.into(),

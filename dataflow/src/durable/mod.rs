@@ -15,7 +15,9 @@ pub mod manifest;
 pub mod restore;
 pub mod state_file;
 
+use crate::config::PipelineConfig;
 use std::time::Duration;
+use tickflow_operators::FeatureEngine;
 
 pub use fingerprint::InputFingerprint;
 pub use manifest::{describe_differences, Manifest, StoreFile};
@@ -47,4 +49,32 @@ impl CheckpointPolicy {
     pub fn due(&self, elapsed: Duration, times: u64) -> bool {
         elapsed >= self.interval || (self.every_times > 0 && times >= self.every_times)
     }
+}
+
+/// What every store's rows depend on besides the bars and how they are
+/// read: the features, the engine, the cross-sections, the output types,
+/// the time zone and the sector file's content. Each kind of run adds its
+/// own keys (`extra`).
+pub fn identity(
+    config: &PipelineConfig,
+    engine: &FeatureEngine,
+    tz: Option<&str>,
+    sectors: Option<&InputFingerprint>,
+    extra: serde_json::Value,
+) -> serde_json::Value {
+    let mut id = serde_json::json!({
+        "features": config.features,
+        "engine": format!("{:016x}", engine.fingerprint()),
+        "cross_section": config.cross_section,
+        "output": {
+            "format": config.sink.format,
+            "float32": config.sink.float32,
+        },
+        "tz": tz,
+        "sectors": sectors.map(|s| serde_json::json!({"bytes": s.bytes, "crc32": s.crc32})),
+    });
+    if let (Some(id), serde_json::Value::Object(extra)) = (id.as_object_mut(), extra) {
+        id.extend(extra);
+    }
+    id
 }

@@ -4,10 +4,10 @@
 //! settings or built by a backfill. See [`crate::durable`].
 
 use super::LiveArgs;
-use crate::durable::manifest::{prune, LivePositions, Manifest, RunKind, RunRecord};
+use crate::durable::manifest::{prune, store_error, LivePositions, Manifest, RunKind, RunRecord};
 use crate::durable::restore::restore_states;
 use crate::durable::{describe_differences, InputFingerprint};
-use crate::error::{Result, TickflowError};
+use crate::error::Result;
 use std::collections::HashMap;
 use std::path::Path;
 use tickflow_operators::{FeatureEngine, SymbolState};
@@ -26,13 +26,6 @@ pub struct Opened {
     pub note: Option<String>,
 }
 
-fn store_error(root: &Path, message: String) -> TickflowError {
-    TickflowError::Store {
-        path: root.display().to_string(),
-        message,
-    }
-}
-
 /// What a live store's rows depend on besides the bars: the features, the
 /// cross-sections, the output types, the topic and how its messages and
 /// times are read, and the sector file's content.
@@ -42,19 +35,16 @@ pub fn identity(
     topic: &str,
     sectors: Option<&InputFingerprint>,
 ) -> serde_json::Value {
-    serde_json::json!({
-        "features": args.config.features,
-        "engine": format!("{:016x}", engine.fingerprint()),
-        "cross_section": args.config.cross_section,
-        "output": {
-            "format": args.config.sink.format,
-            "float32": args.config.sink.float32,
-        },
-        "topic": topic,
-        "message_format": format!("{:?}", args.format),
-        "tz": args.tz,
-        "sectors": sectors.map(|s| serde_json::json!({"bytes": s.bytes, "crc32": s.crc32})),
-    })
+    crate::durable::identity(
+        &args.config,
+        engine,
+        args.tz.as_deref(),
+        sectors,
+        serde_json::json!({
+            "topic": topic,
+            "message_format": format!("{:?}", args.format),
+        }),
+    )
 }
 
 /// Opens the store at `root` for a live run and records the run in its
@@ -78,7 +68,7 @@ pub fn open(root: &Path, identity: serde_json::Value, engine: &FeatureEngine) ->
     if manifest.runs.iter().any(|r| r.kind != RunKind::Live) {
         return Err(store_error(
             root,
-            "this store was built by `tickflow backfill`; give the live run its own --output directory".into(),
+            "this store was built by `tickflow backfill`; give the live run its own --output directory",
         ));
     }
     let differences = describe_differences(&manifest.identity, &identity);

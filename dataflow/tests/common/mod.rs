@@ -221,3 +221,60 @@ impl Rng {
         (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
     }
 }
+
+/// Runs `run(Some("NAME:HIT"))` for every failpoint at its first and
+/// second hit; each run must abort there. Returns the number of kills.
+pub fn abort_at_every_failpoint(
+    mut run: impl FnMut(Option<String>) -> std::process::Command,
+) -> usize {
+    use std::os::unix::process::ExitStatusExt;
+    let mut kills = 0;
+    for name in tickflow::durable::failpoint::NAMES {
+        for hit in [1, 2] {
+            let mut child = run(Some(format!("{name}:{hit}"))).spawn().unwrap();
+            let err = stderr_of(&mut child);
+            let status = child.wait().unwrap();
+            assert_eq!(
+                status.signal(),
+                Some(6),
+                "{name}:{hit} did not abort: {err}"
+            );
+            assert!(err.contains(&format!("failpoint {name} reached")), "{err}");
+            kills += 1;
+        }
+    }
+    kills
+}
+
+/// SIGKILLs `kills` runs of `run()`, each after `share` (a fraction drawn
+/// from `rng`) of `full_run`; a run that finishes first is checked by
+/// `finished` (which starts the store over) and not counted.
+pub fn kill_at_random(
+    kills: usize,
+    full_run: std::time::Duration,
+    mut share: impl FnMut(&mut Rng) -> f64,
+    mut run: impl FnMut() -> std::process::Command,
+    mut finished: impl FnMut(),
+) {
+    use std::os::unix::process::ExitStatusExt;
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut done = 0;
+    while done < kills {
+        let mut child = run().spawn().unwrap();
+        let deadline = std::time::Instant::now() + full_run.mul_f64(share(&mut rng));
+        while std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        match child.try_wait().unwrap() {
+            Some(status) => {
+                assert!(status.success(), "{}", stderr_of(&mut child));
+                finished();
+            }
+            None => {
+                child.kill().unwrap();
+                assert_eq!(child.wait().unwrap().signal(), Some(9));
+                done += 1;
+            }
+        }
+    }
+}
