@@ -152,6 +152,19 @@ pub(crate) fn output_error(path: &Path, e: impl std::fmt::Display) -> TickflowEr
     }
 }
 
+/// Stops a run that rejected more than `max_rate` of its `rows`.
+fn check_reject_rate(rejected: u64, rows: u64, max_rate: f64) -> Result<()> {
+    if rows > 0 && rejected as f64 > max_rate * rows as f64 {
+        return Err(TickflowError::TooManyRejects {
+            rejected,
+            rows,
+            rate: 100.0 * rejected as f64 / rows as f64,
+            max: 100.0 * max_rate,
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn resolve_cross_columns(
     engine: &FeatureEngine,
     features: &[String],
@@ -255,14 +268,7 @@ pub fn read_in_time_order(
     let report = report?;
     progress.finish();
     let rejected = report.counts.total();
-    if plan.rows > 0 && rejected as f64 > args.max_reject_rate * plan.rows as f64 {
-        return Err(TickflowError::TooManyRejects {
-            rejected,
-            rows: plan.rows,
-            rate: 100.0 * rejected as f64 / plan.rows.max(1) as f64,
-            max: 100.0 * args.max_reject_rate,
-        });
-    }
+    check_reject_rate(rejected, plan.rows, args.max_reject_rate)?;
     Ok(TimeOrderReport {
         rows: report.rows,
         rejected: report
@@ -599,14 +605,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     }
     let rejected = report.counts.total();
     // The input thread stops at this count; the check covers that case too.
-    if plan.rows > 0 && rejected as f64 > args.max_reject_rate * plan.rows as f64 {
-        return Err(TickflowError::TooManyRejects {
-            rejected,
-            rows: plan.rows,
-            rate: 100.0 * rejected as f64 / plan.rows.max(1) as f64,
-            max: 100.0 * args.max_reject_rate,
-        });
-    }
+    check_reject_rate(rejected, plan.rows, args.max_reject_rate)?;
     let final_epoch = merged.final_epoch.ok_or_else(|| {
         TickflowError::Runtime("the input ended without a final checkpoint".into())
     })?;

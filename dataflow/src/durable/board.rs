@@ -58,7 +58,10 @@ pub struct EpochReport {
 
 #[derive(Debug, Default)]
 struct Inner {
+    /// Requests not yet completed, in epoch order.
     requests: Vec<Request>,
+    /// The epoch of the last request taken.
+    last: Option<u64>,
     reports: BTreeMap<u64, EpochReport>,
     failed: Option<String>,
     exited: usize,
@@ -111,6 +114,7 @@ impl Board {
         }
         inner.reports.entry(request.epoch).or_default().last_ts = request.last_ts;
         inner.requests.push(request);
+        inner.last = Some(request.epoch);
         true
     }
 
@@ -122,8 +126,9 @@ impl Board {
         if let Some(e) = inner.end {
             return e;
         }
-        let epoch = inner.requests.last().map_or(first, |r| r.epoch + 1);
+        let epoch = inner.last.map_or(first, |e| e + 1);
         inner.end = Some(epoch);
+        inner.last = Some(epoch);
         inner.reports.entry(epoch).or_default();
         inner.requests.push(Request {
             epoch,
@@ -137,12 +142,8 @@ impl Board {
     /// themselves when they have passed a cut); advances nothing.
     pub fn requests_from(&self, next: u64) -> Vec<Request> {
         let inner = self.lock();
-        inner
-            .requests
-            .iter()
-            .filter(|r| r.epoch >= next)
-            .copied()
-            .collect()
+        let from = inner.requests.partition_point(|r| r.epoch < next);
+        inner.requests[from..].to_vec()
     }
 
     /// The requests from `*next` on whose block `passed` says this
@@ -151,8 +152,8 @@ impl Board {
     pub fn due(&self, next: &mut u64, passed: impl Fn(u64) -> bool) -> Vec<Request> {
         let inner = self.lock();
         let mut out = Vec::new();
-        let first = *next;
-        for r in inner.requests.iter().filter(|r| r.epoch >= first) {
+        let from = inner.requests.partition_point(|r| r.epoch < *next);
+        for r in &inner.requests[from..] {
             if !passed(r.time) {
                 break;
             }
@@ -255,6 +256,9 @@ impl Board {
                 .map(|(&e, _)| e);
             if let Some(epoch) = complete {
                 let report = inner.reports.remove(&epoch).expect("found above");
+                // Every worker has passed it (and each takes requests in
+                // order): a long live run keeps only the open ones.
+                inner.requests.retain(|r| r.epoch > epoch);
                 return Some((epoch, report));
             }
             if inner.exited == self.peers && inner.writing == 0 {

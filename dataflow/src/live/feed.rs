@@ -51,10 +51,7 @@ pub struct Feed {
     pub last_message: Option<Instant>,
     sectors: HashMap<u32, Option<u32>>,
     lateness_set: bool,
-    /// Per partition, the offset below which messages were read before
-    /// the checkpoint resumed from.
-    replayed: HashMap<i32, i64>,
-    /// That checkpoint's cut.
+    /// The cut of the checkpoint resumed from.
     cut: i64,
     /// Per resumed partition, the offset its first message should have.
     resume_at: HashMap<i32, i64>,
@@ -80,11 +77,10 @@ impl Feed {
     ) -> Self {
         let marks = Watermarks::new(consumer.partitions(), 0, idle, Instant::now());
         let mut pending = Pending::default();
-        let (mut replayed, mut resume_at) = (HashMap::new(), HashMap::new());
+        let mut resume_at = HashMap::new();
         for &p in consumer.partitions() {
             if let Some(&at) = from.and_then(|f| f.partitions.get(&p)) {
                 pending.resume(p, at);
-                replayed.insert(p, at.consumed);
                 resume_at.insert(p, at.resume);
             }
         }
@@ -98,7 +94,6 @@ impl Feed {
             last_message: None,
             sectors: HashMap::new(),
             lateness_set: false,
-            replayed,
             cut,
             resume_at,
         }
@@ -123,9 +118,7 @@ impl Feed {
     /// already accounts for: read before it, and a dead letter (`ts` None),
     /// a late bar, or a bar before the cut (in the states and the store).
     fn replayed(&self, partition: i32, offset: i64, ts: Option<i64>) -> bool {
-        self.replayed
-            .get(&partition)
-            .is_some_and(|&below| offset < below)
+        offset < self.pending.read_before(partition)
             && (ts.is_none_or(|t| t < self.cut)
                 || self.shared.late_before.contains(&(partition, offset)))
     }

@@ -73,6 +73,12 @@ impl Pending {
         o.replayed_below = p.consumed;
     }
 
+    /// The offset below which `partition`'s messages were read before the
+    /// checkpoint this run resumed from (0 if none).
+    pub fn read_before(&self, partition: i32) -> i64 {
+        self.offsets.get(&partition).map_or(0, |o| o.replayed_below)
+    }
+
     /// Per partition, the offset after the last message consumed.
     pub fn next_offsets(&self) -> BTreeMap<i32, i64> {
         self.offsets.iter().map(|(&p, o)| (p, o.next)).collect()
