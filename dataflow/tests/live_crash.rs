@@ -21,14 +21,10 @@ use std::time::Instant;
 use tickflow::durable::Manifest;
 
 fn live(topic: &str, group: &str, out: &Path, failpoint: Option<String>) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tickflow"));
-    c.args(["live", "--brokers", &brokers(), "--topic", topic])
-        .args(["--group", group, "--workers", "2", "--metrics-addr", "off"])
-        .args(["--idle-exit", "2", "--checkpoint-every", "25", "--output"])
-        .arg(out)
-        .arg("--sectors")
+    let mut c = common::kafka::live(&brokers(), topic, group, out);
+    c.args(["--workers", "2", "--metrics-addr", "off"])
+        .args(["--idle-exit", "2", "--checkpoint-every", "25", "--sectors"])
         .arg(common::data("sp500_sectors.csv"))
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     match failpoint {

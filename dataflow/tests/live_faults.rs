@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::kafka::{free_port, http_get, produce, unique};
+use common::kafka::{brokers, free_port, http_get, live, produce, start, unique};
 use common::{args, bits, panel_slice, read_store};
 use std::io::Read;
 use std::net::TcpStream;
@@ -88,23 +88,18 @@ fn a_broker_restart_mid_run_loses_and_doubles_nothing() {
 
     let metrics = free_port();
     let store = tmp.path().join("live");
-    let live = common::kafka::tickflow(&["live", "--brokers", &brokers, "--topic", &topic])
-        .args([
-            "--group",
-            &unique("g"),
-            "--workers",
-            "2",
-            "--idle-exit",
-            "25",
-        ])
-        .args(["--checkpoint-interval", "1s"])
-        .args(["--metrics-addr", &format!("127.0.0.1:{metrics}")])
-        .arg("--output")
-        .arg(&store)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let live = start(
+        live(&brokers, &topic, &unique("g"), &store)
+            .args([
+                "--workers",
+                "2",
+                "--idle-exit",
+                "25",
+                "--checkpoint-interval",
+                "1s",
+            ])
+            .args(["--metrics-addr", &format!("127.0.0.1:{metrics}")]),
+    );
     let page = || http_get(metrics, "/metrics").unwrap_or_default();
     wait_for("the first half", Duration::from_secs(120), || {
         counter(&page(), "tickflow_rows_in_total") as usize == first_rows
@@ -142,21 +137,12 @@ fn a_broker_restart_mid_run_loses_and_doubles_nothing() {
 
 /// Runs live over `topic` and returns its stdout and peak resident memory.
 fn live_peak_rss(topic: &str, store: &Path) -> (String, u64) {
-    let mut child = common::kafka::tickflow(&["live", "--brokers", &common::kafka::brokers()])
-        .args([
-            "--topic",
-            topic,
-            "--group",
-            &unique("g"),
-            "--idle-exit",
-            "2",
-        ])
-        .args(["--metrics-addr", "off", "--output"])
-        .arg(store)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = start(live(&brokers(), topic, &unique("g"), store).args([
+        "--idle-exit",
+        "2",
+        "--metrics-addr",
+        "off",
+    ]));
     let status = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     while child.try_wait().unwrap().is_none() {

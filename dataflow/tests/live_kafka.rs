@@ -5,8 +5,10 @@
 
 mod common;
 
-use common::kafka::{consume_all, lines, produce, run_ok, spawn, unique, wait_ok};
-use common::{args, bits, data, read_store};
+use common::kafka::{
+    brokers, consume_all, lines, live, ok, produce, spawn, start, unique, wait_ok,
+};
+use common::{args, bits, data, panel_slice, read_store};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tickflow::backfill;
@@ -22,22 +24,13 @@ fn replayed_minute_bars_live_equal_the_backfill_and_appear_before_the_replay_end
     let input = data("spy_1min_2020_12.csv");
     let (topic, group) = (unique("spy"), unique("g"));
     let store = dir.path().join("live");
-    let brokers = common::kafka::brokers();
-    let live = spawn(&[
-        "live",
-        "--brokers",
-        &brokers,
-        "--topic",
-        &topic,
-        "--group",
-        &group,
-        "--output",
-        store.to_str().unwrap(),
+    let brokers = brokers();
+    let live = start(live(&brokers, &topic, &group, &store).args([
         "--idle-exit",
         "3",
         "--metrics-addr",
         "off",
-    ]);
+    ]));
     // About four trading days at 50,000x: several seconds of replay.
     let mut replay = spawn(&[
         "replay",
@@ -89,61 +82,26 @@ fn replayed_minute_bars_live_equal_the_backfill_and_appear_before_the_replay_end
     assert_eq!(bits(&read_store(&store).1), expected);
 }
 
-/// Every 12th symbol of the S&P 500 file: about 40 symbols, 50k bars.
-fn sp500_slice(path: &Path) -> usize {
-    use std::io::{BufRead, Write};
-    let gz = flate2::read::GzDecoder::new(std::fs::File::open(data("sp500_5yr.csv.gz")).unwrap());
-    let mut rows = std::io::BufReader::new(gz).lines().map(Result::unwrap);
-    let header = rows.next().unwrap();
-    let name_col = header.split(',').position(|c| c == "Name").unwrap();
-    let mut all: Vec<String> = rows.collect();
-    let mut names: Vec<String> = all
-        .iter()
-        .map(|l| l.split(',').nth(name_col).unwrap_or("").to_string())
-        .collect();
-    names.sort();
-    names.dedup();
-    let keep: std::collections::HashSet<&String> = names.iter().step_by(12).collect();
-    all.retain(|l| keep.contains(&l.split(',').nth(name_col).unwrap_or("").to_string()));
-    let mut f = std::fs::File::create(path).unwrap();
-    writeln!(f, "{header}").unwrap();
-    for l in &all {
-        writeln!(f, "{l}").unwrap();
-    }
-    all.len()
-}
-
 #[test]
 fn a_multi_symbol_slice_over_four_partitions_and_two_workers_equals_the_backfill() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("slice.csv");
-    sp500_slice(&input);
+    let input = panel_slice(dir.path(), 12);
     let sectors = data("sp500_sectors.csv");
     let (topic, group, features) = (unique("sp"), unique("g"), unique("features"));
     let store = dir.path().join("live");
-    let brokers = common::kafka::brokers();
+    let brokers = brokers();
     let replayed = common::kafka::replay(&input, &brokers, &topic, &dir.path().join("replay"));
-    let out = run_ok(&[
-        "live",
-        "--brokers",
-        &brokers,
-        "--topic",
-        &topic,
-        "--group",
-        &group,
-        "--output",
-        store.to_str().unwrap(),
-        "--idle-exit",
-        "2",
-        "--metrics-addr",
-        "off",
-        "--workers",
-        "2",
-        "--sectors",
-        sectors.to_str().unwrap(),
-        "--features-topic",
-        &features,
-    ]);
+    let out = ok(live(&brokers, &topic, &group, &store)
+        .args([
+            "--idle-exit",
+            "2",
+            "--metrics-addr",
+            "off",
+            "--workers",
+            "2",
+        ])
+        .args(["--features-topic", &features, "--sectors"])
+        .arg(&sectors));
     let mut a = args(&input, &dir.path().join("backfill"), 1);
     a.sectors = Some(sectors);
     let expected = backfill_bits(&a);
@@ -205,21 +163,12 @@ fn a_bar_behind_the_frontier_is_late_counted_and_kept_apart() {
     messages.push(("A", bar_json("A", 4, 55.0))); // day 4 again, after day 9
     produce(&topic, 1, &messages);
     let store = dir.path().join("live");
-    let out = run_ok(&[
-        "live",
-        "--brokers",
-        &common::kafka::brokers(),
-        "--topic",
-        &topic,
-        "--group",
-        &unique("g"),
-        "--output",
-        store.to_str().unwrap(),
+    let out = ok(live(&brokers(), &topic, &unique("g"), &store).args([
         "--idle-exit",
         "2",
         "--metrics-addr",
         "off",
-    ]);
+    ]));
     assert!(out.contains("8 bars in, 8 rows out, 1 late"), "{out}");
     let late = lines(&store.join("_late_bars.csv"));
     assert_eq!(late.len(), 2, "{late:?}");
@@ -267,21 +216,12 @@ fn malformed_messages_are_dead_letters_and_valid_bars_are_unaffected() {
     }
     produce(&topic, 1, &messages);
     let store = dir.path().join("live");
-    let out = run_ok(&[
-        "live",
-        "--brokers",
-        &common::kafka::brokers(),
-        "--topic",
-        &topic,
-        "--group",
-        &unique("g"),
-        "--output",
-        store.to_str().unwrap(),
+    let out = ok(live(&brokers(), &topic, &unique("g"), &store).args([
         "--idle-exit",
         "2",
         "--metrics-addr",
         "off",
-    ]);
+    ]));
     assert!(
         out.contains("38 bars in, 38 rows out, 0 late, 6 dead letters"),
         "{out}"
@@ -318,23 +258,10 @@ fn malformed_messages_are_dead_letters_and_valid_bars_are_unaffected() {
 fn live_waits_for_a_topic_then_fails_clearly_without_one() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let out = common::kafka::tickflow(&[
-        "live",
-        "--brokers",
-        &common::kafka::brokers(),
-        "--topic",
-        &unique("absent"),
-        "--group",
-        "g",
-        "--output",
-        dir.path().to_str().unwrap(),
-        "--topic-wait",
-        "1s",
-        "--metrics-addr",
-        "off",
-    ])
-    .output()
-    .unwrap();
+    let out = live(&brokers(), &unique("absent"), "g", dir.path())
+        .args(["--topic-wait", "1s", "--metrics-addr", "off"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -353,25 +280,21 @@ fn a_live_store_refuses_other_settings_and_a_backfill_store() {
         .collect();
     produce(&topic, 1, &messages);
     let store = dir.path().join("live");
-    let brokers = common::kafka::brokers();
-    let live = |extra: &[&str], output: &Path| {
-        let mut a = vec!["live", "--brokers", &brokers, "--topic", &topic, "--group"];
-        let group = unique("g");
-        a.extend([group.as_str(), "--idle-exit", "1", "--metrics-addr", "off"]);
-        a.extend(extra);
-        common::kafka::tickflow(&a)
-            .arg("--output")
-            .arg(output)
+    let brokers = brokers();
+    let run = |extra: &[&str], output: &Path| {
+        live(&brokers, &topic, &unique("g"), output)
+            .args(["--idle-exit", "1", "--metrics-addr", "off"])
+            .args(extra)
             .output()
             .unwrap()
     };
-    let first = live(&[], &store);
+    let first = run(&[], &store);
     assert!(
         first.status.success(),
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    let other = live(&["--tz", "America/New_York"], &store);
+    let other = run(&["--tz", "America/New_York"], &store);
     let err = String::from_utf8_lossy(&other.stderr);
     assert!(!other.status.success());
     assert!(
@@ -382,7 +305,7 @@ fn a_live_store_refuses_other_settings_and_a_backfill_store() {
     bars_csv(&input, &[("A", 2, 10.0), ("A", 3, 11.0)]);
     let built = dir.path().join("built");
     backfill::run(&args(&input, &built, 1)).unwrap();
-    let onto_backfill = live(&[], &built);
+    let onto_backfill = run(&[], &built);
     let err = String::from_utf8_lossy(&onto_backfill.stderr);
     assert!(!onto_backfill.status.success());
     assert!(err.contains("built by `tickflow backfill`"), "{err}");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::kafka::{free_port, http_get, produce, spawn, unique, wait_ok};
+use common::kafka::{brokers, free_port, http_get, live, produce, start, unique, wait_ok};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -109,23 +109,12 @@ fn prometheus_scrapes_a_live_run() {
     produce(&topic, 2, &messages);
 
     let metrics_port = free_port();
-    let live = spawn(&[
-        "live",
-        "--brokers",
-        &common::kafka::brokers(),
-        "--topic",
-        &topic,
-        "--group",
-        &unique("g"),
-        "--output",
-        dir.path().join("store").to_str().unwrap(),
-        "--idle-exit",
-        "12",
-        "--idle-timeout",
-        "1s",
-        "--metrics-addr",
-        &format!("127.0.0.1:{metrics_port}"),
-    ]);
+    let store = dir.path().join("store");
+    let live = start(
+        live(&brokers(), &topic, &unique("g"), &store)
+            .args(["--idle-exit", "12", "--idle-timeout", "1s"])
+            .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")]),
+    );
     let config = dir.path().join("prometheus.yml");
     std::fs::write(
         &config,

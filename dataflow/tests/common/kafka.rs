@@ -43,25 +43,50 @@ pub fn tickflow(args: &[&str]) -> Command {
     c
 }
 
-/// Runs `tickflow args` to success; returns its stdout.
-pub fn run_ok(args: &[&str]) -> String {
-    let out = tickflow(args).output().unwrap();
+/// `tickflow live` over `topic` of `brokers` in consumer group `group`,
+/// writing the store `store`; the caller adds the other flags.
+pub fn live(brokers: &str, topic: &str, group: &str, store: &Path) -> Command {
+    let mut c = tickflow(&[
+        "live",
+        "--brokers",
+        brokers,
+        "--topic",
+        topic,
+        "--group",
+        group,
+    ]);
+    c.arg("--output").arg(store);
+    c
+}
+
+/// Runs `cmd` to success; returns its stdout.
+pub fn ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "tickflow {args:?} failed: {}\n{}",
+        "{cmd:?} failed: {}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Starts `tickflow args` with its output captured.
-pub fn spawn(args: &[&str]) -> Child {
-    tickflow(args)
-        .stdout(Stdio::piped())
+/// Runs `tickflow args` to success; returns its stdout.
+pub fn run_ok(args: &[&str]) -> String {
+    ok(&mut tickflow(args))
+}
+
+/// Starts `cmd` with its output captured.
+pub fn start(cmd: &mut Command) -> Child {
+    cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// Starts `tickflow args` with its output captured.
+pub fn spawn(args: &[&str]) -> Child {
+    start(&mut tickflow(args))
 }
 
 /// Waits for `child` to succeed; returns its stdout.
