@@ -9,8 +9,8 @@
 mod common;
 
 use common::{
-    abort_at_every_failpoint, bits, data, kill_at_random, panel_slice, read_store, stderr_of,
-    store_files,
+    abort_at_every_failpoint, assert_only_listed, bits, data, kill_at_random, panel_slice,
+    read_store, stderr_of,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -56,12 +56,7 @@ fn backfill(input: &Path, out: &Path, failpoint: Option<String>) -> Command {
 fn check_store(out: &Path, expected: &[common::BitRow]) {
     let manifest = Manifest::load(out).unwrap().expect("a manifest");
     assert!(manifest.complete);
-    let on_disk: Vec<String> = store_files(out)
-        .iter()
-        .map(|p| p.strip_prefix(out).unwrap().to_string_lossy().into_owned())
-        .collect();
-    let listed: Vec<String> = manifest.files.iter().map(|f| f.path.clone()).collect();
-    assert_eq!(on_disk, listed, "files on disk vs the manifest");
+    assert_only_listed(out, &manifest);
     let (_, table) = read_store(out);
     assert_eq!(table.len() as u64, manifest.rows_out);
     let got = bits(&table);
@@ -160,12 +155,7 @@ fn a_full_disk_stops_the_run_cleanly_and_the_next_run_resumes() {
         manifest.checkpoint.is_some(),
         "work before the error is kept"
     );
-    let on_disk: Vec<String> = store_files(&out)
-        .iter()
-        .map(|p| p.strip_prefix(&out).unwrap().to_string_lossy().into_owned())
-        .collect();
-    let listed: Vec<String> = manifest.files.iter().map(|f| f.path.clone()).collect();
-    assert_eq!(on_disk, listed, "only listed files under final names");
+    assert_only_listed(&out, &manifest);
 
     // space is back: the same command resumes and completes
     let mut child = backfill(&input, &out, None).spawn().unwrap();

@@ -11,8 +11,8 @@ mod common;
 
 use common::kafka::{brokers, replay, unique};
 use common::{
-    abort_at_every_failpoint, args, bits, kill_at_random, panel_slice, read_store, stderr_of,
-    store_files,
+    abort_at_every_failpoint, args, assert_only_listed, bits, kill_at_random, panel_slice,
+    read_store, stderr_of,
 };
 use std::cell::RefCell;
 use std::path::Path;
@@ -37,12 +37,7 @@ fn live(topic: &str, group: &str, out: &Path, failpoint: Option<String>) -> Comm
 fn check_store(out: &Path, expected: &[common::BitRow], messages: usize) {
     let manifest = Manifest::load(out).unwrap().expect("a manifest");
     assert!(manifest.complete, "the last run completed");
-    let on_disk: Vec<String> = store_files(out)
-        .iter()
-        .map(|p| p.strip_prefix(out).unwrap().to_string_lossy().into_owned())
-        .collect();
-    let listed: Vec<String> = manifest.files.iter().map(|f| f.path.clone()).collect();
-    assert_eq!(on_disk, listed, "files on disk vs the manifest");
+    assert_only_listed(out, &manifest);
     let got = bits(&read_store(out).1);
     assert_eq!(got.len(), expected.len(), "row count");
     if let Some(i) = (0..got.len()).find(|&i| got[i] != expected[i]) {
@@ -127,12 +122,7 @@ fn a_full_disk_stops_a_live_run_cleanly_and_the_next_run_resumes() {
     assert!(err.contains("No space left on device"), "{err}");
     let manifest = Manifest::load(&out).unwrap().unwrap();
     assert!(!manifest.complete);
-    let on_disk: Vec<String> = store_files(&out)
-        .iter()
-        .map(|p| p.strip_prefix(&out).unwrap().to_string_lossy().into_owned())
-        .collect();
-    let listed: Vec<String> = manifest.files.iter().map(|f| f.path.clone()).collect();
-    assert_eq!(on_disk, listed, "only listed files under final names");
+    assert_only_listed(&out, &manifest);
 
     // Space is back: the same command resumes and completes.
     let mut child = live(&topic, &group, &out, None).spawn().unwrap();

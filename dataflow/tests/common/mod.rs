@@ -278,3 +278,14 @@ pub fn kill_at_random(
         }
     }
 }
+
+/// Asserts that the data files on disk under `out` are exactly those
+/// `manifest` lists: nothing partial or unlisted under a final name.
+pub fn assert_only_listed(out: &Path, manifest: &tickflow::durable::Manifest) {
+    let on_disk: Vec<String> = store_files(out)
+        .iter()
+        .map(|p| p.strip_prefix(out).unwrap().to_string_lossy().into_owned())
+        .collect();
+    let listed: Vec<String> = manifest.files.iter().map(|f| f.path.clone()).collect();
+    assert_eq!(on_disk, listed, "files on disk vs the manifest");
+}
