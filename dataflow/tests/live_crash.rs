@@ -22,8 +22,11 @@ use tickflow::durable::Manifest;
 
 fn live(topic: &str, group: &str, out: &Path, failpoint: Option<String>) -> Command {
     let mut c = common::kafka::live(&brokers(), topic, group, out);
+    // Idle exit after 5 s: the test broker's SQLite fetches stall for
+    // seconds while the other test of this file loads it (a 2 s limit once
+    // ended a resumed run before its first message on the CI machine).
     c.args(["--workers", "2", "--metrics-addr", "off"])
-        .args(["--idle-exit", "2", "--checkpoint-every", "25", "--sectors"])
+        .args(["--idle-exit", "5", "--checkpoint-every", "25", "--sectors"])
         .arg(common::data("sp500_sectors.csv"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
