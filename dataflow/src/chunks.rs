@@ -3,6 +3,7 @@
 //! times (about 64k rows) and its timely time is its sequence number; in a
 //! live run a block is one bar time and its timely time is that bar time.
 
+use crate::durable::board::Request;
 use serde::{Deserialize, Serialize};
 use tickflow_connectors::BarBatch;
 use tickflow_operators::Bar;
@@ -50,6 +51,20 @@ pub struct BarChunk {
     pub salt: u32,
     /// The bars, in any order.
     pub bars: BarBatch,
+    /// A checkpoint the feeding worker asked for after this time (a chunk
+    /// without bars carries it to every worker, in every process).
+    pub checkpoint: Option<Request>,
+}
+
+impl BarChunk {
+    /// The chunk that tells worker `dest` about `request`.
+    pub fn announce(dest: usize, request: Request) -> Self {
+        Self {
+            dest: dest as u32,
+            checkpoint: Some(request),
+            ..Self::default()
+        }
+    }
 }
 
 /// One block's feature rows from one rolling worker, for the worker that

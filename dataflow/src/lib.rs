@@ -9,6 +9,7 @@
 
 pub mod backfill;
 pub mod chunks;
+pub mod cluster;
 pub mod config;
 pub mod durable;
 pub mod error;

@@ -104,6 +104,7 @@ fn demo(dir: &std::path::Path) -> tickflow::Result<()> {
         tuning: Default::default(),
         append: false,
         checkpoint: Default::default(),
+        cluster: Default::default(),
     };
     let s = backfill::run(&args)?;
     print_summary(&s, &store);
@@ -125,6 +126,16 @@ fn peak_rss_mib() -> Option<f64> {
 fn print_summary(s: &backfill::BackfillSummary, output: &std::path::Path) {
     if let Some(mib) = peak_rss_mib() {
         println!("peak memory: {mib:.0} MiB");
+    }
+    if s.process > 0 {
+        println!(
+            "backfill: process {} wrote {} rows in {:.2} s{} (process 0 has the run's summary and the manifest)",
+            s.process,
+            s.rows_out,
+            s.seconds,
+            if s.up_to_date { "; the store was up to date" } else { "" }
+        );
+        return;
     }
     if s.up_to_date {
         println!(
@@ -261,6 +272,8 @@ struct BackfillCmd {
     checkpoint_every: u64,
     #[command(flatten)]
     mapping: MappingFlags,
+    #[command(flatten)]
+    cluster: cli::ClusterFlags,
 }
 
 fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
@@ -299,6 +312,7 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
             interval: cmd.checkpoint_interval,
             every_times: cmd.checkpoint_every,
         },
+        cluster: cmd.cluster.cluster()?,
     };
     let s = backfill::run(&args)?;
     print_summary(&s, &args.output);

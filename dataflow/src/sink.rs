@@ -75,6 +75,8 @@ pub struct Sink {
     /// The next file's sequence number.
     seq: u64,
     rolling: bool,
+    /// The cluster process, named in file names.
+    process: Option<usize>,
 }
 
 fn fail(path: &Path, e: impl std::fmt::Display) -> String {
@@ -94,7 +96,15 @@ impl Sink {
             completed: Vec::new(),
             seq: 0,
             rolling: false,
+            process: None,
         }
+    }
+
+    /// Names this sink's files `part-pPP-wWWW-SSSSSSSS` (a cluster's
+    /// process `process`; the worker number is global).
+    pub fn in_process(mut self, process: usize) -> Self {
+        self.process = Some(process);
+        self
     }
 
     /// A sink that completes its files at every [`Sink::roll`].
@@ -135,7 +145,10 @@ impl Sink {
             OutputFormat::Parquet => "parquet",
             OutputFormat::Ipc => "arrow",
         };
-        let name = format!("part-{:03}-{:08}", self.worker, self.seq);
+        let name = match self.process {
+            Some(p) => format!("part-p{p:02}-w{:03}-{:08}", self.worker, self.seq),
+            None => format!("part-{:03}-{:08}", self.worker, self.seq),
+        };
         self.seq += 1;
         let path = dir.join(format!("{name}.{ext}"));
         let temp = dir.join(format!(".{name}.{ext}.tmp"));
@@ -276,16 +289,18 @@ impl Sink {
     }
 }
 
-/// The sequence number in a data file's name (`part-WWW-SSSSSSSS.ext`).
+/// The sequence number in a data file's name (`part-WWW-SSSSSSSS.ext`, or
+/// `part-pPP-wWWW-SSSSSSSS.ext` in a cluster).
 ///
 /// ```
 /// assert_eq!(tickflow::sink::seq_of("year=2016/part-001-00000042.parquet"), Some(42));
+/// assert_eq!(tickflow::sink::seq_of("year=2016/part-p01-w003-00000007.arrow"), Some(7));
 /// assert_eq!(tickflow::sink::seq_of("year=2016/notes.txt"), None);
 /// ```
 pub fn seq_of(path: &str) -> Option<u64> {
     let name = path.rsplit('/').next()?;
     let stem = name.strip_prefix("part-")?.split('.').next()?;
-    stem.split('-').nth(1)?.parse().ok()
+    stem.rsplit('-').next()?.parse().ok()
 }
 
 fn close(f: PartitionFile) -> Result<u64, String> {

@@ -78,6 +78,7 @@ impl Cutter {
                 times: times.clone(),
                 salt: 0,
                 bars: BarBatch::default(),
+                checkpoint: None,
             })
             .collect();
         for i in 0..cut {

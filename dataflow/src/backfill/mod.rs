@@ -15,40 +15,39 @@ mod read;
 mod scan;
 mod source;
 mod spill;
+mod start;
 mod store;
+mod worker;
 
 pub use crate::sink::partition_of;
 pub use blocks::BLOCK_ROWS;
 pub use read::read_sector_map;
 pub use scan::{scan, InputPlan};
 
+pub use crate::cluster::Cluster;
 use crate::config::PipelineConfig;
-use crate::durable::board::{Board, Checkpoints, Request, AT_END};
+use crate::durable::board::Board;
 use crate::durable::manifest::drop_checkpoints_before;
 pub use crate::durable::CheckpointPolicy;
 use crate::durable::{failpoint, InputFingerprint};
 use crate::error::{Result, TickflowError};
-use crate::ops::{CrossSections, OperatorStats, RollingFeatures, StateStore, WriteOutput};
 use crate::schema::OutputSchema;
-use crate::sink::Sink;
 use blocks::Block;
 use progress::Progress;
 use serde::Serialize;
 use source::{Source, SourceReport};
-use std::cell::RefCell;
+use start::{Outcome, Start};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, TryRecvError};
+use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tickflow_connectors::file::{expand_inputs, CsvOptions};
 use tickflow_connectors::{ColumnMapping, TsKind, TsParser};
 use tickflow_operators::cross_section::CrossSectionKernel;
 use tickflow_operators::FeatureEngine;
-use timely::dataflow::operators::Probe;
-use timely::dataflow::{InputHandle, ProbeHandle};
+use worker::{Shared, WorkerResult};
 
 /// Blocks in the dataflow at once, at most.
 pub const IN_FLIGHT: u64 = 6;
@@ -83,6 +82,8 @@ pub struct BackfillArgs {
     pub append: bool,
     /// How often to checkpoint.
     pub checkpoint: CheckpointPolicy,
+    /// The processes of the run (one by default).
+    pub cluster: Cluster,
 }
 
 /// Sizes that trade memory for speed; the defaults suit daily and minute
@@ -136,13 +137,9 @@ pub struct BackfillSummary {
     pub up_to_date: bool,
     /// Wall time.
     pub seconds: f64,
-}
-
-#[derive(Default)]
-struct WorkerResult {
-    /// Worker 0: the checkpoint asked for at the end.
-    final_epoch: Option<u64>,
-    error: Option<String>,
+    /// The cluster process this summary is from: process 0's covers the
+    /// run; another's only the rows its workers wrote (`rows_out`).
+    pub process: usize,
 }
 
 pub(crate) fn output_error(path: &Path, e: impl std::fmt::Display) -> TickflowError {
@@ -282,14 +279,167 @@ pub fn read_in_time_order(
 
 /// Runs a backfill: builds the store, resumes an interrupted build of the
 /// same inputs from its last checkpoint, or (with `append`) adds new bars
-/// after the store's end (see [`crate::durable`]).
+/// after the store's end (see [`crate::durable`]). In a cluster, process 0
+/// does all of that while the other processes' workers take their share of
+/// the dataflow ([`crate::cluster`]).
 pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     let started = Instant::now();
+    if !args.cluster.is_single() {
+        crate::cluster::peers::watch(&args.cluster.addresses);
+    }
+    if args.cluster.process > 0 {
+        return follow(args, started);
+    }
+    match prepare(args, started) {
+        Ok(Prepared::Run(p)) => lead(args, *p, started),
+        Ok(Prepared::UpToDate(summary)) => {
+            tell_followers(args, Outcome::UpToDate)?;
+            Ok(summary)
+        }
+        Err(e) => {
+            // The other processes wait for a start: they stop with this error.
+            let _ = tell_followers(args, Outcome::Failed(e.to_string()));
+            Err(e)
+        }
+    }
+}
+
+fn shared(args: &BackfillArgs, board: Board) -> Shared {
+    Shared {
+        cluster: args.cluster.clone(),
+        output: args.output.clone(),
+        policy: args.checkpoint,
+        board: Arc::new(board),
+        abort: Arc::new(AtomicBool::new(false)),
+        pool: Arc::new(crate::chunks::BufferPool::default()),
+        starts: Mutex::new(None),
+        blocks: Mutex::new(None),
+        after: None,
+    }
+}
+
+/// Runs this process's workers; one result per worker, or the error that
+/// took the cluster down.
+fn execute(args: &BackfillArgs, shared: Arc<Shared>) -> Result<Vec<WorkerResult>> {
+    let workers = args.workers.max(1);
+    let guards = timely::execute(args.cluster.timely_config(workers), move |worker| {
+        worker::work(worker, &shared)
+    })
+    .map_err(TickflowError::Runtime)?;
+    let mut results = Vec::new();
+    for r in guards.join() {
+        match r {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                return Err(TickflowError::Runtime(
+                    crate::cluster::peers::lost().unwrap_or(format!("a worker failed: {e}")),
+                ))
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// Process 0 could not or need not run: the other processes learn it from
+/// their start and stop.
+fn tell_followers(args: &BackfillArgs, outcome: Outcome) -> Result<()> {
+    if args.cluster.is_single() {
+        return Ok(());
+    }
+    let workers = args.workers.max(1);
+    let sh = shared(
+        args,
+        Board::cluster(workers, args.cluster.processes, args.cluster.process),
+    );
+    let peers = workers * args.cluster.processes;
+    *sh.starts.lock().expect("not poisoned") = Some(vec![Start::stop(outcome); peers]);
+    execute(args, Arc::new(sh)).map(|_| ())
+}
+
+/// A process other than 0: its workers run their share; it reports the
+/// rows they wrote.
+fn follow(args: &BackfillArgs, started: Instant) -> Result<BackfillSummary> {
+    let workers = args.workers.max(1);
+    let board = Board::cluster(workers, args.cluster.processes, args.cluster.process);
+    let sh = Arc::new(shared(args, board));
+    let results = execute(args, sh.clone())?;
+    let mut rows_out = 0;
+    for r in &results {
+        match &r.outcome {
+            Some(Outcome::Failed(m)) => {
+                return Err(TickflowError::Runtime(format!(
+                    "process 0 could not start the run: {m}"
+                )))
+            }
+            Some(Outcome::UpToDate) => {
+                return Ok(BackfillSummary {
+                    up_to_date: true,
+                    ..follower_summary(args, 0, started)
+                })
+            }
+            _ => {}
+        }
+        if let Some(e) = &r.error {
+            return Err(TickflowError::Output {
+                path: args.output.display().to_string(),
+                message: e.clone(),
+            });
+        }
+        rows_out += r.rows;
+    }
+    if !sh.board.ended() {
+        return Err(TickflowError::Runtime(
+            "process 0 stopped the run before its end (its log says why); restart every process to resume".into(),
+        ));
+    }
+    Ok(follower_summary(args, rows_out, started))
+}
+
+fn follower_summary(args: &BackfillArgs, rows_out: u64, started: Instant) -> BackfillSummary {
+    BackfillSummary {
+        rows_in: 0,
+        rows_out,
+        store_rows: 0,
+        rejected: BTreeMap::new(),
+        duplicates: 0,
+        corrections: 0,
+        partitions: BTreeMap::new(),
+        columns: Vec::new(),
+        spilled: false,
+        skipped: 0,
+        resumed_after: None,
+        up_to_date: false,
+        seconds: started.elapsed().as_secs_f64(),
+        process: args.cluster.process,
+    }
+}
+
+enum Prepared {
+    Run(Box<Plan>),
+    UpToDate(BackfillSummary),
+}
+
+/// Process 0's plan for a run that has work to do.
+struct Plan {
+    manifest: crate::durable::manifest::Manifest,
+    opened_after: Option<i64>,
+    schema: OutputSchema,
+    plan: InputPlan,
+    files: Vec<PathBuf>,
+    options: CsvOptions,
+    ts: TsParser,
+    sector_map: HashMap<String, String>,
+    restored: HashMap<String, tickflow_operators::SymbolState>,
+    first_epoch: u64,
+}
+
+/// Checks the config, scans the input and opens the store.
+fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
     let engine = Arc::new(FeatureEngine::new(&args.config.feature_set())?);
     let cs = &args.config.cross_section;
     CrossSectionKernel::new(cs.options())?;
     args.config.sink.validate()?;
-    let cs_columns = resolve_cross_columns(&engine, &cs.features)?;
+    resolve_cross_columns(&engine, &cs.features)?;
     let value_columns = value_column_names(&engine, &cs.features);
 
     let files = expand_inputs(&args.inputs)?;
@@ -327,7 +477,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     let mut manifest = opened.manifest;
     if opened.up_to_date {
         let run = &manifest.runs[0];
-        return Ok(BackfillSummary {
+        return Ok(Prepared::UpToDate(BackfillSummary {
             rows_in: 0,
             rows_out: 0,
             store_rows: manifest.rows_out,
@@ -341,7 +491,8 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
             resumed_after: None,
             up_to_date: true,
             seconds: started.elapsed().as_secs_f64(),
-        });
+            process: 0,
+        }));
     }
     let ts_name = match plan.ts_kind {
         TsKind::Date => "date32",
@@ -357,7 +508,6 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         });
     }
     manifest.ts = ts_name.into();
-    let rows_before = manifest.rows_out;
     // Symbols of the checkpoint join the input's, so their states carry on
     // (and reach the next checkpoint) even without new bars.
     if !opened.restored.is_empty() {
@@ -372,21 +522,78 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     }
     let schema = OutputSchema::new(plan.ts_kind, value_columns, args.config.sink.float32);
     manifest.columns = schema.column_names();
+    Ok(Prepared::Run(Box::new(Plan {
+        manifest,
+        opened_after: opened.after,
+        schema,
+        plan,
+        files,
+        options,
+        ts,
+        sector_map,
+        restored: opened.restored,
+        first_epoch: opened.first_epoch,
+    })))
+}
+
+/// Process 0: reads the input, runs its workers, writes the manifest at
+/// every completed checkpoint.
+fn lead(args: &BackfillArgs, p: Plan, started: Instant) -> Result<BackfillSummary> {
+    let Plan {
+        mut manifest,
+        opened_after,
+        schema,
+        plan,
+        files,
+        options,
+        ts,
+        sector_map,
+        restored,
+        first_epoch,
+    } = p;
+    let rows_before = manifest.rows_out;
     let workers = args.workers.max(1);
+    let peers = workers * args.cluster.processes;
     let progress = Arc::new(Progress::new(plan.keyed_rows(), args.progress));
+    let mut sh = shared(
+        args,
+        Board::cluster(workers, args.cluster.processes, args.cluster.process),
+    );
+    sh.after = opened_after;
+    let abort = sh.abort.clone();
+
+    // Every worker's start, with the states of the symbols it owns.
+    let config = serde_json::to_string(&args.config).map_err(|e| TickflowError::Config {
+        path: "config".into(),
+        message: e.to_string(),
+    })?;
+    let restored = crate::durable::restore::distribute(restored, peers, |s| {
+        plan.symbols.get(s).expect("interned above")
+    });
+    let starts = restored
+        .into_iter()
+        .map(|restored| Start {
+            outcome: Outcome::Run,
+            config: config.clone(),
+            workers,
+            micros: plan.ts_kind == TsKind::Micros,
+            symbols: plan.symbols.names().to_vec(),
+            sectors: plan.sectors.names().to_vec(),
+            first_seq: manifest.next_seq,
+            first_epoch,
+            restored,
+        })
+        .collect();
+    *sh.starts.lock().expect("not poisoned") = Some(starts);
 
     // The input thread.
-    let abort = Arc::new(AtomicBool::new(false));
     let (tx, rx) = sync_channel::<Block>(2);
-    let names = Arc::new(crate::names::Names::new(
-        plan.symbols.clone(),
-        plan.sectors.clone(),
-    ));
+    *sh.blocks.lock().expect("not poisoned") = Some(rx);
     let run_index = manifest.runs.len();
     let reader = {
         let (files, plan, abort, progress) =
             (files.clone(), plan.clone(), abort.clone(), progress.clone());
-        let (max_rate, tuning, after) = (args.max_reject_rate, args.tuning, opened.after);
+        let (max_rate, tuning, after) = (args.max_reject_rate, args.tuning, opened_after);
         let rejects_name = match run_index {
             1 => "_rejects.csv".to_string(),
             n => format!("_rejects.run-{n:03}.csv"),
@@ -404,7 +611,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
                     ts: &ts,
                     sector_map: &sector_map,
                     plan: &plan,
-                    peers: workers,
+                    peers,
                     max_rejects: (max_rate * plan.rows as f64) as u64,
                     tuning,
                     rejects_path: &rejects_path,
@@ -420,139 +627,15 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
             .map_err(|e| TickflowError::Runtime(format!("starting the input thread: {e}")))?
     };
 
-    let board = Arc::new(Board::new(workers));
-    let checkpoints = Checkpoints {
-        board: board.clone(),
-        first_epoch: opened.first_epoch,
+    let sh = Arc::new(sh);
+    let board = sh.board.clone();
+    let running = {
+        let (args, sh) = (args.clone(), sh.clone());
+        std::thread::Builder::new()
+            .name("tickflow-workers".into())
+            .spawn(move || execute(&args, sh))
+            .map_err(|e| TickflowError::Runtime(format!("starting the workers: {e}")))?
     };
-    // Each worker restores the states of the symbols it owns.
-    let restored = crate::durable::restore::distribute(opened.restored, workers, |s| {
-        plan.symbols.get(s).expect("interned above")
-    });
-    let restored = Arc::new(Mutex::new(restored));
-    let rx = Arc::new(Mutex::new(Some(rx)));
-    let pool = Arc::new(crate::chunks::BufferPool::default());
-    let shared = Arc::new((schema.clone(), engine, cs_columns, cs.options()));
-    let (output, sink_config) = (args.output.clone(), args.config.sink.clone());
-    let worker_abort = abort.clone();
-    let (policy, after, first_seq) = (args.checkpoint, opened.after, manifest.next_seq);
-    let guards = timely::execute(timely::Config::process(workers), move |worker| {
-        let (schema, engine, cs_columns, cs_options) = &*shared;
-        let (index, peers) = (worker.index(), worker.peers());
-        let stats = Rc::new(RefCell::new(OperatorStats::default()));
-        let mut input = InputHandle::new();
-        let probe = ProbeHandle::new();
-        let sink =
-            Sink::new(&output, index, schema.clone(), sink_config.clone()).starting_at(first_seq);
-        let states = StateStore {
-            checkpoints: checkpoints.clone(),
-            root: output.clone(),
-            worker: index,
-            names: names.clone(),
-            restored: std::mem::take(&mut restored.lock().expect("not poisoned")[index]),
-        };
-        worker.dataflow::<u64, _, _>(|scope| {
-            use timely::dataflow::operators::vec::Input;
-            scope
-                .input_from(&mut input)
-                .rolling_features(
-                    engine.clone(),
-                    peers,
-                    pool.clone(),
-                    stats.clone(),
-                    Some(states),
-                )
-                .cross_sections(
-                    cs_columns.clone(),
-                    cs_options.clone(),
-                    index,
-                    peers,
-                    pool.clone(),
-                    names.clone(),
-                )
-                .write_output(
-                    sink,
-                    schema.clone(),
-                    names.clone(),
-                    stats.clone(),
-                    Some(checkpoints.clone()),
-                )
-                .probe_with(&probe);
-        });
-        // Worker 0 feeds the blocks; the exchanges spread them.
-        let rx = if index == 0 {
-            rx.lock().expect("not poisoned").take()
-        } else {
-            None
-        };
-        let mut final_epoch = None;
-        if let Some(rx) = rx {
-            let board = &checkpoints.board;
-            let (mut time, mut epoch, mut last_ts) = (0u64, checkpoints.first_epoch, after);
-            let (mut since, mut times_since) = (Instant::now(), 0u64);
-            let aborted = loop {
-                if worker_abort.load(Ordering::Relaxed)
-                    || stats.borrow().sink_error.is_some()
-                    || board.failed().is_some()
-                {
-                    worker_abort.store(true, Ordering::SeqCst);
-                    break true;
-                }
-                match rx.try_recv() {
-                    Ok(block) => {
-                        crate::metrics::global().rows_in.inc_by(block.rows as u64);
-                        let times = &block.chunks[0].times;
-                        last_ts = times.last().copied().max(last_ts);
-                        times_since += times.len() as u64;
-                        input.advance_to(time);
-                        for chunk in block.chunks {
-                            input.send(chunk);
-                        }
-                        if !board.is_durable() {
-                            failpoint::hit("before_first_checkpoint");
-                        }
-                        if policy.due(since.elapsed(), times_since) {
-                            board.request(Request {
-                                epoch,
-                                time,
-                                last_ts,
-                            });
-                            (epoch, since, times_since) = (epoch + 1, Instant::now(), 0);
-                        }
-                        time += 1;
-                        input.advance_to(time);
-                        while probe.less_than(&time.saturating_sub(IN_FLIGHT)) {
-                            worker.step_or_park(None);
-                        }
-                    }
-                    Err(TryRecvError::Empty) => {
-                        worker.step_or_park(Some(Duration::from_millis(1)));
-                    }
-                    Err(TryRecvError::Disconnected) => break false,
-                }
-            };
-            if !aborted {
-                board.request(Request {
-                    epoch,
-                    time: AT_END,
-                    last_ts,
-                });
-                final_epoch = Some(epoch);
-            }
-        }
-        drop(input);
-        while worker.step_or_park(None) {}
-        checkpoints.board.exited();
-        let s = stats.borrow();
-        if s.sink_error.is_some() {
-            worker_abort.store(true, Ordering::SeqCst);
-        }
-        WorkerResult {
-            final_epoch,
-            error: s.sink_error.clone(),
-        }
-    })
-    .map_err(TickflowError::Runtime)?;
 
     // Every completed epoch becomes the manifest's checkpoint.
     let root = &args.output;
@@ -562,7 +645,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         if outcome.is_err() {
             continue;
         }
-        manifest.record_epoch(epoch, report.files, report.last_ts, workers);
+        manifest.record_epoch(epoch, report.files, report.last_ts, peers);
         let run = manifest.current_run();
         run.duplicates = base.duplicates + report.duplicates;
         run.corrections = base.corrections + report.corrections;
@@ -576,20 +659,26 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
             board.fail("the manifest could not be written".into());
         }
     }
-
-    let mut merged = WorkerResult::default();
-    for r in guards.join() {
-        let r = r.map_err(|e| TickflowError::Runtime(format!("a worker failed: {e:?}")))?;
-        merged.final_epoch = merged.final_epoch.or(r.final_epoch);
-        if merged.error.is_none() {
-            merged.error = r.error;
+    let results = running
+        .join()
+        .map_err(|_| TickflowError::Runtime("the worker thread panicked".into()))?;
+    let (mut final_epoch, mut error) = (None, None);
+    let results = match results {
+        Ok(results) => results,
+        Err(e) => {
+            error = Some(e.to_string());
+            Vec::new()
         }
+    };
+    for r in results {
+        final_epoch = final_epoch.or(r.final_epoch);
+        error = error.or(r.error);
     }
     progress.finish();
     let report: SourceReport = reader
         .join()
         .map_err(|_| TickflowError::Runtime("the input thread panicked".into()))??;
-    let failure = merged.error.or(board.failed());
+    let failure = error.or(board.failed());
     if failure.is_some() || outcome.is_err() {
         // Files no manifest lists go now (the next run would remove them).
         for f in board.orphaned_files() {
@@ -606,7 +695,7 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     let rejected = report.counts.total();
     // The input thread stops at this count; the check covers that case too.
     check_reject_rate(rejected, plan.rows, args.max_reject_rate)?;
-    let final_epoch = merged.final_epoch.ok_or_else(|| {
+    let final_epoch = final_epoch.ok_or_else(|| {
         TickflowError::Runtime("the input ended without a final checkpoint".into())
     })?;
     if manifest.checkpoint.map(|c| c.epoch) != Some(final_epoch) {
@@ -638,8 +727,9 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
         columns: schema.column_names(),
         spilled: report.spilled,
         skipped: report.skipped,
-        resumed_after: opened.after,
+        resumed_after: opened_after,
         up_to_date: false,
         seconds: started.elapsed().as_secs_f64(),
+        process: 0,
     })
 }

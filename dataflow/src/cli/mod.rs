@@ -64,6 +64,36 @@ impl KafkaFlags {
     }
 }
 
+/// Timely's cluster mode: the same command on every host, each with its
+/// own `--process-id`.
+#[derive(Args, Clone)]
+pub struct ClusterFlags {
+    /// Processes in the cluster (each runs --workers threads; every
+    /// process needs the same count).
+    #[arg(long, default_value_t = 1)]
+    processes: usize,
+    /// This process, 0..processes. Process 0 reads the input and writes
+    /// the manifest; the output directory must be the same (shared) one
+    /// for every process.
+    #[arg(long, default_value_t = 0)]
+    process_id: usize,
+    /// One `host:port` line per process, in process order (default:
+    /// 127.0.0.1:2101, :2102, ...).
+    #[arg(long)]
+    hostfile: Option<PathBuf>,
+}
+
+impl ClusterFlags {
+    /// The cluster the flags describe.
+    pub fn cluster(&self) -> Result<tickflow::cluster::Cluster> {
+        tickflow::cluster::Cluster::from_flags(
+            self.processes,
+            self.process_id,
+            self.hostfile.as_deref(),
+        )
+    }
+}
+
 fn load(config: &Option<String>) -> Result<PipelineConfig> {
     match config {
         Some(path) => PipelineConfig::load(path),
@@ -274,6 +304,7 @@ pub fn replay_cmd(cmd: ReplayCmd) -> Result<()> {
             tuning: Default::default(),
             append: false,
             checkpoint: Default::default(),
+            cluster: Default::default(),
         },
         kafka: config.kafka,
         partitions: cmd.partitions,

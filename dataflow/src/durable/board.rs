@@ -6,8 +6,14 @@
 //! written (by the thread that waits in [`Board::wait`]). A live run's
 //! workers also report their feeds' topic positions at each checkpoint's
 //! cut ([`Board::with_feeds`]).
+//!
+//! In a cluster every process has a board. Requests reach each one in the
+//! dataflow (with the bars); the workers' reports ([`Note`]s) are applied
+//! by process 0's board, while the other processes' boards hold theirs for
+//! [`crate::cluster::relay::Reports`] to carry to it.
 
 use super::manifest::{PartitionPosition, StoreFile};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -25,7 +31,7 @@ pub struct Checkpoints {
 pub const AT_END: u64 = u64::MAX;
 
 /// A checkpoint asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     /// The checkpoint's number (increasing over a store's life).
     pub epoch: u64,
@@ -56,6 +62,38 @@ pub struct EpochReport {
     pub positions: BTreeMap<i32, PartitionPosition>,
 }
 
+/// One worker's report on one part of a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Note {
+    /// Its states for `epoch` are durable; its counters through it.
+    Snapshot {
+        /// The checkpoint.
+        epoch: u64,
+        /// Identical second copies dropped.
+        duplicates: u64,
+        /// Differing second copies applied.
+        corrections: u64,
+    },
+    /// Its files up to `epoch` are complete.
+    Sink {
+        /// The checkpoint.
+        epoch: u64,
+        /// The files completed since the previous one.
+        files: Vec<StoreFile>,
+    },
+    /// Its feed positions at `epoch`'s cut are durable.
+    Feed {
+        /// The checkpoint.
+        epoch: u64,
+        /// Per partition.
+        positions: Vec<(i32, PartitionPosition)>,
+        /// At the end: the last bar time it sent.
+        last_ts: Option<i64>,
+    },
+    /// It could not take its part; the run stops.
+    Failed(String),
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     /// Requests not yet completed, in epoch order.
@@ -70,27 +108,57 @@ struct Inner {
     end: Option<u64>,
     /// State snapshots handed to a writer thread and not yet reported.
     writing: usize,
+    /// Notes to relay to process 0 (a relaying board).
+    outbox: Vec<Note>,
 }
 
-/// The meeting point (one per run, shared by the workers).
+/// The meeting point (one per process, shared by its workers).
 #[derive(Debug)]
 pub struct Board {
+    /// Workers whose reports complete an epoch (all of the cluster's).
     peers: usize,
+    /// Workers of this process.
+    local: usize,
     /// Feed reports an epoch needs: `peers` in a live run, else 0.
     feeds: usize,
+    /// Keep notes for the relay instead of applying them.
+    relay: bool,
     inner: Mutex<Inner>,
     changed: Condvar,
 }
 
 impl Board {
-    /// A board for `peers` workers.
+    /// A board for `peers` workers in one process.
     pub fn new(peers: usize) -> Self {
         Self {
             peers,
+            local: peers,
             feeds: 0,
+            relay: false,
             inner: Mutex::default(),
             changed: Condvar::new(),
         }
+    }
+
+    /// The board of process `process` of a cluster of `processes` with
+    /// `local` workers each: process 0's gathers every worker's notes,
+    /// the others relay theirs.
+    pub fn cluster(local: usize, processes: usize, process: usize) -> Self {
+        Self {
+            local,
+            relay: process > 0,
+            ..Self::new(local * processes)
+        }
+    }
+
+    /// True when this board's notes go to process 0.
+    pub fn relays(&self) -> bool {
+        self.relay
+    }
+
+    /// Workers of this process.
+    pub fn local_workers(&self) -> usize {
+        self.local
     }
 
     /// A board for `peers` live workers, each also reporting its feed.
@@ -105,17 +173,37 @@ impl Board {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Asks for a checkpoint (epochs in increasing order); refused (false)
-    /// once the end was asked for.
+    /// Asks for a checkpoint; refused (false) once the end was asked for.
+    /// A request already taken (each worker of a process registers the
+    /// ones it receives) is not taken again.
     pub fn request(&self, request: Request) -> bool {
         let mut inner = self.lock();
         if inner.end.is_some() {
             return false;
         }
+        let at = inner.requests.partition_point(|r| r.epoch < request.epoch);
+        if inner
+            .requests
+            .get(at)
+            .is_some_and(|r| r.epoch == request.epoch)
+            || inner
+                .last
+                .is_some_and(|l| l >= request.epoch && at == inner.requests.len())
+        {
+            return true;
+        }
         inner.reports.entry(request.epoch).or_default().last_ts = request.last_ts;
-        inner.requests.push(request);
-        inner.last = Some(request.epoch);
+        inner.requests.insert(at, request);
+        inner.last = inner.last.max(Some(request.epoch));
+        if request.time == AT_END {
+            inner.end = Some(request.epoch);
+        }
         true
+    }
+
+    /// True once the checkpoint at the end was asked for.
+    pub fn ended(&self) -> bool {
+        self.lock().end.is_some()
     }
 
     /// The epoch of the checkpoint at the end ([`AT_END`]): asked for by the
@@ -163,9 +251,67 @@ impl Board {
         out
     }
 
-    fn update(&self, epoch: u64, f: impl FnOnce(&mut EpochReport)) {
-        f(self.lock().reports.entry(epoch).or_default());
+    fn note(&self, note: Note) {
+        if self.relay {
+            let mut inner = self.lock();
+            if let Note::Failed(m) = &note {
+                inner.failed.get_or_insert(m.clone());
+            }
+            inner.outbox.push(note);
+            drop(inner);
+            self.changed.notify_all();
+        } else {
+            self.apply(note);
+        }
+    }
+
+    /// Records a worker's note (on process 0, for every worker).
+    pub fn apply(&self, note: Note) {
+        let mut inner = self.lock();
+        match note {
+            Note::Snapshot {
+                epoch,
+                duplicates,
+                corrections,
+            } => {
+                let r = inner.reports.entry(epoch).or_default();
+                r.snapshots += 1;
+                r.duplicates += duplicates;
+                r.corrections += corrections;
+            }
+            Note::Sink { epoch, files } => {
+                let r = inner.reports.entry(epoch).or_default();
+                r.sinks += 1;
+                r.files.extend(files);
+            }
+            Note::Feed {
+                epoch,
+                positions,
+                last_ts,
+            } => {
+                let r = inner.reports.entry(epoch).or_default();
+                r.feeds += 1;
+                r.positions.extend(positions);
+                r.last_ts = r.last_ts.max(last_ts);
+            }
+            Note::Failed(m) => {
+                inner.failed.get_or_insert(m);
+            }
+        }
+        drop(inner);
         self.changed.notify_all();
+    }
+
+    /// The notes a relaying board holds, oldest first.
+    pub fn take_notes(&self) -> Vec<Note> {
+        std::mem::take(&mut self.lock().outbox)
+    }
+
+    /// True when all but `running` workers of this process have exited and
+    /// every snapshot writer has reported.
+    pub fn settled(&self, running: usize) -> bool {
+        let inner = self.lock();
+        inner.exited + running >= self.local && inner.writing == 0
     }
 
     /// A snapshot was handed to a writer thread; it reports with
@@ -183,19 +329,16 @@ impl Board {
 
     /// A worker's states for `epoch` are durable.
     pub fn snapshot_done(&self, epoch: u64, duplicates: u64, corrections: u64) {
-        self.update(epoch, |r| {
-            r.snapshots += 1;
-            r.duplicates += duplicates;
-            r.corrections += corrections;
+        self.note(Note::Snapshot {
+            epoch,
+            duplicates,
+            corrections,
         });
     }
 
     /// A worker's files up to `epoch` are complete.
     pub fn sink_done(&self, epoch: u64, files: Vec<StoreFile>) {
-        self.update(epoch, |r| {
-            r.sinks += 1;
-            r.files.extend(files);
-        });
+        self.note(Note::Sink { epoch, files });
     }
 
     /// A worker's feed positions at `epoch`'s cut are durable in the side
@@ -206,17 +349,16 @@ impl Board {
         positions: Vec<(i32, PartitionPosition)>,
         last_ts: Option<i64>,
     ) {
-        self.update(epoch, |r| {
-            r.feeds += 1;
-            r.positions.extend(positions);
-            r.last_ts = r.last_ts.max(last_ts);
+        self.note(Note::Feed {
+            epoch,
+            positions,
+            last_ts,
         });
     }
 
     /// A worker could not take its part; the run stops.
     pub fn fail(&self, message: String) {
-        self.lock().failed.get_or_insert(message);
-        self.changed.notify_all();
+        self.note(Note::Failed(message));
     }
 
     /// The first failure, if any.
@@ -242,8 +384,9 @@ impl Board {
 
     /// Waits until the oldest reported epoch is complete (every worker has
     /// done its parts) and takes its report, or returns None once every
-    /// worker has exited (and every snapshot writer reported) without
-    /// completing one.
+    /// worker of this process has exited (and every snapshot writer
+    /// reported) without completing one. (Process 0's workers exit only
+    /// after the other processes closed their reports.)
     pub fn wait(&self) -> Option<(u64, EpochReport)> {
         let mut inner = self.lock();
         loop {
@@ -261,7 +404,7 @@ impl Board {
                 inner.requests.retain(|r| r.epoch > epoch);
                 return Some((epoch, report));
             }
-            if inner.exited == self.peers && inner.writing == 0 {
+            if inner.exited == self.local && inner.writing == 0 {
                 return None;
             }
             inner = self

@@ -274,6 +274,7 @@ pub fn chunks_of(ts: i64, bars: &BarBatch, peers: usize) -> Vec<BarChunk> {
             times: vec![ts],
             salt,
             bars: BarBatch::default(),
+            checkpoint: None,
         })
         .collect();
     for i in 0..bars.len() {

@@ -23,7 +23,9 @@ pub trait RollingFeatures<'scope> {
     /// row of features per bar; emits, per block, one chunk per worker with
     /// the rows whose bar times that worker owns, in (ts, symbol) order.
     /// Of two bars with the same symbol and time, the later (by file, line)
-    /// wins; both kinds of second copy are counted.
+    /// wins; both kinds of second copy are counted. A chunk's checkpoint
+    /// request goes on this process's board before the frontier passes its
+    /// time, so every operator downstream sees it in time.
     fn rolling_features(
         self,
         engine: Arc<FeatureEngine>,
@@ -155,6 +157,12 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                     let started = std::time::Instant::now();
                     let mut session = output.session(&cap);
                     for chunk in chunks {
+                        if let (Some(r), Some(d)) = (&chunk.checkpoint, &durable) {
+                            d.checkpoints.board.request(*r);
+                        }
+                        if chunk.bars.is_empty() {
+                            continue;
+                        }
                         let mut s = stats.borrow_mut();
                         let out = compute(&engine, &mut states, chunk, peers, &pool, &mut s);
                         session.give_iterator(out.into_iter());

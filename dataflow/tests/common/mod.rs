@@ -62,6 +62,7 @@ pub fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
         tuning: Default::default(),
         append: false,
         checkpoint: Default::default(),
+        cluster: Default::default(),
     }
 }
 
