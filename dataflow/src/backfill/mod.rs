@@ -322,22 +322,25 @@ fn shared(args: &BackfillArgs, board: Board) -> Shared {
 /// took the cluster down.
 fn execute(args: &BackfillArgs, shared: Arc<Shared>) -> Result<Vec<WorkerResult>> {
     let workers = args.workers.max(1);
-    let guards = timely::execute(args.cluster.timely_config(workers), move |worker| {
-        worker::work(worker, &shared)
-    })
-    .map_err(TickflowError::Runtime)?;
-    let mut results = Vec::new();
-    for r in guards.join() {
-        match r {
-            Ok(r) => results.push(r),
-            Err(e) => {
-                return Err(TickflowError::Runtime(
-                    crate::cluster::peers::lost().unwrap_or(format!("a worker failed: {e}")),
-                ))
-            }
-        }
+    let config = args.cluster.timely_config(workers);
+    // A lost process makes the workers and then timely's network guard
+    // panic (its drop joins the failed network threads): both become the
+    // error that names the lost process.
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let guards = timely::execute(config, move |worker| worker::work(worker, &shared))
+            .map_err(TickflowError::Runtime)?;
+        guards
+            .join()
+            .into_iter()
+            .map(|r| r.map_err(|e| TickflowError::Runtime(format!("a worker failed: {e}"))))
+            .collect::<Result<Vec<_>>>()
+    }));
+    match (run, crate::cluster::peers::lost()) {
+        (Ok(Ok(results)), _) => Ok(results),
+        (_, Some(lost)) => Err(TickflowError::Runtime(lost)),
+        (Ok(Err(e)), None) => Err(e),
+        (Err(_), None) => Err(TickflowError::Runtime("a worker panicked".into())),
     }
-    Ok(results)
 }
 
 /// Process 0 could not or need not run: the other processes learn it from

@@ -215,7 +215,10 @@ fn run_dataflow(
         leave.now();
     }
     reports.close(worker);
-    while worker.step_or_park(None) {}
+    // (`step_or_park` parks even with no dataflow left: ask first.)
+    while worker.has_dataflows() {
+        worker.step_or_park(None);
+    }
     leave.now();
     let s = stats.borrow();
     if s.sink_error.is_some() {

@@ -55,8 +55,9 @@ pub fn watch(addresses: &[String]) {
                         eprintln!("error: {}", LOST.get().expect("set above"));
                     }
                 }
-                // The workers' side of the same failure.
-                _ if LOST.get().is_some() && message.contains("poisoned") => {}
+                // The workers' and the network guard's side of the same failure.
+                _ if LOST.get().is_some()
+                    && (message.contains("poisoned") || message.contains("thread panic")) => {}
                 _ => default(info),
             }
         }));

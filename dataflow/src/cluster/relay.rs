@@ -33,7 +33,9 @@ pub fn hand_out<T: ExchangeData + Clone>(worker: &mut Worker, items: Option<Vec<
         input.send((dest as u64, item));
     }
     drop(input);
-    while got.borrow().is_none() && worker.step_or_park(None) {}
+    while got.borrow().is_none() && worker.has_dataflows() {
+        worker.step_or_park(None);
+    }
     got.take()
 }
 
@@ -72,8 +74,15 @@ impl Reports {
     /// Sends the notes the process's board holds.
     pub fn forward(&mut self) {
         if let Some(input) = &mut self.input {
-            for note in self.board.take_notes() {
-                input.send(note);
+            let notes = self.board.take_notes();
+            if !notes.is_empty() {
+                for note in notes {
+                    input.send(note);
+                }
+                // A new time pushes them out now (a flush leaves them in
+                // the exchange's buffers).
+                let next = input.time() + 1;
+                input.advance_to(next);
             }
         }
     }
