@@ -54,8 +54,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
-step "crash harness on the whole S&P 500 file (release build; the debug run above used a slice)"
-cargo test --release --locked -p tickflow --test crash_restart
+step "crash harness and cluster tests on the whole S&P 500 file (release build; the debug run above used a slice)"
+cargo test --release --locked -p tickflow --test crash_restart --test cluster
 
 step "benches and examples build"
 cargo bench --workspace --locked --no-run
@@ -63,6 +63,8 @@ cargo bench --workspace --locked --no-run
 step "deploy: Prometheus config and compose file (static checks; no container engine here)"
 promtool check config deploy/prometheus/prometheus.yml
 "$VENV/bin/python" tests/deploy/check_compose.py deploy/docker-compose.yml
+promtool check config deploy/cluster/prometheus.yml
+"$VENV/bin/python" tests/deploy/check_cluster.py deploy/cluster
 
 step "end to end: backfill of ../shared/data/sp500_5yr.csv.gz against the TA-Lib oracle"
 DATA="${TICKFLOW_DATA:-../shared/data}"
