@@ -37,7 +37,11 @@ fn hostfile(dir: &Path) -> PathBuf {
 fn backfill(input: &Path, out: &Path, workers: usize) -> Command {
     // About 60-75 blocks and 25-30 checkpoints for either input, so the
     // failpoints below fall mid-run.
-    let block_rows = if cfg!(debug_assertions) { "2048" } else { "8192" };
+    let block_rows = if cfg!(debug_assertions) {
+        "2048"
+    } else {
+        "8192"
+    };
     let mut c = Command::new(env!("CARGO_BIN_EXE_tickflow"));
     c.args(["backfill", "-q", "--metrics-addr", "off"])
         .args(["--checkpoint-every", "40", "--block-rows", block_rows])

@@ -322,13 +322,12 @@ fn shared(args: &BackfillArgs, board: Board) -> Shared {
 /// took the cluster down.
 fn execute(args: &BackfillArgs, shared: Arc<Shared>) -> Result<Vec<WorkerResult>> {
     let workers = args.workers.max(1);
-    let config = args.cluster.timely_config(workers);
+    let cluster = args.cluster.clone();
     // A lost process makes the workers and then timely's network guard
     // panic (its drop joins the failed network threads): both become the
     // error that names the lost process.
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-        let guards = timely::execute(config, move |worker| worker::work(worker, &shared))
-            .map_err(TickflowError::Runtime)?;
+        let guards = cluster.execute(workers, move |worker| worker::work(worker, &shared))?;
         guards
             .join()
             .into_iter()

@@ -11,11 +11,15 @@
 //! the manifest. A lost process stops every other one with an error naming
 //! it ([`peers`]).
 
+pub mod connect;
 pub mod peers;
 pub mod relay;
 
 use crate::error::{Result, TickflowError};
 use std::path::Path;
+use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
+use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
+use timely::communication::{Hooks, WorkerGuards};
 
 /// Where this process stands in the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,21 +101,34 @@ impl Cluster {
         self.process * workers
     }
 
-    /// The timely configuration for `workers` threads in this process.
-    pub fn timely_config(&self, workers: usize) -> timely::Config {
+    /// Starts `workers` timely worker threads in this process running
+    /// `func`, connected to the other processes first (see [`connect`]).
+    pub fn execute<T, F>(&self, workers: usize, func: F) -> Result<WorkerGuards<T>>
+    where
+        T: Send + 'static,
+        F: Fn(&mut timely::worker::Worker) -> T + Send + Sync + 'static,
+    {
         if self.is_single() {
-            return timely::Config::process(workers);
+            return timely::execute(timely::Config::process(workers), func)
+                .map_err(TickflowError::Runtime);
         }
-        timely::Config {
-            communication: timely::CommunicationConfig::Cluster {
-                threads: workers,
-                process: self.process,
-                addresses: self.addresses.clone(),
-                report: false,
-                zerocopy: false,
-            },
-            worker: timely::WorkerConfig::default(),
-        }
+        let sockets =
+            connect::connect(&self.addresses, self.process).map_err(TickflowError::Runtime)?;
+        let hooks = Hooks::default();
+        let local =
+            ProcessBuilder::new_typed_vector(workers, hooks.refill.clone(), hooks.spill.clone());
+        let (builders, guard) =
+            initialize_networking_from_sockets(local, sockets, self.process, workers, hooks)
+                .map_err(|e| {
+                    TickflowError::Runtime(format!("starting the network threads: {e}"))
+                })?;
+        timely::execute::execute_from(
+            builders.into_iter().map(AllocatorBuilder::Tcp).collect(),
+            Box::new(guard),
+            timely::WorkerConfig::default(),
+            func,
+        )
+        .map_err(TickflowError::Runtime)
     }
 }
 
