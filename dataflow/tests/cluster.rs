@@ -122,7 +122,7 @@ fn check_store(out: &Path, expected: &[common::BitRow]) {
     );
 }
 
-fn rows_written_by(out: &Path, process: usize) -> usize {
+fn files_written_by(out: &Path, process: usize) -> usize {
     common::store_files(out)
         .iter()
         .filter(|f| {
@@ -145,7 +145,7 @@ fn two_processes_of_two_workers_write_the_rows_of_one_worker() {
     }
     check_store(&out, &expected);
     for p in 0..2 {
-        assert!(rows_written_by(&out, p) > 0, "process {p} wrote no file");
+        assert!(files_written_by(&out, p) > 0, "process {p} wrote no file");
     }
     // Process 1 reports the rows its workers wrote; process 0 the run.
     let wrote: u64 = results[1]
