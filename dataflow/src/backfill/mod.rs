@@ -304,12 +304,14 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     }
 }
 
-fn shared(args: &BackfillArgs, board: Board) -> Shared {
+/// What this process's workers share, with the process's board.
+fn shared(args: &BackfillArgs) -> Shared {
+    let c = &args.cluster;
     Shared {
-        cluster: args.cluster.clone(),
+        cluster: c.clone(),
         output: args.output.clone(),
         policy: args.checkpoint,
-        board: Arc::new(board),
+        board: Arc::new(Board::cluster(args.workers.max(1), c.processes, c.process)),
         abort: Arc::new(AtomicBool::new(false)),
         pool: Arc::new(crate::chunks::BufferPool::default()),
         starts: Mutex::new(None),
@@ -348,12 +350,8 @@ fn tell_followers(args: &BackfillArgs, outcome: Outcome) -> Result<()> {
     if args.cluster.is_single() {
         return Ok(());
     }
-    let workers = args.workers.max(1);
-    let sh = shared(
-        args,
-        Board::cluster(workers, args.cluster.processes, args.cluster.process),
-    );
-    let peers = workers * args.cluster.processes;
+    let sh = shared(args);
+    let peers = args.workers.max(1) * args.cluster.processes;
     *sh.starts.lock().expect("not poisoned") = Some(vec![Start::stop(outcome); peers]);
     execute(args, Arc::new(sh)).map(|_| ())
 }
@@ -361,9 +359,7 @@ fn tell_followers(args: &BackfillArgs, outcome: Outcome) -> Result<()> {
 /// A process other than 0: its workers run their share; it reports the
 /// rows they wrote.
 fn follow(args: &BackfillArgs, started: Instant) -> Result<BackfillSummary> {
-    let workers = args.workers.max(1);
-    let board = Board::cluster(workers, args.cluster.processes, args.cluster.process);
-    let sh = Arc::new(shared(args, board));
+    let sh = Arc::new(shared(args));
     let results = execute(args, sh.clone())?;
     let mut rows_out = 0;
     for r in &results {
@@ -557,10 +553,7 @@ fn lead(args: &BackfillArgs, p: Plan, started: Instant) -> Result<BackfillSummar
     let workers = args.workers.max(1);
     let peers = workers * args.cluster.processes;
     let progress = Arc::new(Progress::new(plan.keyed_rows(), args.progress));
-    let mut sh = shared(
-        args,
-        Board::cluster(workers, args.cluster.processes, args.cluster.process),
-    );
+    let mut sh = shared(args);
     sh.after = opened_after;
     let abort = sh.abort.clone();
 

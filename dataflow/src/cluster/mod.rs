@@ -62,7 +62,6 @@ impl Cluster {
     /// use tickflow::cluster::Cluster;
     /// let c = Cluster::from_flags(2, 1, None).unwrap();
     /// assert_eq!(c.addresses, ["127.0.0.1:2101", "127.0.0.1:2102"]);
-    /// assert_eq!(c.first_worker(4), 4);
     /// assert!(Cluster::from_flags(2, 2, None).is_err());
     /// ```
     pub fn from_flags(processes: usize, process: usize, hostfile: Option<&Path>) -> Result<Self> {
@@ -94,11 +93,6 @@ impl Cluster {
     /// True for a one-process run.
     pub fn is_single(&self) -> bool {
         self.processes == 1
-    }
-
-    /// The global index of this process's first worker, with `workers` per process.
-    pub fn first_worker(&self, workers: usize) -> usize {
-        self.process * workers
     }
 
     /// Starts `workers` timely worker threads in this process running
