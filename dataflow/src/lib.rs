@@ -19,6 +19,7 @@ pub mod live;
 pub mod metrics;
 pub mod names;
 pub mod ops;
+pub mod query;
 pub mod replay;
 pub mod schema;
 pub mod sink;

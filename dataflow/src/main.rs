@@ -35,6 +35,8 @@ enum Command {
     Live(Box<cli::LiveCmd>),
     /// Publish a file's bars to a Kafka topic in bar-time order.
     Replay(Box<cli::ReplayCmd>),
+    /// Read a store: a time window, some symbols and columns, as of a time.
+    Query(Box<cli::query::QueryCmd>),
     /// List the indicators, their inputs, parameters and outputs.
     Features,
     /// Show what a backfill would read: columns, mapping, rows, symbols,
@@ -338,6 +340,7 @@ fn main() -> ExitCode {
         Command::Backfill(cmd) => backfill_cmd(*cmd),
         Command::Live(cmd) => cli::live_cmd(*cmd),
         Command::Replay(cmd) => cli::replay_cmd(*cmd),
+        Command::Query(cmd) => cli::query::query_cmd(*cmd),
         Command::Gen(g) => tickflow::gen::generate(&g.output, g.symbols, g.days, g.seed, g.order)
             .map(|n| println!("{n} bars written to {}", g.output.display()))
             .map_err(|e| tickflow::TickflowError::Output {

@@ -1,6 +1,8 @@
 //! The `live` and `replay` commands' flags, and how they combine with the
 //! TOML config (flags win).
 
+pub mod query;
+
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
