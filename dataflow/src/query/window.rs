@@ -121,7 +121,7 @@ fn partition_range(kind: TsKind, partition: &str) -> Option<(i64, i64)> {
     }
     let y = year?;
     let (first, next) = match month {
-        Some(m) if m == 12 => (days_from_civil(y, 12, 1), days_from_civil(y + 1, 1, 1)),
+        Some(12) => (days_from_civil(y, 12, 1), days_from_civil(y + 1, 1, 1)),
         Some(m) => (days_from_civil(y, m, 1), days_from_civil(y, m + 1, 1)),
         None => (days_from_civil(y, 1, 1), days_from_civil(y + 1, 1, 1)),
     };
