@@ -20,7 +20,9 @@ pub mod metrics;
 pub mod names;
 pub mod ops;
 pub mod query;
+pub mod rejects;
 pub mod replay;
+pub mod samples;
 pub mod schema;
 pub mod sink;
 

@@ -37,6 +37,8 @@ enum Command {
     Replay(Box<cli::ReplayCmd>),
     /// Read a store: a time window, some symbols and columns, as of a time.
     Query(Box<cli::query::QueryCmd>),
+    /// Sliding training windows with forward-return labels, split by date.
+    Samples(Box<cli::samples::SamplesCmd>),
     /// List the indicators, their inputs, parameters and outputs.
     Features,
     /// Show what a backfill would read: columns, mapping, rows, symbols,
@@ -341,6 +343,7 @@ fn main() -> ExitCode {
         Command::Live(cmd) => cli::live_cmd(*cmd),
         Command::Replay(cmd) => cli::replay_cmd(*cmd),
         Command::Query(cmd) => cli::query::query_cmd(*cmd),
+        Command::Samples(cmd) => cli::samples::samples_cmd(*cmd),
         Command::Gen(g) => tickflow::gen::generate(&g.output, g.symbols, g.days, g.seed, g.order)
             .map(|n| println!("{n} bars written to {}", g.output.display()))
             .map_err(|e| tickflow::TickflowError::Output {

@@ -9,13 +9,13 @@ use super::progress::Progress;
 use super::scan::InputPlan;
 use super::spill::{bucket_starts, SpillWriter};
 use crate::error::{Result, TickflowError};
+use crate::rejects::RejectsFile;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
 use tickflow_connectors::file::{BarFileReader, CsvOptions};
-use tickflow_connectors::{BarBatch, Interner, Reject, RejectCounts, TsParser};
+use tickflow_connectors::{BarBatch, Interner, RejectCounts, TsParser};
 
 /// What the input thread needs.
 pub struct Source<'a> {
@@ -61,47 +61,6 @@ fn io(path: &Path, e: impl std::fmt::Display) -> TickflowError {
     TickflowError::Output {
         path: path.display().to_string(),
         message: e.to_string(),
-    }
-}
-
-struct RejectsFile<'a> {
-    files: &'a [PathBuf],
-    temp: PathBuf,
-    out: std::io::BufWriter<std::fs::File>,
-}
-
-impl<'a> RejectsFile<'a> {
-    fn create(path: &Path, files: &'a [PathBuf]) -> Result<Self> {
-        let temp = path.with_extension("csv.tmp");
-        let mut out =
-            std::io::BufWriter::new(std::fs::File::create(&temp).map_err(|e| io(&temp, e))?);
-        writeln!(out, "file,line,reason,row").map_err(|e| io(&temp, e))?;
-        Ok(Self { files, temp, out })
-    }
-
-    fn write(&mut self, rejects: &[Reject]) -> Result<()> {
-        let m = &crate::metrics::global().rejected;
-        for r in rejects {
-            m.with_label_values(&[r.reason.to_string().as_str()]).inc();
-        }
-        for r in rejects {
-            writeln!(
-                self.out,
-                "{},{},{},\"{}\"",
-                self.files[r.file as usize].display(),
-                r.line,
-                r.reason,
-                r.raw.replace('"', "\"\"")
-            )
-            .map_err(|e| io(&self.temp, e))?;
-        }
-        Ok(())
-    }
-
-    fn finish(self, path: &Path) -> Result<()> {
-        let file = self.out.into_inner().map_err(|e| io(&self.temp, e))?;
-        file.sync_all().map_err(|e| io(&self.temp, e))?;
-        std::fs::rename(&self.temp, path).map_err(|e| io(path, e))
     }
 }
 

@@ -2,6 +2,7 @@
 //! TOML config (flags win).
 
 pub mod query;
+pub mod samples;
 
 use clap::Args;
 use std::path::PathBuf;
