@@ -96,7 +96,7 @@ impl Scaler {
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
         let s: Self =
             serde_json::from_str(&text).map_err(|e| bad(format!("not a scaler file: {e}")))?;
-        if s.transform != TRANSFORM || !(s.std > 0.0) || !s.mean.is_finite() {
+        if s.transform != TRANSFORM || s.std.is_nan() || s.std <= 0.0 || !s.mean.is_finite() {
             return Err(bad(format!(
                 "not a {TRANSFORM} scaler with a finite mean and a positive std"
             )));
