@@ -203,8 +203,8 @@ fn windows_labels_and_scaler_equal_an_independent_recompute() {
                     let list = batch.column_by_name(name).unwrap().as_fixed_size_list();
                     let values = list.value(r);
                     let values = values.as_primitive::<Float32Type>();
-                    for k in 0..60 {
-                        let x = window[k][c];
+                    for (k, bar) in window.iter().enumerate() {
+                        let x = bar[c];
                         let want = if c == 4 {
                             ((x.ln_1p() - scaler.mean) / scaler.std) as f32
                         } else {
