@@ -15,6 +15,7 @@ pub mod durable;
 pub mod error;
 pub mod gen;
 pub mod inspect;
+pub mod labels;
 pub mod live;
 pub mod metrics;
 pub mod names;

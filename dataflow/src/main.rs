@@ -274,6 +274,11 @@ struct BackfillCmd {
     /// Also checkpoint after this many bar times (0: by wall time only).
     #[arg(long, default_value_t = 0)]
     checkpoint_every: u64,
+    /// Forward-return label horizons in bars, e.g. 1,5,20: written to
+    /// OUT/labels/ once the run completes (a row once its longest horizon
+    /// is in the store).
+    #[arg(long, value_delimiter = ',')]
+    labels: Option<Vec<usize>>,
     #[command(flatten)]
     mapping: MappingFlags,
     #[command(flatten)]
@@ -293,6 +298,7 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
     }
     config.sink.float32 |= cmd.float32;
     cli::start_metrics(&cmd.metrics_addr)?;
+    let labels = cmd.labels;
     let m = cmd.mapping;
     let args = BackfillArgs {
         inputs: cmd.input,
@@ -320,6 +326,16 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
     };
     let s = backfill::run(&args)?;
     print_summary(&s, &args.output);
+    if let (Some(horizons), 0) = (&labels, s.process) {
+        let l = tickflow::labels::write_labels(&args.output, horizons)?;
+        println!(
+            "  labels: {} rows in {} files under {} ({} rows wait for their horizon)",
+            l.rows,
+            l.files,
+            args.output.join(tickflow::labels::LABELS).display(),
+            l.pending
+        );
+    }
     Ok(())
 }
 

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::{days, valid_bars as parse};
+
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float32Type, Float64Type};
 use arrow_array::{Array, RecordBatch};
@@ -15,56 +17,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use tickflow::samples::{run, SamplesArgs, Scaler};
 
-/// Days since 1970-01-01 of `YYYY-MM-DD` (Howard Hinnant's algorithm).
-fn days(s: &str) -> i64 {
-    let (y, m, d): (i64, i64, i64) = (
-        s[0..4].parse().unwrap(),
-        s[5..7].parse().unwrap(),
-        s[8..10].parse().unwrap(),
-    );
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
-
-/// symbol -> ts -> (open, high, low, close, volume), valid bars only.
-type Bars = BTreeMap<String, BTreeMap<i64, [f64; 5]>>;
-
 /// Every 6th symbol of the panel (a debug build keeps CI short), as
 /// `slice.csv` in `dir`, and its text.
 fn slice(dir: &Path) -> (std::path::PathBuf, String) {
     let path = common::panel_slice(dir, 6);
     let text = std::fs::read_to_string(&path).unwrap();
     (path, text)
-}
-
-/// The valid bars of the CSV text (header `date,open,high,low,close,volume,Name`).
-fn parse(text: &str) -> (Bars, usize) {
-    let mut bars = Bars::new();
-    let mut invalid = 0;
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let v: Vec<f64> = f[1..6]
-            .iter()
-            .map(|x| x.parse::<f64>().unwrap_or(f64::NAN))
-            .collect();
-        let (o, h, l, c, vol) = (v[0], v[1], v[2], v[3], v[4]);
-        let ok = [o, h, l, c].iter().all(|x| x.is_finite() && *x > 0.0)
-            && vol.is_finite()
-            && vol >= 0.0
-            && l <= o.min(c)
-            && h >= o.max(c);
-        if !ok {
-            invalid += 1;
-            continue;
-        }
-        bars.entry(f[6].to_string())
-            .or_default()
-            .insert(days(f[0]), [o, h, l, c, vol]);
-    }
-    (bars, invalid)
 }
 
 fn read(path: &Path) -> Vec<RecordBatch> {

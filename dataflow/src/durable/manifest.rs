@@ -323,6 +323,8 @@ pub fn prune(root: &Path, manifest: Option<&Manifest>) -> Result<Vec<PathBuf>> {
                     removed.push(path);
                 } else if dir == root && name == CHECKPOINTS {
                     prune_checkpoints(&path, manifest, &mut removed)?;
+                } else if dir == root && name == crate::labels::LABELS {
+                    // a dataset of its own, with its own manifest
                 } else {
                     stack.push(path);
                 }

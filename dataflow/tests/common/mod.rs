@@ -202,6 +202,51 @@ pub fn bits(t: &Table) -> Vec<BitRow> {
 }
 pub mod kafka;
 
+/// Days since 1970-01-01 of `YYYY-MM-DD` (Howard Hinnant's algorithm).
+pub fn days(s: &str) -> i64 {
+    let (y, m, d): (i64, i64, i64) = (
+        s[0..4].parse().unwrap(),
+        s[5..7].parse().unwrap(),
+        s[8..10].parse().unwrap(),
+    );
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+/// symbol -> ts -> (open, high, low, close, volume), valid bars only.
+pub type Bars = BTreeMap<String, BTreeMap<i64, [f64; 5]>>;
+
+/// The valid bars of S&P 500 CSV text by the spec's rule (parsed here,
+/// sharing no code with the connectors), and the count of invalid rows (header `date,open,high,low,close,volume,Name`).
+pub fn valid_bars(text: &str) -> (Bars, usize) {
+    let mut bars = Bars::new();
+    let mut invalid = 0;
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let v: Vec<f64> = f[1..6]
+            .iter()
+            .map(|x| x.parse::<f64>().unwrap_or(f64::NAN))
+            .collect();
+        let (o, h, l, c, vol) = (v[0], v[1], v[2], v[3], v[4]);
+        let ok = [o, h, l, c].iter().all(|x| x.is_finite() && *x > 0.0)
+            && vol.is_finite()
+            && vol >= 0.0
+            && l <= o.min(c)
+            && h >= o.max(c);
+        if !ok {
+            invalid += 1;
+            continue;
+        }
+        bars.entry(f[6].to_string())
+            .or_default()
+            .insert(days(f[0]), [o, h, l, c, vol]);
+    }
+    (bars, invalid)
+}
+
 /// Everything `child` writes to its (piped) stderr.
 pub fn stderr_of(child: &mut std::process::Child) -> String {
     use std::io::Read;
