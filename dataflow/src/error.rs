@@ -53,5 +53,15 @@ pub enum TickflowError {
     Runtime(String),
 }
 
+impl TickflowError {
+    /// Writing `path` failed with `e`.
+    pub fn output(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
+        Self::Output {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
 /// Result alias for this crate.
 pub type Result<T, E = TickflowError> = std::result::Result<T, E>;

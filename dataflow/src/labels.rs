@@ -8,7 +8,7 @@
 //! dataset from the store: new files under new names, then the manifest,
 //! then the old files go.
 
-use crate::durable::manifest::{Manifest, RunKind, RunRecord, StoreFile};
+use crate::durable::manifest::{store_error, Manifest, RunKind, RunRecord, StoreFile};
 use crate::query::{self, print, QueryArgs};
 use crate::sink::partition_of;
 use crate::{Result, TickflowError};
@@ -33,13 +33,6 @@ pub struct LabelsSummary {
     pub pending: u64,
     /// Files.
     pub files: usize,
-}
-
-fn store_err(path: &Path, message: impl Into<String>) -> TickflowError {
-    TickflowError::Store {
-        path: path.display().to_string(),
-        message: message.into(),
-    }
 }
 
 /// Writes `STORE/labels/` for `horizons` (bars).
@@ -123,9 +116,9 @@ pub fn write_labels(store: &Path, horizons: &[usize]) -> Result<LabelsSummary> {
         let take = UInt32Array::from(rows_of.clone());
         let mut columns: Vec<ArrayRef> = vec![
             arrow_select::take::take(batch.column(0), &take, None)
-                .map_err(|e| store_err(&dir, e.to_string()))?,
+                .map_err(|e| store_error(&dir, e.to_string()))?,
             arrow_select::take::take(batch.column(1), &take, None)
-                .map_err(|e| store_err(&dir, e.to_string()))?,
+                .map_err(|e| store_error(&dir, e.to_string()))?,
         ];
         for k in 0..horizons.len() {
             columns.push(Arc::new(Float64Array::from(
@@ -136,13 +129,13 @@ pub fn write_labels(store: &Path, horizons: &[usize]) -> Result<LabelsSummary> {
             )));
         }
         let part = RecordBatch::try_new(schema.clone(), columns)
-            .map_err(|e| store_err(&dir, e.to_string()))?;
+            .map_err(|e| store_error(&dir, e.to_string()))?;
         let relative = format!("{partition}/part-{:08}.parquet", manifest.next_seq);
         manifest.next_seq += 1;
         let path = dir.join(&relative);
         std::fs::create_dir_all(path.parent().expect("a partition"))
             .and_then(|()| print::write_parquet(&part, &path))
-            .map_err(|e| store_err(&path, e.to_string()))?;
+            .map_err(|e| store_error(&path, e.to_string()))?;
         files.push(StoreFile {
             path: relative,
             partition: partition.clone(),

@@ -5,13 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use tickflow_connectors::Reject;
 
-fn io(path: &Path, e: impl std::fmt::Display) -> TickflowError {
-    TickflowError::Output {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
-}
-
 /// `file,line,reason,row` per rejected input row, under a temporary name
 /// until [`RejectsFile::finish`]; each rejection is counted in the metrics.
 pub struct RejectsFile<'a> {
@@ -24,9 +17,10 @@ impl<'a> RejectsFile<'a> {
     /// Starts the file for rows of `files` (indexed by a reject's `file`).
     pub fn create(path: &Path, files: &'a [PathBuf]) -> Result<Self> {
         let temp = path.with_extension("csv.tmp");
-        let mut out =
-            std::io::BufWriter::new(std::fs::File::create(&temp).map_err(|e| io(&temp, e))?);
-        writeln!(out, "file,line,reason,row").map_err(|e| io(&temp, e))?;
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(&temp).map_err(|e| TickflowError::output(&temp, e))?,
+        );
+        writeln!(out, "file,line,reason,row").map_err(|e| TickflowError::output(&temp, e))?;
         Ok(Self { files, temp, out })
     }
 
@@ -45,15 +39,19 @@ impl<'a> RejectsFile<'a> {
                 r.reason,
                 r.raw.replace('"', "\"\"")
             )
-            .map_err(|e| io(&self.temp, e))?;
+            .map_err(|e| TickflowError::output(&self.temp, e))?;
         }
         Ok(())
     }
 
     /// Syncs the file and renames it to `path`.
     pub fn finish(self, path: &Path) -> Result<()> {
-        let file = self.out.into_inner().map_err(|e| io(&self.temp, e))?;
-        file.sync_all().map_err(|e| io(&self.temp, e))?;
-        std::fs::rename(&self.temp, path).map_err(|e| io(path, e))
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| TickflowError::output(&self.temp, e))?;
+        file.sync_all()
+            .map_err(|e| TickflowError::output(&self.temp, e))?;
+        std::fs::rename(&self.temp, path).map_err(|e| TickflowError::output(path, e))
     }
 }

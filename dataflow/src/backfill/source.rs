@@ -57,13 +57,6 @@ pub struct SourceReport {
     pub skipped: u64,
 }
 
-fn io(path: &Path, e: impl std::fmt::Display) -> TickflowError {
-    TickflowError::Output {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
-}
-
 impl Source<'_> {
     /// Reads everything, sending blocks to `tx`; stops early when `abort` is
     /// set or the receiver is gone.
@@ -104,17 +97,20 @@ impl Source<'_> {
             progress.message("spilling to time buckets");
             let starts = bucket_starts(&self.plan.times, self.tuning.spill_bucket_rows);
             let dir = self.spill_dir;
-            let mut spill = SpillWriter::create(dir, starts).map_err(|e| io(dir, e))?;
+            let mut spill =
+                SpillWriter::create(dir, starts).map_err(|e| TickflowError::output(dir, e))?;
             let done = self.read_all(&mut report, &mut rejects, abort, |bars| {
-                spill.write(bars).map_err(|e| io(dir, e))?;
+                spill
+                    .write(bars)
+                    .map_err(|e| TickflowError::output(dir, e))?;
                 Ok(true)
             })?;
-            let mut buckets = spill.finish().map_err(|e| io(dir, e))?;
+            let mut buckets = spill.finish().map_err(|e| TickflowError::output(dir, e))?;
             progress.message("features");
             if done {
                 'buckets: while let Some(bars) = buckets
                     .next_bucket(self.plan.ts_kind)
-                    .map_err(|e| io(dir, e))?
+                    .map_err(|e| TickflowError::output(dir, e))?
                 {
                     cutter.push(&bars);
                     while let Some(block) = cutter.next_block(true) {

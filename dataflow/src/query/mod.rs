@@ -17,7 +17,7 @@ mod window;
 pub use scan::{ScanCounts, Selection};
 pub use window::Window;
 
-use crate::durable::manifest::Manifest;
+use crate::durable::manifest::{store_error, Manifest};
 use crate::{Result, TickflowError};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, TimestampMicrosecondType};
@@ -65,13 +65,6 @@ pub struct QueryResult {
     pub counts: ScanCounts,
 }
 
-fn store_err(path: &Path, message: impl Into<String>) -> TickflowError {
-    TickflowError::Store {
-        path: path.display().to_string(),
-        message: message.into(),
-    }
-}
-
 /// Runs a query.
 ///
 /// ```no_run
@@ -90,7 +83,7 @@ fn store_err(path: &Path, message: impl Into<String>) -> TickflowError {
 pub fn query(args: &QueryArgs) -> Result<QueryResult> {
     let root = &args.store;
     let manifest = Manifest::load(root)?.ok_or_else(|| {
-        store_err(
+        store_error(
             root,
             "not a tickflow store (no _manifest.json); give the directory a backfill or live run wrote",
         )
@@ -98,8 +91,8 @@ pub fn query(args: &QueryArgs) -> Result<QueryResult> {
     let ts_kind = match manifest.ts.as_str() {
         "date32" => TsKind::Date,
         "timestamp_us_utc" => TsKind::Micros,
-        "" => return Err(store_err(root, "the store holds no rows yet")),
-        other => return Err(store_err(root, format!("unknown time kind `{other}`"))),
+        "" => return Err(store_error(root, "the store holds no rows yet")),
+        other => return Err(store_error(root, format!("unknown time kind `{other}`"))),
     };
     let columns = resolve_columns(&manifest.columns, args.columns.as_deref())?;
     let window = Window::parse(
@@ -126,16 +119,16 @@ pub fn query(args: &QueryArgs) -> Result<QueryResult> {
         (Some(b), _) => b.schema(),
         (None, Some(f)) => {
             let path = root.join(&f.path);
-            scan::file_schema(&path).map_err(|e| store_err(&path, e))?
+            scan::file_schema(&path).map_err(|e| store_error(&path, e))?
         }
-        (None, None) => return Err(store_err(root, "the store lists no files")),
+        (None, None) => return Err(store_error(root, "the store lists no files")),
     };
     let schema = Arc::new(Schema::new(
         columns
             .iter()
             .map(|c| file_schema.field_with_name(c).cloned())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| store_err(root, e.to_string()))?,
+            .map_err(|e| store_error(root, e.to_string()))?,
     ));
     let ordered = batches
         .iter()
@@ -147,8 +140,8 @@ pub fn query(args: &QueryArgs) -> Result<QueryResult> {
             b.project(&idx)
         })
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| store_err(root, e.to_string()))?;
-    let batch = sort_by_ts_symbol(&schema, &ordered).map_err(|e| store_err(root, e))?;
+        .map_err(|e| store_error(root, e.to_string()))?;
+    let batch = sort_by_ts_symbol(&schema, &ordered).map_err(|e| store_error(root, e))?;
     Ok(QueryResult {
         batch,
         ts_kind,
@@ -260,7 +253,7 @@ fn scan_all(
                         out.lock().expect("no panics").push((i, b));
                     }
                     Err(e) => {
-                        *failed.lock().expect("no panics") = Some(store_err(&path, e));
+                        *failed.lock().expect("no panics") = Some(store_error(&path, e));
                         return;
                     }
                 }

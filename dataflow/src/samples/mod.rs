@@ -21,7 +21,7 @@ pub use write::{Layout, SplitWriter};
 use crate::error::{Result, TickflowError};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use tickflow_connectors::file::CsvOptions;
@@ -123,13 +123,6 @@ fn bad(flag: &str, message: impl Into<String>) -> TickflowError {
     }
 }
 
-fn io(path: &Path, e: impl std::fmt::Display) -> TickflowError {
-    TickflowError::Output {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
-}
-
 /// A time flag as a bar time of `kind` (a date ends with its day).
 fn time_flag(flag: &str, text: &str, kind: TsKind) -> Result<i64> {
     let w = crate::query::Window::parse(kind, None, Some(text), None)
@@ -181,7 +174,7 @@ fn check(args: &SamplesArgs) -> Result<()> {
 pub fn run(args: &SamplesArgs) -> Result<SamplesSummary> {
     let start = Instant::now();
     check(args)?;
-    std::fs::create_dir_all(&args.output).map_err(|e| io(&args.output, e))?;
+    std::fs::create_dir_all(&args.output).map_err(|e| TickflowError::output(&args.output, e))?;
     let ts = TsParser::new(args.tz.as_deref())?;
     let loaded = load(
         &args.inputs,
@@ -280,7 +273,7 @@ fn write_splits(
         writers.push((
             s,
             SplitWriter::create(&path, layout.clone(), args.row_group_windows)
-                .map_err(|e| io(&path, e))?,
+                .map_err(|e| TickflowError::output(&path, e))?,
         ));
     }
     for w in windows {
@@ -290,11 +283,13 @@ fn write_splits(
             .expect("every window's split has a file");
         writer
             .push(&series[w.series as usize], *w, scaler)
-            .map_err(|e| io(&args.output, e))?;
+            .map_err(|e| TickflowError::output(&args.output, e))?;
     }
     let mut written = BTreeMap::new();
     for (s, writer) in writers {
-        let rows = writer.finish().map_err(|e| io(&args.output, e))?;
+        let rows = writer
+            .finish()
+            .map_err(|e| TickflowError::output(&args.output, e))?;
         written.insert(format!("{}.parquet", s.name()), rows);
     }
     Ok(written)
