@@ -8,7 +8,7 @@
 //! dataset from the store: new files under new names, then the manifest,
 //! then the old files go.
 
-use crate::durable::manifest::{store_error, Manifest, RunKind, RunRecord, StoreFile};
+use crate::durable::manifest::{store_error, ts_name, Manifest, RunKind, RunRecord, StoreFile};
 use crate::query::{self, print, QueryArgs};
 use crate::sink::partition_of;
 use crate::{Result, TickflowError};
@@ -19,7 +19,6 @@ use arrow_schema::{DataType, Field, Schema};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
-use tickflow_connectors::TsKind;
 
 /// The labels directory of a store.
 pub const LABELS: &str = "labels";
@@ -95,11 +94,7 @@ pub fn write_labels(store: &Path, horizons: &[usize]) -> Result<LabelsSummary> {
         RunRecord::new(RunKind::Build, Vec::new()),
     );
     manifest.next_seq = old.as_ref().map_or(0, |m| m.next_seq);
-    manifest.ts = match rows.ts_kind {
-        TsKind::Date => "date32",
-        TsKind::Micros => "timestamp_us_utc",
-    }
-    .into();
+    manifest.ts = ts_name(rows.ts_kind).into();
     let mut fields = vec![
         batch.schema().field(0).clone(),
         batch.schema().field(1).clone(),

@@ -492,10 +492,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
             process: 0,
         }));
     }
-    let ts_name = match plan.ts_kind {
-        TsKind::Date => "date32",
-        TsKind::Micros => "timestamp_us_utc",
-    };
+    let ts_name = crate::durable::manifest::ts_name(plan.ts_kind);
     if opened.after.is_some() && manifest.ts != ts_name {
         return Err(TickflowError::Store {
             path: args.output.display().to_string(),

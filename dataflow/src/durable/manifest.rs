@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use tickflow_connectors::TsKind;
 
 /// The manifest's file name in the store.
 pub const MANIFEST: &str = "_manifest.json";
@@ -151,6 +152,22 @@ pub struct Manifest {
     /// A live run's topic positions at the checkpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub positions: Option<LivePositions>,
+}
+
+/// The manifest's name of a bar time kind (its `ts` field).
+pub fn ts_name(kind: TsKind) -> &'static str {
+    match kind {
+        TsKind::Date => "date32",
+        TsKind::Micros => "timestamp_us_utc",
+    }
+}
+
+/// The bar time kind a manifest's `ts` field names; `None` while the store
+/// holds no rows (an empty name) or for a name this build does not know.
+pub fn ts_kind_of(name: &str) -> Option<TsKind> {
+    [TsKind::Date, TsKind::Micros]
+        .into_iter()
+        .find(|&k| ts_name(k) == name)
 }
 
 /// A store error at `root`.

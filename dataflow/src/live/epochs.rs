@@ -52,11 +52,7 @@ pub(super) fn record(r: &Recorder<'_>, manifest: &mut Manifest) -> Result<()> {
         if manifest.ts.is_empty() {
             if let Some(&kind) = r.ts_kind.get() {
                 let schema = OutputSchema::new(kind, r.columns.to_vec(), r.float32);
-                manifest.ts = match kind {
-                    TsKind::Date => "date32",
-                    TsKind::Micros => "timestamp_us_utc",
-                }
-                .into();
+                manifest.ts = crate::durable::manifest::ts_name(kind).into();
                 manifest.columns = schema.column_names();
             }
         }

@@ -207,12 +207,9 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         &args.kafka,
         read_before.as_ref(),
     )?;
-    let ts_kind = OnceLock::new();
-    match manifest.ts.as_str() {
-        "date32" => drop(ts_kind.set(TsKind::Date)),
-        "timestamp_us_utc" => drop(ts_kind.set(TsKind::Micros)),
-        _ => {}
-    }
+    // known from the store's first rows, or set by the first bar
+    let ts_kind = crate::durable::manifest::ts_kind_of(&manifest.ts)
+        .map_or_else(OnceLock::new, OnceLock::from);
     let shared = Arc::new(FeedShared {
         format: args.format.clone(),
         ts: TsParser::new(args.tz.as_deref())?,

@@ -17,7 +17,7 @@ mod window;
 pub use scan::{ScanCounts, Selection};
 pub use window::Window;
 
-use crate::durable::manifest::{store_error, Manifest};
+use crate::durable::manifest::{store_error, ts_kind_of, Manifest};
 use crate::{Result, TickflowError};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, TimestampMicrosecondType};
@@ -88,11 +88,15 @@ pub fn query(args: &QueryArgs) -> Result<QueryResult> {
             "not a tickflow store (no _manifest.json); give the directory a backfill or live run wrote",
         )
     })?;
-    let ts_kind = match manifest.ts.as_str() {
-        "date32" => TsKind::Date,
-        "timestamp_us_utc" => TsKind::Micros,
-        "" => return Err(store_error(root, "the store holds no rows yet")),
-        other => return Err(store_error(root, format!("unknown time kind `{other}`"))),
+    let ts_kind = match ts_kind_of(&manifest.ts) {
+        Some(kind) => kind,
+        None if manifest.ts.is_empty() => {
+            return Err(store_error(root, "the store holds no rows yet"))
+        }
+        None => {
+            let message = format!("unknown time kind `{}`", manifest.ts);
+            return Err(store_error(root, message));
+        }
     };
     let columns = resolve_columns(&manifest.columns, args.columns.as_deref())?;
     let window = Window::parse(
