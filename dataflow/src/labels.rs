@@ -13,8 +13,8 @@ use crate::query::{self, print, QueryArgs};
 use crate::sink::partition_of;
 use crate::{Result, TickflowError};
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Float64Type, TimestampMicrosecondType};
-use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, UInt32Array};
+use arrow_array::types::Float64Type;
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, UInt32Array};
 use arrow_schema::{DataType, Field, Schema};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -48,7 +48,7 @@ pub fn write_labels(store: &Path, horizons: &[usize]) -> Result<LabelsSummary> {
         ..Default::default()
     })?;
     let batch = &rows.batch;
-    let ts = times(batch.column(1));
+    let ts = query::ts_values(batch.column(1));
     let symbols = batch.column(0).as_string::<i32>();
     let close = batch.column(2).as_primitive::<Float64Type>();
     // each symbol's rows, in time order (the batch is in (ts, symbol) order)
@@ -60,27 +60,29 @@ pub fn write_labels(store: &Path, horizons: &[usize]) -> Result<LabelsSummary> {
             .push(r as u32);
     }
     let longest = *horizons.iter().max().expect("checked");
-    let mut values: Vec<Option<Vec<f64>>> = vec![None; batch.num_rows()];
+    // row r's labels at values[r * k..(r + 1) * k], when labelled[r]
+    let k = horizons.len();
+    let mut values = vec![0.0; batch.num_rows() * k];
+    let mut labelled = vec![false; batch.num_rows()];
     let mut pending = 0u64;
     for rows in by_symbol.values() {
         for (i, &r) in rows.iter().enumerate() {
+            let row = r as usize;
             if i + longest >= rows.len() {
                 pending += 1;
                 continue;
             }
-            let c = close.value(r as usize);
-            values[r as usize] = Some(
-                horizons
-                    .iter()
-                    .map(|&h| close.value(rows[i + h] as usize) / c - 1.0)
-                    .collect(),
-            );
+            let c = close.value(row);
+            for (slot, &h) in values[row * k..(row + 1) * k].iter_mut().zip(horizons) {
+                *slot = close.value(rows[i + h] as usize) / c - 1.0;
+            }
+            labelled[row] = true;
         }
     }
     // the labelled rows per partition, in (ts, symbol) order
     let mut partitions: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    for (r, v) in values.iter().enumerate() {
-        if v.is_some() {
+    for (r, &is) in labelled.iter().enumerate() {
+        if is {
             partitions
                 .entry(partition_of(rows.ts_kind, ts[r]))
                 .or_default()
@@ -115,11 +117,11 @@ pub fn write_labels(store: &Path, horizons: &[usize]) -> Result<LabelsSummary> {
             arrow_select::take::take(batch.column(1), &take, None)
                 .map_err(|e| store_error(&dir, e.to_string()))?,
         ];
-        for k in 0..horizons.len() {
+        for h in 0..k {
             columns.push(Arc::new(Float64Array::from(
                 rows_of
                     .iter()
-                    .map(|&r| values[r as usize].as_ref().expect("labelled")[k])
+                    .map(|&r| values[r as usize * k + h])
                     .collect::<Vec<_>>(),
             )));
         }
@@ -153,19 +155,4 @@ pub fn write_labels(store: &Path, horizons: &[usize]) -> Result<LabelsSummary> {
         }
     }
     Ok(summary)
-}
-
-fn times(column: &ArrayRef) -> Vec<i64> {
-    match column.data_type() {
-        DataType::Date32 => column
-            .as_primitive::<Date32Type>()
-            .values()
-            .iter()
-            .map(|&d| i64::from(d))
-            .collect(),
-        _ => column
-            .as_primitive::<TimestampMicrosecondType>()
-            .values()
-            .to_vec(),
-    }
 }

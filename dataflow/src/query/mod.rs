@@ -21,7 +21,7 @@ use crate::durable::manifest::{store_error, ts_kind_of, Manifest};
 use crate::{Result, TickflowError};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, TimestampMicrosecondType};
-use arrow_array::{Array, RecordBatch, UInt32Array};
+use arrow_array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use arrow_schema::{DataType, Schema};
 use print::QueryFormat;
 use std::collections::HashSet;
@@ -273,6 +273,23 @@ fn scan_all(
     Ok((batches, total.into_inner().expect("no panics")))
 }
 
+/// The bar times of a store's `ts` column (Date32 days or Timestamp
+/// microseconds) as `i64` in the store's unit.
+pub fn ts_values(column: &ArrayRef) -> Vec<i64> {
+    match column.data_type() {
+        DataType::Date32 => column
+            .as_primitive::<Date32Type>()
+            .values()
+            .iter()
+            .map(|&d| i64::from(d))
+            .collect(),
+        _ => column
+            .as_primitive::<TimestampMicrosecondType>()
+            .values()
+            .to_vec(),
+    }
+}
+
 /// The batches as one, rows ordered by `(ts, symbol)`.
 fn sort_by_ts_symbol(
     schema: &Arc<Schema>,
@@ -282,19 +299,7 @@ fn sort_by_ts_symbol(
     if all.num_rows() == 0 {
         return Ok(all);
     }
-    let ts = all.column(1);
-    let ts: Vec<i64> = match ts.data_type() {
-        DataType::Date32 => ts
-            .as_primitive::<Date32Type>()
-            .values()
-            .iter()
-            .map(|&d| i64::from(d))
-            .collect(),
-        _ => ts
-            .as_primitive::<TimestampMicrosecondType>()
-            .values()
-            .to_vec(),
-    };
+    let ts = ts_values(all.column(1));
     let symbols = all.column(0).as_string::<i32>();
     let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
     order.sort_unstable_by(|&a, &b| {
