@@ -15,6 +15,7 @@ mod scan;
 mod window;
 
 pub use scan::{ScanCounts, Selection};
+pub(crate) use window::bound;
 pub use window::Window;
 
 use crate::durable::manifest::{store_error, ts_kind_of, Manifest};

@@ -26,7 +26,7 @@ fn bad(flag: &str, message: String) -> TickflowError {
 
 /// `text` as a bar time of a `kind` store: the first (`end == false`) or
 /// the last (`end == true`) instant it names.
-fn bound(flag: &str, text: &str, kind: TsKind, end: bool) -> Result<i64, TickflowError> {
+pub(crate) fn bound(flag: &str, text: &str, kind: TsKind, end: bool) -> Result<i64, TickflowError> {
     let (given, v) = TsParser::default().parse(text).ok_or_else(|| {
         bad(
             flag,

@@ -123,13 +123,6 @@ fn bad(flag: &str, message: impl Into<String>) -> TickflowError {
     }
 }
 
-/// A time flag as a bar time of `kind` (a date ends with its day).
-fn time_flag(flag: &str, text: &str, kind: TsKind) -> Result<i64> {
-    let w = crate::query::Window::parse(kind, None, Some(text), None)
-        .map_err(|e| bad(flag, e.to_string().replace("--to", flag)))?;
-    Ok(w.hi)
-}
-
 fn check(args: &SamplesArgs) -> Result<()> {
     if args.length == 0 {
         return Err(bad("--window", "a window needs at least one bar"));
@@ -194,12 +187,12 @@ pub fn run(args: &SamplesArgs) -> Result<SamplesSummary> {
     let train_end = args
         .train_end
         .as_deref()
-        .map(|t| time_flag("--train-end", t, kind))
+        .map(|t| crate::query::bound("--train-end", t, kind, true))
         .transpose()?;
     let valid_end = args
         .valid_end
         .as_deref()
-        .map(|t| time_flag("--valid-end", t, kind))
+        .map(|t| crate::query::bound("--valid-end", t, kind, true))
         .transpose()?;
     if let (Some(t), Some(v)) = (train_end, valid_end) {
         if v <= t {
