@@ -51,12 +51,8 @@ pub fn cell(column: &ArrayRef, row: usize) -> String {
             column.as_primitive::<TimestampMicrosecondType>().value(row),
         ),
         DataType::Utf8 => column.as_string::<i32>().value(row).to_string(),
-        _ => arrow_cast_fallback(column, row),
+        _ => format!("{:?}", column.slice(row, 1)),
     }
-}
-
-fn arrow_cast_fallback(column: &ArrayRef, row: usize) -> String {
-    format!("{:?}", column.slice(row, 1))
 }
 
 fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
@@ -176,7 +172,8 @@ pub fn write_file(
     finish(result, &temp, path)
 }
 
-fn temp_name(path: &Path) -> std::path::PathBuf {
+/// `.NAME.tmp` beside `path`: where a file is written until complete.
+pub(crate) fn temp_name(path: &Path) -> std::path::PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -184,7 +181,8 @@ fn temp_name(path: &Path) -> std::path::PathBuf {
     path.with_file_name(format!(".{name}.tmp"))
 }
 
-fn finish(result: std::io::Result<()>, temp: &Path, path: &Path) -> std::io::Result<()> {
+/// Renames `temp` to `path` when `result` is Ok; removes `temp` otherwise.
+pub(crate) fn finish(result: std::io::Result<()>, temp: &Path, path: &Path) -> std::io::Result<()> {
     match result.and_then(|()| std::fs::rename(temp, path)) {
         Ok(()) => Ok(()),
         Err(e) => {

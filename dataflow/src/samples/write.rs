@@ -7,6 +7,7 @@
 use super::load::Series;
 use super::scaler::Scaler;
 use super::windows::Window;
+use crate::query::print::{finish, temp_name};
 use arrow_array::{
     ArrayRef, Date32Array, FixedSizeListArray, Float32Array, Float64Array, RecordBatch,
     StringArray, TimestampMicrosecondArray,
@@ -98,8 +99,7 @@ impl SplitWriter {
     /// Starts `path` (written as `.NAME.tmp` until [`SplitWriter::finish`]),
     /// with row groups of `group` windows.
     pub fn create(path: &Path, layout: Arc<Layout>, group: usize) -> std::io::Result<Self> {
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let temp = path.with_file_name(format!(".{name}.tmp"));
+        let temp = temp_name(path);
         let schema = layout.schema();
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).map_err(pq)?))
@@ -206,14 +206,9 @@ impl SplitWriter {
 
     /// Writes what is left, syncs and renames the file to its final name.
     pub fn finish(mut self) -> std::io::Result<u64> {
-        let result = self.flush().and_then(|()| {
-            let file = self.writer.into_inner().map_err(pq)?;
-            file.sync_all()?;
-            std::fs::rename(&self.temp, &self.path)
-        });
-        if result.is_err() {
-            let _ = std::fs::remove_file(&self.temp);
-        }
-        result.map(|()| self.rows)
+        let result = self
+            .flush()
+            .and_then(|()| self.writer.into_inner().map_err(pq)?.sync_all());
+        finish(result, &self.temp, &self.path).map(|()| self.rows)
     }
 }
