@@ -45,19 +45,7 @@ PY
 universe "$DAYS" full
 universe "$QDAYS" quarter
 
-calc() { "$PYTHON" -c "print($1)"; }
-
-# measure NAME CMD...: wall seconds and peak RSS (MiB) into $NAME_s / $NAME_mb
-measure() {
-  local name=$1; shift
-  local out="$WORK/$name.time"
-  sync
-  /usr/bin/time -f "%e %M" -o "$out" "$@" > "$WORK/$name.log" 2>&1 || { cat "$WORK/$name.log"; exit 1; }
-  read -r secs kb < "$out"
-  printf -v "${name}_s" '%s' "$secs"
-  printf -v "${name}_mb" '%.0f' "$(calc "$kb / 1024")"
-  printf '%-26s %8.2f s %8s MiB\n' "$name" "$secs" "$(eval echo \$${name}_mb)"
-}
+. bench/lib.sh
 rows() { "$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['rows_out'])" "$1/_manifest.json"; }
 
 FULL="$WORK/store_full" QUARTER="$WORK/store_quarter"

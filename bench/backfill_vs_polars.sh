@@ -30,20 +30,9 @@ IN_SYM="$WORK/universe_${SYMBOLS}x${DAYS}_by_symbol.parquet"
 [ -f "$IN_SYM" ] || "$BIN" gen --symbols "$SYMBOLS" --days "$DAYS" --seed 42 --order symbol --output "$IN_SYM"
 ROWS=$("$PYTHON" -c "import polars as pl,sys; print(pl.scan_parquet(sys.argv[1]).select(pl.len()).collect().item())" "$IN")
 
-calc() { "$PYTHON" -c "print($1)"; }
+. bench/lib.sh
 
-# measure NAME CMD...: wall seconds and peak RSS (MiB) into $NAME_s / $NAME_mb
-measure() {
-  local name=$1; shift
-  local out="$WORK/$name.time"
-  sync; rm -rf "$WORK/out_$name" "$WORK/out_$name.parquet"
-  /usr/bin/time -f "%e %M" -o "$out" "$@" > "$WORK/$name.log" 2>&1 || { cat "$WORK/$name.log"; exit 1; }
-  read -r secs kb < "$out"
-  printf -v "${name}_s" '%s' "$secs"
-  printf -v "${name}_mb" '%.0f' "$(calc "$kb / 1024")"
-  printf '%-22s %8.1f s %8s MiB\n' "$name" "$secs" "$(eval echo \$${name}_mb)"
-}
-
+rm -rf "$WORK/out_tickflow" "$WORK/out_polars.parquet" "$WORK/out_tickflow_by_symbol"
 echo "input: $ROWS rows ($SYMBOLS symbols x $DAYS days), $(nproc) cores"
 measure tickflow "$BIN" backfill --input "$IN" --output "$WORK/out_tickflow" -q
 measure polars "$PYTHON" "$PEER" "$IN" "$WORK/out_polars.parquet"

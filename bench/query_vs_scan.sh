@@ -34,7 +34,7 @@ STORE="$WORK/query_store_${SYMBOLS}x${DAYS}"
 [ -f "$STORE/_manifest.json" ] || "$BIN" backfill --input "$IN" --output "$STORE" -q --metrics-addr off
 ROWS=$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['rows_out'])" "$STORE/_manifest.json")
 now() { date +%s.%N; }
-calc() { "$PYTHON" -c "print($1)"; }
+. bench/lib.sh
 
 PEER="$WORK/query_peer.py"
 cat > "$PEER" <<'PY'

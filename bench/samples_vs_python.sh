@@ -24,17 +24,7 @@ BIN="$CARGO_TARGET_DIR/release/tickflow"
 mkdir -p "$WORK"
 IN="$WORK/universe_${SYMBOLS}x${DAYS}.parquet"
 [ -f "$IN" ] || "$BIN" gen --symbols "$SYMBOLS" --days "$DAYS" --seed 3 --output "$IN" >/dev/null
-calc() { "$PYTHON" -c "print($1)"; }
-
-measure() { # NAME CMD...: wall seconds and peak RSS MiB into $NAME_s / $NAME_mb
-  local name=$1; shift
-  sync
-  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" > "$WORK/$name.log" 2>&1 || { cat "$WORK/$name.log"; exit 1; }
-  read -r secs kb < "$WORK/$name.time"
-  printf -v "${name}_s" '%s' "$secs"
-  printf -v "${name}_mb" '%.0f' "$(calc "$kb / 1024")"
-  printf '%-10s %8.2f s %8s MiB\n' "$name" "$secs" "$(eval echo \$${name}_mb)"
-}
+. bench/lib.sh
 
 rm -rf "$WORK/samples_tickflow" "$WORK/samples_peer.parquet"
 measure tickflow "$BIN" samples --input "$IN" --output "$WORK/samples_tickflow" --count "$COUNT" --seed 1
