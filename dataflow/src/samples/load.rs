@@ -113,8 +113,8 @@ pub fn load(
         let r = r as usize;
         (all.symbol[r], all.ts[r], all.file[r], all.line[r])
     });
-    let names = symbols.sorted();
-    let mut series: Vec<Series> = names
+    // by interned id while filling, by name at the end
+    let mut series: Vec<Series> = symbols
         .names()
         .iter()
         .map(|n| Series {
@@ -131,10 +131,7 @@ pub fn load(
                 continue;
             }
         }
-        let id = names
-            .get(symbols.name(all.symbol[r]))
-            .expect("every symbol is named");
-        let s = &mut series[id as usize];
+        let s = &mut series[all.symbol[r] as usize];
         let bar = &all.bar[r];
         s.ts.push(all.ts[r]);
         s.open.push(bar.open);
@@ -143,6 +140,7 @@ pub fn load(
         s.close.push(bar.close);
         s.volume.push(bar.volume);
     }
+    series.sort_by(|a, b| a.symbol.cmp(&b.symbol));
     series.retain(|s| !s.is_empty());
     out.series = series;
     Ok(out)
