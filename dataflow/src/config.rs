@@ -1,5 +1,6 @@
 //! The TOML pipeline file: features, cross-sections and the sink.
 
+use crate::backtest::SignalConfig;
 use crate::error::{Result, TickflowError};
 use serde::{Deserialize, Serialize};
 use tickflow_operators::cross_section::{CrossSectionOptions, DEFAULT_FEATURES};
@@ -193,6 +194,9 @@ pub struct PipelineConfig {
     /// How live runs read their topic.
     #[serde(default)]
     pub live: LiveConfig,
+    /// Signals (`[[signal]]` tables): what `tickflow backtest` tests.
+    #[serde(default, rename = "signal", skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<SignalConfig>,
 }
 
 fn standard_features() -> Vec<FeatureDef> {
@@ -207,6 +211,7 @@ impl Default for PipelineConfig {
             sink: SinkConfig::default(),
             kafka: Default::default(),
             live: LiveConfig::default(),
+            signals: Vec::new(),
         }
     }
 }
@@ -223,6 +228,15 @@ impl PipelineConfig {
             message: e.to_string(),
         })?;
         config.sink.validate()?;
+        for (k, s) in config.signals.iter().enumerate() {
+            s.validate()?;
+            if config.signals[..k].iter().any(|o| o.name == s.name) {
+                return Err(TickflowError::Config {
+                    path: path.into(),
+                    message: format!("two signals are named `{}`", s.name),
+                });
+            }
+        }
         Ok(config)
     }
 

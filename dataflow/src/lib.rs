@@ -8,6 +8,7 @@
 //! operators, so a replayed history and a live feed give the same rows.
 
 pub mod backfill;
+pub mod backtest;
 pub mod chunks;
 pub mod cluster;
 pub mod config;

@@ -39,6 +39,8 @@ enum Command {
     Query(Box<cli::query::QueryCmd>),
     /// Sliding training windows with forward-return labels, split by date.
     Samples(Box<cli::samples::SamplesCmd>),
+    /// Backtest the config's signals on a store: a report per signal.
+    Backtest(Box<cli::backtest::BacktestCmd>),
     /// List the indicators, their inputs, parameters and outputs.
     Features,
     /// Show what a backfill would read: columns, mapping, rows, symbols,
@@ -360,6 +362,7 @@ fn main() -> ExitCode {
         Command::Replay(cmd) => cli::replay_cmd(*cmd),
         Command::Query(cmd) => cli::query::query_cmd(*cmd),
         Command::Samples(cmd) => cli::samples::samples_cmd(*cmd),
+        Command::Backtest(cmd) => cli::backtest::backtest_cmd(*cmd),
         Command::Gen(g) => tickflow::gen::generate(&g.output, g.symbols, g.days, g.seed, g.order)
             .map(|n| println!("{n} bars written to {}", g.output.display()))
             .map_err(|e| tickflow::TickflowError::Output {

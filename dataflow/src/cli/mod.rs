@@ -1,6 +1,7 @@
 //! The `live` and `replay` commands' flags, and how they combine with the
 //! TOML config (flags win).
 
+pub mod backtest;
 pub mod query;
 pub mod samples;
 

@@ -82,6 +82,36 @@ pub struct QueryResult {
 /// # Ok::<(), tickflow::TickflowError>(())
 /// ```
 pub fn query(args: &QueryArgs) -> Result<QueryResult> {
+    let scanned = scan(args)?;
+    let batch = sort_by_ts_symbol(&scanned.schema, &scanned.batches)
+        .map_err(|e| store_error(&args.store, e))?;
+    Ok(QueryResult {
+        batch,
+        ts_kind: scanned.ts_kind,
+        files_in_store: scanned.files_in_store,
+        counts: scanned.counts,
+    })
+}
+
+/// A query's rows before sorting: batches in file order, each with the
+/// query's columns in the query's order.
+#[derive(Debug, Clone)]
+pub struct Scanned {
+    /// The columns' schema (`symbol`, `ts`, then the wanted columns).
+    pub schema: Arc<Schema>,
+    /// The rows, in no particular order.
+    pub batches: Vec<RecordBatch>,
+    /// The store's time kind.
+    pub ts_kind: TsKind,
+    /// Files in the store.
+    pub files_in_store: u64,
+    /// What was read.
+    pub counts: ScanCounts,
+}
+
+/// Reads a query's rows without sorting them (for readers that index the
+/// rows themselves, such as the backtest's panel).
+pub fn scan(args: &QueryArgs) -> Result<Scanned> {
     let root = &args.store;
     let manifest = Manifest::load(root)?.ok_or_else(|| {
         store_error(
@@ -135,7 +165,7 @@ pub fn query(args: &QueryArgs) -> Result<QueryResult> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| store_error(root, e.to_string()))?,
     ));
-    let ordered = batches
+    let batches = batches
         .iter()
         .map(|b| {
             let idx: Vec<usize> = columns
@@ -146,9 +176,9 @@ pub fn query(args: &QueryArgs) -> Result<QueryResult> {
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| store_error(root, e.to_string()))?;
-    let batch = sort_by_ts_symbol(&schema, &ordered).map_err(|e| store_error(root, e))?;
-    Ok(QueryResult {
-        batch,
+    Ok(Scanned {
+        schema,
+        batches,
         ts_kind,
         files_in_store: manifest.files.len() as u64,
         counts,
@@ -224,7 +254,7 @@ fn resolve_columns(store: &[String], wanted: Option<&[String]>) -> Result<Vec<St
     Ok(out)
 }
 
-type Scanned = (Vec<RecordBatch>, ScanCounts);
+type FileBatches = (Vec<RecordBatch>, ScanCounts);
 
 /// Scans the files on `args.threads` threads.
 fn scan_all(
@@ -233,7 +263,7 @@ fn scan_all(
     columns: &[String],
     selection: &Selection,
     args: &QueryArgs,
-) -> Result<Scanned> {
+) -> Result<FileBatches> {
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,

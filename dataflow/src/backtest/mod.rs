@@ -1,0 +1,336 @@
+//! Signal backtests on a feature store: a vectorised quantile portfolio per
+//! `[[signal]]` of the config, its daily rank IC at several horizons,
+//! returns by signal quantile, statistics overall, by year and by
+//! walk-forward fold, and a report directory per signal (Markdown with PNG
+//! charts, `summary.json`, the daily series as Parquet).
+//!
+//! Timing (stated in every report): the signal at bar `t` uses the store's
+//! row at `t`; trades execute at the close of bar `t + 1`; the portfolio
+//! earns from bar `t + 2` on (see [`portfolio`]).
+
+pub mod charts;
+pub mod config;
+pub mod ic;
+pub mod metrics;
+pub mod panel;
+pub mod portfolio;
+pub mod report;
+pub mod signal;
+pub mod walk;
+
+pub use config::{Fit, Side, SignalConfig, WalkForward};
+pub use metrics::Stats;
+pub use panel::Panel;
+
+use crate::{Result, TickflowError};
+use portfolio::{QuantileReturns, Simulation};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use tickflow_connectors::{civil_from_days, TsKind};
+
+/// What to backtest and where the reports go.
+#[derive(Debug, Clone)]
+pub struct BacktestArgs {
+    /// The feature store.
+    pub store: PathBuf,
+    /// The signals (the config's `[[signal]]` tables).
+    pub signals: Vec<SignalConfig>,
+    /// The report directory (one folder per signal inside).
+    pub output: PathBuf,
+    /// First bar, inclusive.
+    pub from: Option<String>,
+    /// Last bar, inclusive.
+    pub to: Option<String>,
+    /// Threads (0: every core).
+    pub threads: usize,
+}
+
+/// One signal's backtest, computed.
+#[derive(Debug, Clone)]
+pub struct Backtest {
+    /// The signal.
+    pub config: SignalConfig,
+    /// The simulation over the whole panel.
+    pub simulation: Simulation,
+    /// `(horizon, IC per bar)`, horizons ascending.
+    pub ic: Vec<(usize, Vec<f64>)>,
+    /// The evaluated bars: from the first bar with holdings to the last.
+    pub first: usize,
+    /// The walk-forward folds and their stitched simulation.
+    pub walk_forward: Option<(Vec<walk::Fold>, Simulation, Vec<f64>)>,
+    /// The statistics.
+    pub summary: Summary,
+}
+
+/// A backtest's numbers (`summary.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The signal's name.
+    pub signal: String,
+    /// First evaluated bar.
+    pub from: String,
+    /// Last evaluated bar.
+    pub to: String,
+    /// How trades are timed.
+    pub execution: String,
+    /// After costs.
+    pub net: Stats,
+    /// Before costs.
+    pub gross: Stats,
+    /// Net statistics by calendar year.
+    pub by_year: Vec<(i64, Stats)>,
+    /// Mean rank IC by horizon.
+    pub ic_decay: Vec<IcAtHorizon>,
+    /// Mean return per holding period by quantile (lowest signal first).
+    pub quantiles: QuantileReturns,
+    /// The walk-forward folds' out-of-sample statistics.
+    pub walk_forward: Vec<FoldStats>,
+}
+
+/// The IC at one horizon.
+#[derive(Debug, Clone, Serialize)]
+pub struct IcAtHorizon {
+    /// Bars.
+    pub horizon: usize,
+    /// Mean daily rank IC.
+    pub mean: f64,
+    /// Mean over standard deviation.
+    pub ir: f64,
+    /// Bars with a defined IC.
+    pub bars: usize,
+}
+
+/// One walk-forward fold's test window.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoldStats {
+    /// The fold.
+    pub fold: walk::Fold,
+    /// First training bar.
+    pub train_from: String,
+    /// Last training bar.
+    pub train_to: String,
+    /// First test bar.
+    pub test_from: String,
+    /// Last test bar.
+    pub test_to: String,
+    /// Net statistics over the test window.
+    pub net: Stats,
+}
+
+/// The execution rule, as reports state it.
+pub const EXECUTION: &str = "signal at the close of bar t; trades at the close of bar t+1; \
+     returns from bar t+2 on; weights held constant between rebalances";
+
+/// Backtests one signal on a loaded panel.
+pub fn backtest(panel: &Panel, config: &SignalConfig, threads: usize) -> Result<Backtest> {
+    config.validate()?;
+    let width = panel.width();
+    let values = signal::combine(panel, &config.weights())?;
+    let tradable = signal::tradable(panel, config.min_dollar_volume, config.liquidity_window);
+    let returns = signal::returns(panel);
+    let simulation = portfolio::simulate(config, width, &values, &tradable, &returns, &panel.close);
+    let first = simulation.first_held.ok_or_else(|| TickflowError::Config {
+        path: format!("signal `{}`", config.name),
+        message: format!(
+            "never formed a portfolio: no rebalance had {} tradable names with a value \
+                 (check the columns, min_dollar_volume and the window)",
+            config.quantiles
+        ),
+    })?;
+    let horizons = config.horizons();
+    let ic: Vec<(usize, Vec<f64>)> = horizons
+        .iter()
+        .copied()
+        .zip(ic::rank_ic(
+            width,
+            &values,
+            &tradable,
+            &panel.close,
+            &horizons,
+            threads,
+        ))
+        .collect();
+    let walk_forward = config.walk_forward.as_ref().map(|wf| {
+        let (folds, stitched) = walk::stitch(config, wf, panel, &tradable, threads);
+        let sim = portfolio::simulate(config, width, &stitched, &tradable, &returns, &panel.close);
+        let wf_ic = ic::rank_ic(
+            width,
+            &stitched,
+            &tradable,
+            &panel.close,
+            &[config.holding],
+            threads,
+        );
+        (folds, sim, wf_ic.into_iter().next().unwrap_or_default())
+    });
+    let summary = summarise(
+        panel,
+        config,
+        &simulation,
+        &ic,
+        first,
+        walk_forward.as_ref(),
+    );
+    Ok(Backtest {
+        config: config.clone(),
+        simulation,
+        ic,
+        first,
+        walk_forward,
+        summary,
+    })
+}
+
+/// The year of a bar time.
+pub fn year_of(kind: TsKind, ts: i64) -> i64 {
+    let days = match kind {
+        TsKind::Date => ts,
+        TsKind::Micros => ts.div_euclid(86_400_000_000),
+    };
+    civil_from_days(days).0
+}
+
+fn summarise(
+    panel: &Panel,
+    config: &SignalConfig,
+    sim: &Simulation,
+    ic: &[(usize, Vec<f64>)],
+    first: usize,
+    walk_forward: Option<&(Vec<walk::Fold>, Simulation, Vec<f64>)>,
+) -> Summary {
+    let ppy = config.periods_per_year;
+    let d = &sim.daily;
+    let held: Vec<bool> = d
+        .longs
+        .iter()
+        .zip(&d.shorts)
+        .map(|(l, s)| l + s > 0)
+        .collect();
+    let holding_ic = &ic
+        .iter()
+        .find(|(h, _)| *h == config.holding)
+        .expect("the holding horizon is always computed")
+        .1;
+    let stats = |net: &[f64], ic: &[f64], from: usize, to: usize| {
+        Stats::of(
+            &metrics::Series {
+                net: &net[from..to],
+                turnover: &d.turnover[from..to],
+                cost: &d.cost[from..to],
+                held: &held[from..to],
+                ic: &ic[from..to],
+            },
+            ppy,
+        )
+    };
+    let end = panel.ts.len();
+    let fmt = |t: usize| tickflow_connectors::format_ts(panel.ts_kind, panel.ts[t]);
+    let years: BTreeSet<i64> = panel.ts[first..]
+        .iter()
+        .map(|&t| year_of(panel.ts_kind, t))
+        .collect();
+    let by_year = years
+        .into_iter()
+        .map(|y| {
+            let from =
+                first + panel.ts[first..].partition_point(|&t| year_of(panel.ts_kind, t) < y);
+            let to = first + panel.ts[first..].partition_point(|&t| year_of(panel.ts_kind, t) <= y);
+            (y, stats(&d.net, holding_ic, from, to))
+        })
+        .collect();
+    let ic_decay = ic
+        .iter()
+        .map(|(h, v)| {
+            let s = stats(&d.net, v, first, end);
+            IcAtHorizon {
+                horizon: *h,
+                mean: s.mean_ic,
+                ir: s.ic_ir,
+                bars: v[first..].iter().filter(|x| x.is_finite()).count(),
+            }
+        })
+        .collect();
+    let walk_forward = walk_forward
+        .map(|(folds, wsim, wic)| {
+            let wheld: Vec<bool> = wsim
+                .daily
+                .longs
+                .iter()
+                .zip(&wsim.daily.shorts)
+                .map(|(l, s)| l + s > 0)
+                .collect();
+            folds
+                .iter()
+                .map(|f| {
+                    let w = &wsim.daily;
+                    let r = f.test_from..f.test_to;
+                    FoldStats {
+                        fold: f.clone(),
+                        train_from: fmt(f.train_from),
+                        train_to: fmt(f.train_to.saturating_sub(1)),
+                        test_from: fmt(f.test_from),
+                        test_to: fmt(f.test_to - 1),
+                        net: Stats::of(
+                            &metrics::Series {
+                                net: &w.net[r.clone()],
+                                turnover: &w.turnover[r.clone()],
+                                cost: &w.cost[r.clone()],
+                                held: &wheld[r.clone()],
+                                ic: &wic[r],
+                            },
+                            ppy,
+                        ),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Summary {
+        signal: config.name.clone(),
+        from: fmt(first),
+        to: fmt(end - 1),
+        execution: EXECUTION.into(),
+        net: stats(&d.net, holding_ic, first, end),
+        gross: stats(&d.gross, holding_ic, first, end),
+        by_year,
+        ic_decay,
+        quantiles: sim.quantiles.clone(),
+        walk_forward,
+    }
+}
+
+/// Loads the store once and writes a report per signal; the summaries.
+pub fn run(args: &BacktestArgs) -> Result<Vec<Summary>> {
+    if args.signals.is_empty() {
+        return Err(TickflowError::Config {
+            path: "--config".into(),
+            message:
+                "the config defines no signal; add a [[signal]] table (see the README's Backtests)"
+                    .into(),
+        });
+    }
+    let mut columns: Vec<String> = Vec::new();
+    for s in &args.signals {
+        s.validate()?;
+        for c in s.weights().into_keys() {
+            if !columns.contains(&c) {
+                columns.push(c);
+            }
+        }
+    }
+    let panel = Panel::load(
+        &args.store,
+        args.from.as_deref(),
+        args.to.as_deref(),
+        &columns,
+        args.threads,
+    )?;
+    let mut out = Vec::new();
+    for s in &args.signals {
+        let b = backtest(&panel, s, args.threads)?;
+        report::write(&args.output.join(&s.name), &panel, &b)?;
+        out.push(b.summary);
+    }
+    Ok(out)
+}
