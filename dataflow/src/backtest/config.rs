@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn bad_signals_say_what_is_wrong() {
         for (text, needle) in [
-            ("name = \"a\"\n", "give `column`"),
+            ("name = \"a\"\n", "give `column ="),
             ("name = \"a\"\ncolumn = \"x\"\nweights = { y = 1 }\n", "not both"),
             ("name = \"a b\"\ncolumn = \"x\"\n", "name must be"),
             ("name = \"a\"\ncolumn = \"x\"\nquantiles = 1\n", "quantiles = 1"),

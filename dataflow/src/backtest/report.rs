@@ -318,7 +318,7 @@ fn markdown(b: &Backtest) -> String {
         );
     }
     let _ = writeln!(md, "\n![quantile returns](quantile_returns.png)\n");
-    let _ = writeln!(
+    let _ = write!(
         md,
         "## By year (net of costs)\n\n{}",
         STATS_HEADER.replacen("| |", "| year |", 1)
