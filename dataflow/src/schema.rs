@@ -9,6 +9,24 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::sync::Arc;
 use tickflow_connectors::{Interner, TsKind};
 
+/// The Arrow type of a `ts` column: Date32 days, or UTC microseconds.
+pub fn ts_type(kind: TsKind) -> DataType {
+    match kind {
+        TsKind::Date => DataType::Date32,
+        TsKind::Micros => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+    }
+}
+
+/// A `ts` column of [`ts_type`] holding `ts` (days or microseconds).
+pub fn ts_array(kind: TsKind, ts: Vec<i64>) -> ArrayRef {
+    match kind {
+        TsKind::Date => Arc::new(Date32Array::from_iter_values(
+            ts.into_iter().map(|t| t as i32),
+        )),
+        TsKind::Micros => Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")),
+    }
+}
+
 /// Column layout of the output: keys, the bar, then value columns.
 #[derive(Debug, Clone)]
 pub struct OutputSchema {
@@ -24,13 +42,9 @@ impl OutputSchema {
     /// `symbol, ts, sector, open, high, low, close, volume, <value_columns>`;
     /// value columns are f32 when `float32`, else f64.
     pub fn new(ts_kind: TsKind, value_columns: Vec<String>, float32: bool) -> Self {
-        let ts_type = match ts_kind {
-            TsKind::Date => DataType::Date32,
-            TsKind::Micros => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-        };
         let mut fields = vec![
             Field::new("symbol", DataType::Utf8, false),
-            Field::new("ts", ts_type, false),
+            Field::new("ts", ts_type(ts_kind), false),
             Field::new("sector", DataType::Utf8, true),
         ];
         fields.extend(
@@ -100,14 +114,7 @@ impl OutputSchema {
             symbol.append_value(symbols.name(s));
             sector.append_option(sec.map(|id| sectors.name(id)));
         }
-        let ts: ArrayRef = match self.ts_kind {
-            TsKind::Date => Arc::new(Date32Array::from_iter_values(
-                block.ts.iter().map(|&t| t as i32),
-            )),
-            TsKind::Micros => {
-                Arc::new(TimestampMicrosecondArray::from(block.ts).with_timezone("UTC"))
-            }
-        };
+        let ts = ts_array(self.ts_kind, block.ts);
         let mut columns: Vec<ArrayRef> =
             vec![Arc::new(symbol.finish()), ts, Arc::new(sector.finish())];
         for c in block.bar {

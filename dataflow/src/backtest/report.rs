@@ -7,11 +7,10 @@ use super::charts::{self, Line};
 use super::metrics::{drawdown, equity, Stats};
 use super::{Backtest, Panel};
 use crate::query::print::{write_file, write_parquet};
+use crate::schema::{ts_array, ts_type};
 use crate::{Result, TickflowError};
-use arrow_array::{
-    ArrayRef, Date32Array, Float64Array, RecordBatch, TimestampMicrosecondArray, UInt32Array,
-};
-use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, UInt32Array};
+use arrow_schema::{DataType, Field, Schema};
 use plotters::style::RGBColor;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -43,20 +42,8 @@ pub fn write(dir: &Path, panel: &Panel, b: &Backtest) -> Result<()> {
 fn daily_batch(panel: &Panel, b: &Backtest) -> RecordBatch {
     let from = b.first;
     let d = &b.simulation.daily;
-    let ts: ArrayRef = match panel.ts_kind {
-        TsKind::Date => Arc::new(Date32Array::from_iter_values(
-            panel.ts[from..].iter().map(|&t| t as i32),
-        )),
-        TsKind::Micros => Arc::new(
-            TimestampMicrosecondArray::from(panel.ts[from..].to_vec()).with_timezone("UTC"),
-        ),
-    };
-    let ts_type = match panel.ts_kind {
-        TsKind::Date => DataType::Date32,
-        TsKind::Micros => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-    };
-    let mut fields = vec![Field::new("ts", ts_type, false)];
-    let mut columns = vec![ts];
+    let mut fields = vec![Field::new("ts", ts_type(panel.ts_kind), false)];
+    let mut columns = vec![ts_array(panel.ts_kind, panel.ts[from..].to_vec())];
     let mut float = |name: String, values: &[f64]| {
         fields.push(Field::new(name, DataType::Float64, true));
         columns.push(Arc::new(Float64Array::from_iter(
@@ -142,12 +129,7 @@ fn draw(dir: &Path, panel: &Panel, b: &Backtest) -> std::io::Result<()> {
         }],
     )?;
     let holding = b.config.holding;
-    let ic = &b
-        .ic
-        .iter()
-        .find(|(h, _)| *h == holding)
-        .expect("holding IC")
-        .1;
+    let ic = super::ic::at(&b.ic, holding);
     charts::lines(
         &dir.join("rolling_ic.png"),
         &format!(

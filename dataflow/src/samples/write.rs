@@ -8,11 +8,11 @@ use super::load::Series;
 use super::scaler::Scaler;
 use super::windows::Window;
 use crate::query::print::{finish, temp_name};
+use crate::schema::{ts_array, ts_type};
 use arrow_array::{
-    ArrayRef, Date32Array, FixedSizeListArray, Float32Array, Float64Array, RecordBatch,
-    StringArray, TimestampMicrosecondArray,
+    ArrayRef, FixedSizeListArray, Float32Array, Float64Array, RecordBatch, StringArray,
 };
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -41,13 +41,9 @@ pub struct Layout {
 impl Layout {
     /// The Arrow schema of a samples file.
     pub fn schema(&self) -> SchemaRef {
-        let ts = match self.ts_kind {
-            TsKind::Date => DataType::Date32,
-            TsKind::Micros => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-        };
         let mut fields = vec![
             Field::new("symbol", DataType::Utf8, false),
-            Field::new("ts", ts, false),
+            Field::new("ts", ts_type(self.ts_kind), false),
         ];
         for f in &self.features {
             if self.flatten {
@@ -166,16 +162,8 @@ impl SplitWriter {
         let l = self.layout.length;
         let mut columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from(std::mem::take(&mut self.symbols))),
-            match self.layout.ts_kind {
-                TsKind::Date => Arc::new(Date32Array::from(
-                    self.ts.iter().map(|&d| d as i32).collect::<Vec<_>>(),
-                )),
-                TsKind::Micros => {
-                    Arc::new(TimestampMicrosecondArray::from(self.ts.clone()).with_timezone("UTC"))
-                }
-            },
+            ts_array(self.layout.ts_kind, std::mem::take(&mut self.ts)),
         ];
-        self.ts.clear();
         for values in &mut self.values {
             let values = std::mem::take(values);
             if self.layout.flatten {
