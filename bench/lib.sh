@@ -16,3 +16,14 @@ measure() {
   printf -v "${name}_mb" '%.0f' "$(calc "$kb / 1024")"
   printf '%-26s %8.2f s %8s MiB\n' "$name" "$secs" "$(eval echo \$${name}_mb)"
 }
+
+# universe_store SYMBOLS DAYS: the synthetic universe (seed 42) and its
+# feature store under $WORK, built once and shared by the query and backtest
+# benchmarks; sets IN, STORE and ROWS (the store's row count). Needs $BIN.
+universe_store() {
+  IN="$WORK/universe_${1}x${2}.parquet"
+  STORE="$WORK/query_store_${1}x${2}"
+  [ -f "$IN" ] || "$BIN" gen --symbols "$1" --days "$2" --seed 42 --output "$IN"
+  [ -f "$STORE/_manifest.json" ] || "$BIN" backfill --input "$IN" --output "$STORE" -q --metrics-addr off
+  ROWS=$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['rows_out'])" "$STORE/_manifest.json")
+}

@@ -28,13 +28,9 @@ PYTHON="${PYTHON:-python3}"
 cargo build --release --locked -q -p tickflow
 BIN="$CARGO_TARGET_DIR/release/tickflow"
 mkdir -p "$WORK"
-IN="$WORK/universe_${SYMBOLS}x${DAYS}.parquet"
-STORE="$WORK/query_store_${SYMBOLS}x${DAYS}"
-[ -f "$IN" ] || "$BIN" gen --symbols "$SYMBOLS" --days "$DAYS" --seed 42 --output "$IN"
-[ -f "$STORE/_manifest.json" ] || "$BIN" backfill --input "$IN" --output "$STORE" -q --metrics-addr off
-ROWS=$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['rows_out'])" "$STORE/_manifest.json")
-now() { date +%s.%N; }
 . bench/lib.sh
+universe_store "$SYMBOLS" "$DAYS"
+now() { date +%s.%N; }
 
 PEER="$WORK/query_peer.py"
 cat > "$PEER" <<'PY'

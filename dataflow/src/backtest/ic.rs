@@ -48,6 +48,14 @@ pub fn rank_ic(
         .collect()
 }
 
+/// The per-bar IC at horizon `h` among `(horizon, IC per bar)` pairs.
+pub fn at(ic: &[(usize, Vec<f64>)], h: usize) -> &[f64] {
+    &ic.iter()
+        .find(|(k, _)| *k == h)
+        .expect("the horizon was computed")
+        .1
+}
+
 #[derive(Default)]
 struct Scratch {
     x: Vec<f64>,

@@ -88,7 +88,8 @@ impl Stats {
     }
 }
 
-fn ratio(a: f64, b: f64) -> f64 {
+/// `a / b`, NaN when `b` is 0.
+pub(super) fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 {
         f64::NAN
     } else {

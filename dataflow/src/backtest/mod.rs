@@ -23,9 +23,10 @@ pub use metrics::Stats;
 pub use panel::Panel;
 
 use crate::{Result, TickflowError};
-use portfolio::{QuantileReturns, Simulation};
+use portfolio::{Daily, QuantileReturns, Simulation};
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::ops::Range;
 use std::path::PathBuf;
 use tickflow_connectors::{civil_from_days, TsKind};
 
@@ -201,29 +202,7 @@ fn summarise(
 ) -> Summary {
     let ppy = config.periods_per_year;
     let d = &sim.daily;
-    let held: Vec<bool> = d
-        .longs
-        .iter()
-        .zip(&d.shorts)
-        .map(|(l, s)| l + s > 0)
-        .collect();
-    let holding_ic = &ic
-        .iter()
-        .find(|(h, _)| *h == config.holding)
-        .expect("the holding horizon is always computed")
-        .1;
-    let stats = |net: &[f64], ic: &[f64], from: usize, to: usize| {
-        Stats::of(
-            &metrics::Series {
-                net: &net[from..to],
-                turnover: &d.turnover[from..to],
-                cost: &d.cost[from..to],
-                held: &held[from..to],
-                ic: &ic[from..to],
-            },
-            ppy,
-        )
-    };
+    let holding_ic = ic::at(ic, config.holding);
     let end = panel.ts.len();
     let fmt = |t: usize| tickflow_connectors::format_ts(panel.ts_kind, panel.ts[t]);
     let years: BTreeSet<i64> = panel.ts[first..]
@@ -236,52 +215,39 @@ fn summarise(
             let from =
                 first + panel.ts[first..].partition_point(|&t| year_of(panel.ts_kind, t) < y);
             let to = first + panel.ts[first..].partition_point(|&t| year_of(panel.ts_kind, t) <= y);
-            (y, stats(&d.net, holding_ic, from, to))
+            (y, stats_over(d, &d.net, holding_ic, from..to, ppy))
         })
         .collect();
     let ic_decay = ic
         .iter()
         .map(|(h, v)| {
-            let s = stats(&d.net, v, first, end);
+            let defined = v[first..].iter().copied().filter(|x| x.is_finite());
+            let (mean, sd) = metrics::mean_sd(defined.clone());
             IcAtHorizon {
                 horizon: *h,
-                mean: s.mean_ic,
-                ir: s.ic_ir,
-                bars: v[first..].iter().filter(|x| x.is_finite()).count(),
+                mean,
+                ir: metrics::ratio(mean, sd),
+                bars: defined.count(),
             }
         })
         .collect();
     let walk_forward = walk_forward
         .map(|(folds, wsim, wic)| {
-            let wheld: Vec<bool> = wsim
-                .daily
-                .longs
-                .iter()
-                .zip(&wsim.daily.shorts)
-                .map(|(l, s)| l + s > 0)
-                .collect();
             folds
                 .iter()
-                .map(|f| {
-                    let w = &wsim.daily;
-                    let r = f.test_from..f.test_to;
-                    FoldStats {
-                        fold: f.clone(),
-                        train_from: fmt(f.train_from),
-                        train_to: fmt(f.train_to.saturating_sub(1)),
-                        test_from: fmt(f.test_from),
-                        test_to: fmt(f.test_to - 1),
-                        net: Stats::of(
-                            &metrics::Series {
-                                net: &w.net[r.clone()],
-                                turnover: &w.turnover[r.clone()],
-                                cost: &w.cost[r.clone()],
-                                held: &wheld[r.clone()],
-                                ic: &wic[r],
-                            },
-                            ppy,
-                        ),
-                    }
+                .map(|f| FoldStats {
+                    fold: f.clone(),
+                    train_from: fmt(f.train_from),
+                    train_to: fmt(f.train_to.saturating_sub(1)),
+                    test_from: fmt(f.test_from),
+                    test_to: fmt(f.test_to - 1),
+                    net: stats_over(
+                        &wsim.daily,
+                        &wsim.daily.net,
+                        wic,
+                        f.test_from..f.test_to,
+                        ppy,
+                    ),
                 })
                 .collect()
         })
@@ -291,13 +257,33 @@ fn summarise(
         from: fmt(first),
         to: fmt(end - 1),
         execution: EXECUTION.into(),
-        net: stats(&d.net, holding_ic, first, end),
-        gross: stats(&d.gross, holding_ic, first, end),
+        net: stats_over(d, &d.net, holding_ic, first..end, ppy),
+        gross: stats_over(d, &d.gross, holding_ic, first..end, ppy),
         by_year,
         ic_decay,
         quantiles: sim.quantiles.clone(),
         walk_forward,
     }
+}
+
+/// The statistics of `returns` (net or gross) over the bars `r` of a
+/// simulation's series.
+fn stats_over(d: &Daily, returns: &[f64], ic: &[f64], r: Range<usize>, ppy: f64) -> Stats {
+    let held: Vec<bool> = d.longs[r.clone()]
+        .iter()
+        .zip(&d.shorts[r.clone()])
+        .map(|(l, s)| l + s > 0)
+        .collect();
+    Stats::of(
+        &metrics::Series {
+            net: &returns[r.clone()],
+            turnover: &d.turnover[r.clone()],
+            cost: &d.cost[r.clone()],
+            held: &held,
+            ic: &ic[r],
+        },
+        ppy,
+    )
 }
 
 /// Loads the store once and writes a report per signal; the summaries.

@@ -11,7 +11,7 @@ use arrow_array::types::{Float32Type, Float64Type, Int64Type};
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 use std::path::Path;
-use tickflow_connectors::{FastMap, TsKind};
+use tickflow_connectors::{Interner, TsKind};
 
 /// Dense panels of a store window.
 #[derive(Debug, Clone)]
@@ -80,8 +80,7 @@ impl Panel {
         }
 
         // Symbols: ids in first-seen order, then renumbered in name order.
-        let mut ids: FastMap<&str, u32> = FastMap::default();
-        let mut names: Vec<&str> = Vec::new();
+        let mut interner = Interner::default();
         let mut row_ids: Vec<Vec<u32>> = Vec::with_capacity(batches.len());
         let mut times: Vec<Vec<i64>> = Vec::with_capacity(batches.len());
         let mut calendar: Vec<i64> = Vec::new();
@@ -100,16 +99,12 @@ impl Panel {
                 let guess = successor
                     .get(previous as usize)
                     .copied()
-                    .filter(|&g| g != u32::MAX && names[g as usize] == s);
+                    .filter(|&g| g != u32::MAX && interner.name(g) == s);
                 let id = match guess {
                     Some(g) => g,
                     None => {
-                        let next = names.len() as u32;
-                        let id = *ids.entry(s).or_insert_with(|| {
-                            names.push(s);
-                            successor.push(u32::MAX);
-                            next
-                        });
+                        let id = interner.intern(s);
+                        successor.resize(interner.len(), u32::MAX);
                         if let Some(slot) = successor.get_mut(previous as usize) {
                             *slot = id;
                         }
@@ -130,13 +125,13 @@ impl Panel {
         }
         calendar.sort_unstable();
         calendar.dedup();
-        let mut order: Vec<u32> = (0..names.len() as u32).collect();
-        order.sort_unstable_by_key(|&k| names[k as usize]);
-        let mut rank = vec![0u32; names.len()];
-        for (r, &k) in order.iter().enumerate() {
-            rank[k as usize] = r as u32;
-        }
-        let symbols: Vec<String> = order.iter().map(|&k| names[k as usize].into()).collect();
+        let sorted = interner.sorted();
+        let rank: Vec<u32> = interner
+            .names()
+            .iter()
+            .map(|n| sorted.get(n).expect("the same names"))
+            .collect();
+        let symbols = sorted.names().to_vec();
 
         // Each row's cell: (calendar index) * width + symbol rank.
         let width = symbols.len();
@@ -156,7 +151,6 @@ impl Panel {
                 .collect();
             cells.push(c);
         }
-        drop(ids);
 
         let size = calendar.len() * width;
         let panel_of = |k: usize| {
