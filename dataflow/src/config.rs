@@ -4,7 +4,7 @@ use crate::backtest::SignalConfig;
 use crate::error::{Result, TickflowError};
 use serde::{Deserialize, Serialize};
 use tickflow_operators::cross_section::{CrossSectionOptions, DEFAULT_FEATURES};
-use tickflow_operators::{FeatureDef, FeatureSet};
+use tickflow_operators::{FeatureDef, FeatureEngine, FeatureSet};
 
 /// Which columns get cross-sectional ranks and z-scores, and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,11 +240,24 @@ impl PipelineConfig {
         Ok(config)
     }
 
-    /// The feature set part.
+    /// The feature set: `features`, plus the `adv_<window>` liquidity
+    /// averages that the signals' filters read and `features` lacks.
     pub fn feature_set(&self) -> FeatureSet {
-        FeatureSet {
+        let mut set = FeatureSet {
             features: self.features.clone(),
+        };
+        for s in &self.signals {
+            let Some(column) = s.liquidity_column() else {
+                continue;
+            };
+            let present = FeatureEngine::new(&set).is_ok_and(|e| e.columns().contains(&column));
+            if !present {
+                let window = s.liquidity_window as i64;
+                set.features
+                    .push(FeatureDef::new("adv", &[("period", window)]));
+            }
         }
+        set
     }
 }
 
@@ -269,6 +282,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.cross_section.options().min_count, 5);
+    }
+
+    #[test]
+    fn liquidity_filters_add_their_average_once() {
+        let c: PipelineConfig = toml::from_str(
+            "[[features]]\nkind = \"rsi\"\n\
+             [[signal]]\nname = \"a\"\ncolumn = \"rsi_14\"\nmin_dollar_volume = 1e6\n\
+             [[signal]]\nname = \"b\"\ncolumn = \"rsi_14\"\nmin_dollar_volume = 1e6\n\
+             [[signal]]\nname = \"c\"\ncolumn = \"rsi_14\"\nmin_dollar_volume = 5e6\nliquidity_window = 5\n\
+             [[signal]]\nname = \"d\"\ncolumn = \"rsi_14\"\n",
+        )
+        .unwrap();
+        let e = FeatureEngine::new(&c.feature_set()).unwrap();
+        assert_eq!(e.columns(), ["rsi_14", "adv_20", "adv_5"]);
+        let plain: PipelineConfig = toml::from_str("[[features]]\nkind = \"rsi\"\n").unwrap();
+        assert_eq!(plain.feature_set().features.len(), 1);
     }
 
     #[test]

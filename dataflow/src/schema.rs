@@ -38,6 +38,25 @@ pub struct OutputSchema {
 
 const BAR_COLUMNS: [&str; 5] = ["open", "high", "low", "close", "volume"];
 
+/// Where a named numeric column lives in an [`OutputBlock`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockColumn {
+    /// `block.bar[k]` (open, high, low, close, volume).
+    Bar(usize),
+    /// `block.values[k]`.
+    Value(usize),
+}
+
+impl BlockColumn {
+    /// The column's rows in `block`.
+    pub fn of(self, block: &OutputBlock) -> &[f64] {
+        match self {
+            Self::Bar(k) => &block.bar[k],
+            Self::Value(k) => &block.values[k],
+        }
+    }
+}
+
 impl OutputSchema {
     /// `symbol, ts, sector, open, high, low, close, volume, <value_columns>`;
     /// value columns are f32 when `float32`, else f64.
@@ -73,6 +92,20 @@ impl OutputSchema {
     /// The Arrow schema.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
+    }
+
+    /// Where the numeric column `name` lives in a block.
+    pub fn locate(&self, name: &str) -> Option<BlockColumn> {
+        BAR_COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .map(BlockColumn::Bar)
+            .or_else(|| {
+                self.value_columns
+                    .iter()
+                    .position(|c| c == name)
+                    .map(BlockColumn::Value)
+            })
     }
 
     /// What `ts` holds.

@@ -111,6 +111,8 @@ struct Oracle {
     turnover: Vec<f64>,
     ic: BTreeMap<usize, Vec<f64>>,
     quantiles: Vec<f64>,
+    /// (date, symbol) -> (quantile, weight) of every formed portfolio.
+    targets: BTreeMap<(i64, String), (u32, f64)>,
 }
 
 fn spearman(x: &[f64], y: &[f64]) -> f64 {
@@ -167,14 +169,12 @@ fn oracle(bars: &Bars, signal: &BTreeMap<(i64, String), f64>, c: &SignalConfig) 
         last.len() == c.liquidity_window
             && last.iter().sum::<f64>() / c.liquidity_window as f64 >= c.min_dollar_volume
     };
-    let tradable = |t: usize, s: &str| {
-        close(t, s).is_some() && t + 1 < n_times && close(t + 1, s).is_some() && liquid(t, s)
-    };
-    // Candidates at t: tradable names with a signal, by (value, symbol).
+    let eligible = |t: usize, s: &str| close(t, s).is_some() && liquid(t, s);
+    // Candidates at t: eligible names with a signal, by (value, symbol).
     let candidates = |t: usize| {
         let mut v: Vec<(f64, &str)> = bars
             .keys()
-            .filter(|s| tradable(t, s))
+            .filter(|s| eligible(t, s))
             .filter_map(|s| signal.get(&(dates[t], s.clone())).map(|&x| (x, s.as_str())))
             .collect();
         v.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then(a.1.cmp(b.1)));
@@ -185,6 +185,7 @@ fn oracle(bars: &Bars, signal: &BTreeMap<(i64, String), f64>, c: &SignalConfig) 
     let q = c.quantiles;
     let share = 1.0 / c.holding.div_ceil(c.rebalance) as f64;
     let mut tranches: Vec<(usize, usize, BTreeMap<String, f64>)> = Vec::new();
+    let mut targets = BTreeMap::new();
     let mut sums = vec![0.0; q];
     let mut periods = 0;
     let mut t = 0;
@@ -201,12 +202,22 @@ fn oracle(bars: &Bars, signal: &BTreeMap<(i64, String), f64>, c: &SignalConfig) 
                 .filter(|p| p * q / n == 0)
                 .map(|p| cands[p].1)
                 .collect();
-            for s in &top {
-                w.insert(s.to_string(), share / top.len() as f64);
-            }
-            if c.side == Side::LongShort {
-                for s in &bottom {
-                    w.insert(s.to_string(), -share / bottom.len() as f64);
+            // Picks without an execution bar are not bought.
+            let wl = share / top.len() as f64;
+            let ws = match c.side {
+                Side::LongShort => -share / bottom.len() as f64,
+                Side::LongOnly => 0.0,
+            };
+            for (p, (_, s)) in cands.iter().enumerate() {
+                let bucket = p * q / n;
+                let weight = match bucket {
+                    b if b == q - 1 => wl,
+                    0 => ws,
+                    _ => 0.0,
+                };
+                targets.insert((dates[t], s.to_string()), (bucket as u32, weight));
+                if weight != 0.0 && close(t + 1, s).is_some() {
+                    w.insert(s.to_string(), weight);
                 }
             }
             let end = t + 1 + c.holding;
@@ -298,6 +309,7 @@ fn oracle(bars: &Bars, signal: &BTreeMap<(i64, String), f64>, c: &SignalConfig) 
         turnover,
         ic,
         quantiles: sums.iter().map(|s| s / periods as f64).collect(),
+        targets,
     }
 }
 
@@ -342,6 +354,7 @@ fn backtests_equal_an_independent_recompute_and_never_look_ahead() {
         from: None,
         to: None,
         threads: 2,
+        targets: true,
     })
     .unwrap();
     assert_eq!(summaries.len(), 2);
@@ -444,6 +457,27 @@ fn backtests_equal_an_independent_recompute_and_never_look_ahead() {
             .map(|v| v.as_f64().unwrap())
             .collect();
         close_enough(&what("quantiles"), &quantiles, &o.quantiles, 1e-12);
+
+        // The formed portfolios (what the live signals topic carries).
+        let t = read_daily(&dir.join("targets.parquet"));
+        let (ts, sym) = (
+            t.column(0).as_primitive::<Date32Type>(),
+            t.column(1).as_string::<i32>(),
+        );
+        let (score, quantile, weight) = (
+            floats(&t, "score"),
+            t.column(3).as_primitive::<arrow_array::types::UInt32Type>(),
+            floats(&t, "weight"),
+        );
+        let values = signal_values(&store, &signal.weights());
+        let mut got = BTreeMap::new();
+        for r in 0..t.num_rows() {
+            let key = (ts.value(r) as i64, sym.value(r).to_string());
+            assert_eq!(score[r].to_bits(), values[&key].to_bits(), "{key:?}");
+            got.insert(key, (quantile.value(r), weight[r]));
+        }
+        assert_eq!(got.len(), t.num_rows(), "{}: repeated rows", signal.name);
+        assert_eq!(got, o.targets, "{}: targets", signal.name);
     }
 
     // No look-ahead: a panel cut at a date gives the same returns up to it.
@@ -500,6 +534,7 @@ fn bad_signals_fail_clearly() {
             from: None,
             to: None,
             threads: 1,
+            targets: false,
         })
         .unwrap_err()
         .to_string()

@@ -516,6 +516,7 @@ fn custom_set(p: &Params) -> FeatureSet {
                 .with_float("d", p.ffd.0)
                 .with_float("threshold", p.ffd.1),
             f("lag", &[("k", p.lag)]),
+            f("adv", &[("period", p.lag)]),
         ],
     }
 }
@@ -550,6 +551,7 @@ fn custom_expected(p: &Params, b: &Bars) -> Vec<Vec<f64>> {
     out.push(naive::vidya(c, p.vidya.0, p.vidya.1));
     out.push(naive::ffd(c, p.ffd.0, p.ffd.1));
     out.push(naive::lag(c, p.lag));
+    out.push(naive::adv(b, p.lag));
     out
 }
 

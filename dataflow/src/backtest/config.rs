@@ -143,6 +143,13 @@ impl SignalConfig {
         }
     }
 
+    /// The feature column of the liquidity filter, `adv_<liquidity_window>`
+    /// (none when the filter is off): live runs read it from the rolling
+    /// engine, which computes it for every config with such a signal.
+    pub fn liquidity_column(&self) -> Option<String> {
+        (self.min_dollar_volume > 0.0).then(|| format!("adv_{}", self.liquidity_window))
+    }
+
     /// The IC horizons, sorted, without repeats, the holding period included.
     pub fn horizons(&self) -> Vec<usize> {
         let mut h = self.ic_horizons.clone();

@@ -12,7 +12,7 @@ use super::portfolio::{order_key, ranked};
 pub fn rank_ic(
     width: usize,
     signal: &[f64],
-    tradable: &[bool],
+    eligible: &[bool],
     close: &[f64],
     horizons: &[usize],
     threads: usize,
@@ -31,7 +31,7 @@ pub fn rank_ic(
                 let mut scratch = Scratch::default();
                 for (k, cell) in out.iter_mut().enumerate() {
                     let t = c * chunk + k;
-                    let names = ranked(width, t, signal, tradable);
+                    let names = ranked(width, t, signal, eligible);
                     *cell = horizons
                         .iter()
                         .map(|&h| match t + 1 + h < times {
@@ -163,12 +163,12 @@ mod tests {
         // 4 names, 4 bars; forward returns rise with the signal.
         let width = 4;
         let signal = [1.0, 2.0, 3.0, 4.0].repeat(4);
-        let tradable = [true; 16];
+        let eligible = [true; 16];
         let mut close = vec![1.0; 16];
         for (i, c) in close[12..].iter_mut().enumerate() {
             *c = 1.0 + i as f64 / 10.0;
         }
-        let ic = rank_ic(width, &signal, &tradable, &close, &[1, 2], 2);
+        let ic = rank_ic(width, &signal, &eligible, &close, &[1, 2], 2);
         // t = 1, h = 1: close[3] / close[2]; t = 0, h = 2: close[3] / close[1].
         assert_eq!(ic[0][1], 1.0);
         assert_eq!(ic[1][0], 1.0);

@@ -16,6 +16,7 @@ pub mod panel;
 pub mod portfolio;
 pub mod report;
 pub mod signal;
+pub mod targets;
 pub mod walk;
 
 pub use config::{Fit, Side, SignalConfig, WalkForward};
@@ -45,6 +46,8 @@ pub struct BacktestArgs {
     pub to: Option<String>,
     /// Threads (0: every core).
     pub threads: usize,
+    /// Also write each signal's formed portfolios (`targets.parquet`).
+    pub targets: bool,
 }
 
 /// One signal's backtest, computed.
@@ -127,14 +130,14 @@ pub const EXECUTION: &str = "signal at the close of bar t; trades at the close o
 pub fn backtest(panel: &Panel, config: &SignalConfig, threads: usize) -> Result<Backtest> {
     config.validate()?;
     let width = panel.width();
-    let values = signal::combine(panel, &config.weights())?;
-    let tradable = signal::tradable(panel, config.min_dollar_volume, config.liquidity_window);
+    let values = signal::combine(panel.close.len(), &config.weights(), |c| panel.column(c))?;
+    let eligible = signal::eligible(panel, config.min_dollar_volume, config.liquidity_window);
     let returns = signal::returns(panel);
-    let simulation = portfolio::simulate(config, width, &values, &tradable, &returns, &panel.close);
+    let simulation = portfolio::simulate(config, width, &values, &eligible, &returns, &panel.close);
     let first = simulation.first_held.ok_or_else(|| TickflowError::Config {
         path: format!("signal `{}`", config.name),
         message: format!(
-            "never formed a portfolio: no rebalance had {} tradable names with a value \
+            "never formed a portfolio: no rebalance had {} eligible names with a value \
                  (check the columns, min_dollar_volume and the window)",
             config.quantiles
         ),
@@ -146,19 +149,19 @@ pub fn backtest(panel: &Panel, config: &SignalConfig, threads: usize) -> Result<
         .zip(ic::rank_ic(
             width,
             &values,
-            &tradable,
+            &eligible,
             &panel.close,
             &horizons,
             threads,
         ))
         .collect();
     let walk_forward = config.walk_forward.as_ref().map(|wf| {
-        let (folds, stitched) = walk::stitch(config, wf, panel, &tradable, threads);
-        let sim = portfolio::simulate(config, width, &stitched, &tradable, &returns, &panel.close);
+        let (folds, stitched) = walk::stitch(config, wf, panel, &eligible, threads);
+        let sim = portfolio::simulate(config, width, &stitched, &eligible, &returns, &panel.close);
         let wf_ic = ic::rank_ic(
             width,
             &stitched,
-            &tradable,
+            &eligible,
             &panel.close,
             &[config.holding],
             threads,
@@ -315,7 +318,11 @@ pub fn run(args: &BacktestArgs) -> Result<Vec<Summary>> {
     let mut out = Vec::new();
     for s in &args.signals {
         let b = backtest(&panel, s, args.threads)?;
-        report::write(&args.output.join(&s.name), &panel, &b)?;
+        let dir = args.output.join(&s.name);
+        report::write(&dir, &panel, &b)?;
+        if args.targets {
+            targets::write(&dir, &panel, s)?;
+        }
         out.push(b.summary);
     }
     Ok(out)

@@ -1,12 +1,13 @@
 //! The quantile portfolio, day by day.
 //!
-//! Every `rebalance` bars (from the first bar of the window) the tradable
+//! Every `rebalance` bars (from the first bar of the window) the eligible
 //! names with a signal value are sorted by (value, symbol) and cut into
 //! `quantiles` buckets of equal count (position `p` of `n` goes to bucket
-//! `p * quantiles / n`). The portfolio formed at bar `t` buys the top
-//! bucket (and sells the bottom one) at the close of bar `t + 1`, equal
-//! weights within a side, and holds the weights constant for `holding`
-//! bars: it earns the returns of bars `t + 2 ..= t + 1 + holding` and is
+//! `p * quantiles / n`): the [`targets`] the live pipeline publishes too.
+//! The portfolio formed at bar `t` buys the top bucket (and sells the
+//! bottom one) at the close of bar `t + 1`, equal weights within a side
+//! (a pick without a bar at `t + 1` cannot be bought: its weight stays in
+//! cash), and holds the weights constant for `holding` bars: it earns the returns of bars `t + 2 ..= t + 1 + holding` and is
 //! sold at that bar's close. Overlapping portfolios (`holding` longer than
 //! `rebalance`) each carry `1 / ceil(holding / rebalance)` of the capital.
 //! A bar's cost is `cost_bps` of the notional traded at its close: the sum
@@ -72,12 +73,12 @@ pub fn simulate(
     config: &SignalConfig,
     width: usize,
     signal: &[f64],
-    tradable: &[bool],
+    eligible: &[bool],
     returns: &[f64],
     close: &[f64],
 ) -> Simulation {
     let times = signal.len() / width.max(1);
-    let (tranches, quantiles) = form(config, width, times, signal, tradable, close);
+    let (tranches, quantiles) = form(config, width, times, signal, eligible, close);
     let mut daily = Daily {
         gross: vec![0.0; times],
         cost: vec![0.0; times],
@@ -161,54 +162,96 @@ fn mark(delta: &mut [f64], touched: &mut Vec<usize>, i: usize, w: f64) {
     delta[i] += w;
 }
 
+/// One ranked name of the portfolio formed at a bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Target {
+    /// Its position in the row the ranking came from.
+    pub index: usize,
+    /// Its quantile bucket (0: lowest signal).
+    pub quantile: usize,
+    /// Its weight in this portfolio: `share / names` in the top bucket,
+    /// `-share / names` in the bottom one (long/short), 0 elsewhere, where
+    /// `share = 1 / ceil(holding / rebalance)` (overlapping portfolios
+    /// split the capital).
+    pub weight: f64,
+}
+
+/// The portfolio `config` forms from `ranked` (row positions sorted by
+/// (signal, symbol)): every ranked name with its bucket and weight; empty
+/// with fewer names than buckets.
+pub fn targets(config: &SignalConfig, ranked: &[usize]) -> Vec<Target> {
+    let (buckets, n) = (config.quantiles, ranked.len());
+    if n < buckets {
+        return Vec::new();
+    }
+    let share = 1.0 / config.holding.div_ceil(config.rebalance) as f64;
+    let bucket = |p: usize| p * buckets / n;
+    let count = |q: usize| (0..n).filter(|&p| bucket(p) == q).count();
+    let long = share / count(buckets - 1) as f64;
+    let short = match config.side {
+        Side::LongShort => -share / count(0) as f64,
+        Side::LongOnly => 0.0,
+    };
+    ranked
+        .iter()
+        .enumerate()
+        .map(|(p, &index)| {
+            let quantile = bucket(p);
+            let weight = match quantile {
+                q if q == buckets - 1 => long,
+                0 => short,
+                _ => 0.0,
+            };
+            Target {
+                index,
+                quantile,
+                weight,
+            }
+        })
+        .collect()
+}
+
+/// The bars at which portfolios are formed over `times` bars: every
+/// `rebalance` bars from the first, while an execution bar and a bar to
+/// earn on follow.
+pub fn rebalances(config: &SignalConfig, times: usize) -> impl Iterator<Item = usize> {
+    (0..times.saturating_sub(2)).step_by(config.rebalance)
+}
+
 /// The portfolios of every rebalance, and the quantile returns.
 fn form(
     config: &SignalConfig,
     width: usize,
     times: usize,
     signal: &[f64],
-    tradable: &[bool],
+    eligible: &[bool],
     close: &[f64],
 ) -> (Vec<Tranche>, QuantileReturns) {
     let buckets = config.quantiles;
-    let share = 1.0 / config.holding.div_ceil(config.rebalance) as f64;
     let mut tranches = Vec::new();
     let mut sums = vec![0.0; buckets];
     let mut periods = 0usize;
-    let mut t = 0;
-    while t + 2 < times {
-        let ranked = ranked(width, t, signal, tradable);
-        let n = ranked.len();
-        let bucket = |p: usize| p * buckets / n;
-        let mut members = Vec::new();
-        if n >= buckets {
-            let top: Vec<usize> = (0..n).filter(|&p| bucket(p) == buckets - 1).collect();
-            let bottom: Vec<usize> = (0..n).filter(|&p| bucket(p) == 0).collect();
-            let wl = share / top.len() as f64;
-            members.extend(top.iter().map(|&p| (ranked[p], wl)));
-            if config.side == Side::LongShort {
-                let ws = -share / bottom.len() as f64;
-                members.extend(bottom.iter().map(|&p| (ranked[p], ws)));
+    for t in rebalances(config, times) {
+        let picked = targets(config, &ranked(width, t, signal, eligible));
+        let (buy, sell) = ((t + 1) * width, (t + 1 + config.holding) * width);
+        let members = picked
+            .iter()
+            .filter(|p| p.weight != 0.0 && close[buy + p.index].is_finite())
+            .map(|p| (p.index, p.weight))
+            .collect();
+        if !picked.is_empty() && t + 1 + config.holding < times {
+            periods += 1;
+            let (mut total, mut count) = (vec![0.0; buckets], vec![0usize; buckets]);
+            for p in &picked {
+                let r = close[sell + p.index] / close[buy + p.index] - 1.0;
+                if r.is_finite() {
+                    total[p.quantile] += r;
+                    count[p.quantile] += 1;
+                }
             }
-            let end = t + 1 + config.holding;
-            if end < times {
-                periods += 1;
-                let (buy, sell) = ((t + 1) * width, end * width);
-                let mut p = 0;
-                for (q, sum) in sums.iter_mut().enumerate() {
-                    let (mut total, mut count) = (0.0, 0usize);
-                    while p < n && bucket(p) == q {
-                        let i = ranked[p];
-                        let r = close[sell + i] / close[buy + i] - 1.0;
-                        if r.is_finite() {
-                            total += r;
-                            count += 1;
-                        }
-                        p += 1;
-                    }
-                    if count > 0 {
-                        *sum += total / count as f64;
-                    }
+            for ((sum, total), count) in sums.iter_mut().zip(total).zip(count) {
+                if count > 0 {
+                    *sum += total / count as f64;
                 }
             }
         }
@@ -217,17 +260,18 @@ fn form(
             last: (t + 1 + config.holding).min(times - 1),
             members,
         });
-        t += config.rebalance;
     }
     let mean = sums.iter().map(|s| s / periods.max(1) as f64).collect();
     (tranches, QuantileReturns { mean, periods })
 }
 
-/// The tradable names with a signal at `t`, sorted by (value, symbol).
-pub fn ranked(width: usize, t: usize, signal: &[f64], tradable: &[bool]) -> Vec<usize> {
+/// The eligible names with a signal at `t`, sorted by (value, position in
+/// the row: the panel's and the live cross-section's rows are in symbol
+/// name order).
+pub fn ranked(width: usize, t: usize, signal: &[f64], eligible: &[bool]) -> Vec<usize> {
     let row = t * width;
     let mut keyed: Vec<(u64, u32)> = (0..width)
-        .filter(|&i| tradable[row + i] && signal[row + i].is_finite())
+        .filter(|&i| eligible[row + i] && signal[row + i].is_finite())
         .map(|i| (order_key(signal[row + i]), i as u32))
         .collect();
     radsort::sort_by_key(&mut keyed, |p| p.0);

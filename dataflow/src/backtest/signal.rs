@@ -4,15 +4,22 @@
 use super::panel::Panel;
 use crate::{Result, TickflowError};
 use std::collections::BTreeMap;
+use tickflow_operators::indicators::AvgDollarVolume;
 
-/// The weighted sum of `weights`' columns, summed in column-name order;
-/// NaN where any of them is missing.
-pub fn combine(panel: &Panel, weights: &BTreeMap<String, f64>) -> Result<Vec<f64>> {
-    let mut out = vec![0.0; panel.close.len()];
+/// The weighted sum of `weights`' columns over `len` rows, summed in
+/// column-name order (`0 + w1 * x1 + w2 * x2 ...`); NaN where any of them
+/// is missing. `column` looks a column up by name: the backtest's panel
+/// and the live signals' cross-section call this same function.
+pub fn combine<'a>(
+    len: usize,
+    weights: &BTreeMap<String, f64>,
+    column: impl Fn(&str) -> Option<&'a [f64]>,
+) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; len];
     for (name, &w) in weights {
-        let column = panel.column(name).ok_or_else(|| TickflowError::Config {
+        let column = column(name).ok_or_else(|| TickflowError::Config {
             path: "signal".into(),
-            message: format!("the panel has no column `{name}`"),
+            message: format!("no column `{name}`"),
         })?;
         for (o, &v) in out.iter_mut().zip(column) {
             *o += w * v;
@@ -21,25 +28,30 @@ pub fn combine(panel: &Panel, weights: &BTreeMap<String, f64>) -> Result<Vec<f64
     Ok(out)
 }
 
-/// Which cells a portfolio formed at `t` may hold: the symbol has a bar at
-/// `t` and at `t + 1` (the execution bar), and, when `min_dollar_volume` is
-/// positive, its last `window` bars (its own, ending at `t`) average at
-/// least that much `close * volume`. Nothing after `t + 1` is looked at.
-pub fn tradable(panel: &Panel, min_dollar_volume: f64, window: usize) -> Vec<bool> {
+/// Whether a name with this liquidity average may be held: always when
+/// the filter is off (`min_dollar_volume` 0), else once its average over
+/// the window exists and reaches the minimum.
+pub fn liquid_enough(min_dollar_volume: f64, average: Option<f64>) -> bool {
+    min_dollar_volume <= 0.0 || average.is_some_and(|a| a >= min_dollar_volume)
+}
+
+/// Which cells a portfolio formed at `t` may pick: the symbol has a bar at
+/// `t` and, when `min_dollar_volume` is positive, its last `window` bars
+/// (its own, ending at `t`) average at least that much `close * volume`
+/// (the `adv` indicator, the same state the live pipeline's `adv_<window>`
+/// column comes from). Nothing after `t` is looked at; a pick without a
+/// bar at `t + 1` cannot be bought (see [`super::portfolio`]).
+pub fn eligible(panel: &Panel, min_dollar_volume: f64, window: usize) -> Vec<bool> {
     let n = panel.width();
-    let times = panel.ts.len();
     let mut out = vec![false; panel.close.len()];
-    let mut liquid = Liquidity::new(n, window);
-    for t in 0..times {
-        let row = t * n;
-        for i in 0..n {
-            let dv = panel.dollar_volume[row + i];
-            let here = panel.close[row + i].is_finite();
-            let average = if here { liquid.push(i, dv) } else { None };
-            let next = t + 1 < times && panel.close[row + n + i].is_finite();
-            let liquid_enough =
-                min_dollar_volume <= 0.0 || average.is_some_and(|a| a >= min_dollar_volume);
-            out[row + i] = here && next && liquid_enough;
+    let mut averages = vec![AvgDollarVolume::new(window); n];
+    for (row, cells) in out.chunks_mut(n.max(1)).enumerate() {
+        for (i, cell) in cells.iter_mut().enumerate() {
+            let k = row * n + i;
+            if panel.close[k].is_finite() {
+                let average = averages[i].push(panel.dollar_volume[k]);
+                *cell = liquid_enough(min_dollar_volume, average);
+            }
         }
     }
     out
@@ -61,44 +73,6 @@ pub fn returns(panel: &Panel) -> Vec<f64> {
         }
     }
     out
-}
-
-/// Rolling means of each symbol's last `window` dollar volumes. The sum is
-/// recomputed from the ring every time it wraps, so rounding cannot drift.
-struct Liquidity {
-    window: usize,
-    ring: Vec<f64>,
-    next: Vec<usize>,
-    count: Vec<usize>,
-    sum: Vec<f64>,
-}
-
-impl Liquidity {
-    fn new(symbols: usize, window: usize) -> Self {
-        Self {
-            window,
-            ring: vec![0.0; symbols * window],
-            next: vec![0; symbols],
-            count: vec![0; symbols],
-            sum: vec![0.0; symbols],
-        }
-    }
-
-    /// Adds symbol `i`'s value (NaN counts as 0 volume traded); the mean of
-    /// its last `window` values once it has that many.
-    fn push(&mut self, i: usize, value: f64) -> Option<f64> {
-        let value = if value.is_finite() { value } else { 0.0 };
-        let ring = &mut self.ring[i * self.window..(i + 1) * self.window];
-        let k = self.next[i];
-        self.sum[i] += value - ring[k];
-        ring[k] = value;
-        self.next[i] = (k + 1) % self.window;
-        if self.next[i] == 0 {
-            self.sum[i] = ring.iter().sum();
-        }
-        self.count[i] += 1;
-        (self.count[i] >= self.window).then(|| self.sum[i] / self.window as f64)
-    }
 }
 
 #[cfg(test)]
@@ -129,20 +103,20 @@ mod tests {
     }
 
     #[test]
-    fn tradable_needs_the_next_bar_and_a_full_liquid_window() {
+    fn eligible_needs_a_bar_and_a_full_liquid_window() {
         let nan = f64::NAN;
         let p = panel(
             &[&[1.0, 10.0], &[1.0, 10.0], &[nan, 10.0], &[1.0, 10.0]],
             100.0,
         );
         assert_eq!(
-            tradable(&p, 0.0, 2),
-            [true, true, false, true, false, true, false, false]
+            eligible(&p, 0.0, 2),
+            [true, true, true, true, false, true, true, true]
         );
         // Symbol 1 trades 1000 a bar; symbol 0 only 100.
         assert_eq!(
-            tradable(&p, 500.0, 2),
-            [false, false, false, true, false, true, false, false]
+            eligible(&p, 500.0, 2),
+            [false, false, false, true, false, true, false, true]
         );
     }
 
@@ -151,9 +125,10 @@ mod tests {
         let mut p = panel(&[&[1.0, 2.0]], 1.0);
         p.columns.push(("y".into(), vec![f64::NAN, 3.0]));
         let w = BTreeMap::from([("x".to_string(), 2.0), ("y".to_string(), -1.0)]);
-        let s = combine(&p, &w).unwrap();
+        let s = combine(2, &w, |n| p.column(n)).unwrap();
         assert!(s[0].is_nan());
         assert_eq!(s[1], -1.0);
-        assert!(combine(&p, &BTreeMap::from([("z".to_string(), 1.0)])).is_err());
+        let z = BTreeMap::from([("z".to_string(), 1.0)]);
+        assert!(combine(2, &z, |n| p.column(n)).is_err());
     }
 }

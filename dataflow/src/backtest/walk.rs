@@ -48,7 +48,7 @@ pub fn stitch(
     config: &SignalConfig,
     wf: &WalkForward,
     panel: &Panel,
-    tradable: &[bool],
+    eligible: &[bool],
     threads: usize,
 ) -> (Vec<Fold>, Vec<f64>) {
     let width = panel.width();
@@ -67,7 +67,7 @@ pub fn stitch(
                 let ic = rank_ic(
                     width,
                     column(c),
-                    tradable,
+                    eligible,
                     &panel.close,
                     &[config.holding],
                     threads,

@@ -30,6 +30,11 @@ pub struct BacktestCmd {
     /// Threads (default: the number of cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Also write each signal's formed portfolios, one row per ranked name
+    /// and rebalance (`targets.parquet`: what the live signals topic
+    /// carries for the same bars).
+    #[arg(long)]
+    targets: bool,
 }
 
 /// Runs the backtests and prints one line per signal.
@@ -61,6 +66,7 @@ pub fn backtest_cmd(cmd: BacktestCmd) -> tickflow::Result<()> {
         from: cmd.from,
         to: cmd.to,
         threads: cmd.threads,
+        targets: cmd.targets,
     })?;
     for s in &summaries {
         println!(

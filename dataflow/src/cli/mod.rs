@@ -123,6 +123,10 @@ pub struct LiveCmd {
     /// Publish each output row as JSON to this topic.
     #[arg(long)]
     features_topic: Option<String>,
+    /// Publish each bar time's portfolio of every `[[signal]]` of the
+    /// config to this topic (one JSON message per ranked name).
+    #[arg(long)]
+    signals_topic: Option<String>,
     /// TOML pipeline file: features, cross-sections, sink, [kafka], [live].
     #[arg(long)]
     config: Option<String>,
@@ -228,6 +232,7 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         idle_timeout,
         idle_exit,
         features_topic: cmd.features_topic,
+        signals_topic: cmd.signals_topic,
         dead_letter: DeadLetterTarget::parse(&cmd.dead_letter),
         topic_wait: duration("--topic-wait", &cmd.topic_wait)?,
         checkpoint,

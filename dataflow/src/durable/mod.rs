@@ -63,7 +63,7 @@ pub fn identity(
     extra: serde_json::Value,
 ) -> serde_json::Value {
     let mut id = serde_json::json!({
-        "features": config.features,
+        "features": config.feature_set().features,
         "engine": format!("{:016x}", engine.fingerprint()),
         "cross_section": config.cross_section,
         "output": {

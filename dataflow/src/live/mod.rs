@@ -39,6 +39,7 @@ use crate::durable::{CheckpointPolicy, InputFingerprint};
 use crate::error::{Result, TickflowError};
 use crate::metrics;
 use crate::names::Names;
+use crate::schema::OutputSchema;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -75,6 +76,8 @@ pub struct LiveArgs {
     pub idle_exit: Option<Duration>,
     /// Publish each output row as JSON to this topic.
     pub features_topic: Option<String>,
+    /// Publish each bar time's `[[signal]]` portfolios to this topic.
+    pub signals_topic: Option<String>,
     /// Where messages that are not bars go.
     pub dead_letter: DeadLetterTarget,
     /// How long to wait for the topic to exist.
@@ -125,6 +128,24 @@ fn unix_seconds(kind: TsKind, ts: i64) -> f64 {
     }
 }
 
+/// Checks before reading the topic that there are signals to publish and
+/// that the pipeline computes every column they read.
+fn check_signals(signals: &[crate::backtest::SignalConfig], columns: &[String]) -> Result<()> {
+    if signals.is_empty() {
+        return Err(TickflowError::Config {
+            path: "--signals-topic".into(),
+            message: "the config defines no signal; add a [[signal]] table (see the README's \
+                      Backtests)"
+                .into(),
+        });
+    }
+    let schema = OutputSchema::new(TsKind::Date, columns.to_vec(), false);
+    for s in signals {
+        crate::ops::LiveSignal::new(s, &schema)?;
+    }
+    Ok(())
+}
+
 /// Runs until `--idle-exit` (or forever): starts a store, or resumes this
 /// output directory's from its last checkpoint.
 pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
@@ -139,6 +160,9 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         path: "kafka".into(),
         message: m,
     };
+    if args.signals_topic.is_some() {
+        check_signals(&args.config.signals, &columns)?;
+    }
     let topic = args.kafka.topic().map_err(kafka_error)?.to_string();
     args.kafka.brokers().map_err(kafka_error)?;
     if args.kafka.group.is_none() {
@@ -170,7 +194,8 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         DeadLetterTarget::Topic(t) => Some(t),
         DeadLetterTarget::File(_) => None,
     };
-    for t in args.features_topic.iter().chain(dead_letter_topic) {
+    let outputs = args.features_topic.iter().chain(&args.signals_topic);
+    for t in outputs.chain(dead_letter_topic) {
         tickflow_connectors::kafka::ensure_topic(&args.kafka, t, partitions)?;
     }
 

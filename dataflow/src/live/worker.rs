@@ -16,7 +16,8 @@ use crate::error::{Result, TickflowError};
 use crate::metrics;
 use crate::names::Names;
 use crate::ops::{
-    CrossSections, OperatorStats, PublishRows, RollingFeatures, StateStore, WriteOutput,
+    CrossSections, LiveSignal, OperatorStats, PublishRows, PublishSignals, RollingFeatures,
+    StateStore, WriteOutput,
 };
 use crate::schema::OutputSchema;
 use crate::sink::Sink;
@@ -154,6 +155,15 @@ pub(super) fn run(worker: &mut Worker, cx: &Context) -> Result<LiveSummary> {
         Some(t) => Some(TopicProducer::new(&args.kafka, t)?),
         None => None,
     };
+    let signals = match &args.signals_topic {
+        Some(t) => {
+            let signals = args.config.signals.iter();
+            let signals = signals.map(|s| LiveSignal::new(s, &schema));
+            let signals = Arc::new(signals.collect::<Result<Vec<_>>>()?);
+            Some((TopicProducer::new(&args.kafka, t)?, signals))
+        }
+        None => None,
+    };
     worker.dataflow::<u64, _, _>(|scope| {
         use timely::dataflow::operators::vec::Input;
         let names = &cx.names;
@@ -176,6 +186,12 @@ pub(super) fn run(worker: &mut Worker, cx: &Context) -> Result<LiveSummary> {
             );
         let rows = match publish {
             Some(p) => rows.publish_rows(p, schema.clone(), names.clone(), stats.clone()),
+            None => rows,
+        };
+        let rows = match signals {
+            Some((p, s)) => {
+                rows.publish_signals(p, s, schema.clone(), names.clone(), stats.clone())
+            }
             None => rows,
         };
         rows.write_output(

@@ -1,6 +1,7 @@
 //! The timely operators of backfill and live runs, one small extension trait each:
 //! [`RollingFeatures`] (exchange by symbol), [`CrossSections`] (exchange by
-//! bar time), [`PublishRows`] (rows to a Kafka topic) and [`WriteOutput`]
+//! bar time), [`PublishRows`] (rows to a Kafka topic), [`PublishSignals`]
+//! (each bar time's signals to a Kafka topic) and [`WriteOutput`]
 //! (the partitioned sink, on the worker that computed the rows). Each holds a block's chunks until the frontier
 //! passes it, then processes them in a fixed order, so results depend
 //! neither on the worker count nor on arrival order.
@@ -8,12 +9,14 @@
 mod cross;
 mod publish;
 mod rolling;
+mod signals;
 mod stash;
 mod write;
 
 pub use cross::CrossSections;
 pub use publish::PublishRows;
 pub use rolling::{RollingFeatures, StateStore};
+pub use signals::{LiveSignal, PublishSignals};
 pub use write::WriteOutput;
 
 use std::collections::BTreeMap;

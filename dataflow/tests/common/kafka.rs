@@ -131,6 +131,27 @@ pub fn consume_all(topic: &str, expect: usize) -> Vec<String> {
     out
 }
 
+/// Every message of `topic` (all partitions) once the topic has been
+/// quiet for 3 s, as (key, payload): for topics whose writer has exited.
+pub fn drain(topic: &str) -> Vec<(String, String)> {
+    let c = config(topic, Some(&unique("reader")));
+    let n = BarConsumer::partition_count(&c, Duration::from_secs(30)).unwrap();
+    let consumer = BarConsumer::assign(&c, &(0..n).collect::<Vec<_>>()).unwrap();
+    let mut out = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut quiet_since = std::time::Instant::now();
+    while quiet_since.elapsed() < Duration::from_secs(3) && std::time::Instant::now() < deadline {
+        if let Some(m) = consumer.poll(Duration::from_millis(200)) {
+            let m = m.unwrap();
+            let text =
+                |b: Option<&[u8]>| String::from_utf8(b.unwrap_or_default().to_vec()).unwrap();
+            out.push((text(m.key()), text(m.payload())));
+            quiet_since = std::time::Instant::now();
+        }
+    }
+    out
+}
+
 /// A free loopback port.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

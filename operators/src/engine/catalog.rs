@@ -298,6 +298,13 @@ static CATALOG: &[IndicatorInfo] = &[
         params: &[p("k", 1.0, 1.0)],
         outputs: &["{input}_lag_{k}"],
     },
+    IndicatorInfo {
+        kind: "adv",
+        summary: "average dollar volume: mean close * volume of the last n bars",
+        inputs: InputShape::Bar,
+        params: &[p("period", 20.0, 1.0)],
+        outputs: &["adv_{period}"],
+    },
 ];
 
 /// Every indicator kind, in a stable order.

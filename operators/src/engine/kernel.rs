@@ -30,6 +30,7 @@ pub(crate) enum Kernel {
     Vidya(Box<Vidya>),
     FracDiff(Box<FracDiff>),
     Lag(Lag),
+    Adv(AvgDollarVolume),
 }
 
 #[inline]
@@ -95,6 +96,7 @@ impl Kernel {
             Kernel::Vidya(k) => put(out, 0, k.update(x)),
             Kernel::FracDiff(k) => put(out, 0, k.update(x)),
             Kernel::Lag(k) => put(out, 0, k.update(x)),
+            Kernel::Adv(k) => put(out, 0, k.update(bar.close, bar.volume)),
         }
     }
 
@@ -138,6 +140,7 @@ impl Kernel {
             "vidya" => Kernel::Vidya(Box::new(Vidya::new(n("period"), n("cmo_period")))),
             "ffd" => Kernel::FracDiff(Box::new(FracDiff::new(p("d"), p("threshold")))),
             "lag" => Kernel::Lag(Lag::new(n("k"))),
+            "adv" => Kernel::Adv(AvgDollarVolume::new(n("period"))),
             other => unreachable!("catalog kind `{other}` has no kernel"),
         }
     }

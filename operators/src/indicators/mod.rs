@@ -2,6 +2,7 @@
 //! (one bar in, `None` while in the lookback), `reset` and `is_ready`, free of
 //! dataflow types. TA-Lib ones reproduce TA-Lib C 0.8.1's arithmetic.
 
+mod adv;
 mod adx;
 mod aroon;
 mod atr;
@@ -28,6 +29,7 @@ mod vol;
 mod willr;
 mod zscore;
 
+pub use adv::AvgDollarVolume;
 pub use adx::{Adx, AdxOutput};
 pub use aroon::{Aroon, AroonOutput};
 pub use atr::{Atr, AtrOutput};

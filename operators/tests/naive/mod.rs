@@ -171,6 +171,12 @@ pub fn lag(x: &[f64], k: usize) -> Vec<f64> {
     out
 }
 
+/// Mean close * volume of the last p bars, from index p - 1.
+pub fn adv(b: &Bars, p: usize) -> Vec<f64> {
+    let dv: Vec<f64> = b.close.iter().zip(&b.volume).map(|(c, v)| c * v).collect();
+    sma(&dv, p)
+}
+
 /// TA-Lib ROC: `((x_i / x_{i-p}) - 1) * 100` from index p; 0 when x_{i-p} is 0.
 pub fn roc(x: &[f64], p: usize) -> Vec<f64> {
     let mut out = nulls(x.len());
