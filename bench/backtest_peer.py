@@ -3,12 +3,13 @@ a quant team writes it today, vectorised with pandas and numpy (alphalens
 style: pivot to date x symbol frames, rank across each row, corrwith).
 
 Same rules as `tickflow backtest` (see dataflow/src/backtest/portfolio.rs):
-signal = weighted sum of columns; tradable = a bar at t and t+1 and a full
-20-bar average dollar volume >= the minimum; every `rebalance` bars the
-tradable names are cut into quantiles by (value, symbol); the top (and
-bottom) bucket is bought at the close of t+1 and held `holding` bars with
-constant weights, overlapping portfolios sharing the capital; costs in bps
-of traded notional; daily rank IC at each horizon from the execution close.
+signal = weighted sum of columns; eligible = a bar at t and a full 20-bar
+average dollar volume >= the minimum; every `rebalance` bars the eligible
+names are cut into quantiles by (value, symbol); the top (and bottom)
+bucket is bought at the close of t+1 (a pick without a bar at t+1 is not
+bought) and held `holding` bars with constant weights, overlapping
+portfolios sharing the capital; costs in bps of traded notional; daily rank
+IC at each horizon from the execution close.
 
     python bench/backtest_peer.py STORE CONFIG.toml OUT.json
 """
@@ -66,7 +67,7 @@ def main(store, config_path, out_path):
     prev = np.where(prev_idx >= 0, close[np.maximum(prev_idx, 0), np.arange(n)], np.nan)
     ret = np.where(valid, close / prev - 1.0, np.nan)
 
-    # Liquidity and tradability.
+    # Liquidity and eligibility.
     if min_dv > 0:
         s = np.vstack([np.zeros((1, n)), np.cumsum(np.nan_to_num(dv), axis=0)])
         c = np.vstack([np.zeros((1, n)), np.cumsum(valid, axis=0)])
@@ -76,8 +77,7 @@ def main(store, config_path, out_path):
     else:
         liquid = np.ones((t_n, n), bool)
     nxt = np.vstack([valid[1:], np.zeros((1, n), bool)])
-    tradable = valid & nxt & liquid
-    cand = tradable & np.isfinite(signal)
+    cand = valid & liquid & np.isfinite(signal)
 
     # Portfolios.
     share = 1.0 / -(-holding // rebalance)
@@ -96,6 +96,7 @@ def main(store, config_path, out_path):
         if sig.get("side", "long_short") == "long_short":
             bottom = order[bucket == 0]
             w[bottom] = -share / len(bottom)
+        w[~nxt[t]] = 0.0
         held[t + 2 : min(t + 1 + holding, t_n - 1) + 1] += w
         end = t + 1 + holding
         if end < t_n:

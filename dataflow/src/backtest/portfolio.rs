@@ -323,6 +323,49 @@ mod tests {
     }
 
     #[test]
+    fn targets_bucket_every_ranked_name_and_weigh_the_outer_ones() {
+        let c = config("quantiles = 3\nholding = 2");
+        // Five names: buckets 0,0,1,1,2 (p * 3 / 5); half the capital each.
+        let t = targets(&c, &[4, 2, 0, 1, 3]);
+        let got: Vec<(usize, usize, f64)> =
+            t.iter().map(|t| (t.index, t.quantile, t.weight)).collect();
+        assert_eq!(
+            got,
+            [
+                (4, 0, -0.25),
+                (2, 0, -0.25),
+                (0, 1, 0.0),
+                (1, 1, 0.0),
+                (3, 2, 0.5)
+            ]
+        );
+        let long = config("quantiles = 3\nside = \"long_only\"");
+        assert!(targets(&long, &[4, 2, 0, 1, 3])
+            .iter()
+            .all(|t| t.weight >= 0.0));
+        assert!(targets(&c, &[0, 1]).is_empty());
+    }
+
+    #[test]
+    fn a_pick_without_an_execution_bar_is_not_bought() {
+        let nan = f64::NAN;
+        // Name 1 (the long pick at bar 0) has no bar 1: only the short leg trades.
+        let signal = [0.0, 1.0].repeat(4);
+        let close = [1.0, 1.0, 1.0, nan, 1.0, 1.0, 1.0, 1.0];
+        let s = simulate(
+            &config("quantiles = 2\nrebalance = 4\nholding = 1"),
+            2,
+            &signal,
+            &[true; 8],
+            &[0.0, 0.0, 0.0, 0.0, 0.1, 0.2, 0.0, 0.0],
+            &close,
+        );
+        assert_eq!(s.daily.turnover[1], 1.0);
+        assert_eq!(s.daily.gross[2], -0.1);
+        assert_eq!((s.daily.longs[2], s.daily.shorts[2]), (0, 1));
+    }
+
+    #[test]
     fn order_keys_sort_like_total_cmp() {
         let mut v = [3.5, -0.0, f64::MIN, 0.0, -2.0, 1e-300, f64::MAX, -1e-300];
         let mut keys: Vec<u64> = v.iter().map(|&x| order_key(x)).collect();
