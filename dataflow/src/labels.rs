@@ -24,7 +24,7 @@ use std::sync::Arc;
 pub const LABELS: &str = "labels";
 
 /// What a labels run wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LabelsSummary {
     /// Label rows.
     pub rows: u64,
@@ -34,14 +34,20 @@ pub struct LabelsSummary {
     pub files: usize,
 }
 
-/// Writes `STORE/labels/` for `horizons` (bars).
-pub fn write_labels(store: &Path, horizons: &[usize]) -> Result<LabelsSummary> {
+/// Checks label horizons: one or more, each at least one bar.
+pub fn check_horizons(horizons: &[usize]) -> Result<()> {
     if horizons.is_empty() || horizons.contains(&0) {
         return Err(TickflowError::Config {
             path: "--labels".into(),
             message: "give one or more horizons of at least one bar, e.g. 1,5,20".into(),
         });
     }
+    Ok(())
+}
+
+/// Writes `STORE/labels/` for `horizons` (bars).
+pub fn write_labels(store: &Path, horizons: &[usize]) -> Result<LabelsSummary> {
+    check_horizons(horizons)?;
     let rows = query::query(&QueryArgs {
         store: store.to_path_buf(),
         columns: Some(vec!["close".into()]),

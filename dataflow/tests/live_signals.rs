@@ -1,8 +1,9 @@
-//! Live signals against a real Kafka-protocol broker: a multi-symbol S&P
-//! slice replayed into a topic and run live with `--signals-topic` gives,
-//! for every bar time, exactly the portfolios `tickflow backtest --targets`
-//! forms from the live run's own store (the same functions compute both),
-//! liquidity filter included.
+//! Live research outputs against a real Kafka-protocol broker: a
+//! multi-symbol S&P slice replayed into a topic and run live with
+//! `--signals-topic` gives, for every bar time, exactly the portfolios
+//! `tickflow backtest --targets` forms from the live run's own store (the
+//! same functions compute both), liquidity filter included; with
+//! `--labels` the run's `labels/` equals a backfill's of the same file.
 
 mod common;
 

@@ -127,6 +127,14 @@ pub struct LiveCmd {
     /// config to this topic (one JSON message per ranked name).
     #[arg(long)]
     signals_topic: Option<String>,
+    /// Forward-return label horizons in bars, e.g. 1,5,20: OUT/labels/,
+    /// rewritten from the store after checkpoints and at the end (a row
+    /// once its longest horizon is in the store).
+    #[arg(long, value_delimiter = ',')]
+    labels: Option<Vec<usize>>,
+    /// At most this often a labels rewrite after a checkpoint.
+    #[arg(long, default_value = "60s", value_parser = tickflow::config::parse_duration)]
+    labels_interval: Duration,
     /// TOML pipeline file: features, cross-sections, sink, [kafka], [live].
     #[arg(long)]
     config: Option<String>,
@@ -233,6 +241,8 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         idle_exit,
         features_topic: cmd.features_topic,
         signals_topic: cmd.signals_topic,
+        labels: cmd.labels,
+        labels_interval: cmd.labels_interval,
         dead_letter: DeadLetterTarget::parse(&cmd.dead_letter),
         topic_wait: duration("--topic-wait", &cmd.topic_wait)?,
         checkpoint,
@@ -250,6 +260,15 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
     );
     if let Some((p50, p99)) = s.latency_ms {
         println!("  frontier passed -> rows in the store: p50 {p50:.2} ms, p99 {p99:.2} ms");
+    }
+    if let Some(l) = &s.labels {
+        println!(
+            "  labels: {} rows in {} files under {} ({} rows wait for their horizon)",
+            l.rows,
+            l.files,
+            args.output.join(tickflow::labels::LABELS).display(),
+            l.pending
+        );
     }
     Ok(())
 }

@@ -2,12 +2,14 @@
 //! manifest (files, states, topic positions), and only once that manifest
 //! is durable commits the positions to Kafka as the group's offsets.
 
+use super::labels::LabelWriter;
 use crate::durable::board::Board;
 use crate::durable::failpoint;
 use crate::durable::manifest::{drop_checkpoints_before, LivePositions, Manifest};
 use crate::error::Result;
 use crate::metrics;
 use crate::schema::OutputSchema;
+use std::cell::RefCell;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -26,6 +28,8 @@ pub(super) struct Recorder<'a> {
     /// The value columns.
     pub columns: &'a [String],
     pub float32: bool,
+    /// Rewrites the labels after checkpoints (`--labels`).
+    pub labels: Option<&'a RefCell<LabelWriter>>,
 }
 
 /// Records checkpoints until every worker has exited; the first failure
@@ -68,6 +72,9 @@ pub(super) fn record(r: &Recorder<'_>, manifest: &mut Manifest) -> Result<()> {
                 .map_or(0.0, |d| d.as_secs_f64());
             m.last_checkpoint_seconds.set(now);
             failpoint::hit("after_manifest");
+            if let Some(l) = r.labels {
+                l.borrow_mut().checkpointed();
+            }
             // The manifest holds the positions; a failed commit only
             // leaves the group's offsets behind (a hint, never the truth).
             if let Err(e) = r.committer.commit(&commits) {

@@ -20,6 +20,7 @@
 mod clock;
 mod epochs;
 mod feed;
+mod labels;
 mod pending;
 mod side;
 mod store;
@@ -40,7 +41,9 @@ use crate::error::{Result, TickflowError};
 use crate::metrics;
 use crate::names::Names;
 use crate::schema::OutputSchema;
+use labels::LabelWriter;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -78,6 +81,10 @@ pub struct LiveArgs {
     pub features_topic: Option<String>,
     /// Publish each bar time's `[[signal]]` portfolios to this topic.
     pub signals_topic: Option<String>,
+    /// Forward-return label horizons (bars), written to `labels/`.
+    pub labels: Option<Vec<usize>>,
+    /// At most this often a labels rewrite after a checkpoint.
+    pub labels_interval: Duration,
     /// Where messages that are not bars go.
     pub dead_letter: DeadLetterTarget,
     /// How long to wait for the topic to exist.
@@ -102,6 +109,8 @@ pub struct LiveSummary {
     /// From a worker's frontier passing a bar time to every row below it
     /// being in the store: median and 99th percentile, in milliseconds.
     pub latency_ms: Option<(f64, f64)>,
+    /// The labels written at the end (`--labels`).
+    pub labels: Option<crate::labels::LabelsSummary>,
     /// Wall time.
     pub seconds: f64,
     #[serde(skip)]
@@ -162,6 +171,9 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     };
     if args.signals_topic.is_some() {
         check_signals(&args.config.signals, &columns)?;
+    }
+    if let Some(h) = &args.labels {
+        crate::labels::check_horizons(h)?;
     }
     let topic = args.kafka.topic().map_err(kafka_error)?.to_string();
     args.kafka.brokers().map_err(kafka_error)?;
@@ -282,6 +294,13 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     .map_err(TickflowError::Runtime)?;
 
     let committer = BarConsumer::assign(&args.kafka, &[])?;
+    let labels = args.labels.as_ref().map(|h| {
+        RefCell::new(LabelWriter::new(
+            args.output.clone(),
+            h.clone(),
+            args.labels_interval,
+        ))
+    });
     let recorded = epochs::record(
         &epochs::Recorder {
             board: &board,
@@ -291,6 +310,7 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
             ts_kind: &shared.ts_kind,
             columns: &columns,
             float32: args.config.sink.float32,
+            labels: labels.as_ref(),
         },
         &mut manifest,
     );
@@ -353,5 +373,10 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         .collect();
     manifest.complete = true;
     manifest.save(&args.output)?;
+    if let Some(l) = labels {
+        if !manifest.files.is_empty() {
+            summary.labels = Some(l.into_inner().finish()?);
+        }
+    }
     Ok(summary)
 }
