@@ -8,7 +8,10 @@
 #    storage), then read by the bare consumer (bench/../dataflow/examples/
 #    bare_consumer.rs: polls and touches each payload, nothing else) and by
 #    `tickflow live` (decode, indicators, cross-sections, Parquet sink) from
-#    the earliest offset. Live's time excludes its --idle-exit wait.
+#    the earliest offset. Live's time excludes its --idle-exit wait. A third
+#    reader is `tickflow live` publishing a two-column long/short signal
+#    with a liquidity filter on --signals-topic (every ranked name of every
+#    bar time: about as many signal messages as bars).
 # 2. Latency: PACED_MINUTES minutes replayed at 60x (one bar time per
 #    second) while `tickflow live` runs; it reports, per frontier advance,
 #    the time until every row below it is in the store (p50/p99).
@@ -46,6 +49,21 @@ live_secs="$(echo "$live" | sed -nE 's/.* in ([0-9.]+) s; store.*/\1/p')"
 live_rate="$(python3 -c "print(round($rows / ($live_secs - $IDLE_EXIT)))")"
 ratio="$(python3 -c "print(f'{$live_rate / $bare_rate:.2f}')")"
 
+cat > "$work/signals.toml" <<'TOML'
+[[signal]]
+name = "reversal"
+weights = { cs_rank_ret_5 = -1.0, cs_rank_rsi_14 = -0.5 }
+quantiles = 5
+min_dollar_volume = 1e6
+TOML
+signals="$("$BIN/tickflow" live --brokers "$B" --topic bench --group "signals-$$" \
+  --output "$work/signals-store" --idle-exit "$IDLE_EXIT" --metrics-addr off \
+  --config "$work/signals.toml" --signals-topic bench-signals)"
+echo "$signals"
+signals_secs="$(echo "$signals" | sed -nE 's/.* in ([0-9.]+) s; store.*/\1/p')"
+signals_rate="$(python3 -c "print(round($rows / ($signals_secs - $IDLE_EXIT)))")"
+signals_ratio="$(python3 -c "print(f'{$signals_rate / $bare_rate:.2f}')")"
+
 python3 bench/gen_minutes.py "$work/paced.csv" "$SYMBOLS" "$PACED_MINUTES"
 "$BIN/tickflow" live --brokers "$B" --topic paced --group "paced-$$" \
   --output "$work/paced-store" --idle-exit 3 --topic-wait 60s --metrics-addr off \
@@ -68,6 +86,8 @@ latency="$(sed -nE 's/.*p50 ([0-9.]+) ms, p99 ([0-9.]+) ms.*/p50 \1 ms, p99 \2 m
   echo "| bare rdkafka BaseConsumer (read only) | $bare_rate |"
   echo "| tickflow live (decode, indicators, cross-sections, Parquet sink) | $live_rate |"
   echo "| **ratio live / bare** | **$ratio** |"
+  echo "| tickflow live + one signal on \`--signals-topic\` (adds \`adv_20\` and one message per ranked name) | $signals_rate |"
+  echo "| **ratio live with signals / bare** | **$signals_ratio** |"
   echo
   echo "Frontier passed -> every row below it in the store, $SYMBOLS symbols at one bar time per second (60x): $latency."
 } >>bench/RESULTS.md

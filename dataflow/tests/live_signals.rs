@@ -78,19 +78,33 @@ fn live_signals_equal_the_backtests_portfolios_bar_by_bar() {
     let store = dir.path().join("live");
     let brokers = brokers();
     common::kafka::replay(&input, &brokers, &topic, &dir.path().join("replay"));
-    ok(live(&brokers, &topic, &group, &store)
-        .args([
-            "--idle-exit",
-            "2",
-            "--metrics-addr",
-            "off",
-            "--workers",
-            "2",
-        ])
+    let out = ok(live(&brokers, &topic, &group, &store)
+        .args(["--idle-exit", "2", "--metrics-addr", "off"])
+        .args(["--workers", "2", "--checkpoint-interval", "1s"])
+        .args(["--labels", "1,5,20", "--labels-interval", "0s"])
         .args(["--signals-topic", &signals, "--config"])
         .arg(&config));
 
+    // Labels: those of a backfill of the same file with the same config.
+    let mut a = common::args(&input, &dir.path().join("backfill"), 1);
+    a.config = tickflow::config::PipelineConfig::load(config.to_str().unwrap()).unwrap();
+    tickflow::backfill::run(&a).unwrap();
+    let l = tickflow::labels::write_labels(&a.output, &[1, 5, 20]).unwrap();
+    assert!(out.contains(&format!("labels: {} rows", l.rows)), "{out}");
+    let labels = |store: &Path| {
+        tickflow::query::query(&tickflow::query::QueryArgs {
+            store: store.join(tickflow::labels::LABELS),
+            ..Default::default()
+        })
+        .unwrap()
+        .batch
+    };
+    let (live_labels, backfill_labels) = (labels(&store), labels(&a.output));
+    assert!(live_labels.num_rows() > 40_000);
+    assert!(live_labels == backfill_labels, "live labels differ");
+
     let mut got = Picks::new();
+    let mut ranked: BTreeMap<(String, String), u64> = BTreeMap::new();
     for (key, payload) in drain(&signals) {
         let m: serde_json::Value = serde_json::from_str(&payload).unwrap();
         let text = |k: &str| m[k].as_str().unwrap().to_string();
@@ -100,11 +114,21 @@ fn live_signals_equal_the_backtests_portfolios_bar_by_bar() {
             m["quantile"].as_u64().unwrap(),
             m["weight"].as_f64().unwrap().to_bits(),
         );
+        let n = m["ranked"].as_u64().unwrap();
+        assert_eq!(*ranked.entry((text("signal"), text("ts"))).or_insert(n), n);
         let at = (text("signal"), text("ts"), text("symbol"));
         assert!(
             got.insert(at, value).is_none(),
             "a repeated message: {payload}"
         );
+    }
+    // Each message says how many its bar time has.
+    for ((signal, ts), n) in &ranked {
+        let count = got
+            .keys()
+            .filter(|(s, t, _)| s == signal && t == ts)
+            .count();
+        assert_eq!(count as u64, *n, "{signal} at {ts}");
     }
 
     // The backtest of the live store, with its formed portfolios.

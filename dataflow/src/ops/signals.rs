@@ -74,7 +74,7 @@ impl LiveSignal {
         float32: bool,
         symbol: impl Fn(u32) -> String,
         ts: &str,
-    ) -> Vec<String> {
+    ) -> Result<Vec<String>> {
         let n = rows.len();
         // The values as the store holds them (f32 stores round).
         let stored: BTreeMap<&str, Vec<f64>> = self
@@ -91,8 +91,7 @@ impl LiveSignal {
             .collect();
         let scores = combine(n, &self.config.weights(), |c| {
             stored.get(c).map(Vec::as_slice)
-        })
-        .expect("columns located at start");
+        })?;
         let eligible: Vec<bool> = match self.liquidity {
             Some(c) => c.of(block)[rows.clone()]
                 .iter()
@@ -100,7 +99,9 @@ impl LiveSignal {
                 .collect(),
             None => vec![true; n],
         };
-        targets(&self.config, &ranked(n, 0, &scores, &eligible))
+        let picks = targets(&self.config, &ranked(n, 0, &scores, &eligible));
+        let ranked = picks.len();
+        Ok(picks
             .into_iter()
             .map(|t| {
                 serde_json::json!({
@@ -110,10 +111,11 @@ impl LiveSignal {
                     "score": scores[t.index],
                     "quantile": t.quantile,
                     "weight": t.weight,
+                    "ranked": ranked,
                 })
                 .to_string()
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -121,9 +123,10 @@ impl LiveSignal {
 pub trait PublishSignals<'scope> {
     /// Once a bar time's cross-section is complete, sends each signal's
     /// ranked names (`signal`, `symbol`, `ts`, `score`, `quantile`,
-    /// `weight`; key = the signal's name), waits for delivery, and passes
-    /// the rows on unchanged. A failed delivery is kept in `stats` and
-    /// stops the run.
+    /// `weight`, and `ranked`: how many names that bar time has, so a
+    /// consumer knows when it has them all; key = the signal's name),
+    /// waits for delivery, and passes the rows on unchanged. A failed
+    /// delivery is kept in `stats` and stops the run.
     fn publish_signals(
         self,
         producer: TopicProducer,
@@ -165,13 +168,13 @@ impl<'scope> PublishSignals<'scope> for StreamVec<'scope, u64, OutputBlock> {
                                 for s in signals.iter() {
                                     let name = |id| symbols.name(id).to_string();
                                     let messages =
-                                        s.messages(block, start..end, schema.float32(), name, &ts);
+                                        s.messages(block, start..end, schema.float32(), name, &ts)?;
                                     for m in messages {
                                         producer.send(&s.config.name, m.as_bytes())?;
                                         sent = true;
                                     }
                                 }
-                                Ok::<_, tickflow_connectors::ConnectorError>(())
+                                Ok::<_, TickflowError>(())
                             });
                             if let Err(e) = result {
                                 stats.borrow_mut().sink_error.get_or_insert(e.to_string());

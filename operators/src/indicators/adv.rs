@@ -2,27 +2,25 @@
 //! bars, the liquidity measure of the backtest's and the live signals'
 //! minimum-liquidity filter.
 
+use crate::rolling::{Ring, RollingSum};
 use serde::{Deserialize, Serialize};
 
 /// Mean `close * volume` over the last `period` bars. A non-finite product
-/// counts as nothing traded. The running sum is recomputed from the ring
-/// every time it wraps, so rounding cannot drift over long series.
+/// counts as nothing traded. The window's sum is compensated (Neumaier), so
+/// a window of zeros after large values is 0, and nothing drifts over long
+/// series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AvgDollarVolume {
-    ring: Vec<f64>,
-    next: usize,
-    count: u64,
-    sum: f64,
+    ring: Ring,
+    sum: RollingSum,
 }
 
 impl AvgDollarVolume {
     /// A fresh average over `period` bars (at least 1).
     pub fn new(period: usize) -> Self {
         Self {
-            ring: vec![0.0; period.max(1)],
-            next: 0,
-            count: 0,
-            sum: 0.0,
+            ring: Ring::new(period.max(1)),
+            sum: RollingSum::default(),
         }
     }
 
@@ -42,25 +40,22 @@ impl AvgDollarVolume {
         } else {
             0.0
         };
-        let k = self.next;
-        self.sum += value - self.ring[k];
-        self.ring[k] = value;
-        self.next = (k + 1) % self.ring.len();
-        if self.next == 0 {
-            self.sum = self.ring.iter().sum();
+        if let Some(old) = self.ring.push(value) {
+            self.sum.remove(old);
         }
-        self.count += 1;
-        self.is_ready().then(|| self.sum / self.ring.len() as f64)
+        self.sum.add(value);
+        self.is_ready()
+            .then(|| self.sum.value() / self.ring.capacity() as f64)
     }
 
     /// True once `period` bars were seen.
     pub fn is_ready(&self) -> bool {
-        self.count >= self.ring.len() as u64
+        self.ring.is_full()
     }
 
     /// Forgets all history.
     pub fn reset(&mut self) {
-        *self = Self::new(self.ring.len());
+        *self = Self::new(self.ring.capacity());
     }
 }
 
@@ -85,6 +80,18 @@ mod tests {
         assert_eq!(a.update(3.0, 4.0), Some(12.0));
         assert_eq!(a.update(f64::NAN, 4.0), Some(0.0));
         assert_eq!(a.update(2.0, 4.0), Some(8.0));
+    }
+
+    #[test]
+    fn a_window_of_zeros_after_large_values_is_zero() {
+        let mut a = AvgDollarVolume::new(3);
+        for (c, v) in [(19271.46, 51696.0), (17529.05, 12345.0), (0.3, 7.0)] {
+            a.update(c, v);
+        }
+        for _ in 0..3 {
+            a.update(17529.05, 0.0);
+        }
+        assert_eq!(a.update(1.0, 0.0), Some(0.0));
     }
 
     #[test]
