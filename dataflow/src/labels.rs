@@ -8,7 +8,9 @@
 //! dataset from the store: new files under new names, then the manifest,
 //! then the old files go.
 
-use crate::durable::manifest::{store_error, ts_name, Manifest, RunKind, RunRecord, StoreFile};
+use crate::durable::manifest::{
+    prune, store_error, ts_name, Manifest, RunKind, RunRecord, StoreFile,
+};
 use crate::query::{self, print, QueryArgs};
 use crate::sink::partition_of;
 use crate::{Result, TickflowError};
@@ -97,6 +99,8 @@ pub fn write_labels(store: &Path, horizons: &[usize]) -> Result<LabelsSummary> {
     }
     let dir = store.join(LABELS);
     let old = Manifest::load(&dir)?;
+    // files of a rewrite that died before its manifest
+    prune(&dir, old.as_ref())?;
     let mut manifest = Manifest::new(
         serde_json::json!({ "horizons": horizons, "store_rows": batch.num_rows() }),
         RunRecord::new(RunKind::Build, Vec::new()),

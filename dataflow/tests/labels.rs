@@ -130,6 +130,16 @@ fn labels_equal_an_independent_recompute_and_never_precede_their_horizon() {
     );
     assert_eq!(labels_of(&store), want);
 
+    // files of a rewrite that died before its manifest go at the next one
+    let listed = common::store_files(&store.join(LABELS));
+    let orphan = listed[0].with_file_name("part-99999999.parquet");
+    let temp = listed[0].with_file_name(".part-99999998.parquet.tmp");
+    std::fs::copy(&listed[0], &orphan).unwrap();
+    std::fs::write(&temp, b"half").unwrap();
+    write_labels(&store, &[1, 5, 20]).unwrap();
+    assert!(!orphan.exists() && !temp.exists());
+    assert_eq!(labels_of(&store), want);
+
     let e = write_labels(&store, &[0]).unwrap_err().to_string();
     assert!(e.contains("at least one bar"), "{e}");
 }
