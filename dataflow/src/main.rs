@@ -330,13 +330,7 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
     print_summary(&s, &args.output);
     if let (Some(horizons), 0) = (&labels, s.process) {
         let l = tickflow::labels::write_labels(&args.output, horizons)?;
-        println!(
-            "  labels: {} rows in {} files under {} ({} rows wait for their horizon)",
-            l.rows,
-            l.files,
-            args.output.join(tickflow::labels::LABELS).display(),
-            l.pending
-        );
+        cli::print_labels(&l, &args.output);
     }
     Ok(())
 }

@@ -12,7 +12,6 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type};
 use arrow_array::{Array, RecordBatch};
 use common::{data, valid_bars, Bars};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
@@ -313,16 +312,6 @@ fn oracle(bars: &Bars, signal: &BTreeMap<(i64, String), f64>, c: &SignalConfig) 
     }
 }
 
-fn read_daily(path: &Path) -> RecordBatch {
-    let file = std::fs::File::open(path).unwrap();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
-    arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap()
-}
-
 fn floats(b: &RecordBatch, name: &str) -> Vec<f64> {
     let c = b
         .column_by_name(name)
@@ -374,7 +363,7 @@ fn backtests_equal_an_independent_recompute_and_never_look_ahead() {
             assert!(dir.join(f).exists(), "{}: no {f}", signal.name);
         }
         let o = oracle(&bars, &signal_values(&store, &signal.weights()), signal);
-        let daily = read_daily(&dir.join("daily.parquet"));
+        let daily = common::read_file(&dir.join("daily.parquet"));
         let ts = daily.column(0).as_primitive::<Date32Type>();
         let got_dates: Vec<i64> = ts.values().iter().map(|&d| d as i64).collect();
         assert!(
@@ -459,7 +448,7 @@ fn backtests_equal_an_independent_recompute_and_never_look_ahead() {
         close_enough(&what("quantiles"), &quantiles, &o.quantiles, 1e-12);
 
         // The formed portfolios (what the live signals topic carries).
-        let t = read_daily(&dir.join("targets.parquet"));
+        let t = common::read_file(&dir.join("targets.parquet"));
         let (ts, sym) = (
             t.column(0).as_primitive::<Date32Type>(),
             t.column(1).as_string::<i32>(),

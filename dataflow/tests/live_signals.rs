@@ -9,10 +9,8 @@ mod common;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, UInt32Type};
-use arrow_array::RecordBatch;
 use common::kafka::{brokers, drain, live, ok, run_ok, unique};
 use common::panel_slice;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use tickflow_connectors::{format_ts, TsKind};
@@ -36,18 +34,8 @@ side = "long_only"
 /// (signal, ts, symbol) -> (score bits, quantile, weight bits).
 type Picks = BTreeMap<(String, String, String), (u64, u64, u64)>;
 
-fn read(path: &Path) -> RecordBatch {
-    let file = std::fs::File::open(path).unwrap();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
-    arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap()
-}
-
 fn targets(dir: &Path, signal: &str, out: &mut Picks) {
-    let b = read(&dir.join(signal).join("targets.parquet"));
+    let b = common::read_file(&dir.join(signal).join("targets.parquet"));
     let ts = b.column(0).as_primitive::<Date32Type>();
     let sym = b.column(1).as_string::<i32>();
     let score = b.column(2).as_primitive::<Float64Type>();

@@ -55,6 +55,10 @@ pub struct BacktestArgs {
 pub struct Backtest {
     /// The signal.
     pub config: SignalConfig,
+    /// The signal's value per panel cell.
+    pub values: Vec<f64>,
+    /// Which panel cells a portfolio may pick ([`signal::eligible`]).
+    pub eligible: Vec<bool>,
     /// The simulation over the whole panel.
     pub simulation: Simulation,
     /// `(horizon, IC per bar)`, horizons ascending.
@@ -178,6 +182,8 @@ pub fn backtest(panel: &Panel, config: &SignalConfig, threads: usize) -> Result<
     );
     Ok(Backtest {
         config: config.clone(),
+        values,
+        eligible,
         simulation,
         ic,
         first,
@@ -321,7 +327,7 @@ pub fn run(args: &BacktestArgs) -> Result<Vec<Summary>> {
         let dir = args.output.join(&s.name);
         report::write(&dir, &panel, &b)?;
         if args.targets {
-            targets::write(&dir, &panel, s)?;
+            targets::write(&dir, &panel, &b)?;
         }
         out.push(b.summary);
     }

@@ -2,13 +2,12 @@
 //! signal forms, one row per ranked name: `ts`, `symbol`, `score` (the
 //! signal's value), `quantile` (0: lowest) and `weight` (0 in the middle
 //! buckets). These are the rows the live pipeline publishes on its signals
-//! topic for the same bars: both come from [`signal::combine`],
-//! [`signal::liquid_enough`], [`portfolio::ranked`] and
+//! topic for the same bars: both come from [`signal::combine`](super::signal::combine),
+//! [`signal::liquid_enough`](super::signal::liquid_enough), [`portfolio::ranked`] and
 //! [`portfolio::targets`]. The weights are the picks at the signal's bar;
 //! a pick without a bar at the execution bar is not bought.
 
-use super::config::SignalConfig;
-use super::{portfolio, signal, Panel};
+use super::{portfolio, Backtest, Panel};
 use crate::query::print::write_parquet;
 use crate::schema::{ts_array, ts_type};
 use crate::{Result, TickflowError};
@@ -17,15 +16,14 @@ use arrow_schema::{DataType, Field, Schema};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Writes `targets.parquet` of `config` into `dir`; returns its rows.
-pub fn write(dir: &Path, panel: &Panel, config: &SignalConfig) -> Result<usize> {
+/// Writes `targets.parquet` of backtest `b` into `dir`; returns its rows.
+pub fn write(dir: &Path, panel: &Panel, b: &Backtest) -> Result<usize> {
+    let (config, values, eligible) = (&b.config, &b.values, &b.eligible);
     let width = panel.width();
-    let values = signal::combine(panel.close.len(), &config.weights(), |c| panel.column(c))?;
-    let eligible = signal::eligible(panel, config.min_dollar_volume, config.liquidity_window);
     let (mut ts, mut symbol, mut score, mut quantile, mut weight) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for t in portfolio::rebalances(config, panel.ts.len()) {
-        let ranked = portfolio::ranked(width, t, &values, &eligible);
+        let ranked = portfolio::ranked(width, t, values, eligible);
         for p in portfolio::targets(config, &ranked) {
             ts.push(panel.ts[t]);
             symbol.push(panel.symbols[p.index].as_str());

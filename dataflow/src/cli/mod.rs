@@ -189,6 +189,17 @@ pub fn start_metrics(flag: &Option<String>) -> Result<()> {
     Ok(())
 }
 
+/// The summary line of the labels written beside `store`.
+pub fn print_labels(l: &tickflow::labels::LabelsSummary, store: &std::path::Path) {
+    println!(
+        "  labels: {} rows in {} files under {} ({} rows wait for their horizon)",
+        l.rows,
+        l.files,
+        store.join(tickflow::labels::LABELS).display(),
+        l.pending
+    );
+}
+
 /// Runs `tickflow live`.
 pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
     let mut config = load(&cmd.config)?;
@@ -262,13 +273,7 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         println!("  frontier passed -> rows in the store: p50 {p50:.2} ms, p99 {p99:.2} ms");
     }
     if let Some(l) = &s.labels {
-        println!(
-            "  labels: {} rows in {} files under {} ({} rows wait for their horizon)",
-            l.rows,
-            l.files,
-            args.output.join(tickflow::labels::LABELS).display(),
-            l.pending
-        );
+        print_labels(l, &args.output);
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use super::stash::{ready, stash_batches, Stash};
 use super::OperatorStats;
 use crate::chunks::OutputBlock;
+use crate::error::Result;
 use crate::names::Names;
 use crate::schema::OutputSchema;
 use std::cell::RefCell;
@@ -34,42 +35,67 @@ pub trait PublishRows<'scope> {
 impl<'scope> PublishRows<'scope> for StreamVec<'scope, u64, OutputBlock> {
     fn publish_rows(
         self,
-        mut producer: TopicProducer,
+        producer: TopicProducer,
         schema: OutputSchema,
         names: Arc<Names>,
         stats: Rc<RefCell<OperatorStats>>,
     ) -> StreamVec<'scope, u64, OutputBlock> {
         let columns = schema.column_names();
-        let timer = crate::metrics::global()
-            .operator_seconds
-            .with_label_values(&["publish_rows"]);
-        self.unary_frontier(Pipeline, "publish_rows", move |_cap, _info| {
+        publish_blocks(
+            self,
+            "publish_rows",
+            producer,
+            stats,
+            move |block, producer| {
+                names.with(|symbols, sectors| {
+                    for i in 0..block.len() {
+                        let row = row_json(block, i, &columns, &schema, symbols, sectors);
+                        producer.send(symbols.name(block.symbol[i]), row.as_bytes())?;
+                    }
+                    Ok(block.len())
+                })
+            },
+        )
+    }
+}
+
+/// The operator every Kafka publisher of output rows is (named `name`):
+/// holds each time's blocks until the frontier passes it, hands every
+/// block to `send` (which returns how many messages it sent), passes the
+/// blocks on unchanged, and waits for delivery after a round that sent
+/// something. The first failure is kept in `stats` (it stops the run).
+pub(super) fn publish_blocks<'scope>(
+    stream: StreamVec<'scope, u64, OutputBlock>,
+    name: &'static str,
+    mut producer: TopicProducer,
+    stats: Rc<RefCell<OperatorStats>>,
+    mut send: impl FnMut(&OutputBlock, &mut TopicProducer) -> Result<usize> + 'static,
+) -> StreamVec<'scope, u64, OutputBlock> {
+    let timer = crate::metrics::global()
+        .operator_seconds
+        .with_label_values(&[name]);
+    stream
+        .unary_frontier(Pipeline, name, move |_cap, _info| {
             let mut stash: Stash<OutputBlock> = BTreeMap::new();
             move |(input, frontier), output| {
                 input.for_each_time(|time, data| {
                     stash_batches(&mut stash, &time, output.output_index(), data)
                 });
-                let mut sent = false;
+                let mut sent = 0;
                 for (cap, blocks) in ready(&mut stash, frontier) {
                     let started = std::time::Instant::now();
                     for block in &blocks {
-                        let result = names.with(|symbols, sectors| {
-                            for i in 0..block.len() {
-                                let row = row_json(block, i, &columns, &schema, symbols, sectors);
-                                let key = symbols.name(block.symbol[i]);
-                                producer.send(key, row.as_bytes())?;
+                        match send(block, &mut producer) {
+                            Ok(n) => sent += n,
+                            Err(e) => {
+                                stats.borrow_mut().sink_error.get_or_insert(e.to_string());
                             }
-                            Ok::<_, tickflow_connectors::ConnectorError>(())
-                        });
-                        if let Err(e) = result {
-                            stats.borrow_mut().sink_error.get_or_insert(e.to_string());
                         }
-                        sent = true;
                     }
                     timer.observe(started.elapsed().as_secs_f64());
                     output.session(&cap).give_iterator(blocks.into_iter());
                 }
-                if sent {
+                if sent > 0 {
                     if let Err(e) = producer.flush(Duration::from_secs(30)) {
                         stats.borrow_mut().sink_error.get_or_insert(e.to_string());
                     }
@@ -77,7 +103,6 @@ impl<'scope> PublishRows<'scope> for StreamVec<'scope, u64, OutputBlock> {
             }
         })
         .container::<Vec<OutputBlock>>()
-    }
 }
 
 fn number(v: f64, float32: bool) -> serde_json::Value {

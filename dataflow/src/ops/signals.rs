@@ -4,7 +4,7 @@
 //! time's cross-section, so the topic carries the rows `tickflow backtest
 //! --targets` writes for the same bars.
 
-use super::stash::{ready, stash_batches, Stash};
+use super::publish::publish_blocks;
 use super::OperatorStats;
 use crate::backtest::portfolio::{ranked, targets};
 use crate::backtest::signal::{combine, liquid_enough};
@@ -18,11 +18,8 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 use tickflow_connectors::format_ts;
 use tickflow_connectors::kafka::TopicProducer;
-use timely::dataflow::channels::pact::Pipeline;
-use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::StreamVec;
 
 /// A signal with its columns located in the output blocks.
@@ -140,58 +137,38 @@ pub trait PublishSignals<'scope> {
 impl<'scope> PublishSignals<'scope> for StreamVec<'scope, u64, OutputBlock> {
     fn publish_signals(
         self,
-        mut producer: TopicProducer,
+        producer: TopicProducer,
         signals: Arc<Vec<LiveSignal>>,
         schema: OutputSchema,
         names: Arc<Names>,
         stats: Rc<RefCell<OperatorStats>>,
     ) -> StreamVec<'scope, u64, OutputBlock> {
-        let timer = crate::metrics::global()
-            .operator_seconds
-            .with_label_values(&["publish_signals"]);
-        self.unary_frontier(Pipeline, "publish_signals", move |_cap, _info| {
-            let mut stash: Stash<OutputBlock> = BTreeMap::new();
-            move |(input, frontier), output| {
-                input.for_each_time(|time, data| {
-                    stash_batches(&mut stash, &time, output.output_index(), data)
-                });
-                let mut sent = false;
-                for (cap, blocks) in ready(&mut stash, frontier) {
-                    let started = std::time::Instant::now();
-                    for block in &blocks {
-                        let mut start = 0;
-                        while start < block.len() {
-                            let t = block.ts[start];
-                            let end = start + block.ts[start..].partition_point(|&x| x == t);
-                            let ts = format_ts(schema.ts_kind(), t);
-                            let result = names.with(|symbols, _| {
-                                for s in signals.iter() {
-                                    let name = |id| symbols.name(id).to_string();
-                                    let messages =
-                                        s.messages(block, start..end, schema.float32(), name, &ts)?;
-                                    for m in messages {
-                                        producer.send(&s.config.name, m.as_bytes())?;
-                                        sent = true;
-                                    }
-                                }
-                                Ok::<_, TickflowError>(())
-                            });
-                            if let Err(e) = result {
-                                stats.borrow_mut().sink_error.get_or_insert(e.to_string());
+        publish_blocks(
+            self,
+            "publish_signals",
+            producer,
+            stats,
+            move |block, producer| {
+                let mut sent = 0;
+                let mut start = 0;
+                while start < block.len() {
+                    let t = block.ts[start];
+                    let end = start + block.ts[start..].partition_point(|&x| x == t);
+                    let ts = format_ts(schema.ts_kind(), t);
+                    names.with(|symbols, _| {
+                        for s in signals.iter() {
+                            let name = |id| symbols.name(id).to_string();
+                            for m in s.messages(block, start..end, schema.float32(), name, &ts)? {
+                                producer.send(&s.config.name, m.as_bytes())?;
+                                sent += 1;
                             }
-                            start = end;
                         }
-                    }
-                    timer.observe(started.elapsed().as_secs_f64());
-                    output.session(&cap).give_iterator(blocks.into_iter());
+                        Ok::<_, TickflowError>(())
+                    })?;
+                    start = end;
                 }
-                if sent {
-                    if let Err(e) = producer.flush(Duration::from_secs(30)) {
-                        stats.borrow_mut().sink_error.get_or_insert(e.to_string());
-                    }
-                }
-            }
-        })
-        .container::<Vec<OutputBlock>>()
+                Ok(sent)
+            },
+        )
     }
 }

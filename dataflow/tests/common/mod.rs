@@ -120,6 +120,12 @@ fn batches(path: &Path) -> Vec<RecordBatch> {
     }
 }
 
+/// One Parquet or Arrow IPC file as a single batch.
+pub fn read_file(path: &Path) -> RecordBatch {
+    let b = batches(path);
+    arrow_select::concat::concat_batches(&b[0].schema(), &b).unwrap()
+}
+
 /// Reads a store; checks (ts, symbol) order within each file and that no
 /// row appears twice. Returns the column names and the rows.
 pub fn read_store(dir: &Path) -> (Vec<String>, Table) {
