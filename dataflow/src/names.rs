@@ -70,6 +70,15 @@ impl Names {
         id
     }
 
+    /// The id of `symbol`, if it has one.
+    pub fn lookup(&self, symbol: &str) -> Option<u32> {
+        self.symbols
+            .read()
+            .expect("not poisoned")
+            .interner
+            .get(symbol)
+    }
+
     /// Each symbol id's position in name order, or `None` when ids already
     /// are in name order. Cross-sections sum in name order, so that their
     /// values do not depend on the order in which symbols first arrived.

@@ -323,25 +323,12 @@ fn shared(args: &BackfillArgs) -> Shared {
 /// Runs this process's workers; one result per worker, or the error that
 /// took the cluster down.
 fn execute(args: &BackfillArgs, shared: Arc<Shared>) -> Result<Vec<WorkerResult>> {
-    let workers = args.workers.max(1);
-    let cluster = args.cluster.clone();
-    // A lost process makes the workers and then timely's network guard
-    // panic (its drop joins the failed network threads): both become the
-    // error that names the lost process.
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-        let guards = cluster.execute(workers, move |worker| worker::work(worker, &shared))?;
-        guards
-            .join()
-            .into_iter()
-            .map(|r| r.map_err(|e| TickflowError::Runtime(format!("a worker failed: {e}"))))
-            .collect::<Result<Vec<_>>>()
-    }));
-    match (run, crate::cluster::peers::lost()) {
-        (Ok(Ok(results)), _) => Ok(results),
-        (_, Some(lost)) => Err(TickflowError::Runtime(lost)),
-        (Ok(Err(e)), None) => Err(e),
-        (Err(_), None) => Err(TickflowError::Runtime("a worker panicked".into())),
-    }
+    let run = args.cluster.run(
+        args.workers.max(1),
+        move |worker| worker::work(worker, &shared),
+        || (),
+    );
+    run.map(|(results, ())| results)
 }
 
 /// Process 0 could not or need not run: the other processes learn it from

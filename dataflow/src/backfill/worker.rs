@@ -7,7 +7,8 @@ use super::start::{Job, Outcome, Start};
 use super::IN_FLIGHT;
 use crate::chunks::{BarChunk, BufferPool};
 use crate::cluster::relay::{hand_out, Reports};
-use crate::cluster::{peers, Cluster};
+use crate::cluster::finish::{finish, Leave};
+use crate::cluster::Cluster;
 use crate::durable::board::{Board, Checkpoints, Request, AT_END};
 use crate::durable::{failpoint, CheckpointPolicy};
 use crate::ops::{CrossSections, OperatorStats, RollingFeatures, StateStore, WriteOutput};
@@ -53,42 +54,9 @@ pub(super) struct WorkerResult {
     pub rows: u64,
 }
 
-/// Marks the worker gone on the board (once), also when it unwinds: a
-/// panicking worker (a lost cluster process) stops the run instead of
-/// leaving the manifest writer waiting.
-struct Leave<'a> {
-    board: &'a Board,
-    abort: &'a AtomicBool,
-    left: bool,
-}
-
-impl Leave<'_> {
-    fn now(&mut self) {
-        if !self.left {
-            self.left = true;
-            self.board.exited();
-        }
-    }
-}
-
-impl Drop for Leave<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.abort.store(true, Ordering::SeqCst);
-            self.board
-                .fail(peers::lost().unwrap_or_else(|| "a worker panicked (see above)".into()));
-        }
-        self.now();
-    }
-}
-
 /// Runs one worker to the end of the backfill.
 pub(super) fn work(worker: &mut Worker, sh: &Shared) -> WorkerResult {
-    let mut leave = Leave {
-        board: &sh.board,
-        abort: &sh.abort,
-        left: false,
-    };
+    let mut leave = Leave::new(&sh.board, &sh.abort);
     let items = match worker.index() {
         0 => sh.starts.lock().expect("not poisoned").take(),
         _ => None,
@@ -138,7 +106,7 @@ fn run_dataflow(
         first_epoch: start.first_epoch,
     };
     let stats = Rc::new(RefCell::new(OperatorStats::default()));
-    let mut reports = Reports::new(worker, sh.board.clone());
+    let reports = Reports::new(worker, sh.board.clone());
     let mut input = InputHandle::new();
     let probe = ProbeHandle::new();
     let mut sink = Sink::new(
@@ -203,23 +171,7 @@ fn run_dataflow(
         )
     });
     drop(input);
-    while worker.installed_dataflows().contains(&main) {
-        reports.forward();
-        worker.step_or_park(Some(Duration::from_millis(5)));
-    }
-    // A relaying process's workers leave once the main dataflow is done
-    // (its first worker waits for them before closing the reports); process
-    // 0's only when every report has arrived, so the manifest writer does
-    // not stop early.
-    if sh.board.relays() && !reports.forwards() {
-        leave.now();
-    }
-    reports.close(worker);
-    // (`step_or_park` parks even with no dataflow left: ask first.)
-    while worker.has_dataflows() {
-        worker.step_or_park(None);
-    }
-    leave.now();
+    finish(worker, main, reports, leave);
     let s = stats.borrow();
     if s.sink_error.is_some() {
         sh.abort.store(true, Ordering::SeqCst);

@@ -114,6 +114,8 @@ fn duration(flag: &str, text: &str) -> Result<Duration> {
 pub struct LiveCmd {
     #[command(flatten)]
     kafka: KafkaFlags,
+    #[command(flatten)]
+    cluster: ClusterFlags,
     /// Consumer group (a new group starts from the earliest offset).
     #[arg(long)]
     group: Option<String>,
@@ -257,6 +259,7 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         dead_letter: DeadLetterTarget::parse(&cmd.dead_letter),
         topic_wait: duration("--topic-wait", &cmd.topic_wait)?,
         checkpoint,
+        cluster: cmd.cluster.cluster()?,
         config,
     };
     let s = live::run(&args)?;

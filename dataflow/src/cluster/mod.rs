@@ -12,6 +12,7 @@
 //! it ([`peers`]).
 
 pub mod connect;
+pub mod finish;
 pub mod peers;
 pub mod relay;
 
@@ -123,6 +124,38 @@ impl Cluster {
             func,
         )
         .map_err(TickflowError::Runtime)
+    }
+}
+
+impl Cluster {
+    /// Runs `func` on this process's `workers` and `meanwhile` on this
+    /// thread while they run; returns every worker's result (in worker
+    /// order) and `meanwhile`'s, or the error that took the cluster down.
+    /// A lost process makes the workers and then timely's network guard
+    /// panic (its drop joins the failed network threads): both become the
+    /// error that names the lost process.
+    pub fn run<T, F, M, R>(&self, workers: usize, func: F, meanwhile: M) -> Result<(Vec<T>, R)>
+    where
+        T: Send + 'static,
+        F: Fn(&mut timely::worker::Worker) -> T + Send + Sync + 'static,
+        M: FnOnce() -> R,
+    {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let guards = self.execute(workers, func)?;
+            let also = meanwhile();
+            let results = guards
+                .join()
+                .into_iter()
+                .map(|r| r.map_err(|e| TickflowError::Runtime(format!("a worker failed: {e}"))))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((results, also))
+        }));
+        match (run, peers::lost()) {
+            (Ok(Ok(done)), _) => Ok(done),
+            (_, Some(lost)) => Err(TickflowError::Runtime(lost)),
+            (Ok(Err(e)), None) => Err(e),
+            (Err(_), None) => Err(TickflowError::Runtime("a worker panicked".into())),
+        }
     }
 }
 

@@ -161,11 +161,11 @@ impl Board {
         self.local
     }
 
-    /// A board for `peers` live workers, each also reporting its feed.
-    pub fn with_feeds(peers: usize) -> Self {
+    /// This board for live workers, each of which also reports its feed.
+    pub fn with_feeds(self) -> Self {
         Self {
-            feeds: peers,
-            ..Self::new(peers)
+            feeds: self.peers,
+            ..self
         }
     }
 
@@ -462,7 +462,7 @@ mod tests {
 
     #[test]
     fn a_live_epoch_also_needs_every_feed_and_nothing_follows_the_end() {
-        let board = Board::with_feeds(2);
+        let board = Board::new(2).with_feeds();
         let request = |epoch| Request {
             epoch,
             time: 7,

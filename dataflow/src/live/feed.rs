@@ -23,12 +23,12 @@ pub struct FeedShared {
     pub format: MessageFormat,
     /// Timestamp parsing (zone of naive times).
     pub ts: TsParser,
-    /// Symbol ids.
+    /// The process's provisional symbol ids (see [`super::symbols`]).
     pub names: Arc<Names>,
     /// Sector per symbol name (from `--sectors`).
     pub sector_of: HashMap<String, String>,
     /// The run's timestamp kind, fixed by the first valid bar.
-    pub ts_kind: OnceLock<TsKind>,
+    pub ts_kind: Arc<OnceLock<TsKind>>,
     /// Late bars and dead letters.
     pub side: SideOutputs,
     /// Allowed lateness, as a duration.
@@ -45,8 +45,11 @@ pub struct Feed {
     marks: Watermarks,
     /// The bars not yet sent, and the offsets.
     pub pending: Pending,
-    /// Every bar time below this one is closed (sent or late).
+    /// Every bar time below this one is sent.
     pub frontier: i64,
+    /// Every bar time below this one is closed: sent, waiting for its
+    /// symbols' ids, or late (at least `frontier`).
+    pub closed: i64,
     /// When this worker last received a message.
     pub last_message: Option<Instant>,
     sectors: HashMap<u32, Option<u32>>,
@@ -91,6 +94,7 @@ impl Feed {
             marks,
             pending,
             frontier: cut,
+            closed: cut,
             last_message: None,
             sectors: HashMap::new(),
             lateness_set: false,
@@ -207,7 +211,7 @@ impl Feed {
                     let frontier = self
                         .marks
                         .frontier(now)
-                        .map_or(self.frontier, |f| f.max(self.frontier));
+                        .map_or(self.closed, |f| f.max(self.closed));
                     if bar.ts < frontier {
                         metrics::global().late_bars.inc();
                         self.shared.side.late(

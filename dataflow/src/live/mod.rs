@@ -10,6 +10,12 @@
 //! are late and go to `_late_bars.csv`; messages that are not bars go to the
 //! dead-letter output.
 //!
+//! In a cluster (`--processes`), every process runs the same command:
+//! process 0 opens the store and hands each worker its start, the topic's
+//! partitions are spread over all workers of all processes, and the other
+//! processes' checkpoint reports reach process 0 through the dataflow
+//! ([`crate::cluster`]). Worker 0 decides when the run ends.
+//!
 //! The run checkpoints like a backfill (see [`crate::durable`]): at a cut
 //! (a frontier of worker 0) every worker snapshots its indicator states,
 //! completes its files and records where its partitions stand; the main
@@ -18,24 +24,29 @@
 //! from the manifest's positions (the committed offsets are only a hint).
 
 mod clock;
+mod control;
 mod epochs;
 mod feed;
 mod labels;
 mod pending;
 mod side;
+mod start;
 mod store;
+mod symbols;
 mod watermark;
 mod worker;
 
 pub use clock::FrontierClock;
 pub use feed::FeedShared;
 pub use pending::Pending;
-pub use side::{DeadLetterTarget, SideOutputs};
+pub use side::{side_file, DeadLetterTarget, SideOutputs};
+pub use start::LiveStart;
 pub use watermark::Watermarks;
 
 use crate::backfill::read_sector_map;
+use crate::cluster::Cluster;
 use crate::config::PipelineConfig;
-use crate::durable::board::{Board, Checkpoints};
+use crate::durable::board::Board;
 use crate::durable::{CheckpointPolicy, InputFingerprint};
 use crate::error::{Result, TickflowError};
 use crate::metrics;
@@ -46,11 +57,11 @@ use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tickflow_connectors::kafka::{BarConsumer, KafkaConfig, MessageFormat};
-use tickflow_connectors::{Interner, TsKind, TsParser};
+use tickflow_connectors::TsKind;
 use tickflow_operators::cross_section::CrossSectionKernel;
 use tickflow_operators::FeatureEngine;
 
@@ -91,6 +102,8 @@ pub struct LiveArgs {
     pub topic_wait: Duration,
     /// How often to checkpoint (and then commit offsets).
     pub checkpoint: CheckpointPolicy,
+    /// This process's place in a cluster (one process by default).
+    pub cluster: Cluster,
 }
 
 /// What a live run did.
@@ -155,10 +168,16 @@ fn check_signals(signals: &[crate::backtest::SignalConfig], columns: &[String]) 
     Ok(())
 }
 
-/// Runs until `--idle-exit` (or forever): starts a store, or resumes this
-/// output directory's from its last checkpoint.
-pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
-    let started = Instant::now();
+/// What every process computes from its own flags before the run.
+struct Prepared {
+    engine: Arc<FeatureEngine>,
+    cs_columns: Vec<usize>,
+    columns: Vec<String>,
+    identity: serde_json::Value,
+    sector_of: HashMap<String, String>,
+}
+
+fn prepare(args: &LiveArgs) -> Result<Prepared> {
     let engine = Arc::new(FeatureEngine::new(&args.config.feature_set())?);
     let cs = &args.config.cross_section;
     CrossSectionKernel::new(cs.options())?;
@@ -182,15 +201,38 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
             "no consumer group: pass --group NAME or set kafka.group".into(),
         ));
     }
+    let config_error = |p: &PathBuf, message: String| TickflowError::Config {
+        path: p.display().to_string(),
+        message,
+    };
     let sectors_print = match &args.sectors {
-        Some(p) => Some(InputFingerprint::of(p).map_err(|e| TickflowError::Config {
-            path: p.display().to_string(),
-            message: e.to_string(),
-        })?),
+        Some(p) => Some(InputFingerprint::of(p).map_err(|e| config_error(p, e.to_string()))?),
         None => None,
     };
     let identity = store::identity(args, &engine, &topic, sectors_print.as_ref());
-    let opened = store::open(&args.output, identity, &engine)?;
+    let sector_of = match &args.sectors {
+        Some(p) => read_sector_map(p).map_err(|m| config_error(p, m))?,
+        None => HashMap::new(),
+    };
+    Ok(Prepared {
+        engine,
+        cs_columns,
+        columns,
+        identity,
+        sector_of,
+    })
+}
+
+/// Process 0's store, opened, and every worker's start.
+struct Opened {
+    manifest: crate::durable::manifest::Manifest,
+    starts: Vec<LiveStart>,
+}
+
+/// Opens (or resumes) the store, makes sure the output topics exist, and
+/// plans every worker's start.
+fn open(args: &LiveArgs, p: &Prepared) -> Result<Opened> {
+    let opened = store::open(&args.output, p.identity.clone(), &p.engine)?;
     match (&opened.note, &opened.positions) {
         (Some(note), _) => eprintln!("{note}"),
         (None, None) => eprintln!(
@@ -198,7 +240,6 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         ),
         (None, Some(_)) => {}
     }
-    let mut manifest = opened.manifest;
     let partitions = BarConsumer::partition_count(&args.kafka, args.topic_wait)?;
     // Output topics get the input's partition count (tansu and many
     // clusters do not create topics on first use).
@@ -210,129 +251,134 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     for t in outputs.chain(dead_letter_topic) {
         tickflow_connectors::kafka::ensure_topic(&args.kafka, t, partitions)?;
     }
-
-    let sector_of = match &args.sectors {
-        Some(p) => read_sector_map(p).map_err(|m| TickflowError::Config {
-            path: p.display().to_string(),
-            message: m,
-        })?,
-        None => HashMap::new(),
-    };
-    let mut sectors = Interner::default();
-    for s in sector_of.values() {
-        sectors.intern(s);
-    }
-    let names = Arc::new(Names::new(Interner::default(), sectors.sorted()));
     let workers = args.workers.max(1);
+    let peers = workers * args.cluster.processes;
+    let names = Names::default();
     let restored =
-        crate::durable::restore::distribute(opened.restored, workers, |s| names.symbol_id(s));
-    let dead_letter = match &args.dead_letter {
-        DeadLetterTarget::File(p) if p.is_relative() && p.parent() == Some("".as_ref()) => {
-            DeadLetterTarget::File(args.output.join(p))
-        }
-        other => other.clone(),
+        crate::durable::restore::distribute(opened.restored, peers, |s| names.symbol_id(s));
+    let symbols = names.with(|s, _| s.names().to_vec());
+    let manifest = opened.manifest;
+    let micros = crate::durable::manifest::ts_kind_of(&manifest.ts).map(|k| k == TsKind::Micros);
+    let starts = restored
+        .into_iter()
+        .map(|restored| LiveStart {
+            failed: None,
+            identity: p.identity.to_string(),
+            workers,
+            partitions,
+            micros,
+            symbols: symbols.clone(),
+            first_seq: manifest.next_seq,
+            first_epoch: opened.first_epoch,
+            positions: opened.positions.clone(),
+            restored,
+        })
+        .collect();
+    Ok(Opened { manifest, starts })
+}
+
+/// Runs until worker 0's `--idle-exit` (or forever): starts a store, or
+/// resumes this output directory's from its last checkpoint. In a cluster
+/// process 0 opens the store, hands every worker its start and writes the
+/// manifest; the other processes run their workers' share (their topic
+/// partitions, their symbols' features, their bar times' cross-sections).
+pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
+    let started = Instant::now();
+    let cluster = &args.cluster;
+    if !cluster.is_single() {
+        crate::cluster::peers::watch(&cluster.addresses);
+    }
+    let workers = args.workers.max(1);
+    let prepared = prepare(args);
+    let opened = match (&prepared, cluster.process) {
+        (Ok(p), 0) => open(args, p).map(Some),
+        (Ok(_), _) => Ok(None),
+        (Err(e), _) => Err(TickflowError::Runtime(e.to_string())),
     };
-    let read_before: Option<side::ReadBefore> = opened.positions.as_ref().map(|p| {
-        p.partitions
-            .iter()
-            .map(|(&part, at)| (part, at.consumed))
-            .collect()
-    });
-    let (side, late_before) = side::SideOutputs::open(
-        &args.output.join("_late_bars.csv"),
-        &dead_letter,
-        &args.kafka,
-        read_before.as_ref(),
-    )?;
-    // known from the store's first rows, or set by the first bar
-    let ts_kind = crate::durable::manifest::ts_kind_of(&manifest.ts)
-        .map_or_else(OnceLock::new, OnceLock::from);
-    let shared = Arc::new(FeedShared {
-        format: args.format.clone(),
-        ts: TsParser::new(args.tz.as_deref())?,
-        names: names.clone(),
-        sector_of,
-        ts_kind,
-        side,
-        lateness: args.lateness,
-        late_before,
-    });
-    let board = Arc::new(Board::with_feeds(workers));
+    let (prepared, opened) = match (prepared, opened) {
+        (Ok(p), Ok(o)) => (p, o),
+        (p, o) => {
+            let e = p.err().or(o.err()).expect("one failed");
+            if cluster.process == 0 && !cluster.is_single() {
+                // The other processes wait for a start: they stop with this error.
+                let _ = tell_followers(args, e.to_string());
+            }
+            return Err(e);
+        }
+    };
+    let ts_kind = Arc::new(OnceLock::new());
+    let board = Arc::new(Board::cluster(workers, cluster.processes, cluster.process).with_feeds());
+    let (mut manifest, starts) = match opened {
+        Some(o) => (Some(o.manifest), Some(o.starts)),
+        None => (None, None),
+    };
     let cx = Arc::new(worker::Context {
         args: args.clone(),
-        engine,
-        cs_columns,
-        cs_options: cs.options(),
-        columns: columns.clone(),
-        partitions,
-        shared: shared.clone(),
-        names,
-        published: (0..workers).map(|_| AtomicI64::new(i64::MIN)).collect(),
-        last_message: Mutex::new(Instant::now()),
+        cluster: cluster.clone(),
+        cs_options: args.config.cross_section.options(),
+        engine: prepared.engine,
+        cs_columns: prepared.cs_columns,
+        columns: prepared.columns.clone(),
+        identity: prepared.identity,
+        sector_of: prepared.sector_of,
+        ts_kind: ts_kind.clone(),
         abort: AtomicBool::new(false),
-        barrier: Barrier::new(workers),
         clock: FrontierClock::new(workers),
-        checkpoints: Checkpoints {
-            board: board.clone(),
-            first_epoch: opened.first_epoch,
-        },
-        first_seq: manifest.next_seq,
-        positions: opened.positions,
-        restored: Mutex::new(restored),
+        board: board.clone(),
+        starts: Mutex::new(starts),
+        begun: Mutex::new(None),
     });
-    let cx2 = cx.clone();
-    let guards = timely::execute(timely::Config::process(workers), move |w| {
-        let cx = &cx2;
-        let result = worker::run(w, cx);
-        if let Err(e) = &result {
-            cx.abort.store(true, Ordering::SeqCst);
-            cx.checkpoints.board.fail(e.to_string());
-        }
-        cx.checkpoints.board.exited();
-        result.map_err(|e| e.to_string())
-    })
-    .map_err(TickflowError::Runtime)?;
-
-    let committer = BarConsumer::assign(&args.kafka, &[])?;
-    let labels = args.labels.as_ref().map(|h| {
-        RefCell::new(LabelWriter::new(
+    let labels = match (&args.labels, cluster.process) {
+        (Some(h), 0) => Some(RefCell::new(LabelWriter::new(
             args.output.clone(),
             h.clone(),
             args.labels_interval,
-        ))
-    });
-    let recorded = epochs::record(
-        &epochs::Recorder {
-            board: &board,
-            root: &args.output,
-            workers,
-            committer: &committer,
-            ts_kind: &shared.ts_kind,
-            columns: &columns,
-            float32: args.config.sink.float32,
-            labels: labels.as_ref(),
-        },
-        &mut manifest,
-    );
-    if recorded.is_err() {
-        cx.abort.store(true, Ordering::SeqCst);
-    }
+        ))),
+        _ => None,
+    };
+    let cx2 = cx.clone();
+    let columns = prepared.columns;
+    let record = || -> Result<()> {
+        let Some(manifest) = manifest.as_mut() else {
+            return Ok(());
+        };
+        let committer = BarConsumer::assign(&args.kafka, &[])?;
+        let recorded = epochs::record(
+            &epochs::Recorder {
+                board: &board,
+                root: &args.output,
+                workers: workers * cluster.processes,
+                committer: &committer,
+                ts_kind: &ts_kind,
+                columns: &columns,
+                float32: args.config.sink.float32,
+                labels: labels.as_ref(),
+            },
+            manifest,
+        );
+        if recorded.is_err() {
+            cx.abort.store(true, Ordering::SeqCst);
+        }
+        recorded
+    };
+    let (results, recorded) = cluster.run(
+        workers,
+        move |w| worker::run(w, &cx2).map_err(|e| e.to_string()),
+        record,
+    )?;
 
     let mut summary = LiveSummary::default();
     let mut first_error = None;
-    for r in guards.join() {
+    for r in results {
         match r {
-            Ok(Ok(s)) => {
+            Ok(s) => {
                 for (k, v) in s.partitions {
                     *summary.partitions.entry(k).or_default() += v;
                 }
                 summary.latencies.extend(s.latencies);
             }
-            Ok(Err(e)) => {
-                first_error.get_or_insert(e);
-            }
             Err(e) => {
-                first_error.get_or_insert(format!("a worker failed: {e:?}"));
+                first_error.get_or_insert(e);
             }
         }
     }
@@ -359,6 +405,9 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         let at = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize];
         summary.latency_ms = Some((at(0.5), at(0.99)));
     }
+    let Some(mut manifest) = manifest else {
+        return Ok(summary);
+    };
     let run = manifest.current_run();
     run.complete = true;
     run.rows_in = summary.rows_in;
@@ -379,4 +428,20 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         }
     }
     Ok(summary)
+}
+
+/// Process 0 could not start: the other processes learn it from their
+/// start and stop with its error.
+fn tell_followers(args: &LiveArgs, error: String) -> Result<()> {
+    let workers = args.workers.max(1);
+    let peers = workers * args.cluster.processes;
+    let starts = Mutex::new(Some(vec![LiveStart::failed(error); peers]));
+    let tell = move |w: &mut timely::worker::Worker| {
+        let items = match w.index() {
+            0 => starts.lock().expect("not poisoned").take(),
+            _ => None,
+        };
+        crate::cluster::relay::hand_out(w, items).is_some()
+    };
+    args.cluster.run(workers, tell, || ()).map(|_| ())
 }

@@ -89,12 +89,29 @@ impl Pending {
         self.rows
     }
 
-    /// Removes and returns every bar time below `frontier`, oldest first.
-    pub fn take_before(&mut self, frontier: i64) -> Vec<(i64, BarBatch)> {
-        let rest = self.by_ts.split_off(&frontier);
-        let done = std::mem::replace(&mut self.by_ts, rest);
-        self.rows -= done.values().map(BarBatch::len).sum::<usize>();
-        done.into_iter().collect()
+    /// Removes and returns the bar times below `frontier`, oldest first,
+    /// up to the first one `ready` refuses (it may rewrite a batch it
+    /// accepts).
+    pub fn take_ready(
+        &mut self,
+        frontier: i64,
+        mut ready: impl FnMut(&mut BarBatch) -> bool,
+    ) -> Vec<(i64, BarBatch)> {
+        let mut out = Vec::new();
+        while let Some(mut first) = self.by_ts.first_entry() {
+            if *first.key() >= frontier || !ready(first.get_mut()) {
+                break;
+            }
+            let (ts, bars) = first.remove_entry();
+            self.rows -= bars.len();
+            out.push((ts, bars));
+        }
+        out
+    }
+
+    /// The oldest bar time held.
+    pub fn first_ts(&self) -> Option<i64> {
+        self.by_ts.keys().next().copied()
     }
 
     /// Per partition, where a checkpoint holding every bar time before
@@ -139,13 +156,17 @@ mod tests {
         for (offset, ts) in [(0, 3), (1, 1), (2, 3), (3, 2)] {
             p.push(0, offset, TsKind::Date, offset as u32, ts, bar, None);
         }
-        let taken = p.take_before(3);
+        let taken = p.take_ready(3, |_| true);
         assert_eq!(
             taken.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
             vec![1, 2]
         );
         assert_eq!(p.rows(), 2);
-        assert_eq!(p.take_before(4)[0].1.line, vec![0, 2]);
+        p.push(0, 4, TsKind::Date, 9, 5, bar, None);
+        assert!(p.take_ready(9, |b| b.symbol[0] != 0).is_empty(), "time 3 refused: it waits");
+        assert_eq!(p.first_ts(), Some(3));
+        assert_eq!(p.take_ready(4, |_| true)[0].1.line, vec![0, 2]);
+        assert_eq!((p.rows(), p.first_ts()), (1, Some(5)));
     }
 
     fn resumes(p: &mut Pending, cut: i64) -> Vec<(i32, i64, i64)> {

@@ -63,6 +63,39 @@ pub type Offsets = HashSet<(i32, i64)>;
 
 type CsvOut = csv::Writer<BufWriter<File>>;
 
+/// Calls `keep` with the (partition, offset) and line of each of `path`'s
+/// lines read before the checkpoint (`before`), skipping the header and a
+/// line cut short by a crash.
+fn lines_before(
+    path: &Path,
+    before: &ReadBefore,
+    mut keep: impl FnMut(i32, i64, &csv::ByteRecord) -> Result<()>,
+) -> Result<()> {
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| side_error(path, e))?;
+    let mut record = csv::ByteRecord::new();
+    while r
+        .read_byte_record(&mut record)
+        .map_err(|e| side_error(path, e))?
+    {
+        let field = |i: usize| {
+            std::str::from_utf8(record.get(i).unwrap_or_default())
+                .ok()
+                .and_then(|t| t.parse::<i64>().ok())
+        };
+        let (Some(p), Some(o)) = (field(0), field(1)) else {
+            continue;
+        };
+        let p = p as i32;
+        if before.get(&p).is_some_and(|&b| o < b) {
+            keep(p, o, &record)?;
+        }
+    }
+    Ok(())
+}
+
 /// Opens a side CSV file: a new one, or (resuming) the old one with only
 /// the lines of messages read before the checkpoint, whose (partition,
 /// offset) are returned.
@@ -80,33 +113,13 @@ fn csv_file(
     };
     let temp = path.with_extension("csv.tmp");
     {
-        let mut r = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_path(path)
-            .map_err(|e| side_error(path, e))?;
         let mut w = csv::Writer::from_path(&temp).map_err(|e| side_error(&temp, e))?;
         w.write_record(header).map_err(|e| side_error(&temp, e))?;
-        let mut record = csv::ByteRecord::new();
-        while r
-            .read_byte_record(&mut record)
-            .map_err(|e| side_error(path, e))?
-        {
-            let field = |i: usize| {
-                std::str::from_utf8(record.get(i).unwrap_or_default())
-                    .ok()
-                    .and_then(|t| t.parse::<i64>().ok())
-            };
-            // A line cut short by the crash has no valid offset and goes.
-            let (Some(p), Some(o)) = (field(0), field(1)) else {
-                continue;
-            };
-            let p = p as i32;
-            if before.get(&p).is_some_and(|&b| o < b) {
-                w.write_byte_record(&record)
-                    .map_err(|e| side_error(&temp, e))?;
-                kept.insert((p, o));
-            }
-        }
+        lines_before(path, before, |p, o, record| {
+            kept.insert((p, o));
+            w.write_byte_record(record)
+                .map_err(|e| side_error(&temp, e))
+        })?;
         w.flush()
             .and_then(|()| w.get_ref().sync_all())
             .map_err(|e| side_error(&temp, e))?;
@@ -119,10 +132,51 @@ fn csv_file(
     Ok((csv::Writer::from_writer(BufWriter::new(file)), kept))
 }
 
+/// A side file's name in process `process` of a cluster: the name itself
+/// in process 0 (and in a single process), `NAME.pI.csv` in process I, so
+/// that processes sharing the output directory never write one file.
+///
+/// ```
+/// use std::path::Path;
+/// use tickflow::live::side_file;
+/// assert_eq!(side_file(Path::new("o/_late_bars.csv"), 0), Path::new("o/_late_bars.csv"));
+/// assert_eq!(side_file(Path::new("o/_late_bars.csv"), 2), Path::new("o/_late_bars.p2.csv"));
+/// ```
+pub fn side_file(path: &Path, process: usize) -> PathBuf {
+    if process == 0 {
+        return path.to_path_buf();
+    }
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    path.with_file_name(format!("{stem}.p{process}.csv"))
+}
+
+/// The (partition, offset) of the late bars read before the checkpoint in
+/// the other processes' late-bars files beside `own` (a restarted cluster
+/// may give a partition to another process).
+fn late_elsewhere(own: &Path, before: &ReadBefore) -> Result<Offsets> {
+    let mut seen = HashSet::new();
+    let dir = own.parent().unwrap_or(Path::new("."));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(seen);
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path != own && name.starts_with("_late_bars") && name.ends_with(".csv") {
+            lines_before(&path, before, |p, o, _| {
+                seen.insert((p, o));
+                Ok(())
+            })?;
+        }
+    }
+    Ok(seen)
+}
+
 impl SideOutputs {
     /// Creates `late_path` and the dead-letter target, or (resuming) keeps
     /// their lines of messages read before the checkpoint; returns the
-    /// (partition, offset) of the late bars kept.
+    /// (partition, offset) of the late bars read before it (in this
+    /// file and in the other cluster processes' files beside it).
     pub fn open(
         late_path: &Path,
         dead: &DeadLetterTarget,
@@ -160,6 +214,10 @@ impl SideOutputs {
             late: Mutex::new(late),
             dead: Mutex::new(dead),
         };
+        let mut late_kept = late_kept;
+        if let Some(before) = resume {
+            late_kept.extend(late_elsewhere(late_path, before)?);
+        }
         Ok((outputs, late_kept))
     }
 

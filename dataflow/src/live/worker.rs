@@ -1,20 +1,28 @@
-//! One live worker: its feed, its part of the dataflow, and its share of
-//! each checkpoint. Worker 0 asks for a checkpoint at its current frontier
-//! (the cut) every so often; no operator can have processed a bar time at
-//! or after it yet, since worker 0's input still holds it. Each worker
-//! reports its partitions' positions at the cut once its own frontier has
-//! passed it (its bars before the cut are all sent) and its side outputs
-//! are flushed; its operators snapshot and complete their files there.
+//! One live worker, in any process of a cluster: its start from worker 0,
+//! its feed, its part of the dataflow, and its share of each checkpoint.
+//!
+//! Worker 0 asks for a checkpoint at its frontier (the cut) every so often,
+//! in the dataflow itself: a request chunk to every worker at the last
+//! time before the cut, so that every process's operators know it before
+//! their frontier passes it. Each worker reports its partitions' positions
+//! at the cut once its own frontier has passed it (its bars before the cut
+//! are all sent) and its side outputs are flushed; its operators snapshot
+//! and complete their files there. Worker 0 also decides the end
+//! (`--idle-exit`): a stop to every worker, then the checkpoint at the end.
 
-use super::feed::{chunks_of, Feed, FeedShared};
+use super::control::{Control, Signal};
+use super::feed::{chunks_of, Feed};
+use super::start::{begin, check_identity, Begun, LiveStart};
+use super::symbols::SymbolSync;
 use super::{time_of, ts_of, unix_seconds, FrontierClock, LiveArgs, LiveSummary, IDLE};
-use crate::chunks::BufferPool;
+use crate::chunks::{BarChunk, BufferPool};
+use crate::cluster::finish::{finish, Leave};
+use crate::cluster::relay::{hand_out, Reports};
+use crate::cluster::Cluster;
 use crate::durable::board::{Board, Checkpoints, Request, AT_END};
 use crate::durable::failpoint;
-use crate::durable::manifest::LivePositions;
 use crate::error::{Result, TickflowError};
 use crate::metrics;
-use crate::names::Names;
 use crate::ops::{
     CrossSections, LiveSignal, OperatorStats, PublishRows, PublishSignals, RollingFeatures,
     StateStore, WriteOutput,
@@ -22,64 +30,165 @@ use crate::ops::{
 use crate::schema::OutputSchema;
 use crate::sink::Sink;
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tickflow_connectors::kafka::{BarConsumer, TopicProducer};
+use tickflow_connectors::TsKind;
 use tickflow_operators::cross_section::CrossSectionOptions;
-use tickflow_operators::{FeatureEngine, SymbolState};
+use tickflow_operators::FeatureEngine;
 use timely::dataflow::operators::Probe;
-use timely::dataflow::{InputHandle, ProbeHandle};
+use timely::dataflow::operators::vec::input::Handle as InputHandle;
+use timely::dataflow::ProbeHandle;
 use timely::worker::Worker;
 
-/// What the workers share.
+/// What a process's workers share.
 pub(super) struct Context {
     pub args: LiveArgs,
+    pub cluster: Cluster,
     pub engine: Arc<FeatureEngine>,
     pub cs_columns: Vec<usize>,
     pub cs_options: CrossSectionOptions,
     pub columns: Vec<String>,
-    pub partitions: i32,
-    pub shared: Arc<FeedShared>,
-    pub names: Arc<Names>,
-    /// Each worker's own frontier ([`IDLE`]: it holds nothing back).
-    pub published: Vec<AtomicI64>,
-    pub last_message: Mutex<Instant>,
+    /// This process's store identity (checked against process 0's).
+    pub identity: serde_json::Value,
+    pub sector_of: HashMap<String, String>,
+    pub ts_kind: Arc<OnceLock<TsKind>>,
     pub abort: AtomicBool,
-    pub barrier: Barrier,
     pub clock: FrontierClock,
-    pub checkpoints: Checkpoints,
-    /// The first data file number of this run.
-    pub first_seq: u64,
-    /// Where the resumed checkpoint left the topic.
-    pub positions: Option<LivePositions>,
-    /// Restored states, per worker, by symbol id.
-    pub restored: Mutex<Vec<Vec<Option<SymbolState>>>>,
+    pub board: Arc<Board>,
+    /// Process 0: every worker's start, for worker 0 to hand out.
+    pub starts: Mutex<Option<Vec<LiveStart>>>,
+    /// What the process's workers share once started (or why not).
+    pub begun: Mutex<Option<std::result::Result<Arc<Begun>, String>>>,
 }
 
 impl Context {
-    /// True once no worker has had a message for `--idle-exit`.
-    fn idle_exit(&self, feed: &Feed) -> bool {
-        let mut shared_last = self.last_message.lock().expect("not poisoned");
-        let last = feed
-            .last_message
-            .map_or(*shared_last, |m| m.max(*shared_last));
-        *shared_last = last;
-        drop(shared_last);
-        self.args.idle_exit.is_some_and(|d| last.elapsed() >= d)
+    fn local(&self) -> usize {
+        self.board.local_workers()
     }
 
     fn stop(&self, stats: &RefCell<OperatorStats>) -> bool {
-        let board = &self.checkpoints.board;
         let stop = self.abort.load(Ordering::Relaxed)
             || stats.borrow().sink_error.is_some()
-            || board.failed().is_some();
+            || self.board.failed().is_some();
         if stop {
             self.abort.store(true, Ordering::SeqCst);
         }
         stop
+    }
+
+    /// The process's shared part, built by its first worker to start (the
+    /// same outcome for every worker of the process).
+    fn begin(&self, start: &LiveStart) -> std::result::Result<Arc<Begun>, String> {
+        let mut slot = self.begun.lock().expect("not poisoned");
+        slot.get_or_insert_with(|| {
+            if start.workers != self.local() {
+                return Err(format!(
+                    "process {} has {} workers, process 0 has {}: every process needs the same --workers",
+                    self.cluster.process,
+                    self.local(),
+                    start.workers
+                ));
+            }
+            if self.cluster.process > 0 {
+                check_identity(&self.identity, start).map_err(|e| e.to_string())?;
+            }
+            begin(
+                &self.args,
+                self.cluster.process,
+                start,
+                &self.sector_of,
+                &self.ts_kind,
+            )
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+        })
+        .clone()
+    }
+}
+
+/// What this worker knows of the others, from the control signals.
+struct Peers {
+    /// Each worker's own frontier, as last heard.
+    frontiers: Vec<i64>,
+    /// Worker 0: when some worker last read a message.
+    last_active: Instant,
+    /// When this worker last told worker 0 it read messages.
+    told_active: Option<Instant>,
+    /// Worker 0 has said stop.
+    stopping: bool,
+    /// Worker 0 has said stop (once).
+    stop_sent: bool,
+    /// Worker 0 has given its word before the main dataflow.
+    word_sent: bool,
+    /// Worker 0: the timestamp kind a worker found.
+    kind: Option<bool>,
+    /// Worker 0's word before the main dataflow: its kind, or stop.
+    begin: Option<Option<bool>>,
+}
+
+impl Peers {
+    fn new(peers: usize) -> Self {
+        Self {
+            frontiers: vec![i64::MIN; peers],
+            last_active: Instant::now(),
+            told_active: None,
+            stopping: false,
+            stop_sent: false,
+            word_sent: false,
+            kind: None,
+            begin: None,
+        }
+    }
+
+    /// Applies the signals received.
+    fn hear(&mut self, control: &Control, cx: &Context) {
+        for s in control.take() {
+            match s {
+                Signal::Frontier { worker, at } => self.frontiers[worker as usize] = at,
+                Signal::Active => self.last_active = Instant::now(),
+                Signal::Kind { micros } => {
+                    self.kind.get_or_insert(micros);
+                }
+                Signal::Begin { micros } => {
+                    self.begin.get_or_insert(Some(micros));
+                }
+                Signal::Stop => {
+                    self.stopping = true;
+                    self.begin.get_or_insert(None);
+                }
+                Signal::Abort(m) => {
+                    cx.abort.store(true, Ordering::SeqCst);
+                    cx.board.fail(m);
+                }
+            }
+        }
+    }
+
+    /// Tells worker 0 (at most every 100 ms) that this worker read messages.
+    fn active(&mut self, control: &mut Control, got: usize) {
+        let due = self
+            .told_active
+            .is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
+        if got > 0 && due {
+            control.send(0, Signal::Active);
+            self.told_active = Some(Instant::now());
+        }
+    }
+
+    /// Worker 0: stops every worker once none has read a message for
+    /// `--idle-exit`.
+    fn idle_exit(&mut self, control: &mut Control, feed: &Feed, args: &LiveArgs) {
+        let last = feed
+            .last_message
+            .map_or(self.last_active, |m| m.max(self.last_active));
+        if !self.stop_sent && args.idle_exit.is_some_and(|d| last.elapsed() >= d) {
+            control.broadcast(Signal::Stop);
+            self.stop_sent = true;
+        }
     }
 }
 
@@ -108,65 +217,185 @@ fn report_feeds(
     Ok(())
 }
 
-/// Runs worker `worker` until `--idle-exit` (or forever, or a failure).
+/// Runs worker `worker` until worker 0 stops the run (or forever, or a
+/// failure), then leaves it with its process's reports delivered.
 pub(super) fn run(worker: &mut Worker, cx: &Context) -> Result<LiveSummary> {
+    let mut leave = Leave::new(&cx.board, &cx.abort);
+    let items = match worker.index() {
+        0 => cx.starts.lock().expect("not poisoned").take(),
+        _ => None,
+    };
+    let Some(start) = hand_out(worker, items) else {
+        return Err(TickflowError::Runtime(
+            "process 0 ended without starting the run".into(),
+        ));
+    };
+    if let Some(m) = &start.failed {
+        return Err(TickflowError::Runtime(format!(
+            "process 0 could not start the run: {m}"
+        )));
+    }
+    let begun = match cx.begin(&start) {
+        Ok(b) => b,
+        // Process 0's workers are building the dataflows already: stop
+        // this process (they then report it lost) rather than leave them
+        // waiting for its part.
+        Err(e) if cx.cluster.process > 0 => {
+            eprintln!("error: process {}: {e}", cx.cluster.process);
+            std::process::exit(2);
+        }
+        Err(e) => return Err(TickflowError::Runtime(e)),
+    };
+    // From here every worker builds the same dataflows in the same order,
+    // whatever happens.
+    let mut control = Control::new(worker);
+    let mut reports = Reports::new(worker, cx.board.clone());
+    let mut symbols = SymbolSync::new(worker, begun.names.clone(), begun.shared.names.clone());
+    let main = worker.next_dataflow_index();
+    let outcome = stream(
+        worker,
+        cx,
+        &begun,
+        start,
+        &mut control,
+        &mut symbols,
+        &mut reports,
+    );
+    symbols.close();
+    if let Err(e) = &outcome {
+        cx.abort.store(true, Ordering::SeqCst);
+        cx.board.fail(e.to_string());
+        control.broadcast(Signal::Abort(format!(
+            "process {}: {e}",
+            cx.cluster.process
+        )));
+    }
+    control.close();
+    finish(worker, main, reports, &mut leave);
+    outcome
+}
+
+/// Reads the feed into the main dataflow until worker 0 says stop.
+fn stream(
+    worker: &mut Worker,
+    cx: &Context,
+    begun: &Begun,
+    start: LiveStart,
+    control: &mut Control,
+    symbols: &mut SymbolSync,
+    reports: &mut Reports,
+) -> Result<LiveSummary> {
     let args = &cx.args;
     let (index, peers) = (worker.index(), worker.peers());
-    let board = &cx.checkpoints.board;
-    let mine: Vec<i32> = (0..cx.partitions)
+    let local = index % cx.local();
+    let board = &cx.board;
+    let checkpoints = Checkpoints {
+        board: board.clone(),
+        first_epoch: start.first_epoch,
+    };
+    let mine: Vec<i32> = (0..start.partitions)
         .filter(|p| *p as usize % peers == index)
         .collect();
-    let from = cx.positions.as_ref();
+    let from = start.positions.as_ref();
     let consumer = BarConsumer::assign_from(&args.kafka, &Feed::start_offsets(&mine, from))?;
-    let mut feed = Feed::new(consumer, cx.shared.clone(), args.idle_timeout, from);
-    // Until the first valid bar fixes the timestamp kind (and with it the
-    // schema), read without a dataflow.
-    while cx.shared.ts_kind.get().is_none()
-        && !cx.idle_exit(&feed)
-        && !cx.abort.load(Ordering::Relaxed)
-    {
-        feed.poll(1024, Duration::from_millis(50))?;
-    }
-    cx.barrier.wait();
-    let Some(&kind) = cx.shared.ts_kind.get() else {
-        return Ok(LiveSummary::default());
+    let mut feed = Feed::new(consumer, begun.shared.clone(), args.idle_timeout, from);
+    let publish = match &args.features_topic {
+        Some(t) => Some(TopicProducer::new(&args.kafka, t)?),
+        None => None,
     };
+    let signal_producer = match &args.signals_topic {
+        Some(t) => Some(TopicProducer::new(&args.kafka, t)?),
+        None => None,
+    };
+    let mut heard = Peers::new(peers);
+    // Until worker 0 knows the timestamp kind (and with it the schema),
+    // read without the main dataflow. Every worker then builds it, or none
+    // does: worker 0's word decides, also after a failure here.
+    let mut failure = None;
+    let word = loop {
+        if failure.is_none() && !cx.abort.load(Ordering::Relaxed) {
+            match feed.poll(1024, Duration::from_millis(20)) {
+                Ok(got) => heard.active(control, got),
+                Err(e) => {
+                    cx.abort.store(true, Ordering::SeqCst);
+                    cx.board.fail(e.to_string());
+                    control.broadcast(Signal::Abort(e.to_string()));
+                    failure = Some(e);
+                }
+            }
+            symbols.announce();
+        }
+        let known = cx.ts_kind.get().map(|k| *k == TsKind::Micros);
+        if let Some(m) = known.filter(|_| heard.kind.is_none()) {
+            control.send(0, Signal::Kind { micros: m });
+            heard.kind = Some(m);
+        }
+        if index == 0 && !heard.word_sent {
+            if cx.abort.load(Ordering::Relaxed) {
+                control.broadcast(Signal::Stop);
+                heard.word_sent = true;
+            } else if let Some(m) = heard.kind {
+                control.broadcast(Signal::Begin { micros: m });
+                heard.word_sent = true;
+            } else {
+                heard.idle_exit(control, &feed, args);
+                heard.word_sent = heard.stop_sent;
+            }
+        }
+        control.flush();
+        reports.forward();
+        worker.step_or_park(Some(Duration::from_millis(1)));
+        heard.hear(control, cx);
+        if let Some(word) = heard.begin {
+            break word;
+        }
+    };
+    let Some(micros) = word else {
+        return failure.map_or(Ok(LiveSummary::default()), Err);
+    };
+    let kind = if micros { TsKind::Micros } else { TsKind::Date };
+    if *cx.ts_kind.get_or_init(|| kind) != kind && failure.is_none() {
+        let e = TickflowError::Runtime(
+            "the topic mixes dates and intraday times: processes of the cluster read different kinds first".into(),
+        );
+        cx.abort.store(true, Ordering::SeqCst);
+        control.broadcast(Signal::Abort(e.to_string()));
+        failure = Some(e);
+    }
     let schema = OutputSchema::new(kind, cx.columns.clone(), args.config.sink.float32);
     let stats = Rc::new(RefCell::new(OperatorStats::default()));
     let pool = Arc::new(BufferPool::default());
     let mut input = InputHandle::new();
     let probe = ProbeHandle::new();
-    let sink = Sink::new(
+    let mut sink = Sink::new(
         &args.output,
         index,
         schema.clone(),
         args.config.sink.clone(),
     )
-    .starting_at(cx.first_seq)
+    .starting_at(start.first_seq)
     .rolling();
+    if !cx.cluster.is_single() {
+        sink = sink.in_process(cx.cluster.process);
+    }
+    let names = &begun.names;
     let states = StateStore {
-        checkpoints: cx.checkpoints.clone(),
+        checkpoints: checkpoints.clone(),
         root: args.output.clone(),
         worker: index,
-        names: cx.names.clone(),
-        restored: std::mem::take(&mut cx.restored.lock().expect("not poisoned")[index]),
+        names: names.clone(),
+        restored: start.restored,
     };
-    let publish = match &args.features_topic {
-        Some(t) => Some(TopicProducer::new(&args.kafka, t)?),
-        None => None,
-    };
-    let signals = match &args.signals_topic {
-        Some(t) => {
+    let signals = match signal_producer {
+        Some(p) => {
             let signals = args.config.signals.iter();
             let signals = signals.map(|s| LiveSignal::new(s, &schema));
-            let signals = Arc::new(signals.collect::<Result<Vec<_>>>()?);
-            Some((TopicProducer::new(&args.kafka, t)?, signals))
+            Some((p, Arc::new(signals.collect::<Result<Vec<_>>>()?)))
         }
         None => None,
     };
-    worker.dataflow::<u64, _, _>(|scope| {
+    worker.dataflow_named::<u64, _, _>("live", |scope| {
         use timely::dataflow::operators::vec::Input;
-        let names = &cx.names;
         let rows = scope
             .input_from(&mut input)
             .rolling_features(
@@ -199,86 +428,119 @@ pub(super) fn run(worker: &mut Worker, cx: &Context) -> Result<LiveSummary> {
             schema.clone(),
             names.clone(),
             stats.clone(),
-            Some(cx.checkpoints.clone()),
+            Some(checkpoints.clone()),
         )
         .probe_with(&probe);
     });
     input.advance_to(time_of(feed.frontier));
-    let send = |input: &mut InputHandle<u64, _>, feed: &mut Feed, before: i64| {
-        let mut closed = (0u64, None);
-        for (ts, bars) in feed.pending.take_before(before) {
+    symbols.advance(time_of(feed.closed));
+    // Sends the closed bar times whose symbols all have run ids.
+    let send = |input: &mut InputHandle<u64, BarChunk>,
+                feed: &mut Feed,
+                symbols: &mut SymbolSync,
+                before: i64| {
+        let mut sent = (0u64, None);
+        symbols.settle();
+        let ready = feed
+            .pending
+            .take_ready(before, |bars| symbols.resolve(&mut bars.symbol));
+        for (ts, bars) in ready {
             input.advance_to(time_of(ts));
             for chunk in chunks_of(ts, &bars, peers) {
                 input.send(chunk);
             }
-            closed = (closed.0 + 1, Some(ts));
+            sent = (sent.0 + 1, Some(ts));
         }
-        closed
+        // Sent up to `before`, or to the first time still waiting.
+        let upto = feed.pending.first_ts().map_or(before, |t| t.min(before));
+        (sent.0, sent.1, upto)
     };
     let mut advances: VecDeque<(i64, Instant)> = Default::default();
     let mut latencies = Vec::new();
     let mut last_lag = Instant::now() - Duration::from_secs(10);
-    let (mut epoch, mut next_report) = (cx.checkpoints.first_epoch, cx.checkpoints.first_epoch);
+    let (mut epoch, mut next_report) = (start.first_epoch, start.first_epoch);
     let (mut since, mut times_since) = (Instant::now(), 0u64);
     let mut last_sent: Option<i64> = None;
+    let mut told = None;
     loop {
-        if cx.stop(&stats) {
+        if cx.stop(&stats) || heard.stopping {
             break;
         }
         // Never block in Kafka: the dataflow's work on this worker (and the
         // other workers' exchanges to it) waits while it does. Parking
         // below bounds the wait for new messages.
         let got = feed.poll(4096, Duration::ZERO)?;
+        symbols.announce();
         let now = Instant::now();
         let own = feed.own_frontier(now);
-        cx.published[index].store(own.unwrap_or(IDLE), Ordering::SeqCst);
+        let published = own.unwrap_or(IDLE);
+        if told != Some(published) {
+            control.broadcast(Signal::Frontier {
+                worker: index as u32,
+                at: published,
+            });
+            told = Some(published);
+        }
+        heard.frontiers[index] = published;
         let target = match own {
             Some(f) => Some(f),
-            None => cx
-                .published
-                .iter()
-                .map(|p| p.load(Ordering::SeqCst))
-                .filter(|&p| p != IDLE)
-                .min(),
+            None => heard.frontiers.iter().copied().filter(|&p| p != IDLE).min(),
         };
-        if let Some(target) = target.filter(|&t| t > feed.frontier) {
-            let (times, last) = send(&mut input, &mut feed, target);
+        if let Some(target) = target.filter(|&t| t > feed.closed) {
+            feed.closed = target;
+            symbols.advance(time_of(target));
+        }
+        if feed.closed > feed.frontier {
+            let closed = feed.closed;
+            let (times, last, upto) = send(&mut input, &mut feed, symbols, closed);
             last_sent = last_sent.max(last);
             times_since += times;
-            feed.frontier = target;
-            input.advance_to(time_of(target));
-            cx.clock.advanced(index, target, now);
-            if index == 0 {
-                advances.push_back((target, now));
-                if cx.args.checkpoint.due(since.elapsed(), times_since) {
+            if upto > feed.frontier {
+                feed.frontier = upto;
+                if index == 0 && args.checkpoint.due(since.elapsed(), times_since) {
+                    let time = time_of(upto) - 1;
+                    input.advance_to(time);
                     let request = Request {
                         epoch,
-                        time: time_of(target) - 1,
-                        last_ts: Some(target - 1),
+                        time,
+                        last_ts: Some(upto - 1),
                     };
-                    if board.request(request) {
-                        epoch += 1;
+                    for d in 0..peers {
+                        input.send(BarChunk::announce(d, request));
                     }
+                    epoch += 1;
                     (since, times_since) = (Instant::now(), 0);
                 }
+                input.advance_to(time_of(upto));
+                cx.clock.advanced(local, upto, now);
+                if local == 0 {
+                    advances.push_back((upto, now));
+                }
+                if !board.is_durable() {
+                    failpoint::hit("before_first_checkpoint");
+                }
+                let m = metrics::global();
+                let secs = unix_seconds(kind, upto);
+                m.frontier_seconds.set(secs);
+                let wall = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64());
+                m.event_time_lag.set(wall - secs);
             }
-            if !board.is_durable() {
-                failpoint::hit("before_first_checkpoint");
-            }
-            let m = metrics::global();
-            let secs = unix_seconds(kind, target);
-            m.frontier_seconds.set(secs);
-            let wall = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64());
-            m.event_time_lag.set(wall - secs);
         }
         report_feeds(&mut feed, board, &mut next_report, None)?;
+        reports.forward();
+        heard.active(control, got);
+        if index == 0 && got == 0 {
+            heard.idle_exit(control, &feed, args);
+        }
+        control.flush();
         worker.step_or_park(if got > 0 {
             Some(Duration::ZERO)
         } else {
             Some(Duration::from_millis(1))
         });
+        heard.hear(control, cx);
         let passed = probe.with_frontier(|f| f.first().map_or(i64::MAX, |&t| ts_of(t)));
         while advances.front().is_some_and(|&(t, _)| t <= passed) {
             let (t, _) = advances.pop_front().expect("non-empty");
@@ -292,21 +554,58 @@ pub(super) fn run(worker: &mut Worker, cx: &Context) -> Result<LiveSummary> {
             feed.record_lag();
             last_lag = Instant::now();
         }
-        if got == 0 && cx.idle_exit(&feed) {
-            break;
+    }
+    if told != Some(IDLE) {
+        control.broadcast(Signal::Frontier {
+            worker: index as u32,
+            at: IDLE,
+        });
+        control.flush();
+    }
+    if !cx.abort.load(Ordering::Relaxed) {
+        // Close every open bar time (once every worker has closed its
+        // symbols, every symbol has its id); the checkpoint at the end,
+        // which worker 0 asks for, covers them.
+        feed.closed = i64::MAX;
+        symbols.close();
+        while feed.pending.rows() > 0 && !cx.stop(&stats) {
+            let (_, last, _) = send(&mut input, &mut feed, symbols, i64::MAX);
+            last_sent = last_sent.max(last);
+            reports.forward();
+            worker.step_or_park(Some(Duration::from_millis(1)));
+            heard.hear(control, cx);
+        }
+        feed.frontier = i64::MAX;
+        if index == 0 {
+            let request = Request {
+                epoch,
+                time: AT_END,
+                last_ts: None,
+            };
+            for d in 0..peers {
+                input.send(BarChunk::announce(d, request));
+            }
         }
     }
-    cx.published[index].store(IDLE, Ordering::SeqCst);
-    if !cx.abort.load(Ordering::Relaxed) {
-        // Close every open bar time; the checkpoint at the end covers them.
-        let (_, last) = send(&mut input, &mut feed, i64::MAX);
-        last_sent = last_sent.max(last);
-        feed.frontier = i64::MAX;
-        board.end(cx.checkpoints.first_epoch);
-        report_feeds(&mut feed, board, &mut next_report, last_sent)?;
-    }
+    let main = worker.next_dataflow_index() - 1;
     drop(input);
-    while worker.step_or_park(None) {}
+    // The operators take the request at the end once every worker's input
+    // is closed; the feed's positions then go with it.
+    let mut reported = cx.abort.load(Ordering::Relaxed);
+    while worker.installed_dataflows().contains(&main) || !reported {
+        if !reported && (board.ended() || cx.stop(&stats)) {
+            if !cx.stop(&stats) {
+                report_feeds(&mut feed, board, &mut next_report, last_sent)?;
+            }
+            reported = true;
+        }
+        reports.forward();
+        worker.step_or_park(Some(Duration::from_millis(5)));
+        heard.hear(control, cx);
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
     let s = stats.borrow();
     if let Some(e) = &s.sink_error {
         return Err(TickflowError::Output {
