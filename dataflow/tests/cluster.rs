@@ -8,8 +8,8 @@
 
 mod common;
 
-use common::kafka::free_port;
-use common::{assert_only_listed, bits, data, panel_slice, read_store, stderr_of};
+use common::cluster::{address, files_written_by, hostfile, wait_all};
+use common::{assert_only_listed, bits, data, panel_slice, read_store};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use tickflow::durable::Manifest;
@@ -20,18 +20,6 @@ fn input(dir: &Path) -> PathBuf {
     } else {
         data("sp500_5yr.csv.gz")
     }
-}
-
-/// A hostfile of two free loopback ports.
-fn hostfile(dir: &Path) -> PathBuf {
-    let path = dir.join("hosts");
-    let text = format!(
-        "# process 0, then process 1\n127.0.0.1:{}\n127.0.0.1:{}\n",
-        free_port(),
-        free_port()
-    );
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 fn backfill(input: &Path, out: &Path, workers: usize) -> Command {
@@ -77,24 +65,10 @@ fn run_cluster(
     hosts: &Path,
     failpoints: [Option<&str>; 2],
 ) -> Vec<(bool, String, String)> {
-    let children = [
+    wait_all([
         member(input, out, hosts, 1, failpoints[1]),
         member(input, out, hosts, 0, failpoints[0]),
-    ];
-    let mut results: Vec<(bool, String, String)> = children
-        .into_iter()
-        .map(|mut child| {
-            let err = stderr_of(&mut child);
-            let output = child.wait_with_output().unwrap();
-            (
-                output.status.success(),
-                String::from_utf8_lossy(&output.stdout).into_owned(),
-                err,
-            )
-        })
-        .collect();
-    results.reverse(); // process order
-    results
+    ])
 }
 
 fn reference(input: &Path, dir: &Path) -> Vec<common::BitRow> {
@@ -120,16 +94,6 @@ fn check_store(out: &Path, expected: &[common::BitRow]) {
         got == expected,
         "the cluster's rows differ from one worker's"
     );
-}
-
-fn files_written_by(out: &Path, process: usize) -> usize {
-    common::store_files(out)
-        .iter()
-        .filter(|f| {
-            let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            name.starts_with(&format!("part-p{process:02}-"))
-        })
-        .count()
 }
 
 #[test]
@@ -166,14 +130,7 @@ fn a_lost_process_stops_the_other_and_a_restart_resumes() {
     let expected = reference(&input, dir.path());
     let out = dir.path().join("cluster");
     let hosts = hostfile(dir.path());
-    let address = |p: usize| {
-        std::fs::read_to_string(&hosts)
-            .unwrap()
-            .lines()
-            .nth(p + 1)
-            .unwrap()
-            .to_string()
-    };
+    let address = |p: usize| address(&hosts, p);
 
     // Process 1 dies after its 20th completed file: process 0 names it.
     let results = run_cluster(&input, &out, &hosts, [None, Some("after_rename:20")]);

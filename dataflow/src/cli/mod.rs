@@ -272,6 +272,12 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         s.seconds,
         args.output.display()
     );
+    if !args.cluster.is_single() {
+        println!(
+            "  process {} of {}: the counts are this process's share",
+            args.cluster.process, args.cluster.processes
+        );
+    }
     if let Some((p50, p99)) = s.latency_ms {
         println!("  frontier passed -> rows in the store: p50 {p50:.2} ms, p99 {p99:.2} ms");
     }

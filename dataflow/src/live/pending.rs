@@ -163,7 +163,10 @@ mod tests {
         );
         assert_eq!(p.rows(), 2);
         p.push(0, 4, TsKind::Date, 9, 5, bar, None);
-        assert!(p.take_ready(9, |b| b.symbol[0] != 0).is_empty(), "time 3 refused: it waits");
+        assert!(
+            p.take_ready(9, |b| b.symbol[0] != 0).is_empty(),
+            "time 3 refused: it waits"
+        );
         assert_eq!(p.first_ts(), Some(3));
         assert_eq!(p.take_ready(4, |_| true)[0].1.line, vec![0, 2]);
         assert_eq!((p.rows(), p.first_ts()), (1, Some(5)));

@@ -39,8 +39,8 @@ use tickflow_connectors::kafka::{BarConsumer, TopicProducer};
 use tickflow_connectors::TsKind;
 use tickflow_operators::cross_section::CrossSectionOptions;
 use tickflow_operators::FeatureEngine;
-use timely::dataflow::operators::Probe;
 use timely::dataflow::operators::vec::input::Handle as InputHandle;
+use timely::dataflow::operators::Probe;
 use timely::dataflow::ProbeHandle;
 use timely::worker::Worker;
 

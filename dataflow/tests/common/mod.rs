@@ -206,6 +206,7 @@ pub fn bits(t: &Table) -> Vec<BitRow> {
         })
         .collect()
 }
+pub mod cluster;
 pub mod kafka;
 
 /// Days since 1970-01-01 of `YYYY-MM-DD` (Howard Hinnant's algorithm).

@@ -1,0 +1,59 @@
+//! Two-process clusters on loopback for the cluster tests.
+
+use super::kafka::free_port;
+use super::stderr_of;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+
+/// A hostfile of two free loopback ports.
+pub fn hostfile(dir: &Path) -> PathBuf {
+    let path = dir.join("hosts");
+    let text = format!(
+        "# process 0, then process 1\n127.0.0.1:{}\n127.0.0.1:{}\n",
+        free_port(),
+        free_port()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The `host:port` of process `p` in `hosts`.
+pub fn address(hosts: &Path, p: usize) -> String {
+    std::fs::read_to_string(hosts)
+        .unwrap()
+        .lines()
+        .nth(p + 1)
+        .unwrap()
+        .to_string()
+}
+
+/// Waits for the processes (given in the order they were started: 1,
+/// then 0); their exit statuses, standard outputs and standard errors, in
+/// process order.
+pub fn wait_all(children: [Child; 2]) -> Vec<(bool, String, String)> {
+    let mut results: Vec<(bool, String, String)> = children
+        .into_iter()
+        .map(|mut child| {
+            let err = stderr_of(&mut child);
+            let output = child.wait_with_output().unwrap();
+            (
+                output.status.success(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                err,
+            )
+        })
+        .collect();
+    results.reverse();
+    results
+}
+
+/// Data files of the store at `out` written by cluster process `process`.
+pub fn files_written_by(out: &Path, process: usize) -> usize {
+    super::store_files(out)
+        .iter()
+        .filter(|f| {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with(&format!("part-p{process:02}-"))
+        })
+        .count()
+}

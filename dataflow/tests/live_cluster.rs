@@ -1,0 +1,155 @@
+//! `tickflow live` on timely's cluster mode, with real processes, sockets
+//! and a real broker: 2 processes x 2 workers reading a 4-partition topic
+//! of S&P 500 bars (every 12th symbol) write exactly the rows of a
+//! one-worker backfill of the same bars, each process writing some of them;
+//! a process that dies mid-run (aborted as abruptly as `kill -9`, at a
+//! failpoint) takes the other one down with an error naming it, and
+//! restarting both completes the store with the same rows.
+
+mod common;
+
+use common::cluster::{address, files_written_by, hostfile, wait_all};
+use common::kafka::{brokers, live, replay, unique};
+use common::{args, assert_only_listed, bits, data, panel_slice, read_store};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use tickflow::durable::Manifest;
+
+struct Run<'a> {
+    brokers: &'a str,
+    topic: &'a str,
+    group: &'a str,
+    store: &'a Path,
+    hosts: &'a Path,
+}
+
+impl Run<'_> {
+    /// Process `id` of the two-process cluster, 2 workers each.
+    fn member(&self, id: usize, failpoint: Option<&str>) -> Child {
+        let mut c = live(self.brokers, self.topic, self.group, self.store);
+        c.args([
+            "--idle-exit",
+            "3",
+            "--metrics-addr",
+            "off",
+            "--workers",
+            "2",
+        ])
+        .args(["--checkpoint-every", "25", "--checkpoint-interval", "1h"])
+        .arg("--sectors")
+        .arg(data("sp500_sectors.csv"))
+        .args(["--processes", "2", "--process-id", &id.to_string()])
+        .arg("--hostfile")
+        .arg(self.hosts)
+        .env_remove("TICKFLOW_FAILPOINT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        if let Some(f) = failpoint {
+            c.env("TICKFLOW_FAILPOINT", f);
+        }
+        c.spawn().unwrap()
+    }
+
+    /// Both processes (1 first: it waits for 0), to their end.
+    fn cluster(&self, failpoints: [Option<&str>; 2]) -> Vec<(bool, String, String)> {
+        wait_all([self.member(1, failpoints[1]), self.member(0, failpoints[0])])
+    }
+}
+
+/// The bars of every 12th S&P 500 symbol, replayed into a new topic, and
+/// the rows a one-worker backfill makes of them.
+fn setup(dir: &Path) -> (String, Vec<common::BitRow>) {
+    let input = panel_slice(dir, 12);
+    let topic = unique("cluster");
+    replay(&input, &brokers(), &topic, &dir.join("replay"));
+    let mut a = args(&input, &dir.join("backfill"), 1);
+    a.sectors = Some(data("sp500_sectors.csv"));
+    tickflow::backfill::run(&a).unwrap();
+    (topic, bits(&read_store(&dir.join("backfill")).1))
+}
+
+/// The store is complete, lists exactly its files, and equals `expected`.
+fn check_store(store: &Path, expected: &[common::BitRow]) {
+    let manifest = Manifest::load(store).unwrap().expect("a manifest");
+    assert!(manifest.complete);
+    assert_only_listed(store, &manifest);
+    assert_eq!(manifest.checkpoint.unwrap().workers, 4);
+    let got = bits(&read_store(store).1);
+    assert_eq!(got.len(), expected.len());
+    assert!(
+        got == expected,
+        "the cluster's rows differ from one worker's"
+    );
+    for p in 0..2 {
+        assert!(files_written_by(store, p) > 0, "process {p} wrote no file");
+    }
+}
+
+#[test]
+fn live_on_two_processes_of_two_workers_writes_the_rows_of_one_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let (topic, expected) = setup(dir.path());
+    let store = dir.path().join("live");
+    let hosts = hostfile(dir.path());
+    let (brokers, group) = (brokers(), unique("g"));
+    let run = Run {
+        brokers: &brokers,
+        topic: &topic,
+        group: &group,
+        store: &store,
+        hosts: &hosts,
+    };
+    let results = run.cluster([None, None]);
+    for (p, (ok, _, err)) in results.iter().enumerate() {
+        assert!(ok, "process {p} failed: {err}");
+    }
+    check_store(&store, &expected);
+    // Each process read its own partitions: together, every bar once.
+    let bars_in = |out: &str| -> usize {
+        let n = out.split("live: ").nth(1).and_then(|s| s.split(' ').next());
+        n.and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no bar count in: {out}"))
+    };
+    let (a, b) = (bars_in(&results[0].1), bars_in(&results[1].1));
+    assert!(a > 0 && b > 0, "{a} and {b} bars");
+    assert_eq!(a + b, expected.len());
+}
+
+#[test]
+fn a_lost_live_process_stops_the_other_and_a_restart_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (topic, expected) = setup(dir.path());
+    let store = dir.path().join("live");
+    let hosts = hostfile(dir.path());
+    let (brokers, group) = (brokers(), unique("g"));
+    let run = Run {
+        brokers: &brokers,
+        topic: &topic,
+        group: &group,
+        store: &store,
+        hosts: &hosts,
+    };
+
+    // Process 1 dies at its 600th batch write: process 0 names it.
+    let results = run.cluster([None, Some("sink_write:600")]);
+    assert!(!results[1].0, "process 1 was to abort");
+    let (ok, _, err) = &results[0];
+    assert!(!ok, "process 0 went on without process 1");
+    let named = format!("lost cluster process 1 ({})", address(&hosts, 1));
+    assert!(err.contains(&named), "process 0 said: {err}");
+    let first = Manifest::load(&store).unwrap().expect("a manifest");
+    assert!(!first.complete);
+    assert!(first.checkpoint.is_some(), "no checkpoint before the loss");
+
+    // The same commands resume there and complete the store.
+    let results = run.cluster([None, None]);
+    for (p, (ok, _, err)) in results.iter().enumerate() {
+        assert!(ok, "process {p} failed after the restart: {err}");
+    }
+    assert!(
+        results[0].2.contains("resuming from checkpoint"),
+        "{}",
+        results[0].2
+    );
+    check_store(&store, &expected);
+}
