@@ -25,7 +25,13 @@ mkdir -p "$WORK"
 GEN="$WORK/universe_${SYMBOLS}x${DAYS}.parquet"
 [ -f "$GEN" ] || "$BIN" gen --symbols "$SYMBOLS" --days "$DAYS" --seed 7 --output "$GEN" >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# two_ports: a hostfile's two lines, two distinct free loopback ports
+two_ports() {
+  python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(f"127.0.0.1:{a.getsockname()[1]}\n127.0.0.1:{b.getsockname()[1]}")'
+}
 now() { date +%s.%N; }
 common=(backfill -q --metrics-addr off)
 
@@ -40,7 +46,7 @@ one_process() {
 # two_processes INPUT: seconds for 2 processes x 1 worker
 two_processes() {
   rm -rf "$WORK/out"
-  printf '127.0.0.1:%s\n127.0.0.1:%s\n' "$(free_port)" "$(free_port)" > "$WORK/hosts"
+  two_ports > "$WORK/hosts"
   local t0; t0=$(now)
   "$BIN" "${common[@]}" --workers 1 --input "$1" --output "$WORK/out" \
     --processes 2 --process-id 1 --hostfile "$WORK/hosts" >/dev/null &

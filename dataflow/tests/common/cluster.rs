@@ -1,17 +1,21 @@
 //! Two-process clusters on loopback for the cluster tests.
 
-use super::kafka::free_port;
 use super::stderr_of;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 
-/// A hostfile of two free loopback ports.
+/// A hostfile of two free loopback ports (held together while chosen, so
+/// that they differ).
 pub fn hostfile(dir: &Path) -> PathBuf {
     let path = dir.join("hosts");
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = |l: &TcpListener| l.local_addr().unwrap().port();
     let text = format!(
         "# process 0, then process 1\n127.0.0.1:{}\n127.0.0.1:{}\n",
-        free_port(),
-        free_port()
+        port(&a),
+        port(&b)
     );
     std::fs::write(&path, text).unwrap();
     path
