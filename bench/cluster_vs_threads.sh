@@ -22,16 +22,11 @@ WORK="${WORK:-${TMPDIR:-/tmp}/tickflow-bench-cluster}"
 cargo build --release --locked -q -p tickflow
 BIN="$CARGO_TARGET_DIR/release/tickflow"
 mkdir -p "$WORK"
+# shellcheck source=lib.sh
+. bench/lib.sh
 GEN="$WORK/universe_${SYMBOLS}x${DAYS}.parquet"
 [ -f "$GEN" ] || "$BIN" gen --symbols "$SYMBOLS" --days "$DAYS" --seed 7 --output "$GEN" >/dev/null
 
-# two_ports: a hostfile's two lines, two distinct free loopback ports
-two_ports() {
-  python3 -c 'import socket
-a, b = socket.socket(), socket.socket()
-a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
-print(f"127.0.0.1:{a.getsockname()[1]}\n127.0.0.1:{b.getsockname()[1]}")'
-}
 now() { date +%s.%N; }
 common=(backfill -q --metrics-addr off)
 

@@ -1,4 +1,5 @@
-# Helpers shared by the bench scripts (sourced; they need $PYTHON and $WORK).
+# Helpers shared by the bench scripts (sourced; calc, measure and
+# universe_store need $PYTHON and $WORK).
 
 # calc EXPR: a Python expression's value
 calc() { "$PYTHON" -c "print($1)"; }
@@ -26,4 +27,30 @@ universe_store() {
   [ -f "$IN" ] || "$BIN" gen --symbols "$1" --days "$2" --seed 42 --output "$IN"
   [ -f "$STORE/_manifest.json" ] || "$BIN" backfill --input "$IN" --output "$STORE" -q --metrics-addr off
   ROWS=$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['rows_out'])" "$STORE/_manifest.json")
+}
+
+# two_ports: a hostfile's two lines, two distinct free loopback ports (both
+# held while chosen)
+two_ports() {
+  python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(f"127.0.0.1:{a.getsockname()[1]}\n127.0.0.1:{b.getsockname()[1]}")'
+}
+
+# minute_topic TICKFLOW SYMBOLS MINUTES: an in-memory tansu broker at $B
+# and SYMBOLS x MINUTES generated minute bars replayed into its 4-partition
+# topic `bench`; sets $work (a temporary directory) and $rows; the broker
+# and $work go when the script exits.
+minute_topic() {
+  # shellcheck source=../scripts/broker.sh
+  . scripts/broker.sh
+  start_broker memory
+  B="$TICKFLOW_TEST_BROKERS"
+  work="$(mktemp -d)"
+  trap 'kill "$broker_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+  python3 bench/gen_minutes.py "$work/bars.csv" "$2" "$3"
+  rows=$(($2 * $3))
+  "$1" replay -q --input "$work/bars.csv" --brokers "$B" --topic bench \
+    --partitions 4 --max --work-dir "$work/replay"
 }

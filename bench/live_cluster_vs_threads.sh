@@ -20,25 +20,10 @@ IDLE_EXIT=2
 
 cargo build --release --locked -q -p tickflow
 BIN="$CARGO_TARGET_DIR/release/tickflow"
-# shellcheck source=../scripts/broker.sh
-. scripts/broker.sh
-start_broker memory
-B="$TICKFLOW_TEST_BROKERS"
-work="$(mktemp -d)"
-trap 'kill "$broker_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=lib.sh
+. bench/lib.sh
+minute_topic "$BIN" "$SYMBOLS" "$MINUTES"
 
-python3 bench/gen_minutes.py "$work/bars.csv" "$SYMBOLS" "$MINUTES"
-rows=$((SYMBOLS * MINUTES))
-"$BIN" replay -q --input "$work/bars.csv" --brokers "$B" --topic bench \
-  --partitions 4 --max --work-dir "$work/replay"
-
-# two_ports: a hostfile's two lines, two distinct free loopback ports
-two_ports() {
-  python3 -c 'import socket
-a, b = socket.socket(), socket.socket()
-a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
-print(f"127.0.0.1:{a.getsockname()[1]}\n127.0.0.1:{b.getsockname()[1]}")'
-}
 now() { date +%s.%N; }
 # live RUN FLAGS...: a new group and store per run (the whole topic each time)
 live() {

@@ -26,17 +26,9 @@ IDLE_EXIT=2
 
 cargo build --release --locked -q -p tickflow --bins --examples
 BIN="$CARGO_TARGET_DIR/release"
-# shellcheck source=../scripts/broker.sh
-. scripts/broker.sh
-start_broker memory
-B="$TICKFLOW_TEST_BROKERS"
-work="$(mktemp -d)"
-trap 'kill "$broker_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-python3 bench/gen_minutes.py "$work/bars.csv" "$SYMBOLS" "$MINUTES"
-rows=$((SYMBOLS * MINUTES))
-"$BIN/tickflow" replay -q --input "$work/bars.csv" --brokers "$B" --topic bench \
-  --partitions 4 --max --work-dir "$work/replay"
+# shellcheck source=lib.sh
+. bench/lib.sh
+minute_topic "$BIN/tickflow" "$SYMBOLS" "$MINUTES"
 
 bare="$("$BIN/examples/bare_consumer" "$B" bench "$rows")"
 echo "$bare"

@@ -34,16 +34,21 @@ impl Interner {
         self.ids.get(name).copied()
     }
 
+    /// `names` interned in order (a name's id is its first position).
+    pub fn of(names: &[String]) -> Interner {
+        let mut out = Interner::default();
+        for n in names {
+            out.intern(n);
+        }
+        out
+    }
+
     /// The same names with ids in sorted name order, so that comparing ids
     /// compares names.
     pub fn sorted(&self) -> Interner {
         let mut names = self.names.clone();
         names.sort_unstable();
-        let mut out = Interner::default();
-        for n in &names {
-            out.intern(n);
-        }
-        out
+        Interner::of(&names)
     }
 
     /// Every name, by id.

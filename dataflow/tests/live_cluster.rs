@@ -9,10 +9,10 @@
 
 mod common;
 
-use common::cluster::{address, files_written_by, hostfile, wait_all};
+use common::cluster::{address, check_store, hostfile, wait_all};
 use common::kafka::{brokers, live, replay, unique};
-use common::{args, assert_only_listed, bits, data, panel_slice, read_store};
-use std::path::Path;
+use common::{args, bits, data, panel_slice, read_store};
+use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use tickflow::durable::Manifest;
 
@@ -20,18 +20,44 @@ use tickflow::durable::Manifest;
 /// replay at once would make the first fetch outlast `--idle-exit`.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-struct Run<'a> {
-    brokers: &'a str,
-    topic: &'a str,
-    group: &'a str,
-    store: &'a Path,
-    hosts: &'a Path,
+/// A topic of the bars of every 12th S&P 500 symbol, the rows a
+/// one-worker backfill makes of them, and the store, hostfile and consumer
+/// group of a two-process cluster reading it.
+struct Cluster {
+    /// Removed with the cluster.
+    _dir: tempfile::TempDir,
+    brokers: String,
+    topic: String,
+    group: String,
+    store: PathBuf,
+    hosts: PathBuf,
+    expected: Vec<common::BitRow>,
 }
 
-impl Run<'_> {
+impl Cluster {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let input = panel_slice(dir.path(), 12);
+        let (brokers, topic) = (brokers(), unique("cluster"));
+        replay(&input, &brokers, &topic, &dir.path().join("replay"));
+        let mut a = args(&input, &dir.path().join("backfill"), 1);
+        a.sectors = Some(data("sp500_sectors.csv"));
+        tickflow::backfill::run(&a).unwrap();
+        let expected = bits(&read_store(&dir.path().join("backfill")).1);
+        Self {
+            store: dir.path().join("live"),
+            hosts: hostfile(dir.path()),
+            _dir: dir,
+            brokers,
+            topic,
+            group: unique("g"),
+            expected,
+        }
+    }
+
     /// Process `id` of the two-process cluster, 2 workers each.
     fn member(&self, id: usize, failpoint: Option<&str>) -> Child {
-        let mut c = live(self.brokers, self.topic, self.group, self.store);
+        let mut c = live(&self.brokers, &self.topic, &self.group, &self.store);
         c.args([
             "--idle-exit",
             "3",
@@ -45,7 +71,7 @@ impl Run<'_> {
         .arg(data("sp500_sectors.csv"))
         .args(["--processes", "2", "--process-id", &id.to_string()])
         .arg("--hostfile")
-        .arg(self.hosts)
+        .arg(&self.hosts)
         .env_remove("TICKFLOW_FAILPOINT")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -61,50 +87,11 @@ impl Run<'_> {
     }
 }
 
-/// The bars of every 12th S&P 500 symbol, replayed into a new topic, and
-/// the rows a one-worker backfill makes of them.
-fn setup(dir: &Path) -> (String, Vec<common::BitRow>) {
-    let input = panel_slice(dir, 12);
-    let topic = unique("cluster");
-    replay(&input, &brokers(), &topic, &dir.join("replay"));
-    let mut a = args(&input, &dir.join("backfill"), 1);
-    a.sectors = Some(data("sp500_sectors.csv"));
-    tickflow::backfill::run(&a).unwrap();
-    (topic, bits(&read_store(&dir.join("backfill")).1))
-}
-
-/// The store is complete, lists exactly its files, and equals `expected`.
-fn check_store(store: &Path, expected: &[common::BitRow]) {
-    let manifest = Manifest::load(store).unwrap().expect("a manifest");
-    assert!(manifest.complete);
-    assert_only_listed(store, &manifest);
-    assert_eq!(manifest.checkpoint.unwrap().workers, 4);
-    let got = bits(&read_store(store).1);
-    assert_eq!(got.len(), expected.len());
-    assert!(
-        got == expected,
-        "the cluster's rows differ from one worker's"
-    );
-    for p in 0..2 {
-        assert!(files_written_by(store, p) > 0, "process {p} wrote no file");
-    }
-}
-
 #[test]
 fn live_on_two_processes_of_two_workers_writes_the_rows_of_one_worker() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let (topic, expected) = setup(dir.path());
-    let store = dir.path().join("live");
-    let hosts = hostfile(dir.path());
-    let (brokers, group) = (brokers(), unique("g"));
-    let run = Run {
-        brokers: &brokers,
-        topic: &topic,
-        group: &group,
-        store: &store,
-        hosts: &hosts,
-    };
+    let run = Cluster::new();
+    let (store, expected) = (&run.store, &run.expected);
     let results = run.cluster([None, None]);
     for (p, (ok, _, err)) in results.iter().enumerate() {
         assert!(ok, "process {p} failed: {err}");
@@ -113,7 +100,7 @@ fn live_on_two_processes_of_two_workers_writes_the_rows_of_one_worker() {
         results.iter().all(|r| !r.1.contains(" 0 bars in")),
         "{results:?}"
     );
-    check_store(&store, &expected);
+    check_store(store, expected);
     // Each process read its own partitions: together, every bar once.
     let bars_in = |out: &str| -> usize {
         let n = out.split("live: ").nth(1).and_then(|s| s.split(' ').next());
@@ -128,32 +115,17 @@ fn live_on_two_processes_of_two_workers_writes_the_rows_of_one_worker() {
 #[test]
 fn a_lost_live_process_stops_the_other_and_a_restart_resumes() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let (topic, expected) = setup(dir.path());
-    let store = dir.path().join("live");
-    let hosts = hostfile(dir.path());
-    let (brokers, group) = (brokers(), unique("g"));
-    let run = Run {
-        brokers: &brokers,
-        topic: &topic,
-        group: &group,
-        store: &store,
-        hosts: &hosts,
-    };
+    let run = Cluster::new();
+    let (store, hosts, expected) = (&run.store, &run.hosts, &run.expected);
 
     // Process 1 dies at its 10th batch write: process 0 names it.
     let results = run.cluster([None, Some("sink_write:10")]);
     assert!(!results[1].0, "process 1 was to abort: {results:?}");
     let (ok, _, err) = &results[0];
     assert!(!ok, "process 0 went on without process 1");
-    let named = format!("lost cluster process 1 ({})", address(&hosts, 1));
+    let named = format!("lost cluster process 1 ({})", address(hosts, 1));
     assert!(err.contains(&named), "process 0 said: {err}");
-    assert!(
-        !Manifest::load(&store)
-            .unwrap()
-            .expect("a manifest")
-            .complete
-    );
+    assert!(!Manifest::load(store).unwrap().expect("a manifest").complete);
 
     // The same commands again; now process 0 dies once its first manifest
     // is durable: process 1 names it.
@@ -161,9 +133,9 @@ fn a_lost_live_process_stops_the_other_and_a_restart_resumes() {
     assert!(!results[0].0, "process 0 was to abort: {results:?}");
     let (ok, _, err) = &results[1];
     assert!(!ok, "process 1 went on without process 0");
-    let named = format!("lost cluster process 0 ({})", address(&hosts, 0));
+    let named = format!("lost cluster process 0 ({})", address(hosts, 0));
     assert!(err.contains(&named), "process 1 said: {err}");
-    let manifest = Manifest::load(&store).unwrap().expect("a manifest");
+    let manifest = Manifest::load(store).unwrap().expect("a manifest");
     assert!(!manifest.complete);
     let last = manifest.checkpoint.expect("a checkpoint").epoch;
 
@@ -174,5 +146,5 @@ fn a_lost_live_process_stops_the_other_and_a_restart_resumes() {
     }
     let resumed = format!("resuming from checkpoint {last}");
     assert!(results[0].2.contains(&resumed), "{}", results[0].2);
-    check_store(&store, &expected);
+    check_store(store, expected);
 }

@@ -82,14 +82,6 @@ pub struct Job {
     pub names: Arc<Names>,
 }
 
-fn interner(names: &[String]) -> Interner {
-    let mut i = Interner::default();
-    for n in names {
-        i.intern(n);
-    }
-    i
-}
-
 impl Job {
     /// The job `start` describes.
     pub fn of(start: &Start) -> Result<Self> {
@@ -113,8 +105,8 @@ impl Job {
         Ok(Self {
             cs_options: cs.options(),
             names: Arc::new(Names::new(
-                interner(&start.symbols),
-                interner(&start.sectors),
+                Interner::of(&start.symbols),
+                Interner::of(&start.sectors),
             )),
             config,
             engine,

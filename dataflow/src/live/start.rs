@@ -68,15 +68,6 @@ pub struct Begun {
     pub shared: Arc<FeedShared>,
 }
 
-/// The names of `names`, in order, as an interner.
-fn interner(names: &[String]) -> Interner {
-    let mut i = Interner::default();
-    for n in names {
-        i.intern(n);
-    }
-    i
-}
-
 /// Builds process `process`'s shared part from a start: the run's symbol
 /// table, the side outputs (resumed at the start's positions) and the
 /// timestamp kind the store fixed.
@@ -92,7 +83,7 @@ pub fn begin(
         sectors.intern(s);
     }
     let sectors = sectors.sorted();
-    let names = Arc::new(Names::new(interner(&start.symbols), sectors.clone()));
+    let names = Arc::new(Names::new(Interner::of(&start.symbols), sectors.clone()));
     let provisional = Arc::new(Names::new(Interner::default(), sectors));
     if let Some(micros) = start.micros {
         let kind = if micros { TsKind::Micros } else { TsKind::Date };

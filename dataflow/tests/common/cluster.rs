@@ -4,6 +4,7 @@ use super::stderr_of;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Child;
+use tickflow::durable::Manifest;
 
 /// A hostfile of two free loopback ports (held together while chosen, so
 /// that they differ).
@@ -49,6 +50,25 @@ pub fn wait_all(children: [Child; 2]) -> Vec<(bool, String, String)> {
         .collect();
     results.reverse();
     results
+}
+
+/// The store at `out` is complete, lists exactly its files, equals
+/// `expected` (a one-worker run's rows), came from 4 workers, and each of
+/// the two processes wrote files of it.
+pub fn check_store(out: &Path, expected: &[super::BitRow]) {
+    let manifest = Manifest::load(out).unwrap().expect("a manifest");
+    assert!(manifest.complete);
+    super::assert_only_listed(out, &manifest);
+    assert_eq!(manifest.checkpoint.unwrap().workers, 4);
+    let got = super::bits(&super::read_store(out).1);
+    assert_eq!(got.len(), expected.len());
+    assert!(
+        got == expected,
+        "the cluster's rows differ from one worker's"
+    );
+    for p in 0..2 {
+        assert!(files_written_by(out, p) > 0, "process {p} wrote no file");
+    }
 }
 
 /// Data files of the store at `out` written by cluster process `process`.
