@@ -468,8 +468,13 @@ fn stream(
         }
         // Never block in Kafka: the dataflow's work on this worker (and the
         // other workers' exchanges to it) waits while it does. Parking
-        // below bounds the wait for new messages.
-        let got = feed.poll(4096, Duration::ZERO)?;
+        // below bounds the wait for new messages. While closed bar times
+        // wait for their symbols' ids, read in small steps: the ids come
+        // after a few steps of every worker, and a backlog read meanwhile
+        // would go out in one piece (one checkpoint where there would be
+        // many).
+        let waiting = feed.frontier < feed.closed;
+        let got = feed.poll(if waiting { 256 } else { 4096 }, Duration::ZERO)?;
         symbols.announce();
         let now = Instant::now();
         let own = feed.own_frontier(now);
