@@ -23,6 +23,7 @@ pub mod names;
 pub mod ops;
 pub mod query;
 pub mod rejects;
+pub mod revise;
 pub mod replay;
 pub mod samples;
 pub mod schema;

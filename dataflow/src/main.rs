@@ -178,6 +178,12 @@ fn print_summary(s: &backfill::BackfillSummary, output: &std::path::Path) {
         "  duplicates dropped: {}, corrections applied: {}",
         s.duplicates, s.corrections
     );
+    if let Some(r) = s.revisions {
+        println!(
+            "  revised {} bars before the store's end: {} rows have a new version (the old ones stay readable with `tickflow query --as-of`)",
+            r.bars, r.rows
+        );
+    }
     if let Some(after) = s.resumed_after {
         println!(
             "  continued after bar time {after} (the store's checkpoint): {} rows at or before it skipped; the store has {} rows",

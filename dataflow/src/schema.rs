@@ -38,6 +38,32 @@ pub struct OutputSchema {
 
 const BAR_COLUMNS: [&str; 5] = ["open", "high", "low", "close", "volume"];
 
+/// The last column of every row: when its values became known, in UTC
+/// microseconds (a computed row: its own bar time; a revised row: when the
+/// revision was processed).
+pub const KNOWN_AT: &str = "known_at";
+
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// The type of [`KNOWN_AT`] (and of a history file's `superseded_at`).
+pub fn instant_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+/// A bar time of `kind` as the UTC microsecond it starts at (a daily bar
+/// is known from its day on).
+pub fn ts_micros(kind: TsKind, ts: i64) -> i64 {
+    match kind {
+        TsKind::Date => ts * DAY_MICROS,
+        TsKind::Micros => ts,
+    }
+}
+
+/// A column of [`instant_type`] holding `micros`.
+pub fn instant_array(micros: Vec<i64>) -> ArrayRef {
+    Arc::new(TimestampMicrosecondArray::from(micros).with_timezone("UTC"))
+}
+
 /// Where a named numeric column lives in an [`OutputBlock`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockColumn {
@@ -58,8 +84,8 @@ impl BlockColumn {
 }
 
 impl OutputSchema {
-    /// `symbol, ts, sector, open, high, low, close, volume, <value_columns>`;
-    /// value columns are f32 when `float32`, else f64.
+    /// `symbol, ts, sector, open, high, low, close, volume, <value_columns>,
+    /// known_at`; value columns are f32 when `float32`, else f64.
     pub fn new(ts_kind: TsKind, value_columns: Vec<String>, float32: bool) -> Self {
         let mut fields = vec![
             Field::new("symbol", DataType::Utf8, false),
@@ -81,6 +107,7 @@ impl OutputSchema {
                 .iter()
                 .map(|c| Field::new(c, value_type.clone(), true)),
         );
+        fields.push(Field::new(KNOWN_AT, instant_type(), false));
         Self {
             ts_kind,
             value_columns,
@@ -147,6 +174,13 @@ impl OutputSchema {
             symbol.append_value(symbols.name(s));
             sector.append_option(sec.map(|id| sectors.name(id)));
         }
+        let known_at = instant_array(
+            block
+                .ts
+                .iter()
+                .map(|&t| ts_micros(self.ts_kind, t))
+                .collect(),
+        );
         let ts = ts_array(self.ts_kind, block.ts);
         let mut columns: Vec<ArrayRef> =
             vec![Arc::new(symbol.finish()), ts, Arc::new(sector.finish())];
@@ -164,6 +198,7 @@ impl OutputSchema {
             };
             columns.push(array);
         }
+        columns.push(known_at);
         RecordBatch::try_new(self.schema.clone(), columns).expect("columns built to the schema")
     }
 }

@@ -11,6 +11,7 @@ use crate::config::{Codec, OutputFormat, SinkConfig};
 use crate::durable::{failpoint, StoreFile};
 use crate::schema::OutputSchema;
 use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -66,7 +67,8 @@ struct PartitionFile {
 pub struct Sink {
     root: PathBuf,
     worker: usize,
-    schema: OutputSchema,
+    schema: SchemaRef,
+    ts_kind: TsKind,
     config: SinkConfig,
     files: BTreeMap<String, PartitionFile>,
     closed: BTreeMap<String, u64>,
@@ -86,10 +88,23 @@ fn fail(path: &Path, e: impl std::fmt::Display) -> String {
 impl Sink {
     /// A sink writing under `root` as `worker`.
     pub fn new(root: &Path, worker: usize, schema: OutputSchema, config: SinkConfig) -> Self {
+        Self::of_rows(root, worker, schema.schema(), schema.ts_kind(), config)
+    }
+
+    /// A sink of rows of another `schema` (whose `ts` holds `ts_kind`), such
+    /// as a store's superseded rows.
+    pub fn of_rows(
+        root: &Path,
+        worker: usize,
+        schema: SchemaRef,
+        ts_kind: TsKind,
+        config: SinkConfig,
+    ) -> Self {
         Self {
             root: root.to_path_buf(),
             worker,
             schema,
+            ts_kind,
             config,
             files: BTreeMap::new(),
             closed: BTreeMap::new(),
@@ -153,7 +168,7 @@ impl Sink {
         let path = dir.join(format!("{name}.{ext}"));
         let temp = dir.join(format!(".{name}.{ext}.tmp"));
         let file = File::create(&temp).map_err(|e| fail(&temp, e))?;
-        let schema = self.schema.schema();
+        let schema = self.schema.clone();
         let writer = match self.config.format {
             OutputFormat::Parquet => {
                 let compression = match self.config.codec {
@@ -174,7 +189,13 @@ impl Sink {
                     .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk);
                 // Floats split by byte plane: the exponent planes compress,
                 // and zstd runs faster over them than over plain doubles.
-                for f in schema.fields().iter().skip(3) {
+                let floats = schema.fields().iter().filter(|f| {
+                    matches!(
+                        f.data_type(),
+                        arrow_schema::DataType::Float64 | arrow_schema::DataType::Float32
+                    )
+                });
+                for f in floats {
                     props = props.set_column_encoding(
                         f.name().as_str().into(),
                         parquet::basic::Encoding::BYTE_STREAM_SPLIT,
@@ -217,7 +238,7 @@ impl Sink {
 
     /// Appends rows (in output order) to their partitions.
     pub fn write(&mut self, batch: &RecordBatch, ts: &[i64]) -> Result<(), String> {
-        let kind = self.schema.ts_kind();
+        let kind = self.ts_kind;
         let mut start = 0;
         while start < ts.len() {
             let end = partition_end(kind, ts[start]);

@@ -130,6 +130,9 @@ pub struct BackfillSummary {
     /// Valid rows at or before the time the run continued after (already
     /// in the store).
     pub skipped: u64,
+    /// What the revisions among them (bars that differ from the store's or
+    /// that it lacks) changed.
+    pub revisions: Option<crate::durable::manifest::RevisionRecord>,
     /// The store's last bar time this run continued after (a resumed or
     /// appending run).
     pub resumed_after: Option<i64>,
@@ -392,6 +395,7 @@ fn follower_summary(args: &BackfillArgs, rows_out: u64, started: Instant) -> Bac
         columns: Vec::new(),
         spilled: false,
         skipped: 0,
+        revisions: None,
         resumed_after: None,
         up_to_date: false,
         seconds: started.elapsed().as_secs_f64(),
@@ -460,6 +464,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         }
     }
     let mut manifest = opened.manifest;
+    let (mut restored, mut first_epoch) = (opened.restored, opened.first_epoch);
     if opened.up_to_date {
         let run = &manifest.runs[0];
         return Ok(Prepared::UpToDate(BackfillSummary {
@@ -473,6 +478,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
             columns: manifest.columns.clone(),
             spilled: false,
             skipped: 0,
+            revisions: None,
             resumed_after: None,
             up_to_date: true,
             seconds: started.elapsed().as_secs_f64(),
@@ -490,11 +496,27 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         });
     }
     manifest.ts = ts_name.into();
+    if let (true, Some(after)) = (args.append, opened.after) {
+        let revisions = crate::revise::collect(&files, &options, &ts, &sector_map, after)?;
+        if !revisions.is_empty() {
+            let applied = revise(args, &engine, &mut manifest, revisions)?;
+            if let Some(r) = applied.record {
+                if args.progress {
+                    eprintln!(
+                        "revised {} bars before the store's end: {} rows have a new version",
+                        r.bars, r.rows
+                    );
+                }
+                restored.extend(applied.states);
+                first_epoch = manifest.checkpoint.map_or(first_epoch, |c| c.epoch + 1);
+            }
+        }
+    }
     // Symbols of the checkpoint join the input's, so their states carry on
     // (and reach the next checkpoint) even without new bars.
-    if !opened.restored.is_empty() {
+    if !restored.is_empty() {
         let mut all = plan.symbols.clone();
-        for symbol in opened.restored.keys() {
+        for symbol in restored.keys() {
             all.intern(symbol);
         }
         plan.symbols = all.sorted();
@@ -513,9 +535,42 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         options,
         ts,
         sector_map,
-        restored: opened.restored,
-        first_epoch: opened.first_epoch,
+        restored,
+        first_epoch,
     })))
+}
+
+/// Applies an append's revisions of bars already in the store (see
+/// [`crate::revise`]), known from now.
+fn revise(
+    args: &BackfillArgs,
+    engine: &FeatureEngine,
+    manifest: &mut crate::durable::manifest::Manifest,
+    revisions: Vec<crate::revise::Revision>,
+) -> Result<crate::revise::Applied> {
+    if args.config.sink.float32 {
+        return Err(TickflowError::Store {
+            path: args.output.display().to_string(),
+            message: format!(
+                "{} bars of the input revise bars already in the store, and an f32 store cannot recompute its cross-sections exactly; rebuild it with every input",
+                revisions.len()
+            ),
+        });
+    }
+    let cs = &args.config.cross_section;
+    let cross = resolve_cross_columns(engine, &cs.features)?;
+    let known_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    let cx = crate::revise::Context {
+        root: &args.output,
+        engine,
+        cross: &cross,
+        options: cs.options(),
+        sink: &args.config.sink,
+        known_at,
+    };
+    crate::revise::apply(&cx, manifest, revisions)
 }
 
 /// Process 0: reads the input, runs its workers, writes the manifest at
@@ -692,7 +747,7 @@ fn lead(args: &BackfillArgs, p: Plan, started: Instant) -> Result<BackfillSummar
     run.rows_in = report.rows;
     run.rejected = rejected_by_reason.clone();
     run.skipped = report.skipped;
-    let (duplicates, corrections) = (run.duplicates, run.corrections);
+    let (duplicates, corrections, revisions) = (run.duplicates, run.corrections, run.revisions);
     manifest.complete = true;
     manifest.save(root)?;
     Ok(BackfillSummary {
@@ -706,6 +761,7 @@ fn lead(args: &BackfillArgs, p: Plan, started: Instant) -> Result<BackfillSummar
         columns: schema.column_names(),
         spilled: report.spilled,
         skipped: report.skipped,
+        revisions,
         resumed_after: opened_after,
         up_to_date: false,
         seconds: started.elapsed().as_secs_f64(),

@@ -19,7 +19,9 @@ pub const MANIFEST: &str = "_manifest.json";
 /// The directory of checkpoint states in the store.
 pub const CHECKPOINTS: &str = "_checkpoints";
 /// The manifest layout this build writes and reads.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
+/// The directory of superseded row versions in the store.
+pub const HISTORY: &str = "_history";
 
 /// One complete data file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +69,23 @@ pub struct RunRecord {
     pub duplicates: u64,
     /// Differing second copies (the later kept), through the last checkpoint.
     pub corrections: u64,
+    /// Revisions of bars already in the store that this run applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revisions: Option<RevisionRecord>,
+}
+
+/// What a run's revisions of past bars changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionRecord {
+    /// When they were processed (UTC microseconds): the revised rows'
+    /// knowledge time and the superseded versions' end.
+    pub known_at: i64,
+    /// Bars revised or added before the store's end.
+    pub bars: u64,
+    /// Rows given a new version (the revised symbols' own and the
+    /// cross-sections they moved).
+    pub rows: u64,
 }
 
 impl RunRecord {
@@ -81,6 +100,7 @@ impl RunRecord {
             skipped: 0,
             duplicates: 0,
             corrections: 0,
+            revisions: None,
         }
     }
 }
@@ -143,8 +163,12 @@ pub struct Manifest {
     pub checkpoint: Option<CheckpointRef>,
     /// The next data file sequence number (names never repeat).
     pub next_seq: u64,
-    /// Every complete data file.
+    /// Every complete data file: the latest version of every row.
     pub files: Vec<StoreFile>,
+    /// Files of superseded row versions (under [`HISTORY`]), each row with
+    /// when it was known and when it was superseded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<StoreFile>,
     /// Rows in the files.
     pub rows_out: u64,
     /// Rows per partition.
@@ -193,6 +217,7 @@ impl Manifest {
             checkpoint: None,
             next_seq: 0,
             files: Vec::new(),
+            history: Vec::new(),
             rows_out: 0,
             partitions: BTreeMap::new(),
             positions: None,
@@ -315,7 +340,13 @@ fn is_data_file(name: &str) -> bool {
 /// manifest every data file and checkpoint goes. Returns the files removed.
 pub fn prune(root: &Path, manifest: Option<&Manifest>) -> Result<Vec<PathBuf>> {
     let listed: std::collections::HashSet<&str> = manifest
-        .map(|m| m.files.iter().map(|f| f.path.as_str()).collect())
+        .map(|m| {
+            m.files
+                .iter()
+                .chain(&m.history)
+                .map(|f| f.path.as_str())
+                .collect()
+        })
         .unwrap_or_default();
     let mut removed = Vec::new();
     if !root.exists() {

@@ -14,6 +14,7 @@ pub mod print;
 mod scan;
 mod window;
 
+pub(crate) use scan::scan_file;
 pub use scan::{ScanCounts, Selection};
 pub(crate) use window::bound;
 pub use window::Window;
@@ -136,20 +137,35 @@ pub fn scan(args: &QueryArgs) -> Result<Scanned> {
         args.to.as_deref(),
         args.as_of.as_deref(),
     )?;
+    let known_by = args
+        .as_of
+        .as_deref()
+        .map(|t| bound("--as-of", t, TsKind::Micros, true))
+        .transpose()?;
     let selection = Selection {
         window,
         symbols: args
             .symbols
             .as_ref()
             .map(|s| Arc::new(s.iter().cloned().collect::<HashSet<_>>())),
+        known_by,
     };
+    // As of a time, the superseded versions that were current then count too.
+    let history = known_by.map_or(&[][..], |_| &manifest.history[..]);
     let files: Vec<&str> = manifest
         .files
         .iter()
+        .chain(history)
         .filter(|f| args.full_scan || window.may_hold(ts_kind, &f.partition))
         .map(|f| f.path.as_str())
         .collect();
-    let (batches, counts) = scan_all(root, &files, &columns, &selection, args)?;
+    let mut read = columns.clone();
+    for key in selection.keys() {
+        if !read.iter().any(|c| c == key) {
+            read.push(key.to_string());
+        }
+    }
+    let (batches, counts) = scan_all(root, &files, &read, &selection, args)?;
     let file_schema = match (batches.first(), manifest.files.first()) {
         (Some(b), _) => b.schema(),
         (None, Some(f)) => {
@@ -322,7 +338,7 @@ pub fn ts_values(column: &ArrayRef) -> Vec<i64> {
 }
 
 /// The batches as one, rows ordered by `(ts, symbol)`.
-fn sort_by_ts_symbol(
+pub(crate) fn sort_by_ts_symbol(
     schema: &Arc<Schema>,
     batches: &[RecordBatch],
 ) -> std::result::Result<RecordBatch, String> {

@@ -6,6 +6,8 @@
 //! filtered.
 
 use super::window::Window;
+use crate::revise::SUPERSEDED_AT;
+use crate::schema::KNOWN_AT;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, TimestampMicrosecondType};
 use arrow_array::{Array, BooleanArray, RecordBatch};
@@ -25,15 +27,35 @@ pub struct Selection {
     pub window: Window,
     /// The symbols; `None` for all.
     pub symbols: Option<Arc<HashSet<String>>>,
+    /// The versions known at this instant (UTC microseconds): rows with
+    /// `known_at` at or before it and, in history files, `superseded_at`
+    /// after it; `None`: every row of the files (the latest versions).
+    pub known_by: Option<i64>,
 }
 
 impl Selection {
     /// Whether every row passes (no predicate to run).
     fn is_all(&self) -> bool {
-        self.symbols.is_none() && self.window.lo == i64::MIN && self.window.hi == i64::MAX
+        self.symbols.is_none()
+            && self.known_by.is_none()
+            && self.window.lo == i64::MIN
+            && self.window.hi == i64::MAX
     }
 
-    /// The rows of `batch` (which has `symbol` and `ts`) that pass.
+    /// The columns [`Selection::mask`] reads.
+    pub fn keys(&self) -> Vec<&'static str> {
+        let mut keys = vec!["ts"];
+        if self.symbols.is_some() {
+            keys.push("symbol");
+        }
+        if self.known_by.is_some() {
+            keys.extend([KNOWN_AT, SUPERSEDED_AT]);
+        }
+        keys
+    }
+
+    /// The rows of `batch` (which has its [`Selection::keys`]; a file
+    /// without `superseded_at` holds latest versions) that pass.
     pub fn mask(&self, batch: &RecordBatch) -> Result<BooleanArray, ArrowError> {
         let missing = |c: &str| ArrowError::SchemaError(format!("the file has no `{c}` column"));
         let ts = batch.column_by_name("ts").ok_or_else(|| missing("ts"))?;
@@ -66,6 +88,26 @@ impl Selection {
                 .ok_or_else(|| ArrowError::SchemaError("`symbol` is not a string".into()))?;
             for (k, name) in keep.iter_mut().zip(names.iter()) {
                 *k = *k && name.is_some_and(|n| symbols.contains(n));
+            }
+        }
+        if let Some(t) = self.known_by {
+            let instants = |c: &str| {
+                batch
+                    .column_by_name(c)
+                    .map(|a| {
+                        a.as_primitive_opt::<TimestampMicrosecondType>()
+                            .ok_or_else(|| ArrowError::SchemaError(format!("`{c}` is not an instant")))
+                    })
+                    .transpose()
+            };
+            let known = instants(KNOWN_AT)?.ok_or_else(|| missing(KNOWN_AT))?;
+            for (k, &at) in keep.iter_mut().zip(known.values()) {
+                *k = *k && at <= t;
+            }
+            if let Some(until) = instants(SUPERSEDED_AT)? {
+                for (k, &end) in keep.iter_mut().zip(until.values()) {
+                    *k = *k && end > t;
+                }
             }
         }
         Ok(BooleanArray::from(keep))
@@ -177,14 +219,9 @@ fn scan_parquet(
             columns.iter().map(String::as_str),
         ));
     if !selection.is_all() {
-        let keys: &[&str] = if selection.symbols.is_some() {
-            &["symbol", "ts"]
-        } else {
-            &["ts"]
-        };
         let sel = selection.clone();
         let predicate = ArrowPredicateFn::new(
-            ProjectionMask::columns(&schema, keys.iter().copied()),
+            ProjectionMask::columns(&schema, selection.keys()),
             move |batch: RecordBatch| sel.mask(&batch),
         );
         builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));

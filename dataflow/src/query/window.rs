@@ -44,9 +44,9 @@ pub(crate) fn bound(flag: &str, text: &str, kind: TsKind, end: bool) -> Result<i
 }
 
 impl Window {
-    /// The window of `--from`, `--to` and `--as-of` over a `kind` store.
-    /// The store holds no revisions yet, so a row's knowledge time is its
-    /// own bar time and `--as-of T` keeps the rows with bar times up to T.
+    /// The window of `--from`, `--to` and `--as-of` over a `kind` store
+    /// (no row is known before its bar time, so `--as-of T` ends the window
+    /// at T; which versions were known is the [`super::Selection`]'s part).
     ///
     /// ```
     /// use tickflow::query::Window;

@@ -173,6 +173,10 @@ pub fn read_store(dir: &Path) -> (Vec<String>, Table) {
                             arrow_schema::DataType::Float32 => {
                                 col.as_primitive::<Float32Type>().value(r) as f64
                             }
+                            // known_at, as an f64 (exact: below 2^53 us)
+                            arrow_schema::DataType::Timestamp(_, _) => {
+                                col.as_primitive::<TimestampMicrosecondType>().value(r) as f64
+                            }
                             _ => col.as_primitive::<Float64Type>().value(r),
                         })
                     })

@@ -1,0 +1,106 @@
+//! Revisions of bars already in a store: a bar at or before the store's
+//! last bar time, read by `backfill --append`, that differs from the stored
+//! one (a vendor's correction) or that the symbol did not have (a missing
+//! bar arriving late).
+//!
+//! The revised symbols' rows are read back from the store and their bars,
+//! revisions applied, go through the feature engine from the first (the
+//! same arithmetic as the run that wrote them, so the unrevised history
+//! reproduces bit for bit and a path-dependent indicator sees its whole
+//! past). Every bar time at which a revised symbol's row changed gets its
+//! cross-sections recomputed over all of that time's rows, summed in symbol
+//! name order as the dataflow does ([`recompute`]). A row whose values
+//! changed gets a new version known from when the revision was processed;
+//! the file holding its old version is rewritten with the new one in its
+//! place, and the old version moves to `_history/` with `superseded_at`
+//! ([`rewrite`]). The revised symbols' final states go into a new
+//! checkpoint, so bars appended after the revision continue from the
+//! corrected past. New files, history and checkpoint count once the
+//! manifest lists them, and it is written last: a crash before leaves the
+//! store as it was, and the same command applies the revisions again (one
+//! equal to the stored bar is nothing to do).
+//!
+//! A plain glob of the partitions keeps reading the latest versions only;
+//! `tickflow query --as-of T` reads the versions known at T.
+
+mod collect;
+pub mod recompute;
+pub mod rewrite;
+
+pub use collect::collect;
+
+use crate::config::SinkConfig;
+use crate::durable::manifest::{Manifest, RevisionRecord};
+use crate::error::Result;
+use std::collections::HashMap;
+use std::path::Path;
+use tickflow_operators::cross_section::CrossSectionOptions;
+use tickflow_operators::{Bar, FeatureEngine, SymbolState};
+
+/// The column of a history file saying until when its row was current
+/// (UTC microseconds, exclusive).
+pub const SUPERSEDED_AT: &str = "superseded_at";
+
+/// A bar for a time at or before the store's end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    /// Its symbol.
+    pub symbol: String,
+    /// Its bar time (the store's unit).
+    pub ts: i64,
+    /// The bar.
+    pub bar: Bar,
+    /// Its sector (input column or sector file), for a bar the store lacks.
+    pub sector: Option<String>,
+}
+
+/// What revisions are computed under.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// The store.
+    pub root: &'a Path,
+    /// The store's features.
+    pub engine: &'a FeatureEngine,
+    /// The cross-sectional features (indices into the engine's columns).
+    pub cross: &'a [usize],
+    /// The cross-sections' options.
+    pub options: CrossSectionOptions,
+    /// How the store's files are written.
+    pub sink: &'a SinkConfig,
+    /// When the revisions are processed (UTC microseconds).
+    pub known_at: i64,
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// The manifest's record of it (`None`: every revision equalled the
+    /// stored bar).
+    pub record: Option<RevisionRecord>,
+    /// The revised symbols' states after their last bar (also in the new
+    /// checkpoint).
+    pub states: HashMap<String, SymbolState>,
+}
+
+/// Applies `revisions` (in input order: a later one for the same symbol
+/// and time wins) to the store described by `manifest`, and saves it.
+pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, revisions: Vec<Revision>) -> Result<Applied> {
+    let revised = recompute::replay_symbols(cx, revisions)?;
+    let bars: u64 = revised.iter().map(|r| r.bars).sum();
+    if bars == 0 {
+        return Ok(Applied::default());
+    }
+    let rows = rewrite::rewrite(cx, manifest, &revised)?;
+    let record = RevisionRecord {
+        known_at: cx.known_at,
+        bars,
+        rows,
+    };
+    manifest.current_run().revisions = Some(record);
+    manifest.save(cx.root)?;
+    crate::durable::manifest::prune(cx.root, Some(manifest))?;
+    Ok(Applied {
+        record: Some(record),
+        states: revised.into_iter().map(|r| (r.symbol, r.state)).collect(),
+    })
+}

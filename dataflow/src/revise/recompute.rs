@@ -1,0 +1,323 @@
+//! The arithmetic of a revision, free of files: a symbol's bars replayed
+//! through the feature engine with the revisions applied, and one bar
+//! time's cross-sections over its rows in symbol name order.
+
+use super::{Context, Revision};
+use crate::error::Result;
+use crate::query::{query, QueryArgs};
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::{Array, ArrayRef};
+use std::collections::{BTreeMap, HashMap};
+use tickflow_operators::cross_section::{CrossSectionBatch, CrossSectionKernel, CrossSectionOutput};
+use tickflow_operators::{Bar, FeatureEngine, SymbolState};
+
+/// The bar columns of a store, in order.
+pub const BAR_COLUMNS: [&str; 5] = ["open", "high", "low", "close", "volume"];
+
+/// A revised symbol's new rows.
+#[derive(Debug, Clone)]
+pub struct Revised {
+    /// The symbol.
+    pub symbol: String,
+    /// Revisions that changed or added a bar.
+    pub bars: u64,
+    /// From its first revised bar time on, the rows whose bar or features
+    /// changed, by bar time.
+    pub rows: BTreeMap<i64, NewRow>,
+    /// Its state after its last bar.
+    pub state: SymbolState,
+}
+
+/// A revised symbol's row at one bar time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRow {
+    /// The bar.
+    pub bar: Bar,
+    /// The sector.
+    pub sector: Option<String>,
+    /// The features (NaN = null).
+    pub features: Vec<f64>,
+    /// True when the store had no row for it.
+    pub added: bool,
+}
+
+/// Equal values, nulls (NaN) equal to each other.
+pub fn same(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+}
+
+fn same_bar(a: &Bar, b: &Bar) -> bool {
+    [
+        (a.open, b.open),
+        (a.high, b.high),
+        (a.low, b.low),
+        (a.close, b.close),
+        (a.volume, b.volume),
+    ]
+    .iter()
+    .all(|&(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// A float column's values, nulls as NaN.
+pub fn floats(column: &ArrayRef) -> Vec<f64> {
+    let a = column.as_primitive::<Float64Type>();
+    (0..a.len())
+        .map(|i| if a.is_null(i) { f64::NAN } else { a.value(i) })
+        .collect()
+}
+
+/// One symbol's rows as stored, in time order.
+#[derive(Debug, Clone, Default)]
+pub struct Stored {
+    /// Bar times.
+    pub ts: Vec<i64>,
+    /// Bars.
+    pub bars: Vec<Bar>,
+    /// Sectors.
+    pub sectors: Vec<Option<String>>,
+    /// Features per row (NaN = null).
+    pub features: Vec<Vec<f64>>,
+}
+
+/// Reads the revised symbols' stored rows and replays each; symbols whose
+/// revisions all equal the stored bars are left out.
+pub fn replay_symbols(cx: &Context<'_>, revisions: Vec<Revision>) -> Result<Vec<Revised>> {
+    let mut by_symbol: BTreeMap<String, Vec<Revision>> = BTreeMap::new();
+    for r in revisions {
+        by_symbol.entry(r.symbol.clone()).or_default().push(r);
+    }
+    let mut columns: Vec<String> = std::iter::once("sector")
+        .chain(BAR_COLUMNS)
+        .map(String::from)
+        .collect();
+    columns.extend(cx.engine.columns().iter().cloned());
+    let rows = query(&QueryArgs {
+        store: cx.root.to_path_buf(),
+        symbols: Some(by_symbol.keys().cloned().collect()),
+        columns: Some(columns),
+        ..Default::default()
+    })?
+    .batch;
+    let symbol = rows.column(0).as_string::<i32>();
+    let ts = crate::query::ts_values(rows.column(1));
+    let sector = rows.column(2).as_string::<i32>();
+    let values: Vec<Vec<f64>> = (3..rows.num_columns()).map(|c| floats(rows.column(c))).collect();
+    let mut stored: HashMap<&str, Stored> = HashMap::new();
+    for r in 0..rows.num_rows() {
+        let s = stored.entry(symbol.value(r)).or_default();
+        s.ts.push(ts[r]);
+        s.bars.push(Bar {
+            open: values[0][r],
+            high: values[1][r],
+            low: values[2][r],
+            close: values[3][r],
+            volume: values[4][r],
+        });
+        s.sectors
+            .push((!sector.is_null(r)).then(|| sector.value(r).to_string()));
+        s.features.push(values[5..].iter().map(|v| v[r]).collect());
+    }
+    let mut out = Vec::new();
+    for (name, revisions) in by_symbol {
+        let past = stored.remove(name.as_str()).unwrap_or_default();
+        if let Some(r) = replay(cx.engine, &name, &past, &revisions) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Replays one symbol's bars from its first with `revisions` applied;
+/// `None` when every revision equals the stored bar.
+pub fn replay(
+    engine: &FeatureEngine,
+    symbol: &str,
+    stored: &Stored,
+    revisions: &[Revision],
+) -> Option<Revised> {
+    // bar time -> (bar, sector, stored row)
+    let mut bars: BTreeMap<i64, (Bar, Option<String>, Option<usize>)> = stored
+        .ts
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| (t, (stored.bars[i], stored.sectors[i].clone(), Some(i))))
+        .collect();
+    let latest_sector = stored.sectors.last().cloned().flatten();
+    let mut changed = 0u64;
+    let mut first = i64::MAX;
+    for r in revisions {
+        match bars.get_mut(&r.ts) {
+            Some((bar, _, _)) if same_bar(bar, &r.bar) => continue,
+            Some((bar, _, _)) => *bar = r.bar,
+            None => {
+                let sector = r.sector.clone().or_else(|| latest_sector.clone());
+                bars.insert(r.ts, (r.bar, sector, None));
+            }
+        }
+        changed += 1;
+        first = first.min(r.ts);
+    }
+    if changed == 0 {
+        return None;
+    }
+    let mut state = engine.new_state();
+    let mut row = vec![f64::NAN; engine.columns().len()];
+    let mut rows = BTreeMap::new();
+    for (&t, (bar, sector, at)) in &bars {
+        row.fill(f64::NAN);
+        if engine.update(&mut state, bar, &mut row).is_err() {
+            // an invalid bar never reaches a store, and the input's are
+            // rejected before they become revisions
+            continue;
+        }
+        if t < first {
+            continue;
+        }
+        let same_row = at.is_some_and(|i| {
+            same_bar(&stored.bars[i], bar)
+                && stored.features[i].iter().zip(&row).all(|(&a, &b)| same(a, b))
+        });
+        if !same_row {
+            rows.insert(
+                t,
+                NewRow {
+                    bar: *bar,
+                    sector: sector.clone(),
+                    features: row.clone(),
+                    added: at.is_none(),
+                },
+            );
+        }
+    }
+    Some(Revised {
+        symbol: symbol.to_string(),
+        bars: changed,
+        rows,
+        state,
+    })
+}
+
+/// One bar time's cross-sections: `inputs` holds one column per
+/// cross-sectional feature over the time's rows in symbol name order, with
+/// each row's sector. Returns the value columns `cs_rank_f, cs_z_f,
+/// sector_z_f` per feature, in that order.
+pub fn cross_section(
+    kernel: &mut CrossSectionKernel,
+    sectors: &[Option<&str>],
+    inputs: &[Vec<f64>],
+) -> Vec<Vec<f64>> {
+    let mut names: Vec<&str> = sectors.iter().flatten().copied().collect();
+    names.sort_unstable();
+    names.dedup();
+    let ids: Vec<Option<u32>> = sectors
+        .iter()
+        .map(|s| s.map(|s| names.binary_search(&s).expect("listed above") as u32))
+        .collect();
+    let refs: Vec<&[f64]> = inputs.iter().map(Vec::as_slice).collect();
+    let mut out = CrossSectionOutput::default();
+    kernel
+        .compute(
+            CrossSectionBatch {
+                sectors: &ids,
+                columns: &refs,
+            },
+            &mut out,
+        )
+        .expect("one value per row in every column");
+    let mut columns = Vec::with_capacity(3 * inputs.len());
+    for ((rank, z), sector_z) in out.rank.into_iter().zip(out.z).zip(out.sector_z) {
+        columns.extend([rank, z, sector_z]);
+    }
+    columns
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickflow_operators::cross_section::CrossSectionOptions;
+
+    fn bar(close: f64) -> Bar {
+        Bar {
+            open: close,
+            high: close + 1.0,
+            low: close - 1.0,
+            close,
+            volume: 1000.0,
+        }
+    }
+
+    fn stored(engine: &FeatureEngine, closes: &[f64]) -> Stored {
+        let mut s = Stored::default();
+        let mut state = engine.new_state();
+        for (t, &c) in closes.iter().enumerate() {
+            let mut row = vec![f64::NAN; engine.columns().len()];
+            engine.update(&mut state, &bar(c), &mut row).unwrap();
+            s.ts.push(t as i64);
+            s.bars.push(bar(c));
+            s.sectors.push(Some("Tech".into()));
+            s.features.push(row);
+        }
+        s
+    }
+
+    #[test]
+    fn a_revision_changes_rows_from_its_time_on_and_equals_a_replay_of_the_revised_bars() {
+        let engine = FeatureEngine::standard();
+        let closes: Vec<f64> = (0..80).map(|i| 100.0 + (i as f64 * 0.7).sin() * 5.0).collect();
+        let s = stored(&engine, &closes);
+        let revision = Revision {
+            symbol: "A".into(),
+            ts: 60,
+            bar: bar(120.0),
+            sector: None,
+        };
+        let r = replay(&engine, "A", &s, &[revision]).unwrap();
+        assert_eq!(r.bars, 1);
+        assert_eq!(*r.rows.keys().next().unwrap(), 60);
+        let mut revised = closes.clone();
+        revised[60] = 120.0;
+        let full = stored(&engine, &revised);
+        for (t, row) in &r.rows {
+            let t = *t as usize;
+            assert!(row.features.iter().zip(&full.features[t]).all(|(&a, &b)| same(a, b)));
+        }
+        // rows the revision left alone are not new versions
+        assert!(r.rows.len() < 20);
+    }
+
+    #[test]
+    fn a_revision_equal_to_the_stored_bar_is_nothing_and_a_new_bar_is_added() {
+        let engine = FeatureEngine::standard();
+        let s = stored(&engine, &[10.0, 11.0, 12.0]);
+        let same_bar = Revision {
+            symbol: "A".into(),
+            ts: 1,
+            bar: bar(11.0),
+            sector: None,
+        };
+        assert!(replay(&engine, "A", &s, &[same_bar]).is_none());
+        let gap = Revision {
+            symbol: "A".into(),
+            ts: 5,
+            bar: bar(13.0),
+            sector: None,
+        };
+        let r = replay(&engine, "A", &s, &[gap]).unwrap();
+        let row = &r.rows[&5];
+        assert!(row.added && row.sector.as_deref() == Some("Tech"));
+    }
+
+    #[test]
+    fn cross_sections_follow_the_kernel_in_value_column_order() {
+        let mut kernel = CrossSectionKernel::new(CrossSectionOptions::default()).unwrap();
+        let cols = cross_section(
+            &mut kernel,
+            &[Some("b"), Some("a"), None],
+            &[vec![1.0, 2.0, 3.0]],
+        );
+        assert_eq!(cols.len(), 3);
+        assert_eq!(cols[0], vec![1.0 / 3.0, 2.0 / 3.0, 1.0]);
+        assert!(cols[2].iter().all(|v| v.is_nan()), "one value per sector");
+    }
+}
