@@ -213,6 +213,12 @@ pub fn bits(t: &Table) -> Vec<BitRow> {
 pub mod cluster;
 pub mod kafka;
 
+/// A day number as `YYYY-MM-DD`.
+pub fn date_of(days: i64) -> String {
+    let (y, m, d) = tickflow_connectors::civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Days since 1970-01-01 of `YYYY-MM-DD` (Howard Hinnant's algorithm).
 pub fn days(s: &str) -> i64 {
     let (y, m, d): (i64, i64, i64) = (

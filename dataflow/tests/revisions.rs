@@ -1,0 +1,228 @@
+//! Revisions of past bars on real S&P 500 data: a store of the panel but
+//! its last ten days, then one append holding those days and a revised
+//! AAPL bar thirty bars before the store's end. The latest view equals a
+//! full rebuild from the corrected input (and carries on past the revision:
+//! the appended days continue from the corrected states); the view as of a
+//! time before the revision equals the original store; only AAPL's rows
+//! from the revised time on and the cross-sections of those times changed;
+//! a plain glob of the partitions still sees one version of every row.
+
+mod common;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, TimestampMicrosecondType};
+use arrow_array::{Array, RecordBatch};
+use common::{data, read_store};
+use std::io::Read;
+use std::path::Path;
+use tickflow::backfill::{self, BackfillArgs};
+use tickflow::durable::Manifest;
+use tickflow::query::{query, QueryArgs};
+
+/// The first of the panel's last ten days.
+const CUT: &str = "2018-01-25";
+const SYMBOL: &str = "AAPL";
+/// How many of the symbol's bars before the store's end the revision is.
+const BACK: usize = 30;
+
+struct Inputs {
+    /// The panel before `CUT`.
+    old: String,
+    /// The panel from `CUT` on, after the revised bar.
+    append: String,
+    /// The whole panel with the revised bar in place of the original.
+    corrected: String,
+    /// The revised bar's date.
+    date: String,
+}
+
+fn inputs() -> Inputs {
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(data("sp500_5yr.csv.gz")).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let lines: Vec<&str> = lines.collect();
+    let mine: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].ends_with(&format!(",{SYMBOL}")) && &lines[i][..10] < CUT)
+        .collect();
+    let target = mine[mine.len() - BACK];
+    let f: Vec<&str> = lines[target].split(',').collect();
+    let close: f64 = f[4].parse::<f64>().unwrap() * 1.05;
+    let high = close.max(f[2].parse().unwrap());
+    let revised = format!("{},{},{high},{},{close},{},{}", f[0], f[1], f[3], f[5], f[6]);
+    let (mut old, mut append, mut corrected) = (
+        format!("{header}\n"),
+        format!("{header}\n{revised}\n"),
+        format!("{header}\n"),
+    );
+    for (i, line) in lines.iter().enumerate() {
+        let part = if &line[..10] < CUT { &mut old } else { &mut append };
+        part.push_str(line);
+        part.push('\n');
+        corrected.push_str(if i == target { &revised } else { line });
+        corrected.push('\n');
+    }
+    Inputs {
+        old,
+        append,
+        corrected,
+        date: f[0].to_string(),
+    }
+}
+
+fn args(input: &Path, output: &Path) -> BackfillArgs {
+    BackfillArgs {
+        sectors: Some(data("sp500_sectors.csv")),
+        ..common::args(input, output, 2)
+    }
+}
+
+fn rows(store: &Path, as_of: Option<&str>, to: Option<&str>) -> RecordBatch {
+    query(&QueryArgs {
+        store: store.to_path_buf(),
+        as_of: as_of.map(String::from),
+        to: to.map(String::from),
+        ..Default::default()
+    })
+    .unwrap()
+    .batch
+}
+
+/// (symbol, ts, sector, the float columns' bits): every column but `known_at`.
+type Row = (String, i64, Option<String>, Vec<Option<u64>>);
+
+fn values(batch: &RecordBatch) -> Vec<Row> {
+    let names: Vec<String> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let symbol = batch.column(0).as_string::<i32>();
+    let ts = tickflow::query::ts_values(batch.column(1));
+    let floats: Vec<_> = (0..names.len())
+        .filter(|&c| batch.column(c).as_primitive_opt::<Float64Type>().is_some())
+        .map(|c| batch.column(c).as_primitive::<Float64Type>())
+        .collect();
+    let sector = batch.column(2).as_string::<i32>();
+    (0..batch.num_rows())
+        .map(|r| {
+            let v: Vec<Option<u64>> = floats
+                .iter()
+                .map(|a| (!a.is_null(r)).then(|| a.value(r).to_bits()))
+                .collect();
+            let sector = (!sector.is_null(r)).then(|| sector.value(r).to_string());
+            (symbol.value(r).to_string(), ts[r], sector, v)
+        })
+        .collect()
+}
+
+fn column_names(batch: &RecordBatch) -> Vec<String> {
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}
+
+#[test]
+fn a_revised_bar_equals_a_rebuild_and_leaves_what_was_known_before_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = inputs();
+    let [old, append, corrected] = ["old.csv", "append.csv", "corrected.csv"].map(|n| tmp.path().join(n));
+    std::fs::write(&old, &inputs.old).unwrap();
+    std::fs::write(&append, &inputs.append).unwrap();
+    std::fs::write(&corrected, &inputs.corrected).unwrap();
+    let store = tmp.path().join("store");
+    backfill::run(&args(&old, &store)).unwrap();
+    let original = rows(&store, None, None);
+
+    let run = backfill::run(&BackfillArgs {
+        append: true,
+        ..args(&append, &store)
+    })
+    .unwrap();
+    let revised = run.revisions.expect("the revised bar was applied");
+    assert_eq!(revised.bars, 1);
+    assert!(revised.rows > BACK as u64, "{revised:?}");
+
+    // the latest view equals a rebuild from the corrected input
+    let rebuild = tmp.path().join("rebuild");
+    backfill::run(&args(&corrected, &rebuild)).unwrap();
+    let latest = rows(&store, None, None);
+    let expected = rows(&rebuild, None, None);
+    assert_eq!(column_names(&latest), column_names(&expected));
+    let (a, b) = (values(&latest), values(&expected));
+    assert_eq!(a.len(), b.len());
+    if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
+        panic!("first row unlike the rebuild: ({}, {})", a[i].0, a[i].1);
+    }
+
+    // new versions are known from the revision on, the rest from their bar
+    let known = latest
+        .column_by_name("known_at")
+        .unwrap()
+        .as_primitive::<TimestampMicrosecondType>();
+    let recent = known.values().iter().filter(|&&k| k == revised.known_at);
+    assert_eq!(recent.count() as u64, revised.rows);
+
+    // as of a time before the revision: the original rows
+    let last_old = tickflow::query::ts_values(original.column(1))
+        .into_iter()
+        .max()
+        .unwrap();
+    let last_old = common::date_of(last_old);
+    let before = rows(&store, Some("2020-01-01"), Some(&last_old));
+    assert_eq!(before, original, "the as-of view before the revision");
+
+    // only the symbol's rows from the revised bar on and those times'
+    // cross-sections changed
+    let revised_day = common::days(&inputs.date);
+    let now = rows(&store, None, Some(&last_old));
+    let names = column_names(&now);
+    let cross: Vec<bool> = names
+        .iter()
+        .filter(|n| {
+            let c = now.column_by_name(n).unwrap();
+            c.as_primitive_opt::<Float64Type>().is_some()
+        })
+        .map(|n| n.starts_with("cs_") || n.starts_with("sector_z_"))
+        .collect();
+    let (a, b) = (values(&original), values(&now));
+    assert_eq!(a.len(), b.len());
+    let (mut mine, mut others) = (0, 0);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((&x.0, x.1), (&y.0, y.1));
+        if x == y {
+            continue;
+        }
+        assert!(x.1 >= revised_day, "a row before the revision changed: {x:?}");
+        if x.0 == SYMBOL {
+            mine += 1;
+        } else {
+            others += 1;
+            assert_eq!(x.2, y.2);
+            let moved: Vec<usize> = (0..cross.len()).filter(|&c| x.3[c] != y.3[c]).collect();
+            assert!(
+                moved.iter().all(|&c| cross[c]),
+                "{} at {}: a column other than a cross-section changed",
+                x.0,
+                x.1
+            );
+        }
+    }
+    assert!(mine >= BACK && others > 0, "{mine} {others}");
+    assert_eq!((mine + others) as u64, revised.rows);
+
+    // a plain glob of the partitions sees one version of every row (the
+    // reader refuses duplicates), the latest
+    let (_, table) = read_store(&store);
+    assert_eq!(table.len(), latest.num_rows());
+    let manifest = Manifest::load(&store).unwrap().unwrap();
+    let history: u64 = manifest.history.iter().map(|f| f.rows).sum();
+    assert_eq!(history, revised.rows, "every old version is kept");
+    assert!(manifest.files.iter().all(|f| !f.path.starts_with("_history")));
+}
