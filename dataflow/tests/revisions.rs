@@ -1,6 +1,7 @@
 //! Revisions of past bars on real S&P 500 data: a store of the panel but
-//! its last ten days, then one append holding those days and a revised
-//! AAPL bar thirty bars before the store's end. The latest view equals a
+//! its last ten days (and one MSFT bar), then one append holding those
+//! days, a revised AAPL bar thirty bars before the store's end and the
+//! missing MSFT bar. The latest view equals a
 //! full rebuild from the corrected input (and carries on past the revision:
 //! the appended days continue from the corrected states); the view as of a
 //! time before the revision equals the original store; only AAPL's rows
@@ -22,6 +23,9 @@ use tickflow::query::{query, QueryArgs};
 /// The first of the panel's last ten days.
 const CUT: &str = "2018-01-25";
 const SYMBOL: &str = "AAPL";
+/// A symbol whose bar forty bars before the store's end is missing from the
+/// store and arrives with the append.
+const LATE: &str = "MSFT";
 /// How many of the symbol's bars before the store's end the revision is.
 const BACK: usize = 30;
 
@@ -34,6 +38,15 @@ struct Inputs {
     corrected: String,
     /// The revised bar's date.
     date: String,
+    /// The late bar's date.
+    late: String,
+}
+
+/// The line numbers of `symbol`'s bars before `CUT`.
+fn bars_of(lines: &[&str], symbol: &str) -> Vec<usize> {
+    (0..lines.len())
+        .filter(|&i| lines[i].ends_with(&format!(",{symbol}")) && &lines[i][..10] < CUT)
+        .collect()
 }
 
 fn inputs() -> Inputs {
@@ -44,23 +57,25 @@ fn inputs() -> Inputs {
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     let lines: Vec<&str> = lines.collect();
-    let mine: Vec<usize> = (0..lines.len())
-        .filter(|&i| lines[i].ends_with(&format!(",{SYMBOL}")) && &lines[i][..10] < CUT)
-        .collect();
+    let mine = bars_of(&lines, SYMBOL);
     let target = mine[mine.len() - BACK];
+    let theirs = bars_of(&lines, LATE);
+    let late = theirs[theirs.len() - 40];
     let f: Vec<&str> = lines[target].split(',').collect();
     let close: f64 = f[4].parse::<f64>().unwrap() * 1.05;
     let high = close.max(f[2].parse().unwrap());
     let revised = format!("{},{},{high},{},{close},{},{}", f[0], f[1], f[3], f[5], f[6]);
     let (mut old, mut append, mut corrected) = (
         format!("{header}\n"),
-        format!("{header}\n{revised}\n"),
+        format!("{header}\n{revised}\n{}\n", lines[late]),
         format!("{header}\n"),
     );
     for (i, line) in lines.iter().enumerate() {
         let part = if &line[..10] < CUT { &mut old } else { &mut append };
-        part.push_str(line);
-        part.push('\n');
+        if i != late {
+            part.push_str(line);
+            part.push('\n');
+        }
         corrected.push_str(if i == target { &revised } else { line });
         corrected.push('\n');
     }
@@ -69,6 +84,7 @@ fn inputs() -> Inputs {
         append,
         corrected,
         date: f[0].to_string(),
+        late: lines[late][..10].to_string(),
     }
 }
 
@@ -146,7 +162,7 @@ fn a_revised_bar_equals_a_rebuild_and_leaves_what_was_known_before_it() {
     })
     .unwrap();
     let revised = run.revisions.expect("the revised bar was applied");
-    assert_eq!(revised.bars, 1);
+    assert_eq!(revised.bars, 2, "one revised bar, one late bar");
     assert!(revised.rows > BACK as u64, "{revised:?}");
 
     // the latest view equals a rebuild from the corrected input
@@ -191,16 +207,25 @@ fn a_revised_bar_equals_a_rebuild_and_leaves_what_was_known_before_it() {
         })
         .map(|n| n.starts_with("cs_") || n.starts_with("sector_z_"))
         .collect();
-    let (a, b) = (values(&original), values(&now));
-    assert_eq!(a.len(), b.len());
+    let late_day = common::days(&inputs.late);
+    let a: std::collections::HashMap<(String, i64), Row> = values(&original)
+        .into_iter()
+        .map(|r| ((r.0.clone(), r.1), r))
+        .collect();
+    let b = values(&now);
+    assert_eq!(a.len() + 1, b.len(), "one row added");
     let (mut mine, mut others) = (0, 0);
-    for (x, y) in a.iter().zip(&b) {
-        assert_eq!((&x.0, x.1), (&y.0, y.1));
+    for y in &b {
+        let Some(x) = a.get(&(y.0.clone(), y.1)) else {
+            assert_eq!((y.0.as_str(), y.1), (LATE, late_day), "the only new row");
+            continue;
+        };
         if x == y {
             continue;
         }
-        assert!(x.1 >= revised_day, "a row before the revision changed: {x:?}");
-        if x.0 == SYMBOL {
+        let from = if x.0 == LATE { late_day } else { revised_day.min(late_day) };
+        assert!(x.1 >= from, "a row before the revisions changed: {x:?}");
+        if x.0 == SYMBOL || x.0 == LATE {
             mine += 1;
         } else {
             others += 1;
@@ -214,6 +239,8 @@ fn a_revised_bar_equals_a_rebuild_and_leaves_what_was_known_before_it() {
             );
         }
     }
+    // the added row is a new version without an old one
+    mine += 1;
     assert!(mine >= BACK && others > 0, "{mine} {others}");
     assert_eq!((mine + others) as u64, revised.rows);
 
@@ -223,6 +250,6 @@ fn a_revised_bar_equals_a_rebuild_and_leaves_what_was_known_before_it() {
     assert_eq!(table.len(), latest.num_rows());
     let manifest = Manifest::load(&store).unwrap().unwrap();
     let history: u64 = manifest.history.iter().map(|f| f.rows).sum();
-    assert_eq!(history, revised.rows, "every old version is kept");
+    assert_eq!(history + 1, revised.rows, "every old version is kept");
     assert!(manifest.files.iter().all(|f| !f.path.starts_with("_history")));
 }
