@@ -79,6 +79,9 @@ pub struct Sink {
     rolling: bool,
     /// The cluster process, named in file names.
     process: Option<usize>,
+    /// File names: `{prefix}-…{ext}{suffix}`.
+    prefix: &'static str,
+    suffix: &'static str,
 }
 
 fn fail(path: &Path, e: impl std::fmt::Display) -> String {
@@ -112,6 +115,8 @@ impl Sink {
             seq: 0,
             rolling: false,
             process: None,
+            prefix: "part",
+            suffix: "",
         }
     }
 
@@ -119,6 +124,14 @@ impl Sink {
     /// process `process`; the worker number is global).
     pub fn in_process(mut self, process: usize) -> Self {
         self.process = Some(process);
+        self
+    }
+
+    /// Names its files `{prefix}-WWW-SSSSSSSS.{ext}{suffix}` instead of
+    /// `part-WWW-SSSSSSSS.{ext}`.
+    pub fn named(mut self, prefix: &'static str, suffix: &'static str) -> Self {
+        self.prefix = prefix;
+        self.suffix = suffix;
         self
     }
 
@@ -160,12 +173,13 @@ impl Sink {
             OutputFormat::Parquet => "parquet",
             OutputFormat::Ipc => "arrow",
         };
+        let prefix = self.prefix;
         let name = match self.process {
-            Some(p) => format!("part-p{p:02}-w{:03}-{:08}", self.worker, self.seq),
-            None => format!("part-{:03}-{:08}", self.worker, self.seq),
+            Some(p) => format!("{prefix}-p{p:02}-w{:03}-{:08}", self.worker, self.seq),
+            None => format!("{prefix}-{:03}-{:08}", self.worker, self.seq),
         };
         self.seq += 1;
-        let path = dir.join(format!("{name}.{ext}"));
+        let path = dir.join(format!("{name}.{ext}{}", self.suffix));
         let temp = dir.join(format!(".{name}.{ext}.tmp"));
         let file = File::create(&temp).map_err(|e| fail(&temp, e))?;
         let schema = self.schema.clone();
@@ -316,11 +330,16 @@ impl Sink {
 /// ```
 /// assert_eq!(tickflow::sink::seq_of("year=2016/part-001-00000042.parquet"), Some(42));
 /// assert_eq!(tickflow::sink::seq_of("year=2016/part-p01-w003-00000007.arrow"), Some(7));
+/// assert_eq!(tickflow::sink::seq_of("_history/year=2016/superseded-000-00000009.parquet.history"), Some(9));
 /// assert_eq!(tickflow::sink::seq_of("year=2016/notes.txt"), None);
 /// ```
 pub fn seq_of(path: &str) -> Option<u64> {
     let name = path.rsplit('/').next()?;
-    let stem = name.strip_prefix("part-")?.split('.').next()?;
+    let stem = name
+        .strip_prefix("part-")
+        .or_else(|| name.strip_prefix("superseded-"))?
+        .split('.')
+        .next()?;
     stem.rsplit('-').next()?.parse().ok()
 }
 

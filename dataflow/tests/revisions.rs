@@ -64,14 +64,21 @@ fn inputs() -> Inputs {
     let f: Vec<&str> = lines[target].split(',').collect();
     let close: f64 = f[4].parse::<f64>().unwrap() * 1.05;
     let high = close.max(f[2].parse().unwrap());
-    let revised = format!("{},{},{high},{},{close},{},{}", f[0], f[1], f[3], f[5], f[6]);
+    let revised = format!(
+        "{},{},{high},{},{close},{},{}",
+        f[0], f[1], f[3], f[5], f[6]
+    );
     let (mut old, mut append, mut corrected) = (
         format!("{header}\n"),
         format!("{header}\n{revised}\n{}\n", lines[late]),
         format!("{header}\n"),
     );
     for (i, line) in lines.iter().enumerate() {
-        let part = if &line[..10] < CUT { &mut old } else { &mut append };
+        let part = if &line[..10] < CUT {
+            &mut old
+        } else {
+            &mut append
+        };
         if i != late {
             part.push_str(line);
             part.push('\n');
@@ -148,7 +155,8 @@ fn column_names(batch: &RecordBatch) -> Vec<String> {
 fn a_revised_bar_equals_a_rebuild_and_leaves_what_was_known_before_it() {
     let tmp = tempfile::tempdir().unwrap();
     let inputs = inputs();
-    let [old, append, corrected] = ["old.csv", "append.csv", "corrected.csv"].map(|n| tmp.path().join(n));
+    let [old, append, corrected] =
+        ["old.csv", "append.csv", "corrected.csv"].map(|n| tmp.path().join(n));
     std::fs::write(&old, &inputs.old).unwrap();
     std::fs::write(&append, &inputs.append).unwrap();
     std::fs::write(&corrected, &inputs.corrected).unwrap();
@@ -223,7 +231,11 @@ fn a_revised_bar_equals_a_rebuild_and_leaves_what_was_known_before_it() {
         if x == y {
             continue;
         }
-        let from = if x.0 == LATE { late_day } else { revised_day.min(late_day) };
+        let from = if x.0 == LATE {
+            late_day
+        } else {
+            revised_day.min(late_day)
+        };
         assert!(x.1 >= from, "a row before the revisions changed: {x:?}");
         if x.0 == SYMBOL || x.0 == LATE {
             mine += 1;
@@ -251,5 +263,15 @@ fn a_revised_bar_equals_a_rebuild_and_leaves_what_was_known_before_it() {
     let manifest = Manifest::load(&store).unwrap().unwrap();
     let history: u64 = manifest.history.iter().map(|f| f.rows).sum();
     assert_eq!(history + 1, revised.rows, "every old version is kept");
-    assert!(manifest.files.iter().all(|f| !f.path.starts_with("_history")));
+    assert!(manifest
+        .files
+        .iter()
+        .all(|f| !f.path.starts_with("_history")));
+    // `OUT/**/*.parquet` (the documented Polars glob) never reads history
+    assert!(manifest
+        .history
+        .iter()
+        .all(|f| f.path.starts_with("_history/")
+            && f.path.ends_with(".parquet.history")
+            && store.join(&f.path).is_file()));
 }

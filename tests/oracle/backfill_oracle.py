@@ -18,9 +18,10 @@ What is checked (the contract is shared/spec/features.md):
 
 1. Schema: exactly the columns symbol, ts (date32), sector, open, high, low,
    close, volume, the 39 standard features (the COLUMNS of
-   operators/tests/golden/generate.py) and cs_rank_f, cs_z_f, sector_z_f for
-   each default cross-sectional feature f; each file's `year=` partition
-   matches the year of its rows' ts.
+   operators/tests/golden/generate.py), cs_rank_f, cs_z_f, sector_z_f for
+   each default cross-sectional feature f and known_at (timestamp[us, UTC],
+   equal to the bar's own day: a backfilled row is known from its bar time);
+   each file's `year=` partition matches the year of its rows' ts.
 2. Row set: the input's valid bars (the generator's validity rule; for a
    repeated (symbol, date) the later line wins) appear exactly once each, no
    other row appears; open..volume are passed through unchanged and `sector`
@@ -98,7 +99,7 @@ CS_FEATURES = [
 ]
 CS_COLUMNS = [f"{k}_{f}" for f in CS_FEATURES for k in ("cs_rank", "cs_z", "sector_z")]
 BAR_COLUMNS = ["open", "high", "low", "close", "volume"]
-EXPECTED_COLUMNS = ["symbol", "ts", "sector"] + BAR_COLUMNS + FEATURES + CS_COLUMNS
+EXPECTED_COLUMNS = ["symbol", "ts", "sector"] + BAR_COLUMNS + FEATURES + CS_COLUMNS + ["known_at"]
 KEYS = ["symbol", "ts"]
 
 
@@ -263,7 +264,15 @@ def read_output(out_dir, report):
             r = bad.row(0, named=True)
             report.fail(f"{bad.height} rows in the wrong year= partition, e.g. {r['symbol']} {r['ts']} in year={r['year']}")
         df = df.drop("year")
-    return df.sort(KEYS)
+    if dataset.schema.field("known_at").type != pa.timestamp("us", tz="UTC"):
+        report.fail(f"known_at is {dataset.schema.field('known_at').type}, expected timestamp[us, UTC]")
+    else:
+        # a backfilled row is known from its own bar time
+        late = df.filter(pl.col("known_at") != pl.col("ts").cast(pl.Datetime("us", "UTC")))
+        if late.height:
+            r = late.row(0, named=True)
+            report.fail(f"{late.height} rows not known from their bar time, e.g. {r['symbol']} {r['ts']}: {r['known_at']}")
+    return df.drop("known_at").sort(KEYS)
 
 
 def check_rows(got, exp, sectors, report):

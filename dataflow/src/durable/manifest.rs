@@ -22,6 +22,11 @@ pub const CHECKPOINTS: &str = "_checkpoints";
 pub const FORMAT: u32 = 3;
 /// The directory of superseded row versions in the store.
 pub const HISTORY: &str = "_history";
+/// A history file's name: `superseded-WWW-SSSSSSSS.parquet.history` (not a
+/// `*.parquet`, so a glob of the store's latest rows never reads it).
+pub const HISTORY_PREFIX: &str = "superseded";
+/// See [`HISTORY_PREFIX`].
+pub const HISTORY_SUFFIX: &str = ".history";
 
 /// One complete data file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,7 +337,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn is_data_file(name: &str) -> bool {
-    name.starts_with("part-") && (name.ends_with(".parquet") || name.ends_with(".arrow"))
+    let latest = |n: &str| n.ends_with(".parquet") || n.ends_with(".arrow");
+    (name.starts_with("part-") && latest(name))
+        || (name.starts_with(HISTORY_PREFIX)
+            && name.strip_suffix(HISTORY_SUFFIX).is_some_and(latest))
 }
 
 /// Removes what the manifest does not account for: data files it does not
@@ -509,6 +517,7 @@ mod tests {
                 workers: 1,
             }),
             next_seq: 0,
+            history: vec![],
             files: files
                 .iter()
                 .map(|p| StoreFile {

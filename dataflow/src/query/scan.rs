@@ -6,6 +6,7 @@
 //! filtered.
 
 use super::window::Window;
+use crate::durable::manifest::HISTORY_SUFFIX;
 use crate::revise::SUPERSEDED_AT;
 use crate::schema::KNOWN_AT;
 use arrow_array::cast::AsArray;
@@ -96,7 +97,9 @@ impl Selection {
                     .column_by_name(c)
                     .map(|a| {
                         a.as_primitive_opt::<TimestampMicrosecondType>()
-                            .ok_or_else(|| ArrowError::SchemaError(format!("`{c}` is not an instant")))
+                            .ok_or_else(|| {
+                                ArrowError::SchemaError(format!("`{c}` is not an instant"))
+                            })
                     })
                     .transpose()
             };
@@ -144,9 +147,12 @@ pub fn scan_file(
     selection: &Selection,
     pushdown: bool,
 ) -> Result<(Vec<RecordBatch>, ScanCounts), String> {
-    let is_ipc = path
-        .extension()
-        .is_some_and(|e| e == "arrow" || e == "ipc" || e == "feather");
+    // a history file is `….parquet.history` or `….arrow.history`
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let name = name.strip_suffix(HISTORY_SUFFIX).unwrap_or(name);
+    let is_ipc = [".arrow", ".ipc", ".feather"]
+        .iter()
+        .any(|e| name.ends_with(e));
     let (batches, counts) = if is_ipc {
         scan_ipc(path, columns, pushdown)?
     } else {

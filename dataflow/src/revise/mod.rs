@@ -84,7 +84,11 @@ pub struct Applied {
 
 /// Applies `revisions` (in input order: a later one for the same symbol
 /// and time wins) to the store described by `manifest`, and saves it.
-pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, revisions: Vec<Revision>) -> Result<Applied> {
+pub fn apply(
+    cx: &Context<'_>,
+    manifest: &mut Manifest,
+    revisions: Vec<Revision>,
+) -> Result<Applied> {
     let revised = recompute::replay_symbols(cx, revisions)?;
     let bars: u64 = revised.iter().map(|r| r.bars).sum();
     if bars == 0 {

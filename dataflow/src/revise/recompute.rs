@@ -9,7 +9,9 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef};
 use std::collections::{BTreeMap, HashMap};
-use tickflow_operators::cross_section::{CrossSectionBatch, CrossSectionKernel, CrossSectionOutput};
+use tickflow_operators::cross_section::{
+    CrossSectionBatch, CrossSectionKernel, CrossSectionOutput,
+};
 use tickflow_operators::{Bar, FeatureEngine, SymbolState};
 
 /// The bar columns of a store, in order.
@@ -102,7 +104,9 @@ pub fn replay_symbols(cx: &Context<'_>, revisions: Vec<Revision>) -> Result<Vec<
     let symbol = rows.column(0).as_string::<i32>();
     let ts = crate::query::ts_values(rows.column(1));
     let sector = rows.column(2).as_string::<i32>();
-    let values: Vec<Vec<f64>> = (3..rows.num_columns()).map(|c| floats(rows.column(c))).collect();
+    let values: Vec<Vec<f64>> = (3..rows.num_columns())
+        .map(|c| floats(rows.column(c)))
+        .collect();
     let mut stored: HashMap<&str, Stored> = HashMap::new();
     for r in 0..rows.num_rows() {
         let s = stored.entry(symbol.value(r)).or_default();
@@ -176,7 +180,10 @@ pub fn replay(
         }
         let same_row = at.is_some_and(|i| {
             same_bar(&stored.bars[i], bar)
-                && stored.features[i].iter().zip(&row).all(|(&a, &b)| same(a, b))
+                && stored.features[i]
+                    .iter()
+                    .zip(&row)
+                    .all(|(&a, &b)| same(a, b))
         });
         if !same_row {
             rows.insert(
@@ -264,7 +271,9 @@ mod tests {
     #[test]
     fn a_revision_changes_rows_from_its_time_on_and_equals_a_replay_of_the_revised_bars() {
         let engine = FeatureEngine::standard();
-        let closes: Vec<f64> = (0..80).map(|i| 100.0 + (i as f64 * 0.7).sin() * 5.0).collect();
+        let closes: Vec<f64> = (0..80)
+            .map(|i| 100.0 + (i as f64 * 0.7).sin() * 5.0)
+            .collect();
         let s = stored(&engine, &closes);
         let revision = Revision {
             symbol: "A".into(),
@@ -280,7 +289,11 @@ mod tests {
         let full = stored(&engine, &revised);
         for (t, row) in &r.rows {
             let t = *t as usize;
-            assert!(row.features.iter().zip(&full.features[t]).all(|(&a, &b)| same(a, b)));
+            assert!(row
+                .features
+                .iter()
+                .zip(&full.features[t])
+                .all(|(&a, &b)| same(a, b)));
         }
         // rows the revision left alone are not new versions
         assert!(r.rows.len() < 20);

@@ -9,7 +9,7 @@ use super::{Context, SUPERSEDED_AT};
 use crate::chunks::OutputBlock;
 use crate::durable::manifest::{
     checkpoint_dir, state_path, store_error, sync_dir, ts_kind_of, write_atomic, CheckpointRef,
-    Manifest, StoreFile, HISTORY,
+    Manifest, StoreFile, HISTORY, HISTORY_PREFIX, HISTORY_SUFFIX,
 };
 use crate::durable::state_file;
 use crate::error::{Result, TickflowError};
@@ -64,7 +64,10 @@ pub fn rewrite(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revised]) -
     let root = cx.root;
     let kind = ts_kind_of(&manifest.ts).ok_or_else(|| failed(root, "the store holds no rows"))?;
     let schema = store_schema(root, manifest, kind)?;
-    let times: BTreeSet<i64> = revised.iter().flat_map(|r| r.rows.keys().copied()).collect();
+    let times: BTreeSet<i64> = revised
+        .iter()
+        .flat_map(|r| r.rows.keys().copied())
+        .collect();
     let (Some(&lo), Some(&hi)) = (times.first(), times.last()) else {
         // the revisions changed bars no value depends on... and no row: only
         // the states move on
@@ -81,7 +84,8 @@ pub fn rewrite(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revised]) -
             Place::Added => added.push(v),
         }
     }
-    let mut sink = Sink::new(root, 0, schema.clone(), cx.sink.clone()).starting_at(manifest.next_seq);
+    let mut sink =
+        Sink::new(root, 0, schema.clone(), cx.sink.clone()).starting_at(manifest.next_seq);
     let mut superseded = Vec::new();
     let mut replaced = Vec::new();
     for (k, rows) in by_file {
@@ -104,7 +108,11 @@ pub fn rewrite(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revised]) -
         write(&mut sink, &batch).map_err(|e| failed(root, e))?;
     }
     let files = sink.take_completed();
-    let next = files.iter().filter_map(|f| seq_of(&f.path)).max().map_or(manifest.next_seq, |s| s + 1);
+    let next = files
+        .iter()
+        .filter_map(|f| seq_of(&f.path))
+        .max()
+        .map_or(manifest.next_seq, |s| s + 1);
     let history = write_history(cx, kind, &superseded, next)?;
     // the files the new versions replace leave the listing (and the disk,
     // once the manifest is saved)
@@ -131,12 +139,18 @@ fn store_schema(root: &Path, manifest: &Manifest, kind: TsKind) -> Result<Output
     let columns = &manifest.columns;
     let fixed = 3 + BAR_COLUMNS.len();
     if columns.len() <= fixed || columns.last().map(String::as_str) != Some(KNOWN_AT) {
-        return Err(failed(root, "the manifest's columns are not a feature store's"));
+        return Err(failed(
+            root,
+            "the manifest's columns are not a feature store's",
+        ));
     }
     let schema = OutputSchema::new(kind, columns[fixed..columns.len() - 1].to_vec(), false);
     match schema.column_names() == *columns {
         true => Ok(schema),
-        false => Err(failed(root, "the manifest's columns are not a feature store's")),
+        false => Err(failed(
+            root,
+            "the manifest's columns are not a feature store's",
+        )),
     }
 }
 
@@ -167,17 +181,19 @@ fn read_touched(
         }
         let path = root.join(&f.path);
         // the bar times first: most files of a partition hold none of them
-        let (hits, _) = scan_file(&path, &["ts".to_string()], &within, true)
-            .map_err(|e| failed(&path, e))?;
+        let (hits, _) =
+            scan_file(&path, &["ts".to_string()], &within, true).map_err(|e| failed(&path, e))?;
         if hits.iter().all(|b| b.num_rows() == 0) {
             continue;
         }
-        let (batches, _) = scan_file(&path, &manifest.columns, &all, true).map_err(|e| failed(&path, e))?;
+        let (batches, _) =
+            scan_file(&path, &manifest.columns, &all, true).map_err(|e| failed(&path, e))?;
         let schema = batches
             .first()
             .map(|b| b.schema())
             .ok_or_else(|| failed(&path, "no rows"))?;
-        let rows = arrow_select::concat::concat_batches(&schema, &batches).map_err(|e| failed(&path, e))?;
+        let rows = arrow_select::concat::concat_batches(&schema, &batches)
+            .map_err(|e| failed(&path, e))?;
         let values = value_names
             .iter()
             .map(|c| {
@@ -205,8 +221,10 @@ fn new_versions(
     times: &BTreeSet<i64>,
 ) -> Result<Vec<(Place, Version)>> {
     let width = cx.engine.columns().len();
-    let mine: HashMap<&str, &BTreeMap<i64, NewRow>> =
-        revised.iter().map(|r| (r.symbol.as_str(), &r.rows)).collect();
+    let mine: HashMap<&str, &BTreeMap<i64, NewRow>> = revised
+        .iter()
+        .map(|r| (r.symbol.as_str(), &r.rows))
+        .collect();
     // every stored row at a revised time: (time, symbol, file, row)
     let mut at: BTreeMap<i64, Vec<(&str, Option<(usize, usize)>)>> = BTreeMap::new();
     for (k, t) in touched.iter().enumerate() {
@@ -214,7 +232,9 @@ fn new_versions(
         let symbol = t.rows.column(0).as_string::<i32>();
         for (r, time) in ts.iter().enumerate() {
             if times.contains(time) {
-                at.entry(*time).or_default().push((symbol.value(r), Some((k, r))));
+                at.entry(*time)
+                    .or_default()
+                    .push((symbol.value(r), Some((k, r))));
             }
         }
     }
@@ -229,7 +249,10 @@ fn new_versions(
     for (t, mut rows) in at {
         rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
         if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(failed(cx.root, format!("two rows of {} at one bar time", w[0].0)));
+            return Err(failed(
+                cx.root,
+                format!("two rows of {} at one bar time", w[0].0),
+            ));
         }
         // each row's stored values and its features as they are now
         let stored_values = |k: usize, r: usize| -> Vec<f64> {
@@ -331,8 +354,15 @@ fn versions_batch(schema: &OutputSchema, versions: Vec<Version>, known_at: i64) 
     for v in versions {
         block.symbol.push(symbols.intern(&v.symbol));
         block.ts.push(v.ts);
-        block.sector.push(v.sector.as_deref().map(|s| sectors.intern(s)));
-        for (c, x) in block.bar.iter_mut().zip([v.bar.open, v.bar.high, v.bar.low, v.bar.close, v.bar.volume]) {
+        block
+            .sector
+            .push(v.sector.as_deref().map(|s| sectors.intern(s)));
+        for (c, x) in
+            block
+                .bar
+                .iter_mut()
+                .zip([v.bar.open, v.bar.high, v.bar.low, v.bar.close, v.bar.volume])
+        {
             c.push(x);
         }
         for (c, x) in block.values.iter_mut().zip(v.values) {
@@ -346,14 +376,21 @@ fn versions_batch(schema: &OutputSchema, versions: Vec<Version>, known_at: i64) 
 }
 
 /// `old` with row `at[j]` replaced by row `j` of `new`.
-fn splice(old: &RecordBatch, new: &RecordBatch, at: &[usize]) -> std::result::Result<RecordBatch, String> {
+fn splice(
+    old: &RecordBatch,
+    new: &RecordBatch,
+    at: &[usize],
+) -> std::result::Result<RecordBatch, String> {
     let mut source: Vec<(usize, usize)> = (0..old.num_rows()).map(|r| (0, r)).collect();
     for (j, &r) in at.iter().enumerate() {
         source[r] = (1, j);
     }
     let columns = (0..old.num_columns())
         .map(|c| {
-            arrow_select::interleave::interleave(&[old.column(c).as_ref(), new.column(c).as_ref()], &source)
+            arrow_select::interleave::interleave(
+                &[old.column(c).as_ref(), new.column(c).as_ref()],
+                &source,
+            )
         })
         .collect::<std::result::Result<Vec<ArrayRef>, _>>()
         .map_err(|e| e.to_string())?;
@@ -369,21 +406,35 @@ fn write(sink: &mut Sink, rows: &RecordBatch) -> std::result::Result<(), String>
 
 /// The superseded versions, each with `superseded_at`, as history files
 /// numbered from `seq`.
-fn write_history(cx: &Context<'_>, kind: TsKind, superseded: &[RecordBatch], seq: u64) -> Result<Vec<StoreFile>> {
+fn write_history(
+    cx: &Context<'_>,
+    kind: TsKind,
+    superseded: &[RecordBatch],
+    seq: u64,
+) -> Result<Vec<StoreFile>> {
     let root = cx.root;
     let Some(first) = superseded.first() else {
         return Ok(Vec::new());
     };
-    let mut fields: Vec<Field> = first.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut fields: Vec<Field> = first
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
     fields.push(Field::new(SUPERSEDED_AT, instant_type(), false));
     let schema = Arc::new(Schema::new(fields));
-    let all = arrow_select::concat::concat_batches(&first.schema(), superseded).map_err(|e| failed(root, e))?;
-    let all = crate::query::sort_by_ts_symbol(&first.schema(), &[all]).map_err(|e| failed(root, e))?;
+    let all = arrow_select::concat::concat_batches(&first.schema(), superseded)
+        .map_err(|e| failed(root, e))?;
+    let all =
+        crate::query::sort_by_ts_symbol(&first.schema(), &[all]).map_err(|e| failed(root, e))?;
     let mut columns = all.columns().to_vec();
     columns.push(instant_array(vec![cx.known_at; all.num_rows()]));
     let rows = RecordBatch::try_new(schema.clone(), columns).map_err(|e| failed(root, e))?;
     let dir = root.join(HISTORY);
-    let mut sink = Sink::of_rows(&dir, 0, schema, kind, cx.sink.clone()).starting_at(seq);
+    let mut sink = Sink::of_rows(&dir, 0, schema, kind, cx.sink.clone())
+        .named(HISTORY_PREFIX, HISTORY_SUFFIX)
+        .starting_at(seq);
     write(&mut sink, &rows).map_err(|e| failed(root, e))?;
     Ok(sink
         .take_completed()
@@ -406,10 +457,16 @@ fn write_checkpoint(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revise
     let dir = checkpoint_dir(root, epoch);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| failed(&dir, e))?;
-    let states: HashMap<&str, _> = revised.iter().map(|r| (r.symbol.as_str(), &r.state)).collect();
+    let states: HashMap<&str, _> = revised
+        .iter()
+        .map(|r| (r.symbol.as_str(), &r.state))
+        .collect();
     let mut placed = 0;
     for worker in 0..c.workers {
-        let (from, to) = (state_path(root, c.epoch, worker), state_path(root, epoch, worker));
+        let (from, to) = (
+            state_path(root, c.epoch, worker),
+            state_path(root, epoch, worker),
+        );
         let mut file = state_file::read(&from).map_err(|e| failed(&from, e))?;
         let mut changed = false;
         for (symbol, state) in &mut file.states {
