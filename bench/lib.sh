@@ -25,7 +25,11 @@ universe_store() {
   IN="$WORK/universe_${1}x${2}.parquet"
   STORE="$WORK/query_store_${1}x${2}"
   [ -f "$IN" ] || "$BIN" gen --symbols "$1" --days "$2" --seed 42 --output "$IN"
-  [ -f "$STORE/_manifest.json" ] || "$BIN" backfill --input "$IN" --output "$STORE" -q --metrics-addr off
+  # a store of an older layout (manifest format) is rebuilt
+  if ! "$PYTHON" -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['format'] != 3)" "$STORE/_manifest.json" 2>/dev/null; then
+    rm -rf "$STORE"
+    "$BIN" backfill --input "$IN" --output "$STORE" -q --metrics-addr off
+  fi
   ROWS=$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['rows_out'])" "$STORE/_manifest.json")
 }
 

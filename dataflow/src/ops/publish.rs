@@ -138,5 +138,7 @@ fn row_json(
     for col in &block.values {
         put(number(col[i], schema.float32()));
     }
+    let known_at = crate::schema::ts_micros(schema.ts_kind(), block.ts[i]);
+    put(format_ts(tickflow_connectors::TsKind::Micros, known_at).into());
     serde_json::Value::Object(row).to_string()
 }

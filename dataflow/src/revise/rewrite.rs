@@ -45,6 +45,9 @@ struct Version {
     values: Vec<f64>,
 }
 
+/// A stored row: (touched file, row).
+type Located = (usize, usize);
+
 /// Where a new version goes: in place of row `row` of touched file
 /// `file`, or a new row.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -226,7 +229,7 @@ fn new_versions(
         .map(|r| (r.symbol.as_str(), &r.rows))
         .collect();
     // every stored row at a revised time: (time, symbol, file, row)
-    let mut at: BTreeMap<i64, Vec<(&str, Option<(usize, usize)>)>> = BTreeMap::new();
+    let mut at: BTreeMap<i64, Vec<(&str, Option<Located>)>> = BTreeMap::new();
     for (k, t) in touched.iter().enumerate() {
         let ts = crate::query::ts_values(t.rows.column(1));
         let symbol = t.rows.column(0).as_string::<i32>();
