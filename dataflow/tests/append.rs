@@ -7,7 +7,6 @@
 mod common;
 
 use common::{bits, data, read_store};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use tickflow::backfill::{self, BackfillArgs};
 use tickflow::durable::Manifest;
@@ -16,10 +15,7 @@ use tickflow::durable::Manifest;
 const SPLIT: &str = "2017-02-08";
 
 fn split_panel(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(data("sp500_5yr.csv.gz")).unwrap())
-        .read_to_string(&mut text)
-        .unwrap();
+    let text = common::sp500_text();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     let (mut old, mut new, mut overlap) = (

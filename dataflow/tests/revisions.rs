@@ -14,7 +14,6 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use common::{data, read_store};
-use std::io::Read;
 use std::path::Path;
 use tickflow::backfill::{self, BackfillArgs};
 use tickflow::durable::Manifest;
@@ -50,10 +49,7 @@ fn bars_of(lines: &[&str], symbol: &str) -> Vec<usize> {
 }
 
 fn inputs() -> Inputs {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(data("sp500_5yr.csv.gz")).unwrap())
-        .read_to_string(&mut text)
-        .unwrap();
+    let text = common::sp500_text();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     let lines: Vec<&str> = lines.collect();

@@ -213,6 +213,14 @@ pub fn bits(t: &Table) -> Vec<BitRow> {
 pub mod cluster;
 pub mod kafka;
 
+/// `../shared/data/sp500_5yr.csv.gz`, decompressed.
+pub fn sp500_text() -> String {
+    let mut text = String::new();
+    let file = std::fs::File::open(data("sp500_5yr.csv.gz")).unwrap();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text).unwrap();
+    text
+}
+
 /// A day number as `YYYY-MM-DD`.
 pub fn date_of(days: i64) -> String {
     let (y, m, d) = tickflow_connectors::civil_from_days(days);
