@@ -36,7 +36,8 @@ pub struct OutputSchema {
     schema: SchemaRef,
 }
 
-const BAR_COLUMNS: [&str; 5] = ["open", "high", "low", "close", "volume"];
+/// The bar columns after `symbol, ts, sector`, in order.
+pub const BAR_COLUMNS: [&str; 5] = ["open", "high", "low", "close", "volume"];
 
 /// The last column of every row: when its values became known, in UTC
 /// microseconds (a computed row: its own bar time; a revised row: when the
@@ -133,6 +134,11 @@ impl OutputSchema {
                     .position(|c| c == name)
                     .map(BlockColumn::Value)
             })
+    }
+
+    /// The feature and cross-sectional columns, in order.
+    pub fn value_columns(&self) -> &[String] {
+        &self.value_columns
     }
 
     /// What `ts` holds.

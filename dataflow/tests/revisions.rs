@@ -113,17 +113,12 @@ fn rows(store: &Path, as_of: Option<&str>, to: Option<&str>) -> RecordBatch {
 type Row = (String, i64, Option<String>, Vec<Option<u64>>);
 
 fn values(batch: &RecordBatch) -> Vec<Row> {
-    let names: Vec<String> = batch
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
     let symbol = batch.column(0).as_string::<i32>();
     let ts = tickflow::query::ts_values(batch.column(1));
-    let floats: Vec<_> = (0..names.len())
-        .filter(|&c| batch.column(c).as_primitive_opt::<Float64Type>().is_some())
-        .map(|c| batch.column(c).as_primitive::<Float64Type>())
+    let floats: Vec<_> = batch
+        .columns()
+        .iter()
+        .filter_map(|c| c.as_primitive_opt::<Float64Type>())
         .collect();
     let sector = batch.column(2).as_string::<i32>();
     (0..batch.num_rows())

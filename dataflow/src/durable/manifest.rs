@@ -266,6 +266,18 @@ impl Manifest {
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
     }
 
+    /// Moves the next file number past every listed file (latest and
+    /// history): names never repeat.
+    pub fn advance_seq(&mut self) {
+        let used = self
+            .files
+            .iter()
+            .chain(&self.history)
+            .filter_map(|f| crate::sink::seq_of(&f.path))
+            .max();
+        self.next_seq = used.map_or(self.next_seq, |s| self.next_seq.max(s + 1));
+    }
+
     /// The run in progress (the last one).
     pub fn current_run(&mut self) -> &mut RunRecord {
         self.runs.last_mut().expect("a manifest has a run")
@@ -281,12 +293,7 @@ impl Manifest {
         workers: usize,
     ) {
         self.add_files(files);
-        self.next_seq = self
-            .files
-            .iter()
-            .filter_map(|f| crate::sink::seq_of(&f.path))
-            .max()
-            .map_or(self.next_seq, |s| s + 1);
+        self.advance_seq();
         self.checkpoint = Some(CheckpointRef {
             epoch,
             last_ts,

@@ -147,12 +147,7 @@ pub fn scan_file(
     selection: &Selection,
     pushdown: bool,
 ) -> Result<(Vec<RecordBatch>, ScanCounts), String> {
-    // a history file is `….parquet.history` or `….arrow.history`
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let name = name.strip_suffix(HISTORY_SUFFIX).unwrap_or(name);
-    let is_ipc = [".arrow", ".ipc", ".feather"]
-        .iter()
-        .any(|e| name.ends_with(e));
+    let is_ipc = is_ipc(path);
     let (batches, counts) = if is_ipc {
         scan_ipc(path, columns, pushdown)?
     } else {
@@ -275,16 +270,26 @@ fn scan_ipc(
     Ok((batches, counts))
 }
 
+/// Whether a store file is Arrow IPC (else Parquet), by its name; a
+/// history file is `….parquet.history` or `….arrow.history`.
+fn is_ipc(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let name = name.strip_suffix(HISTORY_SUFFIX).unwrap_or(name);
+    [".arrow", ".ipc", ".feather"]
+        .iter()
+        .any(|e| name.ends_with(e))
+}
+
 /// The schema of a store file, from its footer.
 pub fn file_schema(path: &Path) -> Result<arrow_schema::SchemaRef, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
-    if path.extension().is_some_and(|e| e == "parquet") {
-        ParquetRecordBatchReaderBuilder::try_new(file)
-            .map(|b| b.schema().clone())
-            .map_err(|e| e.to_string())
-    } else {
+    if is_ipc(path) {
         arrow_ipc::reader::FileReader::try_new(std::io::BufReader::new(file), None)
             .map(|r| r.schema())
+            .map_err(|e| e.to_string())
+    } else {
+        ParquetRecordBatchReaderBuilder::try_new(file)
+            .map(|b| b.schema().clone())
             .map_err(|e| e.to_string())
     }
 }

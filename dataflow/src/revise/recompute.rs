@@ -5,6 +5,7 @@
 use super::{Context, Revision};
 use crate::error::Result;
 use crate::query::{query, QueryArgs};
+use crate::schema::BAR_COLUMNS;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef};
@@ -13,9 +14,6 @@ use tickflow_operators::cross_section::{
     CrossSectionBatch, CrossSectionKernel, CrossSectionOutput,
 };
 use tickflow_operators::{Bar, FeatureEngine, SymbolState};
-
-/// The bar columns of a store, in order.
-pub const BAR_COLUMNS: [&str; 5] = ["open", "high", "low", "close", "volume"];
 
 /// A revised symbol's new rows.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 //! versions in `_history/` with `superseded_at`, and a checkpoint with the
 //! revised symbols' states. The caller saves the manifest.
 
-use super::recompute::{cross_section, same, NewRow, Revised, BAR_COLUMNS};
+use super::recompute::{cross_section, same, NewRow, Revised};
 use super::{Context, SUPERSEDED_AT};
 use crate::chunks::OutputBlock;
 use crate::durable::manifest::{
@@ -14,8 +14,8 @@ use crate::durable::manifest::{
 use crate::durable::state_file;
 use crate::error::{Result, TickflowError};
 use crate::query::{scan_file, Selection, Window};
-use crate::schema::{instant_array, instant_type, OutputSchema, KNOWN_AT};
-use crate::sink::{seq_of, Sink};
+use crate::schema::{instant_array, instant_type, OutputSchema, BAR_COLUMNS};
+use crate::sink::Sink;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, UInt32Array};
@@ -76,7 +76,7 @@ pub fn rewrite(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revised]) -
         // the states move on
         return write_checkpoint(cx, manifest, revised).map(|()| 0);
     };
-    let touched = read_touched(root, manifest, kind, Window { lo, hi })?;
+    let touched = read_touched(root, manifest, &schema, Window { lo, hi })?;
     let versions = new_versions(cx, &touched, revised, &times)?;
     let count = versions.len() as u64;
     let mut by_file: BTreeMap<usize, Vec<(usize, Version)>> = BTreeMap::new();
@@ -110,13 +110,6 @@ pub fn rewrite(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revised]) -
         let batch = versions_batch(&schema, added, cx.known_at);
         write(&mut sink, &batch).map_err(|e| failed(root, e))?;
     }
-    let files = sink.take_completed();
-    let next = files
-        .iter()
-        .filter_map(|f| seq_of(&f.path))
-        .max()
-        .map_or(manifest.next_seq, |s| s + 1);
-    let history = write_history(cx, kind, &superseded, next)?;
     // the files the new versions replace leave the listing (and the disk,
     // once the manifest is saved)
     for &k in replaced.iter().rev() {
@@ -124,30 +117,24 @@ pub fn rewrite(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revised]) -
         *manifest.partitions.entry(f.partition.clone()).or_default() -= f.rows;
         manifest.rows_out -= f.rows;
     }
-    manifest.add_files(files);
-    manifest.next_seq = history
-        .iter()
-        .chain(&manifest.files)
-        .filter_map(|f| seq_of(&f.path))
-        .max()
-        .map_or(next, |s| s + 1);
+    manifest.add_files(sink.take_completed());
+    manifest.advance_seq();
+    let history = write_history(cx, kind, &superseded, manifest.next_seq)?;
     manifest.history.extend(history);
     manifest.history.sort_by(|a, b| a.path.cmp(&b.path));
+    manifest.advance_seq();
     write_checkpoint(cx, manifest, revised)?;
     Ok(count)
 }
 
 /// The store's output schema, checked against its manifest.
 fn store_schema(root: &Path, manifest: &Manifest, kind: TsKind) -> Result<OutputSchema> {
+    // symbol, ts, sector, the bar, the values, known_at
     let columns = &manifest.columns;
-    let fixed = 3 + BAR_COLUMNS.len();
-    if columns.len() <= fixed || columns.last().map(String::as_str) != Some(KNOWN_AT) {
-        return Err(failed(
-            root,
-            "the manifest's columns are not a feature store's",
-        ));
-    }
-    let schema = OutputSchema::new(kind, columns[fixed..columns.len() - 1].to_vec(), false);
+    let values = columns
+        .get(3 + BAR_COLUMNS.len()..columns.len().saturating_sub(1))
+        .unwrap_or_default();
+    let schema = OutputSchema::new(kind, values.to_vec(), false);
     match schema.column_names() == *columns {
         true => Ok(schema),
         false => Err(failed(
@@ -161,10 +148,10 @@ fn store_schema(root: &Path, manifest: &Manifest, kind: TsKind) -> Result<Output
 fn read_touched(
     root: &Path,
     manifest: &Manifest,
-    kind: TsKind,
+    schema: &OutputSchema,
     window: Window,
 ) -> Result<Vec<Touched>> {
-    let value_names = &manifest.columns[3 + BAR_COLUMNS.len()..manifest.columns.len() - 1];
+    let kind = schema.ts_kind();
     let all = Selection {
         window: Window {
             lo: i64::MIN,
@@ -191,13 +178,14 @@ fn read_touched(
         }
         let (batches, _) =
             scan_file(&path, &manifest.columns, &all, true).map_err(|e| failed(&path, e))?;
-        let schema = batches
+        let in_file = batches
             .first()
             .map(|b| b.schema())
             .ok_or_else(|| failed(&path, "no rows"))?;
-        let rows = arrow_select::concat::concat_batches(&schema, &batches)
+        let rows = arrow_select::concat::concat_batches(&in_file, &batches)
             .map_err(|e| failed(&path, e))?;
-        let values = value_names
+        let values = schema
+            .value_columns()
             .iter()
             .map(|c| {
                 rows.column_by_name(c)
@@ -460,40 +448,42 @@ fn write_checkpoint(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revise
     let dir = checkpoint_dir(root, epoch);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| failed(&dir, e))?;
-    let states: HashMap<&str, _> = revised
+    let mut pending: HashMap<&str, _> = revised
         .iter()
         .map(|r| (r.symbol.as_str(), &r.state))
         .collect();
-    let mut placed = 0;
+    let mut files = Vec::with_capacity(c.workers);
     for worker in 0..c.workers {
-        let (from, to) = (
-            state_path(root, c.epoch, worker),
-            state_path(root, epoch, worker),
-        );
+        let from = state_path(root, c.epoch, worker);
         let mut file = state_file::read(&from).map_err(|e| failed(&from, e))?;
         let mut changed = false;
         for (symbol, state) in &mut file.states {
-            if let Some(new) = states.get(symbol.as_str()) {
-                *state = (*new).clone();
+            if let Some(new) = pending.remove(symbol.as_str()) {
+                *state = new.clone();
                 changed = true;
-                placed += 1;
             }
         }
+        files.push((from, file, changed));
+    }
+    // symbols the checkpoint did not have (all their bars are revisions)
+    // join worker 0's file
+    if let Some((_, file, changed)) = files.first_mut().filter(|_| !pending.is_empty()) {
+        let mut added: Vec<_> = pending.drain().collect();
+        added.sort_unstable_by_key(|(symbol, _)| *symbol);
+        file.states.extend(
+            added
+                .into_iter()
+                .map(|(s, state)| (s.to_string(), state.clone())),
+        );
+        *changed = true;
+    }
+    for (worker, (from, file, changed)) in files.into_iter().enumerate() {
+        let to = state_path(root, epoch, worker);
         if changed {
             write_atomic(&to, &state_file::encode(&file))?;
         } else if std::fs::hard_link(&from, &to).is_err() {
             std::fs::copy(&from, &to).map_err(|e| failed(&to, e))?;
         }
-    }
-    if placed < states.len() {
-        // symbols the checkpoint did not have (all their bars are revisions)
-        let to = state_path(root, epoch, 0);
-        let mut file = state_file::read(&to).map_err(|e| failed(&to, e))?;
-        let known: BTreeSet<String> = file.states.iter().map(|(s, _)| s.clone()).collect();
-        for r in revised.iter().filter(|r| !known.contains(&r.symbol)) {
-            file.states.push((r.symbol.clone(), r.state.clone()));
-        }
-        write_atomic(&to, &state_file::encode(&file))?;
     }
     sync_dir(&dir)?;
     manifest.checkpoint = Some(CheckpointRef { epoch, ..c });
