@@ -76,6 +76,16 @@ cargo run --release --locked -q -p tickflow -- backfill -q --workers 2 \
   --input "$DATA/sp500_5yr.csv.gz" --sectors "$DATA/sp500_sectors.csv"
 rm -rf "$e2e_dir"
 
+step "end to end: sectors that change and a universe that members join and leave, against the oracle"
+ref_dir="$(mktemp -d)"
+"$VENV/bin/python" tests/oracle/reference_files.py --sectors "$DATA/sp500_sectors.csv" --out "$ref_dir"
+cargo run --release --locked -q -p tickflow -- backfill -q --workers 2 \
+  --input "$DATA/sp500_5yr.csv.gz" --sectors "$ref_dir/sectors.csv" \
+  --universe "$ref_dir/universe.csv" --output "$ref_dir/store"
+"$VENV/bin/python" tests/oracle/backfill_oracle.py --output "$ref_dir/store" --symbols 10 \
+  --input "$DATA/sp500_5yr.csv.gz" --sectors "$ref_dir/sectors.csv" --universe "$ref_dir/universe.csv"
+rm -rf "$ref_dir"
+
 step "demo (the README's first command)"
 demo_dir="$(mktemp -d)"
 cargo run --release --locked -q -p tickflow -- demo --dir "$demo_dir/demo"

@@ -4,7 +4,6 @@
 
 use crate::backfill::scan;
 use crate::error::Result;
-use std::collections::HashMap;
 use std::fmt::Write;
 use tickflow_connectors::file::{expand_inputs, file_columns, file_symbol, format_of, CsvOptions};
 use tickflow_connectors::{civil_from_days, TsKind, TsParser};
@@ -68,7 +67,7 @@ pub fn inspect(inputs: &[String], options: &CsvOptions, tz: Option<&str>) -> Res
             name(r.sector)
         );
     }
-    let plan = scan(&files, options, &ts, &HashMap::new(), false)?;
+    let plan = scan(&files, options, &ts, &crate::reference::SectorSchedule::default(), false)?;
     let rejected = plan.rejected.total();
     let _ = writeln!(
         out,

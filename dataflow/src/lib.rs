@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod names;
 pub mod ops;
 pub mod query;
+pub mod reference;
 pub mod rejects;
 pub mod replay;
 pub mod revise;

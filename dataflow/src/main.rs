@@ -105,6 +105,8 @@ fn demo(dir: &std::path::Path) -> tickflow::Result<()> {
         default_symbol: None,
         tz: None,
         sectors: None,
+        universe: None,
+        actions: None,
         max_reject_rate: 0.05,
         progress: true,
         tuning: Default::default(),
@@ -224,7 +226,8 @@ struct MappingFlags {
     /// Symbol for files without a symbol column (default: the file name).
     #[arg(long)]
     symbol: Option<String>,
-    /// A `symbol,sector` file.
+    /// A `symbol,sector` file, with an optional `from` column (the date
+    /// from which the sector holds).
     #[arg(long)]
     sectors: Option<PathBuf>,
     /// IANA zone of naive intraday timestamps (default UTC), e.g. America/New_York.
@@ -276,6 +279,15 @@ struct BackfillCmd {
     /// continuing from its checkpoint (the old input is not read again).
     #[arg(long)]
     append: bool,
+    /// Universe membership, a `symbol,from,to` file: cross-sections rank
+    /// and standardise the members at each bar time only.
+    #[arg(long)]
+    universe: Option<PathBuf>,
+    /// Splits and dividends, a `symbol,date,kind,factor` file (kind split
+    /// or dividend; factor multiplies prices before date). With --append,
+    /// new actions revise the stored bars, known from now.
+    #[arg(long)]
+    actions: Option<PathBuf>,
     /// Checkpoint at least this often (wall time, e.g. 10s, 2m).
     #[arg(long, default_value = "10s", value_parser = tickflow::config::parse_duration)]
     checkpoint_interval: std::time::Duration,
@@ -319,6 +331,8 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
         default_symbol: m.symbol,
         tz: m.tz,
         sectors: m.sectors,
+        universe: cmd.universe,
+        actions: cmd.actions,
         max_reject_rate: cmd.max_reject_rate,
         progress: !cmd.quiet,
         tuning: backfill::Tuning {

@@ -44,6 +44,8 @@ fn split_panel(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
 fn args(input: &Path, output: &Path) -> BackfillArgs {
     BackfillArgs {
         sectors: Some(data("sp500_sectors.csv")),
+        universe: None,
+        actions: None,
         ..common::args(input, output, 2)
     }
 }

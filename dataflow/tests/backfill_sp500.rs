@@ -14,6 +14,8 @@ use tickflow_operators::{Bar, FeatureEngine};
 fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
     BackfillArgs {
         sectors: Some(data("sp500_sectors.csv")),
+        universe: None,
+        actions: None,
         ..common::args(input, output, workers)
     }
 }

@@ -94,6 +94,8 @@ fn inputs() -> Inputs {
 fn args(input: &Path, output: &Path) -> BackfillArgs {
     BackfillArgs {
         sectors: Some(data("sp500_sectors.csv")),
+        universe: None,
+        actions: None,
         ..common::args(input, output, 2)
     }
 }

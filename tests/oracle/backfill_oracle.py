@@ -3,7 +3,8 @@
 
 Usage:
     backfill_oracle.py --output OUT_DIR --input BARS.csv[.gz] --sectors SECTORS.csv
-                       [--symbols all|N] [--exact-talib] [--min-count K] [--winsorize LO HI]
+                       [--universe UNIVERSE.csv] [--symbols all|N] [--exact-talib]
+                       [--min-count K] [--winsorize LO HI]
 
 e.g. (with the project's venv, which has ta-lib==0.8.2, numpy, polars, pyarrow):
     python tests/oracle/backfill_oracle.py --output /tmp/out \\
@@ -12,7 +13,10 @@ e.g. (with the project's venv, which has ta-lib==0.8.2, numpy, polars, pyarrow):
 OUT_DIR is the Hive-partitioned Parquet dataset the backfill writes
 (`year=YYYY/part-WWW-SSSSSSSS.parquet`; `_manifest.json` and `_rejects.csv` are ignored).
 The input is one CSV with columns date,open,high,low,close,volume and a symbol
-column (`Name` by default), daily bars; the sectors file is `symbol,sector`.
+column (`Name` by default), daily bars; the sectors file is `symbol,sector`
+with an optional `from` column (the date from which a symbol's sector holds;
+blank: from the start); the universe file is `symbol,from,to` (membership
+from `from` inclusive to `to` exclusive, blank = open).
 
 What is checked (the contract is shared/spec/features.md):
 
@@ -25,7 +29,8 @@ What is checked (the contract is shared/spec/features.md):
 2. Row set: the input's valid bars (the generator's validity rule; for a
    repeated (symbol, date) the later line wins) appear exactly once each, no
    other row appears; open..volume are passed through unchanged and `sector`
-   is the sectors file's (null for a symbol it does not list).
+   is the sectors file's entry in force at the row's date (null for a symbol
+   it does not list, or before its first entry).
 3. Per-symbol features: recomputed for each symbol from its valid bars in date
    order by the golden-file generator itself (imported, not copied): TA-Lib
    0.8.1 (PyPI ta-lib==0.8.2) for the TA-Lib features, plain loops over the
@@ -43,7 +48,9 @@ What is checked (the contract is shared/spec/features.md):
    the rows whose value is non-null: cs_rank = average-tie rank (1-based) /
    count; cs_z = (x - mean) / population std, null below 2 values (or
    --min-count) or when all values are equal; sector_z = the same within
-   (date, sector of the sectors file), null without a sector. Ranks are also
+   (date, sector of the sectors file at that date), null without a sector.
+   With --universe, only the date's members take part and a non-member's
+   cross-sectional values are null. Ranks are also
    null below --min-count values. With --winsorize LO HI values are first
    clipped to the linear-interpolated LO/HI quantiles of the date's
    cross-section (z-scores only). Defaults are tickflow's: min_count 1, no
@@ -64,6 +71,7 @@ null on one side only), the first of which is printed with both values.
 """
 import argparse
 import csv
+import datetime
 import gzip
 import os
 import sys
@@ -205,9 +213,49 @@ def valid_bars(path, symbol_col):
     return out, dups, corrections
 
 
+EARLIEST = datetime.date(1, 1, 1)
+
+
+def parse_date(s):
+    return datetime.date.fromisoformat(s.strip()) if s and s.strip() else None
+
+
 def read_sectors(path):
+    """The sector schedule: (symbol, from, sector) rows, from = EARLIEST when blank."""
+    rows = []
     with open(path, newline="") as fh:
-        return {r["symbol"]: r["sector"] for r in csv.DictReader(fh)}
+        for r in csv.DictReader(fh):
+            if r["symbol"].strip() and r["sector"].strip():
+                rows.append((r["symbol"].strip(), parse_date(r.get("from")) or EARLIEST, r["sector"].strip()))
+    return pl.DataFrame(rows, schema={"symbol": pl.Utf8, "from": pl.Date, "sector": pl.Utf8}, orient="row")
+
+
+def sectors_of_rows(df, schedule):
+    """The sector in force at each row of df (columns symbol, ts), in df's order."""
+    rows = df.select(KEYS).with_row_index("row").sort("ts")
+    j = rows.join_asof(schedule.sort("from"), left_on="ts", right_on="from", by="symbol", strategy="backward")
+    return j.sort("row")["sector"]
+
+
+def read_universe(path):
+    rows = []
+    with open(path, newline="") as fh:
+        for r in csv.DictReader(fh):
+            rows.append((r["symbol"].strip(), parse_date(r["from"]) or EARLIEST,
+                         parse_date(r["to"]) or datetime.date(9999, 12, 31)))
+    return pl.DataFrame(rows, schema={"symbol": pl.Utf8, "from": pl.Date, "to": pl.Date}, orient="row")
+
+
+def members_of_rows(df, universe):
+    """Whether each row of df is a member at its date (all True without a universe)."""
+    if universe is None:
+        return np.ones(df.height, dtype=bool)
+    rows = df.select(KEYS).with_row_index("row")
+    inside = (rows.join(universe, on="symbol", how="inner")
+              .filter((pl.col("from") <= pl.col("ts")) & (pl.col("ts") < pl.col("to")))["row"].to_numpy())
+    mask = np.zeros(df.height, dtype=bool)
+    mask[inside] = True
+    return mask
 
 
 def oracle_frame(bars, symbols, with_features):
@@ -297,7 +345,7 @@ def check_rows(got, exp, sectors, report):
         g, gn = series_arrays(j[f"{c}_got"])
         e = j[c].to_numpy()
         report.compare("input bars (pass-through)", c, g, gn, e, np.isnan(e), None, where)
-    exp_sector = j["symbol"].replace_strict(sectors, default=None, return_dtype=pl.Utf8)
+    exp_sector = sectors_of_rows(j, sectors)
     bad = ~((exp_sector == j["sector"]).fill_null(False) | (exp_sector.is_null() & j["sector"].is_null()))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -344,19 +392,20 @@ def zscores(x, g, need, n_groups):
     return out
 
 
-def cross_section_oracle(df, sectors, min_count, winsorize):
-    """Expected cs_rank_f, cs_z_f, sector_z_f for df sorted by (ts, symbol)."""
+def cross_section_oracle(df, sectors, members, min_count, winsorize):
+    """Expected cs_rank_f, cs_z_f, sector_z_f for df sorted by (ts, symbol),
+    whose rows have `sectors` (names or None) and are `members` (bools)."""
     n = df.height
     ts_id = df["ts"].rank("dense").to_numpy().astype(np.int64) - 1
     n_ts = int(ts_id.max()) + 1 if n else 0
-    names = sorted(set(sectors.values()))
+    names = sorted({s for s in sectors if s is not None})
     code = {s: i for i, s in enumerate(names)}
-    sec_id = np.array([code.get(sectors.get(s), -1) for s in df["symbol"].to_list()], dtype=np.int64)
+    sec_id = np.array([code.get(s, -1) for s in sectors], dtype=np.int64)
     need_z = max(min_count, 2)
     out = {}
     for f in CS_FEATURES:
         x_all, null = series_arrays(df[f])
-        present = ~null & ~np.isnan(x_all)
+        present = ~null & ~np.isnan(x_all) & members
         idx = np.flatnonzero(present)  # (ts, symbol) order
         x, g = x_all[idx], ts_id[idx]
         cnt = np.bincount(g, minlength=n_ts)
@@ -405,9 +454,10 @@ def cross_section_oracle(df, sectors, min_count, winsorize):
     return out
 
 
-def check_cross_sections(got, sectors, min_count, winsorize, report):
+def check_cross_sections(got, sectors, universe, min_count, winsorize, report):
     df = got.select(KEYS + CS_FEATURES + CS_COLUMNS).sort(["ts", "symbol"])
-    exp = cross_section_oracle(df, sectors, min_count, winsorize)
+    exp = cross_section_oracle(df, sectors_of_rows(df, sectors).to_list(),
+                               members_of_rows(df, universe), min_count, winsorize)
     where = lambda i: f"{df['symbol'][i]} {df['ts'][i]}"  # noqa: E731
     for c in CS_COLUMNS:
         g, gn = series_arrays(df[c])
@@ -421,7 +471,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--output", required=True, help="backfill output directory (Hive-partitioned Parquet)")
     ap.add_argument("--input", required=True, help="the bar CSV the backfill read (.csv or .csv.gz)")
-    ap.add_argument("--sectors", required=True, help="symbol,sector CSV the backfill was given")
+    ap.add_argument("--sectors", required=True, help="symbol,sector[,from] CSV the backfill was given")
+    ap.add_argument("--universe", help="symbol,from,to CSV the backfill was given (default: every symbol)")
     ap.add_argument("--symbol-col", default="Name", help="symbol column of the input (default Name)")
     ap.add_argument("--symbols", default="all", help="'all' or N: recompute per-symbol features for the first N symbols only")
     ap.add_argument("--exact-talib", action="store_true",
@@ -465,7 +516,8 @@ def main():
     n_feature_rows = check_features(got, exp, a.exact_talib, report)
     del exp
 
-    check_cross_sections(got, sectors, a.min_count, a.winsorize, report)
+    universe = read_universe(a.universe) if a.universe else None
+    check_cross_sections(got, sectors, universe, a.min_count, a.winsorize, report)
 
     for section in ("input bars (pass-through)", "per-symbol features", "cross-sectional features"):
         report.print_table(section)

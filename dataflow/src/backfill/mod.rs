@@ -11,7 +11,6 @@
 
 mod blocks;
 mod progress;
-mod read;
 mod scan;
 mod source;
 mod spill;
@@ -21,7 +20,6 @@ mod worker;
 
 pub use crate::sink::partition_of;
 pub use blocks::BLOCK_ROWS;
-pub use read::read_sector_map;
 pub use scan::{scan, InputPlan};
 
 pub use crate::cluster::Cluster;
@@ -31,6 +29,7 @@ use crate::durable::manifest::drop_checkpoints_before;
 pub use crate::durable::CheckpointPolicy;
 use crate::durable::{failpoint, InputFingerprint};
 use crate::error::{Result, TickflowError};
+use crate::reference::{Action, Actions, SectorSchedule, Universe};
 use crate::schema::OutputSchema;
 use blocks::Block;
 use progress::Progress;
@@ -69,8 +68,14 @@ pub struct BackfillArgs {
     pub default_symbol: Option<String>,
     /// Zone of naive intraday timestamps.
     pub tz: Option<String>,
-    /// A `symbol,sector` file.
+    /// A `symbol,sector[,from]` file (see [`crate::reference::sectors`]).
     pub sectors: Option<PathBuf>,
+    /// A `symbol,from,to` file: cross-sections over its members only (see
+    /// [`crate::reference::universe`]).
+    pub universe: Option<PathBuf>,
+    /// A `symbol,date,kind,factor` file of splits and dividends (see
+    /// [`crate::reference::actions`]).
+    pub actions: Option<PathBuf>,
     /// Stop when more than this fraction of rows is rejected.
     pub max_reject_rate: f64,
     /// Show progress on stderr.
@@ -227,7 +232,7 @@ pub fn read_in_time_order(
         default_symbol: args.default_symbol.clone(),
     };
     let ts = TsParser::new(args.tz.as_deref())?;
-    let plan = scan(&files, &options, &ts, &HashMap::new(), true)?;
+    let plan = scan(&files, &options, &ts, &SectorSchedule::default(), true)?;
     std::fs::create_dir_all(work_dir).map_err(|e| output_error(work_dir, e))?;
     let progress = Progress::new(plan.keyed_rows(), args.progress);
     let abort = AtomicBool::new(false);
@@ -236,7 +241,8 @@ pub fn read_in_time_order(
         files: &files,
         options: &options,
         ts: &ts,
-        sector_map: &HashMap::new(),
+        sectors: &SectorSchedule::default(),
+        actions: &Actions::default(),
         plan: &plan,
         peers: 1,
         max_rejects: (args.max_reject_rate * plan.rows as f64) as u64,
@@ -417,7 +423,9 @@ struct Plan {
     files: Vec<PathBuf>,
     options: CsvOptions,
     ts: TsParser,
-    sector_map: HashMap<String, String>,
+    sectors: SectorSchedule,
+    universe: Option<Universe>,
+    actions: Actions,
     restored: HashMap<String, tickflow_operators::SymbolState>,
     first_epoch: u64,
 }
@@ -437,12 +445,21 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         default_symbol: args.default_symbol.clone(),
     };
     let ts = TsParser::new(args.tz.as_deref())?;
-    let sector_map = match &args.sectors {
-        Some(p) => read_sector_map(p).map_err(|m| TickflowError::Config {
-            path: p.display().to_string(),
-            message: m,
-        })?,
-        None => HashMap::new(),
+    let reference_error = |p: &Path, message: String| TickflowError::Config {
+        path: p.display().to_string(),
+        message,
+    };
+    let sectors = match &args.sectors {
+        Some(p) => SectorSchedule::read(p, &ts).map_err(|m| reference_error(p, m))?,
+        None => SectorSchedule::default(),
+    };
+    let universe = match &args.universe {
+        Some(p) => Some(Universe::read(p, &ts).map_err(|m| reference_error(p, m))?),
+        None => None,
+    };
+    let listed = match &args.actions {
+        Some(p) => Actions::read(p, &ts).map_err(|m| reference_error(p, m))?,
+        None => Vec::new(),
     };
     let fingerprint = |p: &Path| {
         InputFingerprint::of(p).map_err(|e| TickflowError::Config {
@@ -451,13 +468,19 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         })
     };
     let sectors_print = args.sectors.as_deref().map(fingerprint).transpose()?;
+    let universe_print = args.universe.as_deref().map(fingerprint).transpose()?;
     let inputs = files
         .iter()
         .map(|p| fingerprint(p))
         .collect::<Result<Vec<_>>>()?;
-    let mut plan = scan(&files, &options, &ts, &sector_map, true)?;
-    let identity = store::identity(args, &engine, sectors_print.as_ref());
-    let opened = store::open(args, identity, inputs, &engine)?;
+    let mut plan = scan(&files, &options, &ts, &sectors, true)?;
+    let identity = store::identity(
+        args,
+        &engine,
+        sectors_print.as_ref(),
+        universe_print.as_ref(),
+    );
+    let opened = store::open(args, identity, inputs, &engine, &listed)?;
     if let Some(note) = &opened.note {
         if args.progress {
             eprintln!("{note}");
@@ -496,10 +519,34 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         });
     }
     manifest.ts = ts_name.into();
+    // Actions new to the store revise its bars; every known one adjusts
+    // the input's.
+    let new_actions: Vec<Action> = match opened.after {
+        Some(_) => listed
+            .into_iter()
+            .filter(|a| !manifest.actions.iter().any(|b| b.same(a)))
+            .collect(),
+        None => {
+            manifest.actions.clear();
+            listed
+        }
+    };
+    manifest.actions.extend(new_actions.iter().cloned());
+    let actions = Actions::new(manifest.actions.iter().cloned());
     if let (true, Some(after)) = (args.append, opened.after) {
-        let revisions = crate::revise::collect(&files, &options, &ts, &sector_map, after)?;
-        if !revisions.is_empty() {
-            let applied = revise(args, &engine, &mut manifest, revisions)?;
+        let revisions = crate::revise::collect(
+            &files,
+            &options,
+            &ts,
+            (&sectors, &actions),
+            (plan.ts_kind, after),
+        )?;
+        if !revisions.is_empty() || !new_actions.is_empty() {
+            let changes = crate::revise::Changes {
+                revisions,
+                actions: new_actions,
+            };
+            let applied = revise(args, &engine, &mut manifest, changes, plan.ts_kind, universe.as_ref())?;
             if let Some(r) = applied.record {
                 if args.progress {
                     eprintln!(
@@ -534,7 +581,9 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         files,
         options,
         ts,
-        sector_map,
+        sectors,
+        universe,
+        actions,
         restored,
         first_epoch,
     })))
@@ -546,14 +595,17 @@ fn revise(
     args: &BackfillArgs,
     engine: &FeatureEngine,
     manifest: &mut crate::durable::manifest::Manifest,
-    revisions: Vec<crate::revise::Revision>,
+    changes: crate::revise::Changes,
+    ts_kind: TsKind,
+    universe: Option<&Universe>,
 ) -> Result<crate::revise::Applied> {
     if args.config.sink.float32 {
         return Err(TickflowError::Store {
             path: args.output.display().to_string(),
             message: format!(
-                "{} bars of the input revise bars already in the store, and an f32 store cannot recompute its cross-sections exactly; rebuild it with every input",
-                revisions.len()
+                "{} bars of the input and {} corporate actions revise bars already in the store, and an f32 store cannot recompute its cross-sections exactly; rebuild it with every input",
+                changes.revisions.len(),
+                changes.actions.len()
             ),
         });
     }
@@ -569,8 +621,10 @@ fn revise(
         options: cs.options(),
         sink: &args.config.sink,
         known_at,
+        ts_kind,
+        universe,
     };
-    crate::revise::apply(&cx, manifest, revisions)
+    crate::revise::apply(&cx, manifest, changes)
 }
 
 /// Process 0: reads the input, runs its workers, writes the manifest at
@@ -584,7 +638,9 @@ fn lead(args: &BackfillArgs, p: Plan, started: Instant) -> Result<BackfillSummar
         files,
         options,
         ts,
-        sector_map,
+        sectors,
+        universe,
+        actions,
         restored,
         first_epoch,
     } = p;
@@ -616,6 +672,7 @@ fn lead(args: &BackfillArgs, p: Plan, started: Instant) -> Result<BackfillSummar
             first_seq: manifest.next_seq,
             first_epoch,
             restored,
+            universe: universe.clone(),
         })
         .collect();
     *sh.starts.lock().expect("not poisoned") = Some(starts);
@@ -643,7 +700,8 @@ fn lead(args: &BackfillArgs, p: Plan, started: Instant) -> Result<BackfillSummar
                     files: &files,
                     options: &options,
                     ts: &ts,
-                    sector_map: &sector_map,
+                    sectors: &sectors,
+                    actions: &actions,
                     plan: &plan,
                     peers,
                     max_rejects: (max_rate * plan.rows as f64) as u64,

@@ -6,7 +6,7 @@
 //! already come in time order, how many rows each bar time has (to plan the
 //! spill buckets and show progress) and the total row count.
 
-use std::collections::HashMap;
+use crate::reference::SectorSchedule;
 use std::path::PathBuf;
 use tickflow_connectors::file::{BarFileReader, CsvOptions};
 use tickflow_connectors::{
@@ -45,12 +45,12 @@ pub fn scan(
     files: &[PathBuf],
     options: &CsvOptions,
     ts: &TsParser,
-    sector_map: &HashMap<String, String>,
+    sector_schedule: &SectorSchedule,
     keys_only: bool,
 ) -> Result<InputPlan, ConnectorError> {
     let mut symbols = Interner::default();
     let mut sectors = Interner::default();
-    for s in sector_map.values() {
+    for s in sector_schedule.sectors() {
         sectors.intern(s);
     }
     let mut counts: FastMap<i64, u64> = FastMap::default();

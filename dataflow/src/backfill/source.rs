@@ -10,7 +10,8 @@ use super::scan::InputPlan;
 use super::spill::{bucket_starts, SpillWriter};
 use crate::error::{Result, TickflowError};
 use crate::rejects::RejectsFile;
-use std::collections::HashMap;
+use crate::reference::{sectors, Action, Actions, SectorSchedule};
+use crate::schema::ts_micros;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
@@ -25,8 +26,10 @@ pub struct Source<'a> {
     pub options: &'a CsvOptions,
     /// Timestamp parsing.
     pub ts: &'a TsParser,
-    /// Symbol to sector, for rows without a sector column.
-    pub sector_map: &'a HashMap<String, String>,
+    /// Sectors over time, for rows without a sector column.
+    pub sectors: &'a SectorSchedule,
+    /// Corporate actions the input's bars are adjusted for.
+    pub actions: &'a Actions,
     /// The first pass's findings.
     pub plan: &'a InputPlan,
     /// Workers.
@@ -137,12 +140,18 @@ impl Source<'_> {
     ) -> Result<bool> {
         let mut symbols: Interner = self.plan.symbols.clone();
         let mut sectors: Interner = self.plan.sectors.clone();
-        // The sector map by symbol id, for rows without a sector column.
-        let mapped: Vec<Option<u32>> = symbols
+        // The sector schedule and the actions by symbol id.
+        let mapped: Vec<sectors::Timeline> = symbols
             .names()
             .iter()
-            .map(|sym| sectors.get(self.sector_map.get(sym)?))
+            .map(|sym| self.sectors.timeline(sym, |s| sectors.get(s)))
             .collect();
+        let adjusting: Vec<&[Action]> = symbols
+            .names()
+            .iter()
+            .map(|sym| self.actions.of(sym))
+            .collect();
+        let kind = self.plan.ts_kind;
         let mut batch = BarBatch::default();
         let mut rejects = Vec::new();
         for (index, path) in self.files.iter().enumerate() {
@@ -168,9 +177,15 @@ impl Source<'_> {
                 if report.counts.total() + reader.reject_counts().total() > self.max_rejects {
                     break false;
                 }
-                for (sector, &symbol) in batch.sector.iter_mut().zip(&batch.symbol) {
-                    if sector.is_none() {
-                        *sector = mapped.get(symbol as usize).copied().flatten();
+                for i in 0..batch.len() {
+                    let (symbol, micros) = (batch.symbol[i] as usize, ts_micros(kind, batch.ts[i]));
+                    if batch.sector[i].is_none() {
+                        batch.sector[i] = mapped.get(symbol).and_then(|t| sectors::at(t, micros));
+                    }
+                    for a in adjusting.get(symbol).into_iter().flat_map(|a| a.iter()) {
+                        if a.date > micros {
+                            a.adjust(&mut batch.bar[i]);
+                        }
                     }
                 }
                 if let Some(after) = self.after {

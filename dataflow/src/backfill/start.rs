@@ -8,6 +8,7 @@ use super::{resolve_cross_columns, value_column_names};
 use crate::config::PipelineConfig;
 use crate::error::{Result, TickflowError};
 use crate::names::Names;
+use crate::reference::universe::{Members, Universe};
 use crate::schema::OutputSchema;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub struct Start {
     pub first_epoch: u64,
     /// This worker's restored states, by symbol id.
     pub restored: Vec<Option<SymbolState>>,
+    /// The universe (`--universe`), if any.
+    pub universe: Option<Universe>,
 }
 
 impl Start {
@@ -62,6 +65,7 @@ impl Start {
             first_seq: 0,
             first_epoch: 0,
             restored: Vec::new(),
+            universe: None,
         }
     }
 }
@@ -80,6 +84,8 @@ pub struct Job {
     pub schema: OutputSchema,
     /// The names behind the ids.
     pub names: Arc<Names>,
+    /// Universe membership, if the cross-sections are limited to it.
+    pub members: Option<Members>,
 }
 
 impl Job {
@@ -103,6 +109,10 @@ impl Job {
             config.sink.float32,
         );
         Ok(Self {
+            members: start
+                .universe
+                .clone()
+                .map(|u| Members::new(Arc::new(u), Arc::new(kind.into()))),
             cs_options: cs.options(),
             names: Arc::new(Names::new(
                 Interner::of(&start.symbols),

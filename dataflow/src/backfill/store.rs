@@ -8,6 +8,7 @@ use crate::durable::manifest::{prune, store_error, CheckpointRef, Manifest, RunK
 use crate::durable::restore::restore_states;
 use crate::durable::{describe_differences, InputFingerprint};
 use crate::error::Result;
+use crate::reference::Action;
 use std::collections::HashMap;
 use std::path::Path;
 use tickflow_operators::{FeatureEngine, SymbolState};
@@ -31,22 +32,26 @@ pub struct Opened {
 
 /// What the rows of a store depend on besides the bars: the features, the
 /// cross-sections, the output types, how input columns and times are read,
-/// and the sector file's content.
+/// the sector file's content and the universe file's (when there is one).
 pub fn identity(
     args: &BackfillArgs,
     engine: &FeatureEngine,
     sectors: Option<&InputFingerprint>,
+    universe: Option<&InputFingerprint>,
 ) -> serde_json::Value {
-    crate::durable::identity(
-        &args.config,
-        engine,
-        args.tz.as_deref(),
-        sectors,
-        serde_json::json!({
-            "mapping": args.mapping,
-            "default_symbol": args.default_symbol,
-        }),
-    )
+    let mut extra = serde_json::json!({
+        "mapping": args.mapping,
+        "default_symbol": args.default_symbol,
+    });
+    if let Some(u) = universe {
+        extra["universe"] = serde_json::json!({"bytes": u.bytes, "crc32": u.crc32});
+    }
+    crate::durable::identity(&args.config, engine, args.tz.as_deref(), sectors, extra)
+}
+
+/// The same actions, in any order.
+fn same_actions(a: &[Action], b: &[Action]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.same(y)))
 }
 
 fn same_inputs(a: &[InputFingerprint], b: &[InputFingerprint]) -> bool {
@@ -107,6 +112,7 @@ pub fn open(
     identity: serde_json::Value,
     inputs: Vec<InputFingerprint>,
     engine: &FeatureEngine,
+    actions: &[Action],
 ) -> Result<Opened> {
     let root = &args.output;
     std::fs::create_dir_all(root).map_err(|e| super::output_error(root, e))?;
@@ -127,7 +133,8 @@ pub fn open(
             if m.complete
                 && m.identity == identity
                 && m.runs.len() == 1
-                && same_inputs(&m.runs[0].inputs, &inputs) =>
+                && same_inputs(&m.runs[0].inputs, &inputs)
+                && same_actions(&m.actions, actions) =>
         {
             Opened {
                 manifest: m,
@@ -142,6 +149,7 @@ pub fn open(
             let run = m.runs.last();
             let resumable = !m.complete
                 && m.identity == identity
+                && same_actions(&m.actions, actions)
                 && run.is_some_and(|r| r.kind == RunKind::Build && same_inputs(&r.inputs, &inputs));
             match (resumable, m.checkpoint) {
                 (true, Some(c)) => match restore_states(root, &c, engine) {

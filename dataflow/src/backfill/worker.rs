@@ -145,6 +145,7 @@ fn run_dataflow(
                 peers,
                 sh.pool.clone(),
                 job.names.clone(),
+                job.members.clone(),
             )
             .write_output(
                 sink,

@@ -160,9 +160,14 @@ pub struct LiveCmd {
     /// How long to wait for the topic to exist.
     #[arg(long, default_value = "60s")]
     topic_wait: String,
-    /// A `symbol,sector` file.
+    /// A `symbol,sector` file, with an optional `from` column (the date
+    /// from which the sector holds).
     #[arg(long)]
     sectors: Option<PathBuf>,
+    /// Universe membership, a `symbol,from,to` file: cross-sections rank
+    /// and standardise the members at each bar time only.
+    #[arg(long)]
+    universe: Option<PathBuf>,
     /// IANA zone of naive intraday timestamps (default UTC).
     #[arg(long)]
     tz: Option<String>,
@@ -249,6 +254,7 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         format,
         tz: cmd.tz,
         sectors: cmd.sectors,
+        universe: cmd.universe,
         lateness,
         idle_timeout,
         idle_exit,
@@ -341,6 +347,8 @@ pub fn replay_cmd(cmd: ReplayCmd) -> Result<()> {
             default_symbol: m.symbol,
             tz: m.tz,
             sectors: m.sectors,
+            universe: None,
+            actions: None,
             max_reject_rate: cmd.max_reject_rate,
             progress: !cmd.quiet,
             tuning: Default::default(),

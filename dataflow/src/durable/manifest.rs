@@ -91,6 +91,9 @@ pub struct RevisionRecord {
     /// Rows given a new version (the revised symbols' own and the
     /// cross-sections they moved).
     pub rows: u64,
+    /// Corporate actions among them.
+    #[serde(default)]
+    pub actions: u64,
 }
 
 impl RunRecord {
@@ -174,6 +177,9 @@ pub struct Manifest {
     /// when it was known and when it was superseded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<StoreFile>,
+    /// The corporate actions the stored bars are adjusted for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<crate::reference::Action>,
     /// Rows in the files.
     pub rows_out: u64,
     /// Rows per partition.
@@ -223,6 +229,7 @@ impl Manifest {
             next_seq: 0,
             files: Vec::new(),
             history: Vec::new(),
+            actions: Vec::new(),
             rows_out: 0,
             partitions: BTreeMap::new(),
             positions: None,
@@ -525,6 +532,7 @@ mod tests {
             }),
             next_seq: 0,
             history: vec![],
+            actions: vec![],
             files: files
                 .iter()
                 .map(|p| StoreFile {

@@ -11,6 +11,8 @@ use crate::durable::manifest::{LivePositions, PartitionPosition};
 use crate::error::Result;
 use crate::metrics;
 use crate::names::Names;
+use crate::reference::{sectors, SectorSchedule};
+use crate::schema::ts_micros;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -25,8 +27,8 @@ pub struct FeedShared {
     pub ts: TsParser,
     /// The process's provisional symbol ids (see [`super::symbols`]).
     pub names: Arc<Names>,
-    /// Sector per symbol name (from `--sectors`).
-    pub sector_of: HashMap<String, String>,
+    /// Sectors over time (from `--sectors`).
+    pub sectors: SectorSchedule,
     /// The run's timestamp kind, fixed by the first valid bar.
     pub ts_kind: Arc<OnceLock<TsKind>>,
     /// Late bars and dead letters.
@@ -52,7 +54,7 @@ pub struct Feed {
     pub closed: i64,
     /// When this worker last received a message.
     pub last_message: Option<Instant>,
-    sectors: HashMap<u32, Option<u32>>,
+    sectors: HashMap<u32, sectors::Timeline>,
     lateness_set: bool,
     /// The cut of the checkpoint resumed from.
     cut: i64,
@@ -227,10 +229,13 @@ impl Feed {
                         continue;
                     }
                     let symbol = self.shared.names.symbol_id(&bar.symbol);
-                    let sector = *self.sectors.entry(symbol).or_insert_with(|| {
-                        let name = self.shared.sector_of.get(bar.symbol.as_ref())?;
-                        self.shared.names.sector_id(name)
+                    let timeline = self.sectors.entry(symbol).or_insert_with(|| {
+                        let names = &self.shared.names;
+                        self.shared
+                            .sectors
+                            .timeline(&bar.symbol, |s| names.sector_id(s))
                     });
+                    let sector = sectors::at(timeline, ts_micros(kind, bar.ts));
                     metrics::global().rows_in.inc();
                     self.pending
                         .push(partition, offset, kind, symbol, bar.ts, bar.bar, sector);

@@ -43,7 +43,8 @@ pub use side::{side_file, DeadLetterTarget, SideOutputs};
 pub use start::LiveStart;
 pub use watermark::Watermarks;
 
-use crate::backfill::read_sector_map;
+use crate::reference::universe::Members;
+use crate::reference::{SectorSchedule, Universe};
 use crate::cluster::Cluster;
 use crate::config::PipelineConfig;
 use crate::durable::board::Board;
@@ -55,7 +56,7 @@ use crate::schema::OutputSchema;
 use labels::LabelWriter;
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -80,8 +81,10 @@ pub struct LiveArgs {
     pub format: MessageFormat,
     /// Zone of naive intraday timestamps.
     pub tz: Option<String>,
-    /// A `symbol,sector` file.
+    /// A `symbol,sector[,from]` file.
     pub sectors: Option<PathBuf>,
+    /// A `symbol,from,to` universe file.
+    pub universe: Option<PathBuf>,
     /// Allowed lateness behind a partition's newest bar.
     pub lateness: Duration,
     /// A partition silent this long stops holding the frontier back.
@@ -174,7 +177,8 @@ struct Prepared {
     cs_columns: Vec<usize>,
     columns: Vec<String>,
     identity: serde_json::Value,
-    sector_of: HashMap<String, String>,
+    sectors: SectorSchedule,
+    universe: Option<Arc<Universe>>,
 }
 
 fn prepare(args: &LiveArgs) -> Result<Prepared> {
@@ -205,21 +209,32 @@ fn prepare(args: &LiveArgs) -> Result<Prepared> {
         path: p.display().to_string(),
         message,
     };
-    let sectors_print = match &args.sectors {
-        Some(p) => Some(InputFingerprint::of(p).map_err(|e| config_error(p, e.to_string()))?),
-        None => None,
+    let print = |p: &Option<PathBuf>| match p {
+        Some(p) => InputFingerprint::of(p)
+            .map(Some)
+            .map_err(|e| config_error(p, e.to_string())),
+        None => Ok(None),
     };
-    let identity = store::identity(args, &engine, &topic, sectors_print.as_ref());
-    let sector_of = match &args.sectors {
-        Some(p) => read_sector_map(p).map_err(|m| config_error(p, m))?,
-        None => HashMap::new(),
+    let prints = (print(&args.sectors)?, print(&args.universe)?);
+    let identity = store::identity(args, &engine, &topic, (prints.0.as_ref(), prints.1.as_ref()));
+    let ts = tickflow_connectors::TsParser::new(args.tz.as_deref())?;
+    let sectors = match &args.sectors {
+        Some(p) => SectorSchedule::read(p, &ts).map_err(|m| config_error(p, m))?,
+        None => SectorSchedule::default(),
+    };
+    let universe = match &args.universe {
+        Some(p) => Some(Arc::new(
+            Universe::read(p, &ts).map_err(|m| config_error(p, m))?,
+        )),
+        None => None,
     };
     Ok(Prepared {
         engine,
         cs_columns,
         columns,
         identity,
-        sector_of,
+        sectors,
+        universe,
     })
 }
 
@@ -320,7 +335,10 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         cs_columns: prepared.cs_columns,
         columns: prepared.columns.clone(),
         identity: prepared.identity,
-        sector_of: prepared.sector_of,
+        sectors: prepared.sectors,
+        members: prepared
+            .universe
+            .map(|u| Members::new(u, ts_kind.clone())),
         ts_kind: ts_kind.clone(),
         abort: AtomicBool::new(false),
         clock: FrontierClock::new(workers),

@@ -11,8 +11,8 @@ use super::{DeadLetterTarget, LiveArgs};
 use crate::durable::manifest::LivePositions;
 use crate::error::{Result, TickflowError};
 use crate::names::Names;
+use crate::reference::SectorSchedule;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use tickflow_connectors::{Interner, TsKind, TsParser};
 use tickflow_operators::SymbolState;
@@ -75,11 +75,11 @@ pub fn begin(
     args: &LiveArgs,
     process: usize,
     start: &LiveStart,
-    sector_of: &HashMap<String, String>,
+    schedule: &SectorSchedule,
     ts_kind: &Arc<OnceLock<TsKind>>,
 ) -> Result<Begun> {
     let mut sectors = Interner::default();
-    for s in sector_of.values() {
+    for s in schedule.sectors() {
         sectors.intern(s);
     }
     let sectors = sectors.sorted();
@@ -112,7 +112,7 @@ pub fn begin(
         format: args.format.clone(),
         ts: TsParser::new(args.tz.as_deref())?,
         names: provisional,
-        sector_of: sector_of.clone(),
+        sectors: schedule.clone(),
         ts_kind: ts_kind.clone(),
         side,
         lateness: args.lateness,

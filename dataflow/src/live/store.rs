@@ -28,23 +28,21 @@ pub struct Opened {
 
 /// What a live store's rows depend on besides the bars: the features, the
 /// cross-sections, the output types, the topic and how its messages and
-/// times are read, and the sector file's content.
+/// times are read, the sector file's content and the universe file's.
 pub fn identity(
     args: &LiveArgs,
     engine: &FeatureEngine,
     topic: &str,
-    sectors: Option<&InputFingerprint>,
+    (sectors, universe): (Option<&InputFingerprint>, Option<&InputFingerprint>),
 ) -> serde_json::Value {
-    crate::durable::identity(
-        &args.config,
-        engine,
-        args.tz.as_deref(),
-        sectors,
-        serde_json::json!({
-            "topic": topic,
-            "message_format": format!("{:?}", args.format),
-        }),
-    )
+    let mut extra = serde_json::json!({
+        "topic": topic,
+        "message_format": format!("{:?}", args.format),
+    });
+    if let Some(u) = universe {
+        extra["universe"] = serde_json::json!({"bytes": u.bytes, "crc32": u.crc32});
+    }
+    crate::durable::identity(&args.config, engine, args.tz.as_deref(), sectors, extra)
 }
 
 /// Opens the store at `root` for a live run and records the run in its

@@ -27,10 +27,12 @@ use crate::ops::{
     CrossSections, LiveSignal, OperatorStats, PublishRows, PublishSignals, RollingFeatures,
     StateStore, WriteOutput,
 };
+use crate::reference::universe::Members;
+use crate::reference::SectorSchedule;
 use crate::schema::OutputSchema;
 use crate::sink::Sink;
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -54,7 +56,8 @@ pub(super) struct Context {
     pub columns: Vec<String>,
     /// This process's store identity (checked against process 0's).
     pub identity: serde_json::Value,
-    pub sector_of: HashMap<String, String>,
+    pub sectors: SectorSchedule,
+    pub members: Option<Members>,
     pub ts_kind: Arc<OnceLock<TsKind>>,
     pub abort: AtomicBool,
     pub clock: FrontierClock,
@@ -100,7 +103,7 @@ impl Context {
                 &self.args,
                 self.cluster.process,
                 start,
-                &self.sector_of,
+                &self.sectors,
                 &self.ts_kind,
             )
             .map(Arc::new)
@@ -412,6 +415,7 @@ fn stream(
                 peers,
                 pool.clone(),
                 names.clone(),
+                cx.members.clone(),
             );
         let rows = match publish {
             Some(p) => rows.publish_rows(p, schema.clone(), names.clone(), stats.clone()),

@@ -4,6 +4,7 @@
 use super::stash::{ready, stash_batches, Stash};
 use crate::chunks::{time_index_owner, BufferPool, FeatureChunk, OutputBlock};
 use crate::names::Names;
+use crate::reference::universe::Members;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tickflow_operators::cross_section::{
@@ -19,6 +20,9 @@ pub trait CrossSections<'scope> {
     /// block is complete, computes (summing in symbol name order) `cs_rank_`, `cs_z_`, `sector_z_` of each
     /// of `columns` (feature indices) per bar time, and emits the block's
     /// rows with every output column; feature buffers go back to `pool`.
+    /// With `members`, a row outside the universe at its bar time takes no
+    /// part and its cross-sectional values are null.
+    #[allow(clippy::too_many_arguments)]
     fn cross_sections(
         self,
         columns: Vec<usize>,
@@ -27,6 +31,7 @@ pub trait CrossSections<'scope> {
         peers: usize,
         pool: Arc<BufferPool>,
         names: Arc<Names>,
+        members: Option<Members>,
     ) -> StreamVec<'scope, u64, OutputBlock>;
 }
 
@@ -39,6 +44,7 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
         peers: usize,
         pool: Arc<BufferPool>,
         names: Arc<Names>,
+        mut members: Option<Members>,
     ) -> StreamVec<'scope, u64, OutputBlock> {
         let by_time = Exchange::new(|c: &FeatureChunk| c.dest as u64);
         let timer = crate::metrics::global()
@@ -66,6 +72,7 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
                         &mut kernel,
                         (worker, peers),
                         ranks.as_deref().map(Vec::as_slice),
+                        members.as_mut().map(|m| (m, names.as_ref())),
                     );
                     timer.observe(started.elapsed().as_secs_f64());
                     output.session(&cap).give(block);
@@ -100,6 +107,7 @@ impl Assembler {
         kernel: &mut CrossSectionKernel,
         (worker, peers): (usize, usize),
         ranks: Option<&[u32]>,
+        mut members: Option<(&mut Members, &Names)>,
     ) -> OutputBlock {
         let (times, salt) = (&chunks[0].times, chunks[0].salt);
         let width = chunks[0].width;
@@ -145,6 +153,15 @@ impl Assembler {
                         .iter()
                         .map(|&(_, c, r)| chunks[c as usize].values[r as usize * width + f]),
                 );
+            }
+            if let Some((members, names)) = members.as_mut() {
+                for (k, &(_, c, r)) in self.rows.iter().enumerate() {
+                    if !members.contains(names, chunks[c as usize].symbol[r as usize], t) {
+                        for input in &mut self.inputs {
+                            input[k] = f64::NAN;
+                        }
+                    }
+                }
             }
             let refs: Vec<&[f64]> = self.inputs.iter().map(Vec::as_slice).collect();
             kernel

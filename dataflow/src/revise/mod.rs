@@ -20,6 +20,10 @@
 //! store as it was, and the same command applies the revisions again (one
 //! equal to the stored bar is nothing to do).
 //!
+//! A corporate action new to the store (`--actions`) is a revision of every
+//! stored bar of its symbol before its date, adjusted by its factor; with a
+//! universe, a non-member's row takes no part in a recomputed cross-section.
+//!
 //! A plain glob of the partitions keeps reading the latest versions only;
 //! `tickflow query --as-of T` reads the versions known at T.
 
@@ -32,8 +36,10 @@ pub use collect::collect;
 use crate::config::SinkConfig;
 use crate::durable::manifest::{Manifest, RevisionRecord};
 use crate::error::Result;
+use crate::reference::{Action, Universe};
 use std::collections::HashMap;
 use std::path::Path;
+use tickflow_connectors::TsKind;
 use tickflow_operators::cross_section::CrossSectionOptions;
 use tickflow_operators::{Bar, FeatureEngine, SymbolState};
 
@@ -54,6 +60,16 @@ pub struct Revision {
     pub sector: Option<String>,
 }
 
+/// What an append revises.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// The input's bars at or before the store's end (adjusted for every
+    /// action the store knows, these included).
+    pub revisions: Vec<Revision>,
+    /// Corporate actions new to the store.
+    pub actions: Vec<Action>,
+}
+
 /// What revisions are computed under.
 #[derive(Debug, Clone)]
 pub struct Context<'a> {
@@ -69,6 +85,10 @@ pub struct Context<'a> {
     pub sink: &'a SinkConfig,
     /// When the revisions are processed (UTC microseconds).
     pub known_at: i64,
+    /// The store's bar times.
+    pub ts_kind: TsKind,
+    /// The universe the cross-sections are limited to, if any.
+    pub universe: Option<&'a Universe>,
 }
 
 /// What [`apply`] did.
@@ -82,14 +102,11 @@ pub struct Applied {
     pub states: HashMap<String, SymbolState>,
 }
 
-/// Applies `revisions` (in input order: a later one for the same symbol
-/// and time wins) to the store described by `manifest`, and saves it.
-pub fn apply(
-    cx: &Context<'_>,
-    manifest: &mut Manifest,
-    revisions: Vec<Revision>,
-) -> Result<Applied> {
-    let revised = recompute::replay_symbols(cx, revisions)?;
+/// Applies `changes` (revisions in input order: a later one for the same
+/// symbol and time wins) to the store described by `manifest`, and saves it.
+pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, changes: Changes) -> Result<Applied> {
+    let actions = changes.actions.len() as u64;
+    let revised = recompute::replay_symbols(cx, changes)?;
     let bars: u64 = revised.iter().map(|r| r.bars).sum();
     if bars == 0 {
         return Ok(Applied::default());
@@ -99,6 +116,7 @@ pub fn apply(
         known_at: cx.known_at,
         bars,
         rows,
+        actions,
     };
     manifest.current_run().revisions = Some(record);
     manifest.save(cx.root)?;

@@ -2,7 +2,9 @@
 //! through the feature engine with the revisions applied, and one bar
 //! time's cross-sections over its rows in symbol name order.
 
-use super::{Context, Revision};
+use super::{Changes, Context, Revision};
+use crate::reference::Action;
+use crate::schema::ts_micros;
 use crate::error::Result;
 use crate::query::{query, QueryArgs};
 use crate::schema::BAR_COLUMNS;
@@ -13,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use tickflow_operators::cross_section::{
     CrossSectionBatch, CrossSectionKernel, CrossSectionOutput,
 };
+use tickflow_connectors::TsKind;
 use tickflow_operators::{Bar, FeatureEngine, SymbolState};
 
 /// A revised symbol's new rows.
@@ -82,10 +85,13 @@ pub struct Stored {
 
 /// Reads the revised symbols' stored rows and replays each; symbols whose
 /// revisions all equal the stored bars are left out.
-pub fn replay_symbols(cx: &Context<'_>, revisions: Vec<Revision>) -> Result<Vec<Revised>> {
-    let mut by_symbol: BTreeMap<String, Vec<Revision>> = BTreeMap::new();
-    for r in revisions {
-        by_symbol.entry(r.symbol.clone()).or_default().push(r);
+pub fn replay_symbols(cx: &Context<'_>, changes: Changes) -> Result<Vec<Revised>> {
+    let mut by_symbol: BTreeMap<String, (Vec<Revision>, Vec<Action>)> = BTreeMap::new();
+    for r in changes.revisions {
+        by_symbol.entry(r.symbol.clone()).or_default().0.push(r);
+    }
+    for a in changes.actions {
+        by_symbol.entry(a.symbol.clone()).or_default().1.push(a);
     }
     let mut columns: Vec<String> = std::iter::once("sector")
         .chain(BAR_COLUMNS)
@@ -121,22 +127,25 @@ pub fn replay_symbols(cx: &Context<'_>, revisions: Vec<Revision>) -> Result<Vec<
         s.features.push(values[5..].iter().map(|v| v[r]).collect());
     }
     let mut out = Vec::new();
-    for (name, revisions) in by_symbol {
+    for (name, (revisions, mut actions)) in by_symbol {
         let past = stored.remove(name.as_str()).unwrap_or_default();
-        if let Some(r) = replay(cx.engine, &name, &past, &revisions) {
+        actions.sort_by_key(|a| a.date);
+        let changes = (revisions.as_slice(), actions.as_slice(), cx.ts_kind);
+        if let Some(r) = replay(cx.engine, &name, &past, changes) {
             out.push(r);
         }
     }
     Ok(out)
 }
 
-/// Replays one symbol's bars from its first with `revisions` applied;
-/// `None` when every revision equals the stored bar.
+/// Replays one symbol's bars from its first with `revisions` applied and
+/// its stored bars adjusted for new `actions` (in date order; a revision is
+/// adjusted already), bar times of `kind`; `None` when nothing changes.
 pub fn replay(
     engine: &FeatureEngine,
     symbol: &str,
     stored: &Stored,
-    revisions: &[Revision],
+    (revisions, actions, kind): (&[Revision], &[Action], TsKind),
 ) -> Option<Revised> {
     // bar time -> (bar, sector, stored row)
     let mut bars: BTreeMap<i64, (Bar, Option<String>, Option<usize>)> = stored
@@ -148,6 +157,16 @@ pub fn replay(
     let latest_sector = stored.sectors.last().cloned().flatten();
     let mut changed = 0u64;
     let mut first = i64::MAX;
+    for (&t, (bar, _, _)) in bars.iter_mut() {
+        let before = *bar;
+        for a in actions.iter().filter(|a| a.date > ts_micros(kind, t)) {
+            a.adjust(bar);
+        }
+        if !same_bar(&before, bar) {
+            changed += 1;
+            first = first.min(t);
+        }
+    }
     for r in revisions {
         match bars.get_mut(&r.ts) {
             Some((bar, _, _)) if same_bar(bar, &r.bar) => continue,
@@ -279,7 +298,7 @@ mod tests {
             bar: bar(120.0),
             sector: None,
         };
-        let r = replay(&engine, "A", &s, &[revision]).unwrap();
+        let r = replay(&engine, "A", &s, (&[revision], &[], TsKind::Date)).unwrap();
         assert_eq!(r.bars, 1);
         assert_eq!(*r.rows.keys().next().unwrap(), 60);
         let mut revised = closes.clone();
@@ -307,14 +326,14 @@ mod tests {
             bar: bar(11.0),
             sector: None,
         };
-        assert!(replay(&engine, "A", &s, &[same_bar]).is_none());
+        assert!(replay(&engine, "A", &s, (&[same_bar], &[], TsKind::Date)).is_none());
         let gap = Revision {
             symbol: "A".into(),
             ts: 5,
             bar: bar(13.0),
             sector: None,
         };
-        let r = replay(&engine, "A", &s, &[gap]).unwrap();
+        let r = replay(&engine, "A", &s, (&[gap], &[], TsKind::Date)).unwrap();
         let row = &r.rows[&5];
         assert!(row.added && row.sector.as_deref() == Some("Tech"));
     }

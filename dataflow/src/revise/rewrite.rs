@@ -276,10 +276,21 @@ fn new_versions(
             sectors.push(sector);
             old.push(stored);
         }
+        let micros = crate::schema::ts_micros(cx.ts_kind, t);
+        let member: Vec<bool> = rows
+            .iter()
+            .map(|&(symbol, _)| cx.universe.is_none_or(|u| u.contains(symbol, micros)))
+            .collect();
         let inputs: Vec<Vec<f64>> = cx
             .cross
             .iter()
-            .map(|&c| features.iter().map(|f| f[c]).collect())
+            .map(|&c| {
+                features
+                    .iter()
+                    .zip(&member)
+                    .map(|(f, &m)| if m { f[c] } else { f64::NAN })
+                    .collect()
+            })
             .collect();
         let sector_refs: Vec<Option<&str>> = sectors.iter().map(Option::as_deref).collect();
         let cs = cross_section(&mut kernel, &sector_refs, &inputs);

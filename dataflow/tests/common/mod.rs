@@ -57,6 +57,8 @@ pub fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
         default_symbol: None,
         tz: None,
         sectors: None,
+        universe: None,
+        actions: None,
         max_reject_rate: 0.05,
         progress: false,
         tuning: Default::default(),
