@@ -67,7 +67,13 @@ pub fn inspect(inputs: &[String], options: &CsvOptions, tz: Option<&str>) -> Res
             name(r.sector)
         );
     }
-    let plan = scan(&files, options, &ts, &crate::reference::SectorSchedule::default(), false)?;
+    let plan = scan(
+        &files,
+        options,
+        &ts,
+        &crate::reference::SectorSchedule::default(),
+        false,
+    )?;
     let rejected = plan.rejected.total();
     let _ = writeln!(
         out,

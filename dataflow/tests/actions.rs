@@ -47,7 +47,10 @@ fn adjusted(line: &str) -> String {
             }
         }
     }
-    format!("{},{},{},{},{},{},{}", f[0], v[0], v[1], v[2], v[3], v[4], f[6])
+    format!(
+        "{},{},{},{},{},{},{}",
+        f[0], v[0], v[1], v[2], v[3], v[4], f[6]
+    )
 }
 
 struct Files {

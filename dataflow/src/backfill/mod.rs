@@ -546,7 +546,14 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
                 revisions,
                 actions: new_actions,
             };
-            let applied = revise(args, &engine, &mut manifest, changes, plan.ts_kind, universe.as_ref())?;
+            let applied = revise(
+                args,
+                &engine,
+                &mut manifest,
+                changes,
+                plan.ts_kind,
+                universe.as_ref(),
+            )?;
             if let Some(r) = applied.record {
                 if args.progress {
                     eprintln!(

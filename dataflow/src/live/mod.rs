@@ -43,8 +43,6 @@ pub use side::{side_file, DeadLetterTarget, SideOutputs};
 pub use start::LiveStart;
 pub use watermark::Watermarks;
 
-use crate::reference::universe::Members;
-use crate::reference::{SectorSchedule, Universe};
 use crate::cluster::Cluster;
 use crate::config::PipelineConfig;
 use crate::durable::board::Board;
@@ -52,6 +50,8 @@ use crate::durable::{CheckpointPolicy, InputFingerprint};
 use crate::error::{Result, TickflowError};
 use crate::metrics;
 use crate::names::Names;
+use crate::reference::universe::Members;
+use crate::reference::{SectorSchedule, Universe};
 use crate::schema::OutputSchema;
 use labels::LabelWriter;
 use serde::Serialize;
@@ -216,7 +216,12 @@ fn prepare(args: &LiveArgs) -> Result<Prepared> {
         None => Ok(None),
     };
     let prints = (print(&args.sectors)?, print(&args.universe)?);
-    let identity = store::identity(args, &engine, &topic, (prints.0.as_ref(), prints.1.as_ref()));
+    let identity = store::identity(
+        args,
+        &engine,
+        &topic,
+        (prints.0.as_ref(), prints.1.as_ref()),
+    );
     let ts = tickflow_connectors::TsParser::new(args.tz.as_deref())?;
     let sectors = match &args.sectors {
         Some(p) => SectorSchedule::read(p, &ts).map_err(|m| config_error(p, m))?,
@@ -336,9 +341,7 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         columns: prepared.columns.clone(),
         identity: prepared.identity,
         sectors: prepared.sectors,
-        members: prepared
-            .universe
-            .map(|u| Members::new(u, ts_kind.clone())),
+        members: prepared.universe.map(|u| Members::new(u, ts_kind.clone())),
         ts_kind: ts_kind.clone(),
         abort: AtomicBool::new(false),
         clock: FrontierClock::new(workers),

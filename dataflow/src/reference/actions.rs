@@ -79,7 +79,9 @@ impl Actions {
                 k if k.eq_ignore_ascii_case("split") => ActionKind::Split,
                 k if k.eq_ignore_ascii_case("dividend") => ActionKind::Dividend,
                 k => {
-                    return Err(table.error(r, format!("kind `{k}`: expected `split` or `dividend`")))
+                    return Err(
+                        table.error(r, format!("kind `{k}`: expected `split` or `dividend`"))
+                    )
                 }
             };
             let text = table.required(r, 3, "factor")?;
@@ -153,9 +155,8 @@ mod tests {
 
     #[test]
     fn bars_before_the_ex_date_are_adjusted_and_later_ones_are_not() {
-        let p = write(
-            "symbol,date,kind,factor\nA,2016-06-01,split,0.5\nA,2016-01-04,dividend,0.98\n",
-        );
+        let p =
+            write("symbol,date,kind,factor\nA,2016-06-01,split,0.5\nA,2016-01-04,dividend,0.98\n");
         let actions = Actions::new(Actions::read(&p, &TsParser::default()).unwrap());
         let bar = Bar::from([10.0, 12.0, 9.0, 11.0, 100.0]);
         let mut early = bar;
@@ -176,8 +177,14 @@ mod tests {
     #[test]
     fn bad_rows_are_errors_with_their_line() {
         for (text, says) in [
-            ("symbol,date,kind,factor\nA,2016-06-01,merger,0.5\n", "merger"),
-            ("symbol,date,kind,factor\nA,2016-06-01,split,0\n", "positive"),
+            (
+                "symbol,date,kind,factor\nA,2016-06-01,merger,0.5\n",
+                "merger",
+            ),
+            (
+                "symbol,date,kind,factor\nA,2016-06-01,split,0\n",
+                "positive",
+            ),
             ("symbol,date,kind,factor\nA,,split,0.5\n", "blank date"),
         ] {
             let e = Actions::read(&write(text), &TsParser::default()).unwrap_err();

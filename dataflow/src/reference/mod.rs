@@ -33,7 +33,11 @@ impl Table {
         let name = path.display().to_string();
         let mut rdr = csv::Reader::from_path(path).map_err(|e| format!("{name}: {e}"))?;
         let headers = rdr.headers().map_err(|e| format!("{name}: {e}"))?.clone();
-        let find = |c: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(c));
+        let find = |c: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(c))
+        };
         let mut columns = Vec::new();
         for c in required {
             match find(c) {
@@ -70,7 +74,11 @@ impl Table {
     /// `None` when the column is absent or the field blank.
     fn field(&self, r: usize, column: usize) -> Option<&str> {
         let i = self.columns[column]?;
-        self.rows[r].1.get(i).map(String::as_str).filter(|f| !f.is_empty())
+        self.rows[r]
+            .1
+            .get(i)
+            .map(String::as_str)
+            .filter(|f| !f.is_empty())
     }
 
     /// A required non-blank field.

@@ -39,7 +39,10 @@ impl SectorSchedule {
             let from = table.instant(r, 2, ts)?.unwrap_or(i64::MIN);
             let entries = by_symbol.entry(symbol.to_string()).or_default();
             if entries.iter().any(|&(f, _)| f == from) {
-                return Err(table.error(r, format!("a second sector for {symbol} from the same time")));
+                return Err(table.error(
+                    r,
+                    format!("a second sector for {symbol} from the same time"),
+                ));
             }
             entries.push((from, sector.to_string()));
         }
@@ -113,7 +116,10 @@ mod tests {
         assert_eq!(s.at("B", day("2016-01-29")), None);
         assert_eq!(s.at("B", day("2016-02-01")), Some("Health"));
         assert_eq!(s.at("C", 0), None);
-        assert_eq!(s.sectors().into_iter().collect::<Vec<_>>(), ["Energy", "Health", "Tech"]);
+        assert_eq!(
+            s.sectors().into_iter().collect::<Vec<_>>(),
+            ["Energy", "Health", "Tech"]
+        );
         let ids = s.timeline("A", |n| Some(n.len() as u32));
         assert_eq!(at(&ids, day("2015-01-01")), Some(4));
         assert_eq!(at(&ids, day("2017-01-01")), Some(6));

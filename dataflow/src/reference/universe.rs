@@ -10,9 +10,9 @@ use crate::names::Names;
 use crate::schema::ts_micros;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use tickflow_connectors::TsKind;
-use std::path::Path;
 use tickflow_connectors::TsParser;
 
 /// Membership spells by symbol: `[from, to)` in UTC microseconds.
@@ -101,9 +101,8 @@ impl Members {
             self.by_id.resize(i + 1, None);
         }
         let universe = &self.universe;
-        let spells = self.by_id[i].get_or_insert_with(|| {
-            names.with(|symbols, _| universe.spells(symbols.name(id)))
-        });
+        let spells = self.by_id[i]
+            .get_or_insert_with(|| names.with(|symbols, _| universe.spells(symbols.name(id))));
         let kind = self.kind.get().copied().unwrap_or(TsKind::Micros);
         member(spells, ts_micros(kind, ts))
     }
@@ -134,7 +133,10 @@ mod tests {
         assert!(u.contains("A", day("2016-03-01")));
         assert!(u.contains("B", day("2016-02-01")));
         assert!(!u.contains("B", day("2016-02-02")));
-        assert!(!u.contains("C", day("2016-02-01")), "unlisted: never a member");
+        assert!(
+            !u.contains("C", day("2016-02-01")),
+            "unlisted: never a member"
+        );
     }
 
     #[test]

@@ -3,19 +3,19 @@
 //! time's cross-sections over its rows in symbol name order.
 
 use super::{Changes, Context, Revision};
-use crate::reference::Action;
-use crate::schema::ts_micros;
 use crate::error::Result;
 use crate::query::{query, QueryArgs};
+use crate::reference::Action;
+use crate::schema::ts_micros;
 use crate::schema::BAR_COLUMNS;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef};
 use std::collections::{BTreeMap, HashMap};
+use tickflow_connectors::TsKind;
 use tickflow_operators::cross_section::{
     CrossSectionBatch, CrossSectionKernel, CrossSectionOutput,
 };
-use tickflow_connectors::TsKind;
 use tickflow_operators::{Bar, FeatureEngine, SymbolState};
 
 /// A revised symbol's new rows.
