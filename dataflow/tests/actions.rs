@@ -12,12 +12,12 @@ mod common;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
-use arrow_array::{Array, RecordBatch};
+use arrow_array::RecordBatch;
 use common::data;
+use common::versions::{assert_same, rows, values};
 use std::path::{Path, PathBuf};
 use tickflow::backfill::{self, BackfillArgs};
 use tickflow::durable::Manifest;
-use tickflow::query::{query, QueryArgs};
 
 /// The first of the panel's last ten days.
 const CUT: &str = "2018-01-25";
@@ -124,49 +124,6 @@ fn args(f: &Files, input: &Path, output: &Path) -> BackfillArgs {
         universe: Some(f.universe.clone()),
         actions: None,
         ..common::args(input, output, 2)
-    }
-}
-
-fn rows(store: &Path, as_of: Option<&str>, to: Option<&str>) -> RecordBatch {
-    query(&QueryArgs {
-        store: store.to_path_buf(),
-        as_of: as_of.map(String::from),
-        to: to.map(String::from),
-        ..Default::default()
-    })
-    .unwrap()
-    .batch
-}
-
-/// (symbol, ts, sector, the float columns' bits): every column but `known_at`.
-type Row = (String, i64, Option<String>, Vec<Option<u64>>);
-
-fn values(batch: &RecordBatch) -> Vec<Row> {
-    let symbol = batch.column(0).as_string::<i32>();
-    let ts = tickflow::query::ts_values(batch.column(1));
-    let sector = batch.column(2).as_string::<i32>();
-    let floats: Vec<_> = batch
-        .columns()
-        .iter()
-        .filter_map(|c| c.as_primitive_opt::<Float64Type>())
-        .collect();
-    (0..batch.num_rows())
-        .map(|r| {
-            let v = floats
-                .iter()
-                .map(|a| (!a.is_null(r)).then(|| a.value(r).to_bits()))
-                .collect();
-            let sector = (!sector.is_null(r)).then(|| sector.value(r).to_string());
-            (symbol.value(r).to_string(), ts[r], sector, v)
-        })
-        .collect()
-}
-
-fn assert_same(got: &RecordBatch, expected: &RecordBatch, what: &str) {
-    let (a, b) = (values(got), values(expected));
-    assert_eq!(a.len(), b.len(), "{what}: row count");
-    if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
-        panic!("{what}: first row unlike: ({}, {})", a[i].0, a[i].1);
     }
 }
 

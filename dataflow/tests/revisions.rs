@@ -12,12 +12,12 @@ mod common;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, TimestampMicrosecondType};
-use arrow_array::{Array, RecordBatch};
+use arrow_array::RecordBatch;
+use common::versions::{assert_same, rows, values, Row};
 use common::{data, read_store};
 use std::path::Path;
 use tickflow::backfill::{self, BackfillArgs};
 use tickflow::durable::Manifest;
-use tickflow::query::{query, QueryArgs};
 
 /// The first of the panel's last ten days.
 const CUT: &str = "2018-01-25";
@@ -100,41 +100,6 @@ fn args(input: &Path, output: &Path) -> BackfillArgs {
     }
 }
 
-fn rows(store: &Path, as_of: Option<&str>, to: Option<&str>) -> RecordBatch {
-    query(&QueryArgs {
-        store: store.to_path_buf(),
-        as_of: as_of.map(String::from),
-        to: to.map(String::from),
-        ..Default::default()
-    })
-    .unwrap()
-    .batch
-}
-
-/// (symbol, ts, sector, the float columns' bits): every column but `known_at`.
-type Row = (String, i64, Option<String>, Vec<Option<u64>>);
-
-fn values(batch: &RecordBatch) -> Vec<Row> {
-    let symbol = batch.column(0).as_string::<i32>();
-    let ts = tickflow::query::ts_values(batch.column(1));
-    let floats: Vec<_> = batch
-        .columns()
-        .iter()
-        .filter_map(|c| c.as_primitive_opt::<Float64Type>())
-        .collect();
-    let sector = batch.column(2).as_string::<i32>();
-    (0..batch.num_rows())
-        .map(|r| {
-            let v: Vec<Option<u64>> = floats
-                .iter()
-                .map(|a| (!a.is_null(r)).then(|| a.value(r).to_bits()))
-                .collect();
-            let sector = (!sector.is_null(r)).then(|| sector.value(r).to_string());
-            (symbol.value(r).to_string(), ts[r], sector, v)
-        })
-        .collect()
-}
-
 fn column_names(batch: &RecordBatch) -> Vec<String> {
     batch
         .schema()
@@ -172,11 +137,7 @@ fn a_revised_bar_equals_a_rebuild_and_leaves_what_was_known_before_it() {
     let latest = rows(&store, None, None);
     let expected = rows(&rebuild, None, None);
     assert_eq!(column_names(&latest), column_names(&expected));
-    let (a, b) = (values(&latest), values(&expected));
-    assert_eq!(a.len(), b.len());
-    if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
-        panic!("first row unlike the rebuild: ({}, {})", a[i].0, a[i].1);
-    }
+    assert_same(&latest, &expected, "latest view vs the rebuild");
 
     // new versions are known from the revision on, the rest from their bar
     let known = latest

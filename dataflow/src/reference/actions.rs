@@ -140,18 +140,8 @@ impl Actions {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{day, write};
     use super::*;
-
-    fn write(text: &str) -> tempfile::TempPath {
-        let f = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(f.path(), text).unwrap();
-        f.into_temp_path()
-    }
-
-    fn day(d: &str) -> i64 {
-        let (kind, t) = TsParser::default().parse(d).unwrap();
-        crate::schema::ts_micros(kind, t)
-    }
 
     #[test]
     fn bars_before_the_ex_date_are_adjusted_and_later_ones_are_not() {

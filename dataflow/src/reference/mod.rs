@@ -106,3 +106,22 @@ impl Table {
         self.rows.len()
     }
 }
+
+/// Helpers of the reference files' unit tests.
+#[cfg(test)]
+mod testing {
+    use tickflow_connectors::TsParser;
+
+    /// A temporary file holding `text`.
+    pub fn write(text: &str) -> tempfile::TempPath {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text).unwrap();
+        f.into_temp_path()
+    }
+
+    /// A date's first instant, in UTC microseconds.
+    pub fn day(d: &str) -> i64 {
+        let (kind, t) = TsParser::default().parse(d).unwrap();
+        crate::schema::ts_micros(kind, t)
+    }
+}

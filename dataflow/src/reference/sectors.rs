@@ -95,22 +95,13 @@ impl SectorSchedule {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{day, write};
     use super::*;
-
-    fn write(text: &str) -> tempfile::TempPath {
-        let f = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(f.path(), text).unwrap();
-        f.into_temp_path()
-    }
 
     #[test]
     fn a_sector_holds_from_its_date_on_and_a_plain_file_holds_from_the_start() {
         let p = write("symbol,sector,from\nA,Tech,\nA,Energy,2016-01-04\nB,Health,2016-02-01\n");
         let s = SectorSchedule::read(&p, &TsParser::default()).unwrap();
-        let day = |d: &str| {
-            let (kind, t) = TsParser::default().parse(d).unwrap();
-            crate::schema::ts_micros(kind, t)
-        };
         assert_eq!(s.at("A", day("2015-12-31")), Some("Tech"));
         assert_eq!(s.at("A", day("2016-01-04")), Some("Energy"));
         assert_eq!(s.at("B", day("2016-01-29")), None);

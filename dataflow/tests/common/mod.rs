@@ -214,6 +214,7 @@ pub fn bits(t: &Table) -> Vec<BitRow> {
 }
 pub mod cluster;
 pub mod kafka;
+pub mod versions;
 
 /// `../shared/data/sp500_5yr.csv.gz`, decompressed.
 pub fn sp500_text() -> String {
