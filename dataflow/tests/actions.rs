@@ -122,7 +122,6 @@ fn args(f: &Files, input: &Path, output: &Path) -> BackfillArgs {
     BackfillArgs {
         sectors: Some(f.sectors.clone()),
         universe: Some(f.universe.clone()),
-        actions: None,
         ..common::args(input, output, 2)
     }
 }

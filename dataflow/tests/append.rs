@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{bits, data, read_store};
+use common::{bits, data, read_store, sp500_args};
 use std::path::{Path, PathBuf};
 use tickflow::backfill::{self, BackfillArgs};
 use tickflow::durable::Manifest;
@@ -41,19 +41,10 @@ fn split_panel(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (a, b, c)
 }
 
-fn args(input: &Path, output: &Path) -> BackfillArgs {
-    BackfillArgs {
-        sectors: Some(data("sp500_sectors.csv")),
-        universe: None,
-        actions: None,
-        ..common::args(input, output, 2)
-    }
-}
-
 fn append(input: &Path, output: &Path) -> BackfillArgs {
     BackfillArgs {
         append: true,
-        ..args(input, output)
+        ..sp500_args(input, output, 2)
     }
 }
 
@@ -69,7 +60,7 @@ fn append_equals_a_full_rebuild_and_refuses_what_would_mix() {
         .to_string();
     assert!(err.contains("no tickflow store here"), "{err}");
 
-    let first = backfill::run(&args(&old, &store)).unwrap();
+    let first = backfill::run(&sp500_args(&old, &store, 2)).unwrap();
     assert!(first.rows_out > 450_000);
     std::fs::remove_file(&old).unwrap();
 
@@ -101,7 +92,7 @@ fn append_equals_a_full_rebuild_and_refuses_what_would_mix() {
     assert_eq!((again.rows_out, again.skipped > 400), (0, true));
 
     let full = tmp.path().join("full");
-    backfill::run(&args(&data("sp500_5yr.csv.gz"), &full)).unwrap();
+    backfill::run(&sp500_args(&data("sp500_5yr.csv.gz"), &full, 2)).unwrap();
     let (cols_a, a) = read_store(&store);
     let (cols_b, b) = read_store(&full);
     assert_eq!(cols_a, cols_b);

@@ -179,10 +179,7 @@ fn truncating_the_input_at_a_date_leaves_the_earlier_output_unchanged() {
     let run = |input: &Path, name: &str| {
         let out = tmp.path().join(name);
         let a = BackfillArgs {
-            sectors: Some(data("sp500_sectors.csv")),
-            universe: None,
-            actions: None,
-            ..small(args(input, &out, 2))
+            ..small(common::sp500_args(input, &out, 2))
         };
         backfill::run(&a).unwrap();
         read_store(&out).1

@@ -4,21 +4,11 @@
 
 mod common;
 
-use common::{bits, data, panel_slice, read_store, Table};
+use common::{bits, panel_slice, read_store, sp500_args, Table};
 use std::collections::BTreeMap;
-use std::path::Path;
-use tickflow::backfill::{self, BackfillArgs};
+use tickflow::backfill;
 use tickflow::config::PipelineConfig;
 use tickflow_operators::{Bar, FeatureEngine};
-
-fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
-    BackfillArgs {
-        sectors: Some(data("sp500_sectors.csv")),
-        universe: None,
-        actions: None,
-        ..common::args(input, output, workers)
-    }
-}
 
 type StoredRow<'a> = (&'a String, &'a Option<String>, &'a Vec<Option<f64>>);
 
@@ -29,7 +19,7 @@ fn store_is_independent_of_workers_and_matches_the_engine() {
     let mut stores = Vec::new();
     for workers in [1, 2, 4] {
         let out = tmp.path().join(format!("out{workers}"));
-        let summary = backfill::run(&args(&input, &out, workers)).unwrap();
+        let summary = backfill::run(&sp500_args(&input, &out, workers)).unwrap();
         assert!(summary.rows_out > 50_000);
         assert!(out.join("_manifest.json").exists() && out.join("_rejects.csv").exists());
         let manifest: serde_json::Value =
@@ -150,7 +140,7 @@ fn bad_input_is_a_clear_error_and_leaves_no_partial_files() {
     )
     .unwrap();
     let out = tmp.path().join("out");
-    let err = backfill::run(&args(&no_close, &out, 2)).unwrap_err();
+    let err = backfill::run(&sp500_args(&no_close, &out, 2)).unwrap_err();
     assert!(err.to_string().contains("no column for close"), "{err}");
 
     let garbage = tmp.path().join("garbage.csv");
@@ -163,7 +153,7 @@ fn bad_input_is_a_clear_error_and_leaves_no_partial_files() {
         ));
     }
     std::fs::write(&garbage, text).unwrap();
-    let err = backfill::run(&args(&garbage, &out, 2)).unwrap_err();
+    let err = backfill::run(&sp500_args(&garbage, &out, 2)).unwrap_err();
     assert!(err.to_string().contains("above --max-reject-rate"), "{err}");
 
     // a dead run's temporary file is cleaned up by the next run
@@ -175,7 +165,7 @@ fn bad_input_is_a_clear_error_and_leaves_no_partial_files() {
         "date,open,high,low,close,volume,Name\n2020-01-02,1,1.5,0.5,1.2,10,A\n",
     )
     .unwrap();
-    backfill::run(&args(&ok, &out, 1)).unwrap();
+    backfill::run(&sp500_args(&ok, &out, 1)).unwrap();
     assert!(!out.join("year=2019/.part-000.parquet.tmp").exists());
     assert!(out.join("year=2020/part-000-00000000.parquet").exists());
 }

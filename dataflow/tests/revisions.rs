@@ -14,8 +14,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, TimestampMicrosecondType};
 use arrow_array::RecordBatch;
 use common::versions::{assert_same, rows, values, Row};
-use common::{data, read_store};
-use std::path::Path;
+use common::{read_store, sp500_args};
 use tickflow::backfill::{self, BackfillArgs};
 use tickflow::durable::Manifest;
 
@@ -91,15 +90,6 @@ fn inputs() -> Inputs {
     }
 }
 
-fn args(input: &Path, output: &Path) -> BackfillArgs {
-    BackfillArgs {
-        sectors: Some(data("sp500_sectors.csv")),
-        universe: None,
-        actions: None,
-        ..common::args(input, output, 2)
-    }
-}
-
 fn column_names(batch: &RecordBatch) -> Vec<String> {
     batch
         .schema()
@@ -119,12 +109,12 @@ fn a_revised_bar_equals_a_rebuild_and_leaves_what_was_known_before_it() {
     std::fs::write(&append, &inputs.append).unwrap();
     std::fs::write(&corrected, &inputs.corrected).unwrap();
     let store = tmp.path().join("store");
-    backfill::run(&args(&old, &store)).unwrap();
+    backfill::run(&sp500_args(&old, &store, 2)).unwrap();
     let original = rows(&store, None, None);
 
     let run = backfill::run(&BackfillArgs {
         append: true,
-        ..args(&append, &store)
+        ..sp500_args(&append, &store, 2)
     })
     .unwrap();
     let revised = run.revisions.expect("the revised bar was applied");
@@ -133,7 +123,7 @@ fn a_revised_bar_equals_a_rebuild_and_leaves_what_was_known_before_it() {
 
     // the latest view equals a rebuild from the corrected input
     let rebuild = tmp.path().join("rebuild");
-    backfill::run(&args(&corrected, &rebuild)).unwrap();
+    backfill::run(&sp500_args(&corrected, &rebuild, 2)).unwrap();
     let latest = rows(&store, None, None);
     let expected = rows(&rebuild, None, None);
     assert_eq!(column_names(&latest), column_names(&expected));

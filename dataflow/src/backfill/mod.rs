@@ -524,7 +524,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
     let new_actions: Vec<Action> = match opened.after {
         Some(_) => listed
             .into_iter()
-            .filter(|a| !manifest.actions.iter().any(|b| b.same(a)))
+            .filter(|a| !a.is_in(&manifest.actions))
             .collect(),
         None => {
             manifest.actions.clear();

@@ -9,7 +9,7 @@ use super::progress::Progress;
 use super::scan::InputPlan;
 use super::spill::{bucket_starts, SpillWriter};
 use crate::error::{Result, TickflowError};
-use crate::reference::{sectors, Action, Actions, SectorSchedule};
+use crate::reference::{actions, sectors, Action, Actions, SectorSchedule};
 use crate::rejects::RejectsFile;
 use crate::schema::ts_micros;
 use std::path::{Path, PathBuf};
@@ -182,11 +182,8 @@ impl Source<'_> {
                     if batch.sector[i].is_none() {
                         batch.sector[i] = mapped.get(symbol).and_then(|t| sectors::at(t, micros));
                     }
-                    for a in adjusting.get(symbol).into_iter().flat_map(|a| a.iter()) {
-                        if a.date > micros {
-                            a.adjust(&mut batch.bar[i]);
-                        }
-                    }
+                    let of_symbol = adjusting.get(symbol).copied().unwrap_or_default();
+                    actions::adjust(of_symbol, micros, &mut batch.bar[i]);
                 }
                 if let Some(after) = self.after {
                     report.skipped += batch.retain_after(after) as u64;

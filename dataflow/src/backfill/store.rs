@@ -39,19 +39,21 @@ pub fn identity(
     sectors: Option<&InputFingerprint>,
     universe: Option<&InputFingerprint>,
 ) -> serde_json::Value {
-    let mut extra = serde_json::json!({
-        "mapping": args.mapping,
-        "default_symbol": args.default_symbol,
-    });
-    if let Some(u) = universe {
-        extra["universe"] = serde_json::json!({"bytes": u.bytes, "crc32": u.crc32});
-    }
-    crate::durable::identity(&args.config, engine, args.tz.as_deref(), sectors, extra)
+    crate::durable::identity(
+        &args.config,
+        engine,
+        args.tz.as_deref(),
+        (sectors, universe),
+        serde_json::json!({
+            "mapping": args.mapping,
+            "default_symbol": args.default_symbol,
+        }),
+    )
 }
 
 /// The same actions, in any order.
 fn same_actions(a: &[Action], b: &[Action]) -> bool {
-    a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.same(y)))
+    a.len() == b.len() && a.iter().all(|x| x.is_in(b))
 }
 
 fn same_inputs(a: &[InputFingerprint], b: &[InputFingerprint]) -> bool {

@@ -53,15 +53,17 @@ impl CheckpointPolicy {
 
 /// What every store's rows depend on besides the bars and how they are
 /// read: the features, the engine, the cross-sections, the output types,
-/// the time zone and the sector file's content. Each kind of run adds its
-/// own keys (`extra`).
+/// the time zone, the sector file's content and the universe file's (a key
+/// only when there is one, so stores without keep their identity). Each
+/// kind of run adds its own keys (`extra`).
 pub fn identity(
     config: &PipelineConfig,
     engine: &FeatureEngine,
     tz: Option<&str>,
-    sectors: Option<&InputFingerprint>,
+    (sectors, universe): (Option<&InputFingerprint>, Option<&InputFingerprint>),
     extra: serde_json::Value,
 ) -> serde_json::Value {
+    let print = |f: &InputFingerprint| serde_json::json!({"bytes": f.bytes, "crc32": f.crc32});
     let mut id = serde_json::json!({
         "features": config.feature_set().features,
         "engine": format!("{:016x}", engine.fingerprint()),
@@ -71,8 +73,11 @@ pub fn identity(
             "float32": config.sink.float32,
         },
         "tz": tz,
-        "sectors": sectors.map(|s| serde_json::json!({"bytes": s.bytes, "crc32": s.crc32})),
+        "sectors": sectors.map(print),
     });
+    if let Some(u) = universe {
+        id["universe"] = print(u);
+    }
     if let (Some(id), serde_json::Value::Object(extra)) = (id.as_object_mut(), extra) {
         id.extend(extra);
     }

@@ -33,16 +33,18 @@ pub fn identity(
     args: &LiveArgs,
     engine: &FeatureEngine,
     topic: &str,
-    (sectors, universe): (Option<&InputFingerprint>, Option<&InputFingerprint>),
+    references: (Option<&InputFingerprint>, Option<&InputFingerprint>),
 ) -> serde_json::Value {
-    let mut extra = serde_json::json!({
-        "topic": topic,
-        "message_format": format!("{:?}", args.format),
-    });
-    if let Some(u) = universe {
-        extra["universe"] = serde_json::json!({"bytes": u.bytes, "crc32": u.crc32});
-    }
-    crate::durable::identity(&args.config, engine, args.tz.as_deref(), sectors, extra)
+    crate::durable::identity(
+        &args.config,
+        engine,
+        args.tz.as_deref(),
+        references,
+        serde_json::json!({
+            "topic": topic,
+            "message_format": format!("{:?}", args.format),
+        }),
+    )
 }
 
 /// Opens the store at `root` for a live run and records the run in its

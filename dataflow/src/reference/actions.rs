@@ -57,6 +57,19 @@ impl Action {
             && self.kind == other.kind
             && self.factor.to_bits() == other.factor.to_bits()
     }
+
+    /// Whether `list` holds the same action.
+    pub fn is_in(&self, list: &[Action]) -> bool {
+        list.iter().any(|a| a.same(self))
+    }
+}
+
+/// Adjusts `bar`, of bar time `micros`, for each of `actions` (one
+/// symbol's, in date order) dated after it.
+pub fn adjust(actions: &[Action], micros: i64, bar: &mut Bar) {
+    for a in actions.iter().filter(|a| a.date > micros) {
+        a.adjust(bar);
+    }
 }
 
 /// Actions by symbol, each list in date order.
@@ -107,7 +120,7 @@ impl Actions {
         let mut by_symbol: HashMap<String, Vec<Action>> = HashMap::new();
         for a in actions {
             let list = by_symbol.entry(a.symbol.clone()).or_default();
-            if !list.iter().any(|b| b.same(&a)) {
+            if !a.is_in(list) {
                 list.push(a);
             }
         }
@@ -120,21 +133,12 @@ impl Actions {
     /// Adjusts `bar` of `symbol` at `micros` for every action dated after
     /// it, in date order.
     pub fn adjust(&self, symbol: &str, micros: i64, bar: &mut Bar) {
-        if let Some(list) = self.by_symbol.get(symbol) {
-            for a in list.iter().filter(|a| a.date > micros) {
-                a.adjust(bar);
-            }
-        }
+        adjust(self.of(symbol), micros, bar);
     }
 
     /// `symbol`'s actions in date order.
     pub fn of(&self, symbol: &str) -> &[Action] {
         self.by_symbol.get(symbol).map_or(&[], Vec::as_slice)
-    }
-
-    /// No actions.
-    pub fn is_empty(&self) -> bool {
-        self.by_symbol.is_empty()
     }
 }
 

@@ -19,6 +19,15 @@ use crate::schema::ts_micros;
 use std::path::Path;
 use tickflow_connectors::TsParser;
 
+/// The value of the latest of `entries` (in time order, keyed by the
+/// UTC microseconds they take effect from) at or before `micros`.
+pub fn in_force<T>(entries: &[(i64, T)], micros: i64) -> Option<&T> {
+    match entries.partition_point(|&(from, _)| from <= micros) {
+        0 => None,
+        k => Some(&entries[k - 1].1),
+    }
+}
+
 /// A reference file's records, with its required and optional columns
 /// found by name (case-insensitive).
 struct Table {

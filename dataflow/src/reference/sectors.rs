@@ -4,7 +4,7 @@
 //! its latest entry from at or before its bar time, and no sector before
 //! the first.
 
-use super::Table;
+use super::{in_force, Table};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use tickflow_connectors::TsParser;
@@ -20,10 +20,7 @@ pub type Timeline = Vec<(i64, Option<u32>)>;
 
 /// The entry of `timeline` in force at `micros`.
 pub fn at(timeline: &[(i64, Option<u32>)], micros: i64) -> Option<u32> {
-    match timeline.partition_point(|&(from, _)| from <= micros) {
-        0 => None,
-        k => timeline[k - 1].1,
-    }
+    in_force(timeline, micros).copied().flatten()
 }
 
 impl SectorSchedule {
@@ -52,23 +49,9 @@ impl SectorSchedule {
         Ok(Self { by_symbol })
     }
 
-    /// A schedule with one sector per symbol from the start.
-    pub fn constant<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Self {
-            by_symbol: pairs
-                .into_iter()
-                .map(|(s, c)| (s.to_string(), vec![(i64::MIN, c.to_string())]))
-                .collect(),
-        }
-    }
-
     /// `symbol`'s sector at `micros` (UTC microseconds).
     pub fn at(&self, symbol: &str, micros: i64) -> Option<&str> {
-        let entries = self.by_symbol.get(symbol)?;
-        match entries.partition_point(|&(from, _)| from <= micros) {
-            0 => None,
-            k => Some(entries[k - 1].1.as_str()),
-        }
+        in_force(self.by_symbol.get(symbol)?, micros).map(String::as_str)
     }
 
     /// Every sector named, in name order.
@@ -85,11 +68,6 @@ impl SectorSchedule {
         self.by_symbol.get(symbol).map_or_else(Vec::new, |entries| {
             entries.iter().map(|(from, s)| (*from, id(s))).collect()
         })
-    }
-
-    /// No symbol has a sector.
-    pub fn is_empty(&self) -> bool {
-        self.by_symbol.is_empty()
     }
 }
 

@@ -5,7 +5,7 @@
 //! outside it keeps its per-symbol features and has null cross-sectional
 //! columns. A symbol the file does not list is never a member.
 
-use super::Table;
+use super::{in_force, Table};
 use crate::names::Names;
 use crate::schema::ts_micros;
 use serde::{Deserialize, Serialize};
@@ -26,10 +26,7 @@ pub type Spells = Vec<(i64, i64)>;
 
 /// Whether `micros` falls in one of `spells`.
 pub fn member(spells: &[(i64, i64)], micros: i64) -> bool {
-    match spells.partition_point(|&(from, _)| from <= micros) {
-        0 => false,
-        k => micros < spells[k - 1].1,
-    }
+    in_force(spells, micros).is_some_and(|&to| micros < to)
 }
 
 impl Universe {

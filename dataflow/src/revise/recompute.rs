@@ -159,9 +159,7 @@ pub fn replay(
     let mut first = i64::MAX;
     for (&t, (bar, _, _)) in bars.iter_mut() {
         let before = *bar;
-        for a in actions.iter().filter(|a| a.date > ts_micros(kind, t)) {
-            a.adjust(bar);
-        }
+        crate::reference::actions::adjust(actions, ts_micros(kind, t), bar);
         if !same_bar(&before, bar) {
             changed += 1;
             first = first.min(t);

@@ -46,6 +46,14 @@ pub fn panel_slice(dir: &Path, every: usize) -> PathBuf {
     path
 }
 
+/// [`args`] with the S&P 500 sector file.
+pub fn sp500_args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
+    BackfillArgs {
+        sectors: Some(data("sp500_sectors.csv")),
+        ..args(input, output, workers)
+    }
+}
+
 /// Default arguments for one input file.
 pub fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
     BackfillArgs {
