@@ -20,12 +20,8 @@ DAYS="${DAYS:-5000}"
 QDAYS=$((DAYS / 4))
 WORK="${WORK:-${TMPDIR:-/tmp}/tickflow-bench}"
 PYTHON="${PYTHON:-python3}"
-"$PYTHON" -c 'import polars' 2>/dev/null || { echo "error: $PYTHON has no polars (pip install polars)" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "error: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 1; }
-
-cargo build --release --locked -q -p tickflow
-BIN="$CARGO_TARGET_DIR/release/tickflow"
-mkdir -p "$WORK"
+. bench/lib.sh
+bench_setup "polars"
 
 # universe DAYS NAME: NAME_base.parquet (all days but the last) and
 # NAME_day.csv (the last day: one bar per symbol)
@@ -45,7 +41,6 @@ PY
 universe "$DAYS" full
 universe "$QDAYS" quarter
 
-. bench/lib.sh
 rows() { "$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['rows_out'])" "$1/_manifest.json"; }
 
 FULL="$WORK/store_full" QUARTER="$WORK/store_quarter"

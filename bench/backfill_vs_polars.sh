@@ -18,19 +18,14 @@ WORK="${WORK:-${TMPDIR:-/tmp}/tickflow-bench}"
 PYTHON="${PYTHON:-python3}"
 PEER=../shared/bench/peer_polars.py
 [ -f "$PEER" ] || { echo "error: $PEER not found (../shared beside the repository)" >&2; exit 1; }
-"$PYTHON" -c 'import polars' 2>/dev/null || { echo "error: $PYTHON has no polars (pip install polars)" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "error: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 1; }
-
-cargo build --release --locked -q -p tickflow
-BIN="$CARGO_TARGET_DIR/release/tickflow"
-mkdir -p "$WORK"
+. bench/lib.sh
+bench_setup "polars"
 IN="$WORK/universe_${SYMBOLS}x${DAYS}.parquet"
 IN_SYM="$WORK/universe_${SYMBOLS}x${DAYS}_by_symbol.parquet"
 [ -f "$IN" ] || "$BIN" gen --symbols "$SYMBOLS" --days "$DAYS" --seed 42 --output "$IN"
 [ -f "$IN_SYM" ] || "$BIN" gen --symbols "$SYMBOLS" --days "$DAYS" --seed 42 --order symbol --output "$IN_SYM"
 ROWS=$("$PYTHON" -c "import polars as pl,sys; print(pl.scan_parquet(sys.argv[1]).select(pl.len()).collect().item())" "$IN")
 
-. bench/lib.sh
 
 rm -rf "$WORK/out_tickflow" "$WORK/out_polars.parquet" "$WORK/out_tickflow_by_symbol"
 echo "input: $ROWS rows ($SYMBOLS symbols x $DAYS days), $(nproc) cores"

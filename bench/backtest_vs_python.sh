@@ -19,13 +19,8 @@ DAYS="${DAYS:-5000}"
 RUNS="${RUNS:-3}"
 WORK="${WORK:-${TMPDIR:-/tmp}/tickflow-bench}"
 PYTHON="${PYTHON:-python3}"
-"$PYTHON" -c 'import pandas, pyarrow, numpy' 2>/dev/null || { echo "error: $PYTHON needs pandas, pyarrow and numpy" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "error: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 1; }
-
-cargo build --release --locked -q -p tickflow
-BIN="$CARGO_TARGET_DIR/release/tickflow"
-mkdir -p "$WORK"
 . bench/lib.sh
+bench_setup "pandas, pyarrow, numpy"
 universe_store "$SYMBOLS" "$DAYS"
 
 CONFIG="$WORK/backtest_bench.toml"

@@ -1,5 +1,16 @@
-# Helpers shared by the bench scripts (sourced; calc, measure and
-# universe_store need $PYTHON and $WORK).
+# Helpers shared by the bench scripts (sourced; bench_setup, calc, measure
+# and universe_store need $PYTHON and $WORK).
+
+# bench_setup MODULES: checks that $PYTHON imports MODULES (e.g. "polars,
+# numpy") and that GNU time is there, builds the release binary into $BIN
+# and makes $WORK
+bench_setup() {
+  "$PYTHON" -c "import $1" 2>/dev/null || { echo "error: $PYTHON needs $1 (pip install ${1//,/})" >&2; exit 1; }
+  [ -x /usr/bin/time ] || { echo "error: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 1; }
+  cargo build --release --locked -q -p tickflow
+  BIN="$CARGO_TARGET_DIR/release/tickflow"
+  mkdir -p "$WORK"
+}
 
 # calc EXPR: a Python expression's value
 calc() { "$PYTHON" -c "print($1)"; }

@@ -23,13 +23,8 @@ DAYS="${DAYS:-5000}"
 BACK="${BACK:-30}"
 WORK="${WORK:-${TMPDIR:-/tmp}/tickflow-bench}"
 PYTHON="${PYTHON:-python3}"
-"$PYTHON" -c 'import polars' 2>/dev/null || { echo "error: $PYTHON has no polars (pip install polars)" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "error: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 1; }
-
-cargo build --release --locked -q -p tickflow
-BIN="$CARGO_TARGET_DIR/release/tickflow"
-mkdir -p "$WORK"
 . bench/lib.sh
+bench_setup "polars"
 universe_store "$SYMBOLS" "$DAYS"
 FAR=$((BACK * 10))
 

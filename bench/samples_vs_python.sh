@@ -16,15 +16,10 @@ DAYS="${DAYS:-1200}"
 COUNT="${COUNT:-1000000}"
 WORK="${WORK:-${TMPDIR:-/tmp}/tickflow-bench}"
 PYTHON="${PYTHON:-python3}"
-"$PYTHON" -c 'import polars, pyarrow, numpy' 2>/dev/null || { echo "error: $PYTHON needs polars, pyarrow and numpy" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "error: GNU time (/usr/bin/time) is needed for peak RSS" >&2; exit 1; }
-
-cargo build --release --locked -q -p tickflow
-BIN="$CARGO_TARGET_DIR/release/tickflow"
-mkdir -p "$WORK"
+. bench/lib.sh
+bench_setup "polars, pyarrow, numpy"
 IN="$WORK/universe_${SYMBOLS}x${DAYS}.parquet"
 [ -f "$IN" ] || "$BIN" gen --symbols "$SYMBOLS" --days "$DAYS" --seed 3 --output "$IN" >/dev/null
-. bench/lib.sh
 
 rm -rf "$WORK/samples_tickflow" "$WORK/samples_peer.parquet"
 measure tickflow "$BIN" samples --input "$IN" --output "$WORK/samples_tickflow" --count "$COUNT" --seed 1
