@@ -12,7 +12,9 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, DeliveryResult};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 fn kafka(context: impl Into<String>, e: impl std::fmt::Display) -> ConnectorError {
@@ -31,6 +33,8 @@ pub struct BarConsumer {
     consumer: BaseConsumer,
     topic: String,
     partitions: Vec<i32>,
+    /// The partitions read to their end at least once.
+    ended: Mutex<HashSet<i32>>,
 }
 
 impl BarConsumer {
@@ -89,6 +93,8 @@ impl BarConsumer {
         for (k, v) in &config.client {
             c.set(k, v);
         }
+        // Ends of partitions are how `reached_end` knows the backlog is read.
+        c.set("enable.partition.eof", "true");
         let consumer: BaseConsumer = c.create().map_err(|e| kafka("creating a consumer", e))?;
         let mut tpl = TopicPartitionList::new();
         for &(p, from) in partitions {
@@ -103,6 +109,7 @@ impl BarConsumer {
             consumer,
             topic,
             partitions: partitions.iter().map(|&(p, _)| p).collect(),
+            ended: Mutex::new(HashSet::new()),
         })
     }
 
@@ -113,10 +120,26 @@ impl BarConsumer {
 
     /// The next message, waiting up to `timeout`; `Some(Err)` is a client
     /// error (a broker down, say), which librdkafka retries by itself.
+    /// Reaching a partition's end is noted (see [`BarConsumer::reached_end`]),
+    /// not returned.
     pub fn poll(&self, timeout: Duration) -> Option<Result<BorrowedMessage<'_>>> {
-        self.consumer
-            .poll(timeout)
-            .map(|r| r.map_err(|e| kafka("polling", e)))
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.consumer.poll(left)? {
+                Err(KafkaError::PartitionEOF(p)) => {
+                    self.ended.lock().expect("not poisoned").insert(p);
+                }
+                r => return Some(r.map_err(|e| kafka("polling", e))),
+            }
+        }
+    }
+
+    /// Every assigned partition has been read to its end at least once:
+    /// the backlog there when this consumer started is read.
+    pub fn reached_end(&self) -> bool {
+        let ended = self.ended.lock().expect("not poisoned");
+        self.partitions.iter().all(|p| ended.contains(p))
     }
 
     /// Commits, per partition, the offset of the next message to read: call

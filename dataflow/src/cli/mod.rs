@@ -140,8 +140,9 @@ pub struct LiveCmd {
     /// TOML pipeline file: features, cross-sections, sink, [kafka], [live].
     #[arg(long)]
     config: Option<String>,
-    /// End after SECS without new messages: close every open bar time,
-    /// flush, commit, exit 0.
+    /// End once every partition has been read to its end and SECS passed
+    /// without new messages: close every open bar time, flush, commit,
+    /// exit 0.
     #[arg(long, value_name = "SECS")]
     idle_exit: Option<f64>,
     /// Worker threads (default: the number of cores).

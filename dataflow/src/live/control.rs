@@ -26,6 +26,12 @@ pub enum Signal {
     },
     /// A worker read messages (to worker 0, for `--idle-exit`).
     Active,
+    /// A worker has read each of its partitions to its end at least once
+    /// (to worker 0, for `--idle-exit`).
+    CaughtUp {
+        /// The global worker index.
+        worker: u32,
+    },
     /// A worker's first valid bar fixed the timestamp kind (to worker 0).
     Kind {
         /// Microsecond instants (else dates).

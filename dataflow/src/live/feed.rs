@@ -245,6 +245,12 @@ impl Feed {
         Ok(n)
     }
 
+    /// Each of this worker's partitions has been read to its end at least
+    /// once.
+    pub fn caught_up(&self) -> bool {
+        self.consumer.reached_end()
+    }
+
     /// This worker's partitions' frontier (see [`Watermarks::frontier`]).
     pub fn own_frontier(&self, now: Instant) -> Option<i64> {
         self.marks.frontier(now)

@@ -121,6 +121,10 @@ struct Peers {
     last_active: Instant,
     /// When this worker last told worker 0 it read messages.
     told_active: Option<Instant>,
+    /// Worker 0: which workers have read their partitions to the end.
+    caught_up: Vec<bool>,
+    /// This worker has told worker 0 it read its partitions to the end.
+    told_caught_up: bool,
     /// Worker 0 has said stop.
     stopping: bool,
     /// Worker 0 has said stop (once).
@@ -139,6 +143,8 @@ impl Peers {
             frontiers: vec![i64::MIN; peers],
             last_active: Instant::now(),
             told_active: None,
+            caught_up: vec![false; peers],
+            told_caught_up: false,
             stopping: false,
             stop_sent: false,
             word_sent: false,
@@ -153,6 +159,7 @@ impl Peers {
             match s {
                 Signal::Frontier { worker, at } => self.frontiers[worker as usize] = at,
                 Signal::Active => self.last_active = Instant::now(),
+                Signal::CaughtUp { worker } => self.caught_up[worker as usize] = true,
                 Signal::Kind { micros } => {
                     self.kind.get_or_insert(micros);
                 }
@@ -171,8 +178,14 @@ impl Peers {
         }
     }
 
-    /// Tells worker 0 (at most every 100 ms) that this worker read messages.
-    fn active(&mut self, control: &mut Control, got: usize) {
+    /// Tells worker 0 (at most every 100 ms) that this worker read
+    /// messages, and (once) that it has read its partitions to the end.
+    fn active(&mut self, control: &mut Control, got: usize, feed: &Feed, index: usize) {
+        if !self.told_caught_up && feed.caught_up() {
+            let worker = index as u32;
+            control.send(0, Signal::CaughtUp { worker });
+            self.told_caught_up = true;
+        }
         let due = self
             .told_active
             .is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
@@ -182,13 +195,14 @@ impl Peers {
         }
     }
 
-    /// Worker 0: stops every worker once none has read a message for
-    /// `--idle-exit`.
+    /// Worker 0: stops every worker once each has read its partitions to
+    /// the end and none has read a message for `--idle-exit`.
     fn idle_exit(&mut self, control: &mut Control, feed: &Feed, args: &LiveArgs) {
         let last = feed
             .last_message
             .map_or(self.last_active, |m| m.max(self.last_active));
-        if !self.stop_sent && args.idle_exit.is_some_and(|d| last.elapsed() >= d) {
+        let read = self.caught_up.iter().all(|&c| c);
+        if !self.stop_sent && read && args.idle_exit.is_some_and(|d| last.elapsed() >= d) {
             control.broadcast(Signal::Stop);
             self.stop_sent = true;
         }
@@ -318,7 +332,7 @@ fn stream(
     let word = loop {
         if failure.is_none() && !cx.abort.load(Ordering::Relaxed) {
             match feed.poll(1024, Duration::from_millis(20)) {
-                Ok(got) => heard.active(control, got),
+                Ok(got) => heard.active(control, got, &feed, index),
                 Err(e) => {
                     cx.abort.store(true, Ordering::SeqCst);
                     cx.board.fail(e.to_string());
@@ -539,7 +553,7 @@ fn stream(
         }
         report_feeds(&mut feed, board, &mut next_report, None)?;
         reports.forward();
-        heard.active(control, got);
+        heard.active(control, got, &feed, index);
         if index == 0 && got == 0 {
             heard.idle_exit(control, &feed, args);
         }
