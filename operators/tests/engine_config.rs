@@ -200,9 +200,9 @@ fn unknown_top_level_key_is_rejected() {
 #[test]
 fn every_catalog_kind_builds_and_runs() {
     for info in catalog() {
-        let input = match info.inputs {
-            tickflow_operators::engine::InputShape::Series(_) => "input = \"close\"\n",
-            tickflow_operators::engine::InputShape::Bar => "",
+        let input = match info.inputs.column() {
+            Some(_) => "input = \"close\"\n",
+            None => "",
         };
         let e = engine(&format!("[[features]]\nkind = \"{}\"\n{input}", info.kind)).unwrap();
         assert_eq!(e.columns().len(), info.outputs.len());
@@ -210,7 +210,8 @@ fn every_catalog_kind_builds_and_runs() {
         let mut row = vec![0.0; e.columns().len()];
         for i in 0..400 {
             let c = 100.0 + (i as f64 * 0.1).sin() * 5.0;
-            e.update(&mut st, &bar(c, 1000.0 + i as f64), &mut row)
+            let market = (i as f64 * 0.3).cos() * 0.01;
+            e.update_joined(&mut st, &bar(c, 1000.0 + i as f64), market, &mut row)
                 .unwrap();
         }
         assert!(row.iter().all(|v| v.is_finite()), "{}: {row:?}", info.kind);

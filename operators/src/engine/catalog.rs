@@ -7,6 +7,20 @@ pub enum InputShape {
     Series(&'static str),
     /// The bar's own columns (high, low, close and/or volume).
     Bar,
+    /// One column (`input = ...`, with this default) paired with the market
+    /// series' value at the same bar (see
+    /// [`FeatureEngine::update_joined`](super::FeatureEngine::update_joined)).
+    Market(&'static str),
+}
+
+impl InputShape {
+    /// The default input column of a one-column indicator.
+    pub fn column(&self) -> Option<&'static str> {
+        match self {
+            InputShape::Series(c) | InputShape::Market(c) => Some(c),
+            InputShape::Bar => None,
+        }
+    }
 }
 
 /// One parameter of an indicator.
@@ -90,6 +104,10 @@ impl std::fmt::Display for IndicatorInfo {
                 write!(f, "\n            input: one column (default `{default}`)")?
             }
             InputShape::Bar => write!(f, "\n            input: the bar")?,
+            InputShape::Market(default) => write!(
+                f,
+                "\n            input: one column (default `{default}`) and the market series (--market)"
+            )?,
         }
         if !self.params.is_empty() {
             let params: Vec<String> = self
@@ -262,6 +280,21 @@ static CATALOG: &[IndicatorInfo] = &[
         inputs: InputShape::Series("volume"),
         params: &[p("period", 20.0, 2.0)],
         outputs: &["{input}_z_{period}"],
+    },
+    IndicatorInfo {
+        kind: "beta",
+        summary: "cov(x, market) / var(market) over the last n bars; null when the market is flat",
+        inputs: InputShape::Market("ret_1"),
+        params: &[p("period", 60.0, 2.0)],
+        outputs: &["beta_{period}"],
+    },
+    IndicatorInfo {
+        kind: "corr",
+        summary:
+            "Pearson correlation of x and the market over the last n bars; null when either is flat",
+        inputs: InputShape::Market("ret_1"),
+        params: &[p("period", 60.0, 2.0)],
+        outputs: &["corr_{period}"],
     },
     IndicatorInfo {
         kind: "crsi",

@@ -31,6 +31,8 @@ pub(crate) enum Kernel {
     FracDiff(Box<FracDiff>),
     Lag(Lag),
     Adv(AvgDollarVolume),
+    Beta(Box<Beta>),
+    Corr(Box<Corr>),
 }
 
 #[inline]
@@ -40,9 +42,10 @@ fn put(out: &mut [f64], i: usize, v: Option<f64>) {
 
 impl Kernel {
     /// Feeds one bar (`x` is the node's input column for single-series
-    /// indicators) and writes this node's outputs (NaN = null).
+    /// indicators, `market` the market series' value for paired ones) and
+    /// writes this node's outputs (NaN = null).
     #[inline]
-    pub(crate) fn step(&mut self, bar: &Bar, x: f64, out: &mut [f64]) {
+    pub(crate) fn step(&mut self, bar: &Bar, x: f64, market: f64, out: &mut [f64]) {
         match self {
             Kernel::Return(k) => put(out, 0, k.update(x)),
             Kernel::Roc(k) => put(out, 0, k.update(x)),
@@ -97,6 +100,8 @@ impl Kernel {
             Kernel::FracDiff(k) => put(out, 0, k.update(x)),
             Kernel::Lag(k) => put(out, 0, k.update(x)),
             Kernel::Adv(k) => put(out, 0, k.update(bar.close, bar.volume)),
+            Kernel::Beta(k) => put(out, 0, k.update(x, market)),
+            Kernel::Corr(k) => put(out, 0, k.update(x, market)),
         }
     }
 
@@ -141,6 +146,8 @@ impl Kernel {
             "ffd" => Kernel::FracDiff(Box::new(FracDiff::new(p("d"), p("threshold")))),
             "lag" => Kernel::Lag(Lag::new(n("k"))),
             "adv" => Kernel::Adv(AvgDollarVolume::new(n("period"))),
+            "beta" => Kernel::Beta(Box::new(Beta::new(n("period")))),
+            "corr" => Kernel::Corr(Box::new(Corr::new(n("period")))),
             other => unreachable!("catalog kind `{other}` has no kernel"),
         }
     }

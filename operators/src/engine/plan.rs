@@ -25,6 +25,8 @@ enum Source {
 #[derive(Debug, Clone)]
 struct Node {
     source: Source,
+    /// The node pairs its input with the market series.
+    market: bool,
     first_output: usize,
     outputs: usize,
     prototype: Kernel,
@@ -96,11 +98,9 @@ impl FeatureEngine {
                     .join(", "),
             })?;
             let params = resolve_params(info, def)?;
-            let input_name = match info.inputs {
-                InputShape::Series(default) => {
-                    Some(def.input.clone().unwrap_or_else(|| default.to_string()))
-                }
-                InputShape::Bar => {
+            let input_name = match info.inputs.column() {
+                Some(default) => Some(def.input.clone().unwrap_or_else(|| default.to_string())),
+                None => {
                     if def.input.is_some() {
                         return Err(OperatorError::UnknownParameter {
                             kind: def.kind.clone(),
@@ -136,6 +136,7 @@ impl FeatureEngine {
             }
             nodes.push(Node {
                 source,
+                market: matches!(info.inputs, InputShape::Market(_)),
                 first_output,
                 outputs: names.len(),
                 prototype,
@@ -169,6 +170,12 @@ impl FeatureEngine {
         self.fingerprint
     }
 
+    /// True when some feature pairs its input with the market series, so
+    /// rows need [`update_joined`](Self::update_joined)'s market value.
+    pub fn needs_market(&self) -> bool {
+        self.nodes.iter().any(|n| n.market)
+    }
+
     /// A fresh state for one symbol.
     pub fn new_state(&self) -> SymbolState {
         SymbolState {
@@ -194,6 +201,8 @@ impl FeatureEngine {
 
     /// Feeds one bar to `state` and writes one row of outputs into `row`
     /// (NaN = null). An invalid bar is rejected and leaves the state as it was.
+    /// Features paired with the market (`beta`, `corr`) see no market here:
+    /// their outputs are null (see [`update_joined`](Self::update_joined)).
     ///
     /// # Panics
     /// If `row.len() != self.columns().len()` or `state` is another engine's
@@ -203,6 +212,47 @@ impl FeatureEngine {
         &self,
         state: &mut SymbolState,
         bar: &Bar,
+        row: &mut [f64],
+    ) -> Result<(), RejectReason> {
+        self.update_joined(state, bar, f64::NAN, row)
+    }
+
+    /// [`update`](Self::update) with the market series' value at this bar
+    /// (for instance the index's `ret_1`, joined as of the bar's time; NaN
+    /// where there is none): features paired with the market are fed the
+    /// pair `(input, market)`, and are not fed (their outputs null) where
+    /// either is null.
+    ///
+    /// ```
+    /// use tickflow_operators::{Bar, FeatureEngine, FeatureSet};
+    /// let set: FeatureSet = toml::from_str(r#"
+    ///     [[features]]
+    ///     kind = "log_return"
+    ///     period = 1
+    ///
+    ///     [[features]]
+    ///     kind = "beta"
+    ///     period = 2
+    /// "#).unwrap();
+    /// let engine = FeatureEngine::new(&set).unwrap();
+    /// assert_eq!(engine.columns(), ["ret_1", "beta_2"]);
+    /// assert!(engine.needs_market());
+    /// let mut state = engine.new_state();
+    /// let mut row = vec![0.0; 2];
+    /// // Two pairs (ret_1, market): beta is the slope through them.
+    /// for (close, market) in [(100.0, f64::NAN), (110.0, 0.05), (99.0, -0.06)] {
+    ///     let bar = Bar { open: close, high: close, low: close, close, volume: 1.0 };
+    ///     engine.update_joined(&mut state, &bar, market, &mut row).unwrap();
+    /// }
+    /// let expected = ((110f64 / 100.0).ln() - (99f64 / 110.0).ln()) / (0.05 + 0.06);
+    /// assert!((row[1] - expected).abs() < 1e-12);
+    /// ```
+    #[inline]
+    pub fn update_joined(
+        &self,
+        state: &mut SymbolState,
+        bar: &Bar,
+        market: f64,
         row: &mut [f64],
     ) -> Result<(), RejectReason> {
         assert_eq!(
@@ -228,13 +278,13 @@ impl FeatureEngine {
                 Source::Bar => 0.0,
             };
             let out = &mut row[node.first_output..node.first_output + node.outputs];
-            if x.is_nan() {
+            if x.is_nan() || (node.market && market.is_nan()) {
                 // A null input (an upstream feature still in its lookback):
                 // this indicator is not fed, its outputs are null.
                 out.fill(f64::NAN);
                 continue;
             }
-            kernel.step(bar, x, out);
+            kernel.step(bar, x, market, out);
         }
         Ok(())
     }
@@ -257,7 +307,7 @@ fn resolve_source(col: &str, by_name: &HashMap<String, usize>) -> Option<Source>
 
 fn valid_params(info: &IndicatorInfo) -> String {
     let mut names: Vec<&str> = info.params.iter().map(|p| p.name).collect();
-    if matches!(info.inputs, InputShape::Series(_)) {
+    if info.inputs.column().is_some() {
         names.push("input");
     }
     names.push(if info.outputs.len() == 1 {
@@ -346,8 +396,8 @@ fn output_names(
         }
         return Ok(names.clone());
     }
-    let non_default_input = match (info.inputs, input) {
-        (InputShape::Series(default), Some(given)) if given != default => Some(given),
+    let non_default_input = match (info.inputs.column(), input) {
+        (Some(default), Some(given)) if given != default => Some(given),
         _ => None,
     };
     Ok(info

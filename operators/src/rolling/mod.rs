@@ -3,15 +3,17 @@
 //! Every type here is plain data (serde-serialisable) with O(1) amortised
 //! updates: a ring buffer, a compensated running sum that counts non-finite
 //! values in and out of the window, rolling moments with periodic exact
-//! refresh, monotonic deques for rolling extrema and a run-length counter of
+//! refresh (of one series and of pairs), monotonic deques for rolling extrema and a run-length counter of
 //! equal values.
 
+mod comoments;
 mod equal_run;
 mod extremum;
 mod moments;
 mod ring;
 mod sum;
 
+pub use comoments::RollingCoMoments;
 pub use equal_run::EqualRun;
 pub use extremum::{Extremum, RollingExtremum};
 pub use moments::RollingMoments;
