@@ -71,9 +71,12 @@ fn close_enough(got: f64, want: Option<f64>, scale: f64) -> bool {
     }
 }
 
-/// A random walk of closes and market values: `market` None is a bar
-/// without a market value; `flat` repeats the previous market value.
-fn series() -> impl Strategy<Value = (f64, Vec<(f64, Option<(f64, bool)>)>)> {
+/// One bar's draws: the close's shock, and the market's value (None: no
+/// market bar) with whether it repeats the previous one.
+type Step = (f64, Option<(f64, bool)>);
+
+/// A price scale and a random walk of closes and market values.
+fn series() -> impl Strategy<Value = (f64, Vec<Step>)> {
     let step = (
         -1.0f64..1.0,
         prop::option::weighted(0.9, (-1.0f64..1.0, prop::bool::weighted(0.15))),
