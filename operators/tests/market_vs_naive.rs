@@ -1,8 +1,10 @@
 //! Property tests for the features paired with the market series (`beta`,
-//! `corr`): the engine, one bar at a time through `update_joined`, against a
-//! from-scratch recompute written here (two-pass window sums, no code shared
-//! with the crate), on random closes and market values with missing market
-//! bars, flat stretches and scales from 1e-6 to 1e6; plus snapshot/restore.
+//! `corr`): the engine, one bar at a time through `update_joined` with the
+//! market's log level, against a from-scratch recompute written here (the
+//! market's move as the difference of consecutive levels, two-pass window
+//! sums, no code shared with the crate), on random closes and market levels
+//! with unknown levels, stretches of equal moves and price scales from 1e-6
+//! to 1e6; plus snapshot/restore.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -71,8 +73,8 @@ fn close_enough(got: f64, want: Option<f64>, scale: f64) -> bool {
     }
 }
 
-/// One bar's draws: the close's shock, and the market's value (None: no
-/// market bar) with whether it repeats the previous one.
+/// One bar's draws: the close's shock, and the market's move (None: the
+/// level is unknown at this bar) with whether it repeats the previous move.
 type Step = (f64, Option<(f64, bool)>);
 
 /// A price scale and a random walk of closes and market values.
@@ -90,19 +92,26 @@ proptest! {
         let e = engine(period);
         let mut st = e.new_state();
         let mut row = vec![0.0; 4];
-        let (mut close, mut market) = (100.0 * scale, 0.0);
+        let (mut close, mut level, mut step) = (100.0 * scale, 0.25, 0.0);
         let (mut prev, mut on_ret, mut on_close) = (None::<f64>, Vec::new(), Vec::new());
-        for (z, m) in steps {
+        let mut prev_level = None::<f64>;
+        for (z, draw) in steps {
             close *= (0.02 * z).exp();
-            let m = m.map(|(v, flat)| {
-                if !flat {
-                    market = 0.01 * v;
+            let known = draw.map(|(v, repeat)| {
+                // Moves on a 1/1024 grid: levels and their differences are
+                // exact, so a repeated move is exactly flat (a window of
+                // moves equal up to rounding has no meaningful beta).
+                if !repeat {
+                    step = (v * 20.0).round() / 1024.0;
                 }
-                market
+                level += step;
+                level
             });
-            e.update_joined(&mut st, &bar(close), m.unwrap_or(f64::NAN), &mut row).unwrap();
+            e.update_joined(&mut st, &bar(close), known.unwrap_or(f64::NAN), &mut row).unwrap();
             let ret = prev.map(|p| (close / p).ln());
             prev = Some(close);
+            let m = prev_level.zip(known).map(|(p, l)| l - p);
+            prev_level = known;
             prop_assert!(close_enough(row[0], ret, 1.0));
             if let Some(m) = m {
                 on_close.push((close, m));
@@ -127,10 +136,11 @@ proptest! {
         let e = engine(20);
         let (mut a, mut row_a, mut row_b) = (e.new_state(), vec![0.0; 4], vec![0.0; 4]);
         let mut b = None;
-        let mut close = 100.0 * scale;
+        let (mut close, mut level) = (100.0 * scale, 0.0);
         for (i, (z, m)) in steps.iter().enumerate() {
             close *= (0.02 * z).exp();
-            let m = m.map_or(f64::NAN, |(v, _)| 0.01 * v);
+            level += z * 0.01;
+            let m = m.map_or(f64::NAN, |_| level);
             if i == cut {
                 let bytes = serde_json::to_vec(&a).unwrap();
                 b = Some(serde_json::from_slice(&bytes).unwrap());
@@ -152,7 +162,7 @@ fn without_a_market_the_paired_features_are_null() {
     assert!(!FeatureEngine::standard().needs_market());
     let mut st = e.new_state();
     let mut row = vec![0.0; 4];
-    for c in [10.0, 11.0, 12.0, 10.5] {
+    for c in [10.0, 11.0, 12.0, 10.5, 11.5] {
         e.update(&mut st, &bar(c), &mut row).unwrap();
     }
     assert!(row[0].is_finite());

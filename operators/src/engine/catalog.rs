@@ -8,7 +8,7 @@ pub enum InputShape {
     /// The bar's own columns (high, low, close and/or volume).
     Bar,
     /// One column (`input = ...`, with this default) paired with the market
-    /// series' value at the same bar (see
+    /// series' move over the same bar (see
     /// [`FeatureEngine::update_joined`](super::FeatureEngine::update_joined)).
     Market(&'static str),
 }
@@ -283,15 +283,14 @@ static CATALOG: &[IndicatorInfo] = &[
     },
     IndicatorInfo {
         kind: "beta",
-        summary: "cov(x, market) / var(market) over the last n bars; null when the market is flat",
+        summary: "cov(x, m) / var(m) over the last n bars, m the market's log return over the bar; null when m is flat",
         inputs: InputShape::Market("ret_1"),
         params: &[p("period", 60.0, 2.0)],
         outputs: &["beta_{period}"],
     },
     IndicatorInfo {
         kind: "corr",
-        summary:
-            "Pearson correlation of x and the market over the last n bars; null when either is flat",
+        summary: "Pearson correlation of x and m (the market's log return over the bar) over the last n bars; null when either is flat",
         inputs: InputShape::Market("ret_1"),
         params: &[p("period", 60.0, 2.0)],
         outputs: &["corr_{period}"],

@@ -42,7 +42,7 @@ fn put(out: &mut [f64], i: usize, v: Option<f64>) {
 
 impl Kernel {
     /// Feeds one bar (`x` is the node's input column for single-series
-    /// indicators, `market` the market series' value for paired ones) and
+    /// indicators, `market` the market's log level for paired ones) and
     /// writes this node's outputs (NaN = null).
     #[inline]
     pub(crate) fn step(&mut self, bar: &Bar, x: f64, market: f64, out: &mut [f64]) {

@@ -217,11 +217,12 @@ impl FeatureEngine {
         self.update_joined(state, bar, f64::NAN, row)
     }
 
-    /// [`update`](Self::update) with the market series' value at this bar
-    /// (for instance the index's `ret_1`, joined as of the bar's time; NaN
-    /// where there is none): features paired with the market are fed the
-    /// pair `(input, market)`, and are not fed (their outputs null) where
-    /// either is null.
+    /// [`update`](Self::update) with the market series' log level as of this
+    /// bar's time (NaN where there is none yet). Features paired with the
+    /// market (`beta`, `corr`) pair their input with the market's move over
+    /// the same bar interval: the change of that level since this symbol's
+    /// previous bar. So a bar without a new market bar pairs with a move of
+    /// 0, never with a stale return, and nothing after the bar is used.
     ///
     /// ```
     /// use tickflow_operators::{Bar, FeatureEngine, FeatureSet};
@@ -239,10 +240,10 @@ impl FeatureEngine {
     /// assert!(engine.needs_market());
     /// let mut state = engine.new_state();
     /// let mut row = vec![0.0; 2];
-    /// // Two pairs (ret_1, market): beta is the slope through them.
-    /// for (close, market) in [(100.0, f64::NAN), (110.0, 0.05), (99.0, -0.06)] {
+    /// // Two pairs (ret_1, market move): beta is the slope through them.
+    /// for (close, level) in [(100.0, 0.0), (110.0, 0.05), (99.0, -0.01)] {
     ///     let bar = Bar { open: close, high: close, low: close, close, volume: 1.0 };
-    ///     engine.update_joined(&mut state, &bar, market, &mut row).unwrap();
+    ///     engine.update_joined(&mut state, &bar, level, &mut row).unwrap();
     /// }
     /// let expected = ((110f64 / 100.0).ln() - (99f64 / 110.0).ln()) / (0.05 + 0.06);
     /// assert!((row[1] - expected).abs() < 1e-12);
@@ -278,7 +279,7 @@ impl FeatureEngine {
                 Source::Bar => 0.0,
             };
             let out = &mut row[node.first_output..node.first_output + node.outputs];
-            if x.is_nan() || (node.market && market.is_nan()) {
+            if x.is_nan() && !node.market {
                 // A null input (an upstream feature still in its lookback):
                 // this indicator is not fed, its outputs are null.
                 out.fill(f64::NAN);

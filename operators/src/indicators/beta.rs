@@ -1,16 +1,19 @@
 //! Rolling beta of a column on the market series (`beta_60`).
 
-use crate::rolling::{EqualRun, RollingCoMoments};
+use crate::rolling::{Change, EqualRun, RollingCoMoments};
 use serde::{Deserialize, Serialize};
 
 /// `cov(x, m) / var(m)` over the last `period` pairs of the symbol's value
-/// `x` (by default its `ret_1`) and the market's `m` at the same bar; null
-/// until `period` pairs, and while the market's values in the window are
-/// all equal.
+/// `x` (by default its `ret_1`) and the market's move `m` over the same
+/// bar interval (the change of the market's log level since the symbol's
+/// previous bar); a bar where either is unknown is no pair. Null until
+/// `period` pairs, on a bar that is no pair, and while the market's moves
+/// in the window are all equal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Beta {
     period: usize,
     co: RollingCoMoments,
+    level: Change,
     market: EqualRun,
 }
 
@@ -20,13 +23,16 @@ impl Beta {
         Self {
             period,
             co: RollingCoMoments::new(period),
+            level: Change::default(),
             market: EqualRun::default(),
         }
     }
 
-    /// Feeds one pair (both finite); the beta once the window is full.
+    /// Feeds one bar: `x` and the market's log level as of the bar (NaN:
+    /// unknown); the beta once the window is full.
     #[inline]
-    pub fn update(&mut self, x: f64, market: f64) -> Option<f64> {
+    pub fn update(&mut self, x: f64, level: f64) -> Option<f64> {
+        let market = self.level.push(level).filter(|_| x.is_finite())?;
         self.co.push(x, market);
         self.market.push(market);
         let flat = self.market.last_all_equal(self.period) || self.co.m2y() <= 0.0;
@@ -44,6 +50,7 @@ impl Beta {
     /// Forgets all history.
     pub fn reset(&mut self) {
         self.co.reset();
+        self.level = Change::default();
         self.market = EqualRun::default();
     }
 }
@@ -55,18 +62,22 @@ mod tests {
     #[test]
     fn twice_the_market_has_beta_two() {
         let mut b = Beta::new(3);
-        assert_eq!(b.update(0.02, 0.01), None);
-        assert_eq!(b.update(-0.04, -0.02), None);
-        let v = b.update(0.06, 0.03).unwrap();
+        assert_eq!(b.update(f64::NAN, 1.0), None);
+        assert_eq!(b.update(0.02, 1.01), None);
+        assert_eq!(b.update(-0.04, 0.99), None);
+        let v = b.update(0.06, 1.02).unwrap();
         assert!((v - 2.0).abs() < 1e-12, "{v}");
     }
 
     #[test]
     fn a_flat_market_is_null_then_recovers() {
         let mut b = Beta::new(2);
+        b.update(0.0, 0.0);
         assert_eq!(b.update(0.1, 0.01), None);
-        assert_eq!(b.update(0.2, 0.01), None);
-        assert!(b.update(0.3, 0.02).is_some());
+        assert_eq!(b.update(0.2, 0.02), None, "two equal moves");
+        assert!(b.update(0.3, 0.04).is_some());
+        assert_eq!(b.update(0.3, f64::NAN), None, "no market level");
+        assert_eq!(b.update(0.3, 0.05), None, "no move from an unknown level");
         b.reset();
         assert!(!b.is_ready());
     }

@@ -1,16 +1,18 @@
 //! Rolling correlation of a column with the market series (`corr_60`).
 
-use crate::rolling::{EqualRun, RollingCoMoments};
+use crate::rolling::{Change, EqualRun, RollingCoMoments};
 use serde::{Deserialize, Serialize};
 
-/// Pearson's correlation of the last `period` pairs of the symbol's value
-/// `x` (by default its `ret_1`) and the market's `m` at the same bar, in
-/// [-1, 1]; null until `period` pairs, and while either side's values in
-/// the window are all equal.
+/// Pearson's correlation, in [-1, 1], of the last `period` pairs of the
+/// symbol's value `x` (by default its `ret_1`) and the market's move `m`
+/// over the same bar interval (as for [`Beta`](super::Beta)). Null until
+/// `period` pairs, on a bar that is no pair, and while either side's
+/// values in the window are all equal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Corr {
     period: usize,
     co: RollingCoMoments,
+    level: Change,
     own: EqualRun,
     market: EqualRun,
 }
@@ -21,14 +23,17 @@ impl Corr {
         Self {
             period,
             co: RollingCoMoments::new(period),
+            level: Change::default(),
             own: EqualRun::default(),
             market: EqualRun::default(),
         }
     }
 
-    /// Feeds one pair (both finite); the correlation once the window is full.
+    /// Feeds one bar: `x` and the market's log level as of the bar (NaN:
+    /// unknown); the correlation once the window is full.
     #[inline]
-    pub fn update(&mut self, x: f64, market: f64) -> Option<f64> {
+    pub fn update(&mut self, x: f64, level: f64) -> Option<f64> {
+        let market = self.level.push(level).filter(|_| x.is_finite())?;
         self.co.push(x, market);
         self.own.push(x);
         self.market.push(market);
@@ -51,6 +56,7 @@ impl Corr {
     /// Forgets all history.
     pub fn reset(&mut self) {
         self.co.reset();
+        self.level = Change::default();
         self.own = EqualRun::default();
         self.market = EqualRun::default();
     }
@@ -63,15 +69,17 @@ mod tests {
     #[test]
     fn opposite_moves_correlate_minus_one() {
         let mut c = Corr::new(3);
+        c.update(f64::NAN, 0.0);
         c.update(1.0, -2.0);
-        c.update(3.0, -6.0);
-        let v = c.update(2.0, -4.0).unwrap();
+        c.update(3.0, -8.0);
+        let v = c.update(2.0, -12.0).unwrap();
         assert!((v + 1.0).abs() < 1e-12, "{v}");
     }
 
     #[test]
     fn a_flat_side_is_null() {
         let mut c = Corr::new(2);
+        c.update(1.0, 0.0);
         c.update(1.0, 0.5);
         assert_eq!(c.update(1.0, 0.7), None);
         assert!(c.update(2.0, 0.9).is_some());

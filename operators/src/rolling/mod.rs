@@ -6,6 +6,7 @@
 //! refresh (of one series and of pairs), monotonic deques for rolling extrema and a run-length counter of
 //! equal values.
 
+mod change;
 mod comoments;
 mod equal_run;
 mod extremum;
@@ -13,6 +14,7 @@ mod moments;
 mod ring;
 mod sum;
 
+pub use change::Change;
 pub use comoments::RollingCoMoments;
 pub use equal_run::EqualRun;
 pub use extremum::{Extremum, RollingExtremum};
