@@ -183,6 +183,15 @@ struct Prepared {
 
 fn prepare(args: &LiveArgs) -> Result<Prepared> {
     let engine = Arc::new(FeatureEngine::new(&args.config.feature_set())?);
+    if engine.needs_market() {
+        return Err(TickflowError::Config {
+            path: "features".into(),
+            message: format!(
+                "{} pair returns with a market series, which a live run does not take yet: compute them with backfill --market",
+                crate::backfill::market_columns(&engine)
+            ),
+        });
+    }
     let cs = &args.config.cross_section;
     CrossSectionKernel::new(cs.options())?;
     args.config.sink.validate()?;

@@ -109,6 +109,11 @@ impl Pending {
         out
     }
 
+    /// The `k`-th oldest bar time held (0: the oldest).
+    pub fn nth_ts(&self, k: usize) -> Option<i64> {
+        self.by_ts.keys().nth(k).copied()
+    }
+
     /// The oldest bar time held.
     pub fn first_ts(&self) -> Option<i64> {
         self.by_ts.keys().next().copied()

@@ -416,7 +416,7 @@ fn stream(
         let rows = scope
             .input_from(&mut input)
             .rolling_features(
-                cx.engine.clone(),
+                (cx.engine.clone(), None),
                 peers,
                 pool.clone(),
                 stats.clone(),
@@ -514,7 +514,18 @@ fn stream(
             symbols.advance(time_of(target));
         }
         if feed.closed > feed.frontier {
-            let closed = feed.closed;
+            // Worker 0 sends at most the bar times left before a checkpoint
+            // by count is due, so a backlog closed at once still makes one
+            // checkpoint per `--checkpoint-every` times (the rest goes out
+            // in the next steps).
+            let every = args.checkpoint.every_times;
+            let closed = match (index, every.checked_sub(times_since)) {
+                (0, Some(left)) if every > 0 => feed
+                    .pending
+                    .nth_ts(left.max(1) as usize)
+                    .map_or(feed.closed, |t| t.min(feed.closed)),
+                _ => feed.closed,
+            };
             let (times, last, upto) = send(&mut input, &mut feed, symbols, closed);
             last_sent = last_sent.max(last);
             times_since += times;
