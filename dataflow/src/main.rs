@@ -41,6 +41,9 @@ enum Command {
     Samples(Box<cli::samples::SamplesCmd>),
     /// Backtest the config's signals on a store: a report per signal.
     Backtest(Box<cli::backtest::BacktestCmd>),
+    /// Write a panel's equal-weight market series (the mean of its
+    /// symbols' ret_1 at each bar time) for backfill --market.
+    Market(MarketCmd),
     /// List the indicators, their inputs, parameters and outputs.
     Features,
     /// Show what a backfill would read: columns, mapping, rows, symbols,
@@ -60,6 +63,37 @@ enum Command {
         #[arg(long, default_value = "tickflow-demo")]
         dir: PathBuf,
     },
+}
+
+#[derive(Args)]
+struct MarketCmd {
+    /// Input files, directories or globs (the panel's bars).
+    #[arg(long, required = true, num_args = 1..)]
+    input: Vec<String>,
+    /// The series' file (`date,ret_1,members`).
+    #[arg(long)]
+    output: PathBuf,
+    #[command(flatten)]
+    mapping: MappingFlags,
+}
+
+fn market_cmd(cmd: MarketCmd) -> tickflow::Result<()> {
+    let m = cmd.mapping;
+    let options = tickflow_connectors::file::CsvOptions {
+        mapping: m.column_mapping(),
+        default_symbol: m.symbol.clone(),
+    };
+    let ts = tickflow_connectors::TsParser::new(m.tz.as_deref())?;
+    let b = tickflow::reference::equal_weight::build(&cmd.input, &options, &ts, &cmd.output)?;
+    println!(
+        "market: {} bar times, the equal-weight mean ret_1 of {} symbols ({} bars, {} invalid rows skipped): {}",
+        b.times,
+        b.symbols,
+        b.bars,
+        b.rejected,
+        cmd.output.display()
+    );
+    Ok(())
 }
 
 #[derive(Args)]
@@ -107,6 +141,7 @@ fn demo(dir: &std::path::Path) -> tickflow::Result<()> {
         sectors: None,
         universe: None,
         actions: None,
+        market: None,
         max_reject_rate: 0.05,
         progress: true,
         tuning: Default::default(),
@@ -288,6 +323,11 @@ struct BackfillCmd {
     /// new actions revise the stored bars, known from now.
     #[arg(long)]
     actions: Option<PathBuf>,
+    /// The market series the `beta` and `corr` features pair returns with:
+    /// a `date,close` file of an index (or `date,ret_1`, as `tickflow
+    /// market` writes), joined as of each bar's time.
+    #[arg(long)]
+    market: Option<PathBuf>,
     /// Checkpoint at least this often (wall time, e.g. 10s, 2m).
     #[arg(long, default_value = "10s", value_parser = tickflow::config::parse_duration)]
     checkpoint_interval: std::time::Duration,
@@ -333,6 +373,7 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
         sectors: m.sectors,
         universe: cmd.universe,
         actions: cmd.actions,
+        market: cmd.market,
         max_reject_rate: cmd.max_reject_rate,
         progress: !cmd.quiet,
         tuning: backfill::Tuning {
@@ -384,6 +425,7 @@ fn main() -> ExitCode {
                 message: e.to_string(),
             }),
         Command::Demo { dir } => demo(&dir),
+        Command::Market(cmd) => market_cmd(cmd),
         Command::Inspect { input, mapping } => {
             let options = tickflow_connectors::file::CsvOptions {
                 mapping: mapping.column_mapping(),

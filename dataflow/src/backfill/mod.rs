@@ -29,7 +29,7 @@ use crate::durable::manifest::drop_checkpoints_before;
 pub use crate::durable::CheckpointPolicy;
 use crate::durable::{failpoint, InputFingerprint};
 use crate::error::{Result, TickflowError};
-use crate::reference::{Action, Actions, SectorSchedule, Universe};
+use crate::reference::{Action, Actions, Market, SectorSchedule, Universe};
 use crate::schema::OutputSchema;
 use blocks::Block;
 use progress::Progress;
@@ -76,6 +76,9 @@ pub struct BackfillArgs {
     /// A `symbol,date,kind,factor` file of splits and dividends (see
     /// [`crate::reference::actions`]).
     pub actions: Option<PathBuf>,
+    /// A market series for `beta` and `corr` (see
+    /// [`crate::reference::market`]).
+    pub market: Option<PathBuf>,
     /// Stop when more than this fraction of rows is rejected.
     pub max_reject_rate: f64,
     /// Show progress on stderr.
@@ -426,6 +429,7 @@ struct Plan {
     sectors: SectorSchedule,
     universe: Option<Universe>,
     actions: Actions,
+    market: Option<Market>,
     restored: HashMap<String, tickflow_operators::SymbolState>,
     first_epoch: u64,
 }
@@ -461,6 +465,16 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         Some(p) => Actions::read(p, &ts).map_err(|m| reference_error(p, m))?,
         None => Vec::new(),
     };
+    let market = match &args.market {
+        Some(p) => Some(Market::read(p, &ts).map_err(|m| reference_error(p, m))?),
+        None if engine.needs_market() => {
+            return Err(TickflowError::Config {
+                path: "features".into(),
+                message: market_needed(&engine),
+            })
+        }
+        None => None,
+    };
     let fingerprint = |p: &Path| {
         InputFingerprint::of(p).map_err(|e| TickflowError::Config {
             path: p.display().to_string(),
@@ -469,16 +483,21 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
     };
     let sectors_print = args.sectors.as_deref().map(fingerprint).transpose()?;
     let universe_print = args.universe.as_deref().map(fingerprint).transpose()?;
+    let market_print = args.market.as_deref().map(fingerprint).transpose()?;
     let inputs = files
         .iter()
         .map(|p| fingerprint(p))
         .collect::<Result<Vec<_>>>()?;
     let mut plan = scan(&files, &options, &ts, &sectors, true)?;
+    if let (Some(m), Some(p)) = (&market, &args.market) {
+        m.check_kind(plan.ts_kind)
+            .map_err(|m| reference_error(p, m))?;
+    }
     let identity = store::identity(
         args,
         &engine,
-        sectors_print.as_ref(),
-        universe_print.as_ref(),
+        (sectors_print.as_ref(), universe_print.as_ref()),
+        market_print.as_ref(),
     );
     let opened = store::open(args, identity, inputs, &engine, &listed)?;
     if let Some(note) = &opened.note {
@@ -552,7 +571,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
                 &mut manifest,
                 changes,
                 plan.ts_kind,
-                universe.as_ref(),
+                (universe.as_ref(), market.as_ref()),
             )?;
             if let Some(r) = applied.record {
                 if args.progress {
@@ -591,9 +610,28 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         sectors,
         universe,
         actions,
+        market,
         restored,
         first_epoch,
     })))
+}
+
+/// The features paired with the market, for errors.
+pub fn market_columns(engine: &FeatureEngine) -> String {
+    let paired: Vec<&str> = engine
+        .columns()
+        .iter()
+        .filter(|c| engine.pairs_with_market(c))
+        .map(String::as_str)
+        .collect();
+    paired.join(", ")
+}
+
+fn market_needed(engine: &FeatureEngine) -> String {
+    format!(
+        "{} pair returns with the market series: pass --market FILE (an index's `date,close`, or `date,ret_1` as `tickflow market` writes for a panel's equal-weight mean)",
+        market_columns(engine)
+    )
 }
 
 /// Applies an append's revisions of bars already in the store (see
@@ -604,7 +642,7 @@ fn revise(
     manifest: &mut crate::durable::manifest::Manifest,
     changes: crate::revise::Changes,
     ts_kind: TsKind,
-    universe: Option<&Universe>,
+    (universe, market): (Option<&Universe>, Option<&Market>),
 ) -> Result<crate::revise::Applied> {
     if args.config.sink.float32 {
         return Err(TickflowError::Store {
@@ -630,6 +668,7 @@ fn revise(
         known_at,
         ts_kind,
         universe,
+        market,
     };
     crate::revise::apply(&cx, manifest, changes)
 }
@@ -648,6 +687,7 @@ fn lead(args: &BackfillArgs, p: Plan, started: Instant) -> Result<BackfillSummar
         sectors,
         universe,
         actions,
+        market,
         restored,
         first_epoch,
     } = p;
@@ -680,6 +720,7 @@ fn lead(args: &BackfillArgs, p: Plan, started: Instant) -> Result<BackfillSummar
             first_epoch,
             restored,
             universe: universe.clone(),
+            market: market.clone(),
         })
         .collect();
     *sh.starts.lock().expect("not poisoned") = Some(starts);

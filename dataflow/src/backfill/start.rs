@@ -9,6 +9,7 @@ use crate::config::PipelineConfig;
 use crate::error::{Result, TickflowError};
 use crate::names::Names;
 use crate::reference::universe::{Members, Universe};
+use crate::reference::Market;
 use crate::schema::OutputSchema;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -50,6 +51,8 @@ pub struct Start {
     pub restored: Vec<Option<SymbolState>>,
     /// The universe (`--universe`), if any.
     pub universe: Option<Universe>,
+    /// The market series (`--market`), if any.
+    pub market: Option<Market>,
 }
 
 impl Start {
@@ -66,6 +69,7 @@ impl Start {
             first_epoch: 0,
             restored: Vec::new(),
             universe: None,
+            market: None,
         }
     }
 }
@@ -86,6 +90,8 @@ pub struct Job {
     pub names: Arc<Names>,
     /// Universe membership, if the cross-sections are limited to it.
     pub members: Option<Members>,
+    /// The market series, if features pair returns with it.
+    pub market: Option<Arc<Market>>,
 }
 
 impl Job {
@@ -113,6 +119,7 @@ impl Job {
                 .universe
                 .clone()
                 .map(|u| Members::new(Arc::new(u), Arc::new(kind.into()))),
+            market: start.market.clone().map(Arc::new),
             cs_options: cs.options(),
             names: Arc::new(Names::new(
                 Interner::of(&start.symbols),

@@ -32,23 +32,22 @@ pub struct Opened {
 
 /// What the rows of a store depend on besides the bars: the features, the
 /// cross-sections, the output types, how input columns and times are read,
-/// the sector file's content and the universe file's (when there is one).
+/// the sector file's content, the universe file's and the market series'
+/// (each a key only when there is one).
 pub fn identity(
     args: &BackfillArgs,
     engine: &FeatureEngine,
-    sectors: Option<&InputFingerprint>,
-    universe: Option<&InputFingerprint>,
+    references: (Option<&InputFingerprint>, Option<&InputFingerprint>),
+    market: Option<&InputFingerprint>,
 ) -> serde_json::Value {
-    crate::durable::identity(
-        &args.config,
-        engine,
-        args.tz.as_deref(),
-        (sectors, universe),
-        serde_json::json!({
-            "mapping": args.mapping,
-            "default_symbol": args.default_symbol,
-        }),
-    )
+    let mut extra = serde_json::json!({
+        "mapping": args.mapping,
+        "default_symbol": args.default_symbol,
+    });
+    if let Some(m) = market {
+        extra["market"] = serde_json::json!({"bytes": m.bytes, "crc32": m.crc32});
+    }
+    crate::durable::identity(&args.config, engine, args.tz.as_deref(), references, extra)
 }
 
 /// The same actions, in any order.

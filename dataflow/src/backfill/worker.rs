@@ -132,7 +132,7 @@ fn run_dataflow(
         scope
             .input_from(&mut input)
             .rolling_features(
-                job.engine.clone(),
+                (job.engine.clone(), job.market.clone()),
                 peers,
                 sh.pool.clone(),
                 stats.clone(),

@@ -350,6 +350,7 @@ pub fn replay_cmd(cmd: ReplayCmd) -> Result<()> {
             sectors: m.sectors,
             universe: None,
             actions: None,
+            market: None,
             max_reject_rate: cmd.max_reject_rate,
             progress: !cmd.quiet,
             tuning: Default::default(),

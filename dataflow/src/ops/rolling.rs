@@ -7,6 +7,7 @@ use crate::durable::board::{Checkpoints, Request};
 use crate::durable::manifest::{checkpoint_dir, state_path, write_atomic};
 use crate::durable::state_file::{encode, WorkerState};
 use crate::names::Names;
+use crate::reference::Market;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -25,10 +26,11 @@ pub trait RollingFeatures<'scope> {
     /// Of two bars with the same symbol and time, the later (by file, line)
     /// wins; both kinds of second copy are counted. A chunk's checkpoint
     /// request goes on this process's board before the frontier passes its
-    /// time, so every operator downstream sees it in time.
+    /// time, so every operator downstream sees it in time. Features paired
+    /// with the market see `market`'s level as of each bar's time.
     fn rolling_features(
         self,
-        engine: Arc<FeatureEngine>,
+        engine: (Arc<FeatureEngine>, Option<Arc<Market>>),
         peers: usize,
         pool: Arc<BufferPool>,
         stats: Rc<RefCell<OperatorStats>>,
@@ -125,7 +127,7 @@ impl StateStore {
 impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
     fn rolling_features(
         self,
-        engine: Arc<FeatureEngine>,
+        (engine, market): (Arc<FeatureEngine>, Option<Arc<Market>>),
         peers: usize,
         pool: Arc<BufferPool>,
         stats: Rc<RefCell<OperatorStats>>,
@@ -164,7 +166,8 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                             continue;
                         }
                         let mut s = stats.borrow_mut();
-                        let out = compute(&engine, &mut states, chunk, peers, &pool, &mut s);
+                        let joined = (&*engine, market.as_deref());
+                        let out = compute(joined, &mut states, chunk, peers, &pool, &mut s);
                         session.give_iterator(out.into_iter());
                     }
                     timer.observe(started.elapsed().as_secs_f64());
@@ -186,7 +189,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
 
 /// The features of one chunk, split by the worker owning each bar time.
 fn compute(
-    engine: &FeatureEngine,
+    (engine, market): (&FeatureEngine, Option<&Market>),
     states: &mut Vec<Option<SymbolState>>,
     chunk: BarChunk,
     peers: usize,
@@ -270,7 +273,9 @@ fn compute(
         let row = &mut out.values[slot as usize * width..(slot as usize + 1) * width];
         // The input thread validated every bar with the same rule, so the
         // engine cannot refuse one; if it did, the row stays all-null.
-        let _ = engine.update(state, &bars.bar[kept[k] as usize], row);
+        let i = kept[k] as usize;
+        let level = market.map_or(f64::NAN, |m| m.level(bars.ts[i]));
+        let _ = engine.update_joined(state, &bars.bar[i], level, row);
     }
     outs
 }

@@ -1,6 +1,7 @@
 //! Reference data as time-varying inputs, each a small CSV file read whole
 //! at start: a symbol's sector from a date on ([`sectors`]), universe
-//! membership ([`universe`]) and corporate actions ([`actions`]).
+//! membership ([`universe`]), corporate actions ([`actions`]) and the
+//! market series that `beta` and `corr` pair returns with ([`market`]).
 //!
 //! Dates and times are read like the bars' (`2016-01-04`, or an instant,
 //! naive ones in `--tz`) and compared as UTC microseconds, so a date-only
@@ -8,10 +9,13 @@
 //! intraday bars alike.
 
 pub mod actions;
+pub mod equal_weight;
+pub mod market;
 pub mod sectors;
 pub mod universe;
 
 pub use actions::{Action, ActionKind, Actions};
+pub use market::Market;
 pub use sectors::SectorSchedule;
 pub use universe::Universe;
 

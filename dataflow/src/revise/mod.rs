@@ -36,7 +36,7 @@ pub use collect::collect;
 use crate::config::SinkConfig;
 use crate::durable::manifest::{Manifest, RevisionRecord};
 use crate::error::Result;
-use crate::reference::{Action, Universe};
+use crate::reference::{Action, Market, Universe};
 use std::collections::HashMap;
 use std::path::Path;
 use tickflow_connectors::TsKind;
@@ -89,6 +89,8 @@ pub struct Context<'a> {
     pub ts_kind: TsKind,
     /// The universe the cross-sections are limited to, if any.
     pub universe: Option<&'a Universe>,
+    /// The market series features are paired with, if any.
+    pub market: Option<&'a Market>,
 }
 
 /// What [`apply`] did.

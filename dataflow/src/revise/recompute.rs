@@ -5,7 +5,7 @@
 use super::{Changes, Context, Revision};
 use crate::error::Result;
 use crate::query::{query, QueryArgs};
-use crate::reference::Action;
+use crate::reference::{Action, Market};
 use crate::schema::ts_micros;
 use crate::schema::BAR_COLUMNS;
 use arrow_array::cast::AsArray;
@@ -131,7 +131,7 @@ pub fn replay_symbols(cx: &Context<'_>, changes: Changes) -> Result<Vec<Revised>
         let past = stored.remove(name.as_str()).unwrap_or_default();
         actions.sort_by_key(|a| a.date);
         let changes = (revisions.as_slice(), actions.as_slice(), cx.ts_kind);
-        if let Some(r) = replay(cx.engine, &name, &past, changes) {
+        if let Some(r) = replay((cx.engine, cx.market), &name, &past, changes) {
             out.push(r);
         }
     }
@@ -140,9 +140,10 @@ pub fn replay_symbols(cx: &Context<'_>, changes: Changes) -> Result<Vec<Revised>
 
 /// Replays one symbol's bars from its first with `revisions` applied and
 /// its stored bars adjusted for new `actions` (in date order; a revision is
-/// adjusted already), bar times of `kind`; `None` when nothing changes.
+/// adjusted already), bar times of `kind`, features paired with the market
+/// joined to `market`; `None` when nothing changes.
 pub fn replay(
-    engine: &FeatureEngine,
+    (engine, market): (&FeatureEngine, Option<&Market>),
     symbol: &str,
     stored: &Stored,
     (revisions, actions, kind): (&[Revision], &[Action], TsKind),
@@ -185,7 +186,11 @@ pub fn replay(
     let mut rows = BTreeMap::new();
     for (&t, (bar, sector, at)) in &bars {
         row.fill(f64::NAN);
-        if engine.update(&mut state, bar, &mut row).is_err() {
+        let level = market.map_or(f64::NAN, |m| m.level(t));
+        if engine
+            .update_joined(&mut state, bar, level, &mut row)
+            .is_err()
+        {
             // an invalid bar never reaches a store, and the input's are
             // rejected before they become revisions
             continue;
@@ -296,7 +301,7 @@ mod tests {
             bar: bar(120.0),
             sector: None,
         };
-        let r = replay(&engine, "A", &s, (&[revision], &[], TsKind::Date)).unwrap();
+        let r = replay((&engine, None), "A", &s, (&[revision], &[], TsKind::Date)).unwrap();
         assert_eq!(r.bars, 1);
         assert_eq!(*r.rows.keys().next().unwrap(), 60);
         let mut revised = closes.clone();
@@ -324,14 +329,14 @@ mod tests {
             bar: bar(11.0),
             sector: None,
         };
-        assert!(replay(&engine, "A", &s, (&[same_bar], &[], TsKind::Date)).is_none());
+        assert!(replay((&engine, None), "A", &s, (&[same_bar], &[], TsKind::Date)).is_none());
         let gap = Revision {
             symbol: "A".into(),
             ts: 5,
             bar: bar(13.0),
             sector: None,
         };
-        let r = replay(&engine, "A", &s, (&[gap], &[], TsKind::Date)).unwrap();
+        let r = replay((&engine, None), "A", &s, (&[gap], &[], TsKind::Date)).unwrap();
         let row = &r.rows[&5];
         assert!(row.added && row.sector.as_deref() == Some("Tech"));
     }

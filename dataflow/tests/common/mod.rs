@@ -67,6 +67,7 @@ pub fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
         sectors: None,
         universe: None,
         actions: None,
+        market: None,
         max_reject_rate: 0.05,
         progress: false,
         tuning: Default::default(),

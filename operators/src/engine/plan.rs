@@ -176,6 +176,16 @@ impl FeatureEngine {
         self.nodes.iter().any(|n| n.market)
     }
 
+    /// True when `column` is an output of a feature paired with the market.
+    pub fn pairs_with_market(&self, column: &str) -> bool {
+        self.nodes.iter().any(|n| {
+            n.market
+                && self.columns[n.first_output..n.first_output + n.outputs]
+                    .iter()
+                    .any(|c| c == column)
+        })
+    }
+
     /// A fresh state for one symbol.
     pub fn new_state(&self) -> SymbolState {
         SymbolState {
