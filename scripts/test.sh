@@ -86,6 +86,24 @@ cargo run --release --locked -q -p tickflow -- backfill -q --workers 2 \
   --input "$DATA/sp500_5yr.csv.gz" --sectors "$ref_dir/sectors.csv" --universe "$ref_dir/universe.csv"
 rm -rf "$ref_dir"
 
+step "end to end: beta and corr against an independent recompute, on the panel's equal-weight market and on SPY's closes"
+mk_dir="$(mktemp -d)"
+cargo run --release --locked -q -p tickflow -- market \
+  --input "$DATA/sp500_5yr.csv.gz" --output "$mk_dir/ew.csv"
+for market in "$mk_dir/ew.csv" "$DATA/spy_daily_2017_2018.csv"; do
+  rm -rf "$mk_dir/store"
+  cargo run --release --locked -q -p tickflow -- backfill -q --workers 2 \
+    --input "$DATA/sp500_5yr.csv.gz" --config tests/oracle/market.toml \
+    --market "$market" --output "$mk_dir/store"
+  case "$market" in
+    *ew.csv) source_args=(--equal-weight --series "$market") ;;
+    *) source_args=(--close "$market") ;;
+  esac
+  "$VENV/bin/python" tests/oracle/market_oracle.py --output "$mk_dir/store" \
+    --input "$DATA/sp500_5yr.csv.gz" "${source_args[@]}" --beta 20 60 --corr 20 60
+done
+rm -rf "$mk_dir"
+
 step "demo (the README's first command)"
 demo_dir="$(mktemp -d)"
 cargo run --release --locked -q -p tickflow -- demo --dir "$demo_dir/demo"

@@ -2,7 +2,9 @@
 //! the market after a bar (a market file cut short changes no row before
 //! the cut), the equal-weight series `tickflow market` builds does not
 //! depend on the input's row order, a revised bar recomputes the betas
-//! like a rebuild, and a missing or mismatched market is a clear error.
+//! like a rebuild, a corrected market bar revises every symbol's affected
+//! rows (and leaves what was known before readable), and a missing or
+//! mismatched market is a clear error.
 //! Their values are checked against an independent recompute by
 //! `tests/oracle/market_oracle.py` (in `scripts/test.sh`).
 
@@ -151,6 +153,90 @@ fn a_revised_bar_recomputes_the_betas_like_a_rebuild() {
         &rows(&rebuild, None, None),
         "latest view vs the rebuild",
     );
+}
+
+/// `text`'s lines before `cut` (by their first ten characters) and from it
+/// on, each under `header`.
+fn split(text: &str, cut: &str) -> (String, String) {
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let (mut old, mut new) = (format!("{header}\n"), format!("{header}\n"));
+    for l in lines {
+        let part = if &l[..10] < cut { &mut old } else { &mut new };
+        part.push_str(l);
+        part.push('\n');
+    }
+    (old, new)
+}
+
+#[test]
+fn a_corrected_market_bar_revises_every_symbols_affected_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = panel_slice(tmp.path(), 25);
+    let market = series(&common::data("sp500_5yr.csv.gz"), tmp.path(), "ew.csv");
+    // The market's return 30 bar times before the cut, corrected.
+    let (cut, date) = ("2018-01-25", "2017-12-08");
+    let text = std::fs::read_to_string(&market).unwrap();
+    let corrected_text: String = text
+        .lines()
+        .map(|l| match l.strip_prefix(&format!("{date},")) {
+            Some(rest) => {
+                let (ret, members) = rest.split_once(',').unwrap();
+                let ret: f64 = ret.parse().unwrap();
+                format!("{date},{:?},{members}\n", ret + 0.01)
+            }
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert_ne!(corrected_text, text);
+    let corrected = tmp.path().join("corrected.csv");
+    std::fs::write(&corrected, corrected_text).unwrap();
+    let (old, new) = split(&std::fs::read_to_string(&input).unwrap(), cut);
+    let [o, n] = ["old.csv", "new.csv"].map(|f| tmp.path().join(f));
+    std::fs::write(&o, old).unwrap();
+    std::fs::write(&n, new).unwrap();
+
+    let store = tmp.path().join("store");
+    backfill::run(&market_args(&o, &store, &market)).unwrap();
+    let original = rows(&store, None, None);
+    let run = backfill::run(&BackfillArgs {
+        append: true,
+        ..market_args(&n, &store, &corrected)
+    })
+    .unwrap();
+    let record = run.revisions.expect("the market change was applied");
+    assert!(record.market && record.rows > 0, "{record:?}");
+
+    let rebuild = tmp.path().join("rebuild");
+    backfill::run(&market_args(&input, &rebuild, &corrected)).unwrap();
+    assert_same(
+        &rows(&store, None, None),
+        &rows(&rebuild, None, None),
+        "latest view vs a rebuild under the corrected market",
+    );
+    let last_old = common::date_of(common::days(cut) - 1);
+    let before = rows(&store, Some("2020-01-01"), Some(&last_old));
+    assert_eq!(before, original, "the as-of view before the correction");
+    // Only rows from the corrected date on changed.
+    let now = rows(&store, None, Some(&last_old));
+    let (a, b) = (
+        common::versions::values(&original),
+        common::versions::values(&now),
+    );
+    assert_eq!(a.len(), b.len());
+    let day = common::days(date);
+    let changed: Vec<_> = a.iter().zip(&b).filter(|(x, y)| x != y).collect();
+    assert!(!changed.is_empty());
+    assert!(
+        changed.iter().all(|(x, _)| x.1 >= day),
+        "a row before the correction changed"
+    );
+    // Appending the same again is nothing new to revise.
+    let again = backfill::run(&BackfillArgs {
+        append: true,
+        ..market_args(&n, &store, &corrected)
+    });
+    assert!(again.is_err(), "the same input twice is refused");
 }
 
 #[test]

@@ -465,7 +465,9 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         Some(p) => Actions::read(p, &ts).map_err(|m| reference_error(p, m))?,
         None => Vec::new(),
     };
-    let market = match &args.market {
+    // A market series matters only to features paired with it.
+    let market_path = args.market.as_deref().filter(|_| engine.needs_market());
+    let market = match market_path {
         Some(p) => Some(Market::read(p, &ts).map_err(|m| reference_error(p, m))?),
         None if engine.needs_market() => {
             return Err(TickflowError::Config {
@@ -483,23 +485,29 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
     };
     let sectors_print = args.sectors.as_deref().map(fingerprint).transpose()?;
     let universe_print = args.universe.as_deref().map(fingerprint).transpose()?;
-    let market_print = args.market.as_deref().map(fingerprint).transpose()?;
+    let market_print = market_path.map(fingerprint).transpose()?;
     let inputs = files
         .iter()
         .map(|p| fingerprint(p))
         .collect::<Result<Vec<_>>>()?;
     let mut plan = scan(&files, &options, &ts, &sectors, true)?;
-    if let (Some(m), Some(p)) = (&market, &args.market) {
+    if let (Some(m), Some(p)) = (&market, market_path) {
         m.check_kind(plan.ts_kind)
             .map_err(|m| reference_error(p, m))?;
     }
     let identity = store::identity(
         args,
         &engine,
-        (sectors_print.as_ref(), universe_print.as_ref()),
-        market_print.as_ref(),
+        sectors_print.as_ref(),
+        universe_print.as_ref(),
     );
-    let opened = store::open(args, identity, inputs, &engine, &listed)?;
+    let opened = store::open(
+        args,
+        identity,
+        inputs,
+        &engine,
+        (&listed, market_print.as_ref()),
+    )?;
     if let Some(note) = &opened.note {
         if args.progress {
             eprintln!("{note}");
@@ -552,6 +560,13 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
     };
     manifest.actions.extend(new_actions.iter().cloned());
     let actions = Actions::new(manifest.actions.iter().cloned());
+    // A market series other than the store's replays every stored symbol.
+    let market_changed = opened.after.is_some()
+        && match (&manifest.market, &market_print) {
+            (Some(a), Some(b)) => !a.same_content(b),
+            (a, b) => a.is_some() != b.is_some(),
+        };
+    manifest.market = market_print;
     if let (true, Some(after)) = (args.append, opened.after) {
         let revisions = crate::revise::collect(
             &files,
@@ -560,10 +575,16 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
             (&sectors, &actions),
             (plan.ts_kind, after),
         )?;
-        if !revisions.is_empty() || !new_actions.is_empty() {
+        if !revisions.is_empty() || !new_actions.is_empty() || market_changed {
+            let mut everyone: Vec<String> = match market_changed {
+                true => restored.keys().cloned().collect(),
+                false => Vec::new(),
+            };
+            everyone.sort();
             let changes = crate::revise::Changes {
                 revisions,
                 actions: new_actions,
+                market: everyone,
             };
             let applied = revise(
                 args,
@@ -575,8 +596,12 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
             )?;
             if let Some(r) = applied.record {
                 if args.progress {
+                    let market = match r.market {
+                        true => " and a changed market series",
+                        false => "",
+                    };
                     eprintln!(
-                        "revised {} bars before the store's end: {} rows have a new version",
+                        "revised {} bars before the store's end{market}: {} rows have a new version",
                         r.bars, r.rows
                     );
                 }

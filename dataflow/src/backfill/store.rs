@@ -32,22 +32,25 @@ pub struct Opened {
 
 /// What the rows of a store depend on besides the bars: the features, the
 /// cross-sections, the output types, how input columns and times are read,
-/// the sector file's content, the universe file's and the market series'
-/// (each a key only when there is one).
+/// the sector file's content and the universe file's (when there is one).
+/// The actions and the market series are not in it: an append may change
+/// them, revising the store.
 pub fn identity(
     args: &BackfillArgs,
     engine: &FeatureEngine,
-    references: (Option<&InputFingerprint>, Option<&InputFingerprint>),
-    market: Option<&InputFingerprint>,
+    sectors: Option<&InputFingerprint>,
+    universe: Option<&InputFingerprint>,
 ) -> serde_json::Value {
-    let mut extra = serde_json::json!({
-        "mapping": args.mapping,
-        "default_symbol": args.default_symbol,
-    });
-    if let Some(m) = market {
-        extra["market"] = serde_json::json!({"bytes": m.bytes, "crc32": m.crc32});
-    }
-    crate::durable::identity(&args.config, engine, args.tz.as_deref(), references, extra)
+    crate::durable::identity(
+        &args.config,
+        engine,
+        args.tz.as_deref(),
+        (sectors, universe),
+        serde_json::json!({
+            "mapping": args.mapping,
+            "default_symbol": args.default_symbol,
+        }),
+    )
 }
 
 /// The same actions, in any order.
@@ -113,8 +116,12 @@ pub fn open(
     identity: serde_json::Value,
     inputs: Vec<InputFingerprint>,
     engine: &FeatureEngine,
-    actions: &[Action],
+    (actions, market): (&[Action], Option<&InputFingerprint>),
 ) -> Result<Opened> {
+    let same_market = |m: &Manifest| match (&m.market, market) {
+        (Some(a), Some(b)) => a.same_content(b),
+        (a, b) => a.is_none() && b.is_none(),
+    };
     let root = &args.output;
     std::fs::create_dir_all(root).map_err(|e| super::output_error(root, e))?;
     let stored = match (Manifest::load(root), args.append) {
@@ -135,7 +142,8 @@ pub fn open(
                 && m.identity == identity
                 && m.runs.len() == 1
                 && same_inputs(&m.runs[0].inputs, &inputs)
-                && same_actions(&m.actions, actions) =>
+                && same_actions(&m.actions, actions)
+                && same_market(&m) =>
         {
             Opened {
                 manifest: m,
@@ -151,6 +159,7 @@ pub fn open(
             let resumable = !m.complete
                 && m.identity == identity
                 && same_actions(&m.actions, actions)
+                && same_market(&m)
                 && run.is_some_and(|r| r.kind == RunKind::Build && same_inputs(&r.inputs, &inputs));
             match (resumable, m.checkpoint) {
                 (true, Some(c)) => match restore_states(root, &c, engine) {

@@ -94,6 +94,9 @@ pub struct RevisionRecord {
     /// Corporate actions among them.
     #[serde(default)]
     pub actions: u64,
+    /// A changed market series replayed every symbol.
+    #[serde(default)]
+    pub market: bool,
 }
 
 impl RunRecord {
@@ -180,6 +183,10 @@ pub struct Manifest {
     /// The corporate actions the stored bars are adjusted for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<crate::reference::Action>,
+    /// The market series the stored features are paired with
+    /// (`--market`), for features that need one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<InputFingerprint>,
     /// Rows in the files.
     pub rows_out: u64,
     /// Rows per partition.
@@ -230,6 +237,7 @@ impl Manifest {
             files: Vec::new(),
             history: Vec::new(),
             actions: Vec::new(),
+            market: None,
             rows_out: 0,
             partitions: BTreeMap::new(),
             positions: None,
@@ -533,6 +541,7 @@ mod tests {
             next_seq: 0,
             history: vec![],
             actions: vec![],
+            market: None,
             files: files
                 .iter()
                 .map(|p| StoreFile {

@@ -24,6 +24,11 @@
 //! stored bar of its symbol before its date, adjusted by its factor; with a
 //! universe, a non-member's row takes no part in a recomputed cross-section.
 //!
+//! A market series (`--market`) that differs from the one the store was
+//! computed with (a corrected or late market bar) replays every stored
+//! symbol against the new series: the rows whose values change get new
+//! versions, and every symbol's state continues from the new series.
+//!
 //! A plain glob of the partitions keeps reading the latest versions only;
 //! `tickflow query --as-of T` reads the versions known at T.
 
@@ -47,6 +52,9 @@ use tickflow_operators::{Bar, FeatureEngine, SymbolState};
 /// (UTC microseconds, exclusive).
 pub const SUPERSEDED_AT: &str = "superseded_at";
 
+/// Symbols replayed per read of the store after a market change.
+const MARKET_GROUP: usize = 256;
+
 /// A bar for a time at or before the store's end.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Revision {
@@ -68,6 +76,9 @@ pub struct Changes {
     pub revisions: Vec<Revision>,
     /// Corporate actions new to the store.
     pub actions: Vec<Action>,
+    /// Every stored symbol, when the market series changed: each is
+    /// replayed against the new one.
+    pub market: Vec<String>,
 }
 
 /// What revisions are computed under.
@@ -106,11 +117,24 @@ pub struct Applied {
 
 /// Applies `changes` (revisions in input order: a later one for the same
 /// symbol and time wins) to the store described by `manifest`, and saves it.
-pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, changes: Changes) -> Result<Applied> {
+pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, mut changes: Changes) -> Result<Applied> {
     let actions = changes.actions.len() as u64;
-    let revised = recompute::replay_symbols(cx, changes)?;
+    // Against a changed market every symbol is replayed, a group at a time
+    // (each group's stored rows read at once).
+    let mut everyone = std::mem::take(&mut changes.market);
+    let market = !everyone.is_empty();
+    let mut revised = recompute::replay_symbols(cx, &changes, market)?;
+    let done: std::collections::HashSet<&str> = revised.iter().map(|r| r.symbol.as_str()).collect();
+    everyone.retain(|s| !done.contains(s.as_str()));
+    for group in everyone.chunks(MARKET_GROUP) {
+        let group = Changes {
+            market: group.to_vec(),
+            ..Changes::default()
+        };
+        revised.extend(recompute::replay_symbols(cx, &group, true)?);
+    }
     let bars: u64 = revised.iter().map(|r| r.bars).sum();
-    if bars == 0 {
+    if bars == 0 && !market {
         return Ok(Applied::default());
     }
     let rows = rewrite::rewrite(cx, manifest, &revised)?;
@@ -119,6 +143,7 @@ pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, changes: Changes) -> Res
         bars,
         rows,
         actions,
+        market,
     };
     manifest.current_run().revisions = Some(record);
     manifest.save(cx.root)?;

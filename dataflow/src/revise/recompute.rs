@@ -84,14 +84,30 @@ pub struct Stored {
 }
 
 /// Reads the revised symbols' stored rows and replays each; symbols whose
-/// revisions all equal the stored bars are left out.
-pub fn replay_symbols(cx: &Context<'_>, changes: Changes) -> Result<Vec<Revised>> {
+/// revisions all equal the stored bars are left out. With `remarket`, the
+/// market series changed: `changes.market`'s symbols are replayed too, and
+/// every replayed symbol compares all its rows and keeps its new state.
+pub fn replay_symbols(cx: &Context<'_>, changes: &Changes, remarket: bool) -> Result<Vec<Revised>> {
     let mut by_symbol: BTreeMap<String, (Vec<Revision>, Vec<Action>)> = BTreeMap::new();
-    for r in changes.revisions {
-        by_symbol.entry(r.symbol.clone()).or_default().0.push(r);
+    for r in &changes.revisions {
+        by_symbol
+            .entry(r.symbol.clone())
+            .or_default()
+            .0
+            .push(r.clone());
     }
-    for a in changes.actions {
-        by_symbol.entry(a.symbol.clone()).or_default().1.push(a);
+    for a in &changes.actions {
+        by_symbol
+            .entry(a.symbol.clone())
+            .or_default()
+            .1
+            .push(a.clone());
+    }
+    for s in &changes.market {
+        by_symbol.entry(s.clone()).or_default();
+    }
+    if by_symbol.is_empty() {
+        return Ok(Vec::new());
     }
     let mut columns: Vec<String> = std::iter::once("sector")
         .chain(BAR_COLUMNS)
@@ -131,7 +147,8 @@ pub fn replay_symbols(cx: &Context<'_>, changes: Changes) -> Result<Vec<Revised>
         let past = stored.remove(name.as_str()).unwrap_or_default();
         actions.sort_by_key(|a| a.date);
         let changes = (revisions.as_slice(), actions.as_slice(), cx.ts_kind);
-        if let Some(r) = replay((cx.engine, cx.market), &name, &past, changes) {
+        let engine = (cx.engine, cx.market, remarket);
+        if let Some(r) = replay(engine, &name, &past, changes) {
             out.push(r);
         }
     }
@@ -141,9 +158,11 @@ pub fn replay_symbols(cx: &Context<'_>, changes: Changes) -> Result<Vec<Revised>
 /// Replays one symbol's bars from its first with `revisions` applied and
 /// its stored bars adjusted for new `actions` (in date order; a revision is
 /// adjusted already), bar times of `kind`, features paired with the market
-/// joined to `market`; `None` when nothing changes.
+/// joined to `market`; `None` when nothing changes. With `remarket` (the
+/// market changed) every row is compared and the symbol is always
+/// returned, for its state.
 pub fn replay(
-    (engine, market): (&FeatureEngine, Option<&Market>),
+    (engine, market, remarket): (&FeatureEngine, Option<&Market>, bool),
     symbol: &str,
     stored: &Stored,
     (revisions, actions, kind): (&[Revision], &[Action], TsKind),
@@ -178,8 +197,11 @@ pub fn replay(
         changed += 1;
         first = first.min(r.ts);
     }
-    if changed == 0 {
+    if changed == 0 && !remarket {
         return None;
+    }
+    if remarket {
+        first = i64::MIN;
     }
     let mut state = engine.new_state();
     let mut row = vec![f64::NAN; engine.columns().len()];
@@ -301,7 +323,13 @@ mod tests {
             bar: bar(120.0),
             sector: None,
         };
-        let r = replay((&engine, None), "A", &s, (&[revision], &[], TsKind::Date)).unwrap();
+        let r = replay(
+            (&engine, None, false),
+            "A",
+            &s,
+            (&[revision], &[], TsKind::Date),
+        )
+        .unwrap();
         assert_eq!(r.bars, 1);
         assert_eq!(*r.rows.keys().next().unwrap(), 60);
         let mut revised = closes.clone();
@@ -329,14 +357,20 @@ mod tests {
             bar: bar(11.0),
             sector: None,
         };
-        assert!(replay((&engine, None), "A", &s, (&[same_bar], &[], TsKind::Date)).is_none());
+        assert!(replay(
+            (&engine, None, false),
+            "A",
+            &s,
+            (&[same_bar], &[], TsKind::Date)
+        )
+        .is_none());
         let gap = Revision {
             symbol: "A".into(),
             ts: 5,
             bar: bar(13.0),
             sector: None,
         };
-        let r = replay((&engine, None), "A", &s, (&[gap], &[], TsKind::Date)).unwrap();
+        let r = replay((&engine, None, false), "A", &s, (&[gap], &[], TsKind::Date)).unwrap();
         let row = &r.rows[&5];
         assert!(row.added && row.sector.as_deref() == Some("Tech"));
     }
