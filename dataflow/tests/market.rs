@@ -32,6 +32,15 @@ fn series(input: &Path, dir: &Path, name: &str) -> PathBuf {
     out
 }
 
+/// A directory with every 25th symbol of the panel and the whole panel's
+/// equal-weight market.
+fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = panel_slice(tmp.path(), 25);
+    let market = series(&common::data("sp500_5yr.csv.gz"), tmp.path(), "ew.csv");
+    (tmp, input, market)
+}
+
 fn market_args(input: &Path, output: &Path, market: &Path) -> BackfillArgs {
     BackfillArgs {
         config: config(),
@@ -42,9 +51,7 @@ fn market_args(input: &Path, output: &Path, market: &Path) -> BackfillArgs {
 
 #[test]
 fn a_market_cut_short_changes_no_row_before_the_cut() {
-    let tmp = tempfile::tempdir().unwrap();
-    let input = panel_slice(tmp.path(), 25);
-    let full = series(&common::data("sp500_5yr.csv.gz"), tmp.path(), "ew.csv");
+    let (tmp, input, full) = fixture();
     let text = std::fs::read_to_string(&full).unwrap();
     let cut = "2016-06-30";
     let short: String = text
@@ -102,9 +109,7 @@ fn the_equal_weight_series_does_not_depend_on_row_order() {
 
 #[test]
 fn a_revised_bar_recomputes_the_betas_like_a_rebuild() {
-    let tmp = tempfile::tempdir().unwrap();
-    let input = panel_slice(tmp.path(), 25);
-    let market = series(&common::data("sp500_5yr.csv.gz"), tmp.path(), "ew.csv");
+    let (tmp, input, market) = fixture();
     let text = std::fs::read_to_string(&input).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let header = lines.remove(0);
@@ -171,9 +176,7 @@ fn split(text: &str, cut: &str) -> (String, String) {
 
 #[test]
 fn a_corrected_market_bar_revises_every_symbols_affected_rows() {
-    let tmp = tempfile::tempdir().unwrap();
-    let input = panel_slice(tmp.path(), 25);
-    let market = series(&common::data("sp500_5yr.csv.gz"), tmp.path(), "ew.csv");
+    let (tmp, input, market) = fixture();
     // The market's return 30 bar times before the cut, corrected.
     let (cut, date) = ("2018-01-25", "2017-12-08");
     let text = std::fs::read_to_string(&market).unwrap();
