@@ -93,8 +93,11 @@ impl SymbolSync {
         }
     }
 
-    /// Numbers the names announced below this dataflow's frontier.
-    pub fn settle(&mut self) {
+    /// Numbers the names announced below this dataflow's frontier, and
+    /// returns that frontier (None: every name is numbered). A worker must
+    /// not let the main dataflow pass it: rows of another process at a time
+    /// past it may carry ids this process has not numbered yet.
+    pub fn settle(&mut self) -> Option<u64> {
         let open = self.probe.with_frontier(|f| f.first().copied());
         let mut staged = self.staged.borrow_mut();
         while staged
@@ -104,6 +107,7 @@ impl SymbolSync {
             let (_, name) = staged.pop_first().expect("non-empty");
             self.run.symbol_id(&name);
         }
+        open
     }
 
     /// Rewrites `symbols` (provisional ids) to run ids, if every one has

@@ -452,13 +452,14 @@ fn stream(
     });
     input.advance_to(time_of(feed.frontier));
     symbols.advance(time_of(feed.closed));
-    // Sends the closed bar times whose symbols all have run ids.
+    // Sends the closed bar times whose symbols all have run ids, below the
+    // time up to which this process has numbered every announced name.
     let send = |input: &mut InputHandle<u64, BarChunk>,
                 feed: &mut Feed,
                 symbols: &mut SymbolSync,
                 before: i64| {
         let mut sent = (0u64, None);
-        symbols.settle();
+        let before = symbols.settle().map_or(before, |t| before.min(ts_of(t)));
         let ready = feed
             .pending
             .take_ready(before, |bars| symbols.resolve(&mut bars.symbol));
@@ -605,6 +606,13 @@ fn stream(
         while feed.pending.rows() > 0 && !cx.stop(&stats) {
             let (_, last, _) = send(&mut input, &mut feed, symbols, i64::MAX);
             last_sent = last_sent.max(last);
+            reports.forward();
+            worker.step_or_park(Some(Duration::from_millis(1)));
+            heard.hear(control, cx);
+        }
+        // Every name numbered here before the main dataflow closes: the
+        // other workers' last rows may carry any of them.
+        while symbols.settle().is_some() && !cx.stop(&stats) {
             reports.forward();
             worker.step_or_park(Some(Duration::from_millis(1)));
             heard.hear(control, cx);
