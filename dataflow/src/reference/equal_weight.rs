@@ -5,9 +5,9 @@
 //! not depend on the input's row order. Built from the bars as read: give
 //! adjusted bars for an index over splits and dividends.
 
-use super::super::inspect::format_ts;
 use crate::durable::manifest::write_atomic;
 use crate::error::{Result, TickflowError};
+use crate::inspect::format_ts;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
