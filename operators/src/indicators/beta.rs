@@ -1,30 +1,23 @@
 //! Rolling beta of a column on the market series (`beta_60`).
 
-use crate::rolling::{Change, EqualRun, RollingCoMoments};
+use crate::rolling::MarketPairs;
 use serde::{Deserialize, Serialize};
 
 /// `cov(x, m) / var(m)` over the last `period` pairs of the symbol's value
 /// `x` (by default its `ret_1`) and the market's move `m` over the same
-/// bar interval (the change of the market's log level since the symbol's
-/// previous bar); a bar where either is unknown is no pair. Null until
-/// `period` pairs, on a bar that is no pair, and while the market's moves
-/// in the window are all equal.
+/// bar interval (see [`MarketPairs`]). Null until `period` pairs, on a bar
+/// that is no pair, and while the market's moves in the window are all
+/// equal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Beta {
-    period: usize,
-    co: RollingCoMoments,
-    level: Change,
-    market: EqualRun,
+    pairs: MarketPairs,
 }
 
 impl Beta {
     /// Over windows of `period` (>= 2) pairs.
     pub fn new(period: usize) -> Self {
         Self {
-            period,
-            co: RollingCoMoments::new(period),
-            level: Change::default(),
-            market: EqualRun::default(),
+            pairs: MarketPairs::new(period),
         }
     }
 
@@ -32,26 +25,21 @@ impl Beta {
     /// unknown); the beta once the window is full.
     #[inline]
     pub fn update(&mut self, x: f64, level: f64) -> Option<f64> {
-        let market = self.level.push(level).filter(|_| x.is_finite())?;
-        self.co.push(x, market);
-        self.market.push(market);
-        let flat = self.market.last_all_equal(self.period) || self.co.m2y() <= 0.0;
-        if !self.co.is_full() || flat {
+        if !self.pairs.push(x, level) || self.pairs.market_flat() {
             return None;
         }
-        Some(self.co.cxy() / self.co.m2y())
+        let co = self.pairs.moments();
+        Some(co.cxy() / co.m2y())
     }
 
     /// True once the window is full.
     pub fn is_ready(&self) -> bool {
-        self.co.is_full()
+        self.pairs.is_full()
     }
 
     /// Forgets all history.
     pub fn reset(&mut self) {
-        self.co.reset();
-        self.level = Change::default();
-        self.market = EqualRun::default();
+        self.pairs.reset();
     }
 }
 

@@ -1,31 +1,23 @@
 //! Rolling correlation of a column with the market series (`corr_60`).
 
-use crate::rolling::{Change, EqualRun, RollingCoMoments};
+use crate::rolling::MarketPairs;
 use serde::{Deserialize, Serialize};
 
 /// Pearson's correlation, in [-1, 1], of the last `period` pairs of the
 /// symbol's value `x` (by default its `ret_1`) and the market's move `m`
-/// over the same bar interval (as for [`Beta`](super::Beta)). Null until
-/// `period` pairs, on a bar that is no pair, and while either side's
-/// values in the window are all equal.
+/// over the same bar interval (see [`MarketPairs`]). Null until `period`
+/// pairs, on a bar that is no pair, and while either side's values in the
+/// window are all equal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Corr {
-    period: usize,
-    co: RollingCoMoments,
-    level: Change,
-    own: EqualRun,
-    market: EqualRun,
+    pairs: MarketPairs,
 }
 
 impl Corr {
     /// Over windows of `period` (>= 2) pairs.
     pub fn new(period: usize) -> Self {
         Self {
-            period,
-            co: RollingCoMoments::new(period),
-            level: Change::default(),
-            own: EqualRun::default(),
-            market: EqualRun::default(),
+            pairs: MarketPairs::new(period),
         }
     }
 
@@ -33,32 +25,22 @@ impl Corr {
     /// unknown); the correlation once the window is full.
     #[inline]
     pub fn update(&mut self, x: f64, level: f64) -> Option<f64> {
-        let market = self.level.push(level).filter(|_| x.is_finite())?;
-        self.co.push(x, market);
-        self.own.push(x);
-        self.market.push(market);
-        let flat = self.own.last_all_equal(self.period)
-            || self.market.last_all_equal(self.period)
-            || self.co.m2x() <= 0.0
-            || self.co.m2y() <= 0.0;
-        if !self.co.is_full() || flat {
+        if !self.pairs.push(x, level) || self.pairs.own_flat() || self.pairs.market_flat() {
             return None;
         }
-        let r = self.co.cxy() / (self.co.m2x().sqrt() * self.co.m2y().sqrt());
+        let co = self.pairs.moments();
+        let r = co.cxy() / (co.m2x().sqrt() * co.m2y().sqrt());
         Some(r.clamp(-1.0, 1.0))
     }
 
     /// True once the window is full.
     pub fn is_ready(&self) -> bool {
-        self.co.is_full()
+        self.pairs.is_full()
     }
 
     /// Forgets all history.
     pub fn reset(&mut self) {
-        self.co.reset();
-        self.level = Change::default();
-        self.own = EqualRun::default();
-        self.market = EqualRun::default();
+        self.pairs.reset();
     }
 }
 
