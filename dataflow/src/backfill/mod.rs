@@ -562,10 +562,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
     let actions = Actions::new(manifest.actions.iter().cloned());
     // A market series other than the store's replays every stored symbol.
     let market_changed = opened.after.is_some()
-        && match (&manifest.market, &market_print) {
-            (Some(a), Some(b)) => !a.same_content(b),
-            (a, b) => a.is_some() != b.is_some(),
-        };
+        && !InputFingerprint::same_optional(manifest.market.as_ref(), market_print.as_ref());
     manifest.market = market_print;
     if let (true, Some(after)) = (args.append, opened.after) {
         let revisions = crate::revise::collect(

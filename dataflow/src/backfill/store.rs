@@ -118,10 +118,7 @@ pub fn open(
     engine: &FeatureEngine,
     (actions, market): (&[Action], Option<&InputFingerprint>),
 ) -> Result<Opened> {
-    let same_market = |m: &Manifest| match (&m.market, market) {
-        (Some(a), Some(b)) => a.same_content(b),
-        (a, b) => a.is_none() && b.is_none(),
-    };
+    let same_market = |m: &Manifest| InputFingerprint::same_optional(m.market.as_ref(), market);
     let root = &args.output;
     std::fs::create_dir_all(root).map_err(|e| super::output_error(root, e))?;
     let stored = match (Manifest::load(root), args.append) {

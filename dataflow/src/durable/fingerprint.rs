@@ -53,4 +53,12 @@ impl InputFingerprint {
     pub fn same_content(&self, other: &Self) -> bool {
         self.bytes == other.bytes && self.crc32 == other.crc32
     }
+
+    /// Both absent, or both present with the same content.
+    pub fn same_optional(a: Option<&Self>, b: Option<&Self>) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) => a.same_content(b),
+            (a, b) => a.is_none() && b.is_none(),
+        }
+    }
 }

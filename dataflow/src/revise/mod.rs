@@ -119,19 +119,23 @@ pub struct Applied {
 /// symbol and time wins) to the store described by `manifest`, and saves it.
 pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, mut changes: Changes) -> Result<Applied> {
     let actions = changes.actions.len() as u64;
-    // Against a changed market every symbol is replayed, a group at a time
-    // (each group's stored rows read at once).
+    // Against a changed market every symbol is replayed: those with
+    // revisions or actions with them, the rest a group at a time (each
+    // group's stored rows read at once).
     let mut everyone = std::mem::take(&mut changes.market);
     let market = !everyone.is_empty();
-    let mut revised = recompute::replay_symbols(cx, &changes, market)?;
-    let done: std::collections::HashSet<&str> = revised.iter().map(|r| r.symbol.as_str()).collect();
-    everyone.retain(|s| !done.contains(s.as_str()));
+    let touched: std::collections::HashSet<&str> = (changes.revisions.iter().map(|r| &r.symbol))
+        .chain(changes.actions.iter().map(|a| &a.symbol))
+        .map(String::as_str)
+        .collect();
+    everyone.retain(|s| !touched.contains(s.as_str()));
+    let mut revised = recompute::replay_symbols(cx, changes, market)?;
     for group in everyone.chunks(MARKET_GROUP) {
         let group = Changes {
             market: group.to_vec(),
             ..Changes::default()
         };
-        revised.extend(recompute::replay_symbols(cx, &group, true)?);
+        revised.extend(recompute::replay_symbols(cx, group, true)?);
     }
     let bars: u64 = revised.iter().map(|r| r.bars).sum();
     if bars == 0 && !market {

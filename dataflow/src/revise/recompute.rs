@@ -87,24 +87,16 @@ pub struct Stored {
 /// revisions all equal the stored bars are left out. With `remarket`, the
 /// market series changed: `changes.market`'s symbols are replayed too, and
 /// every replayed symbol compares all its rows and keeps its new state.
-pub fn replay_symbols(cx: &Context<'_>, changes: &Changes, remarket: bool) -> Result<Vec<Revised>> {
+pub fn replay_symbols(cx: &Context<'_>, changes: Changes, remarket: bool) -> Result<Vec<Revised>> {
     let mut by_symbol: BTreeMap<String, (Vec<Revision>, Vec<Action>)> = BTreeMap::new();
-    for r in &changes.revisions {
-        by_symbol
-            .entry(r.symbol.clone())
-            .or_default()
-            .0
-            .push(r.clone());
+    for r in changes.revisions {
+        by_symbol.entry(r.symbol.clone()).or_default().0.push(r);
     }
-    for a in &changes.actions {
-        by_symbol
-            .entry(a.symbol.clone())
-            .or_default()
-            .1
-            .push(a.clone());
+    for a in changes.actions {
+        by_symbol.entry(a.symbol.clone()).or_default().1.push(a);
     }
-    for s in &changes.market {
-        by_symbol.entry(s.clone()).or_default();
+    for s in changes.market {
+        by_symbol.entry(s).or_default();
     }
     if by_symbol.is_empty() {
         return Ok(Vec::new());
