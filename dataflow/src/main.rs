@@ -79,10 +79,7 @@ struct MarketCmd {
 
 fn market_cmd(cmd: MarketCmd) -> tickflow::Result<()> {
     let m = cmd.mapping;
-    let options = tickflow_connectors::file::CsvOptions {
-        mapping: m.column_mapping(),
-        default_symbol: m.symbol.clone(),
-    };
+    let options = m.csv_options();
     let ts = tickflow_connectors::TsParser::new(m.tz.as_deref())?;
     let b = tickflow::reference::equal_weight::build(&cmd.input, &options, &ts, &cmd.output)?;
     println!(
@@ -242,6 +239,14 @@ impl MappingFlags {
             ts: self.ts_col.clone(),
             sector: self.sector_col.clone(),
             ..Default::default()
+        }
+    }
+
+    /// How to read the input's rows: the mapping and the default symbol.
+    fn csv_options(&self) -> tickflow_connectors::file::CsvOptions {
+        tickflow_connectors::file::CsvOptions {
+            mapping: self.column_mapping(),
+            default_symbol: self.symbol.clone(),
         }
     }
 }
@@ -427,10 +432,7 @@ fn main() -> ExitCode {
         Command::Demo { dir } => demo(&dir),
         Command::Market(cmd) => market_cmd(cmd),
         Command::Inspect { input, mapping } => {
-            let options = tickflow_connectors::file::CsvOptions {
-                mapping: mapping.column_mapping(),
-                default_symbol: mapping.symbol.clone(),
-            };
+            let options = mapping.csv_options();
             tickflow::inspect::inspect(&input, &options, mapping.tz.as_deref())
                 .map(|report| print!("{report}"))
         }
