@@ -85,6 +85,10 @@ pub struct SinkConfig {
     pub float32: bool,
     /// Rows per Parquet row group.
     pub row_group_rows: usize,
+    /// Rows per data file at most (a partition's rows go to as many files
+    /// as they need), so that a revision near the store's end rewrites
+    /// little.
+    pub file_rows: usize,
 }
 
 impl Default for SinkConfig {
@@ -95,6 +99,7 @@ impl Default for SinkConfig {
             zstd_level: 1,
             float32: false,
             row_group_rows: 131_072,
+            file_rows: 262_144,
         }
     }
 }
@@ -113,6 +118,9 @@ impl SinkConfig {
         }
         if self.row_group_rows == 0 {
             return bad("row_group_rows must be at least 1".into());
+        }
+        if self.file_rows == 0 {
+            return bad("file_rows must be at least 1".into());
         }
         Ok(())
     }
@@ -173,6 +181,31 @@ pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, St
     Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
+/// How revisions find a symbol's past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionConfig {
+    /// Bars between the kept copies of each symbol's state (the last two
+    /// are kept with every checkpoint): a revision within this many bars
+    /// of a symbol's end replays it from a kept copy, reading only the
+    /// store's rows after it; one further back replays from the first bar.
+    /// 0 keeps none.
+    #[serde(default = "default_state_history")]
+    pub state_history: u64,
+}
+
+fn default_state_history() -> u64 {
+    crate::durable::history::DEFAULT_EVERY
+}
+
+impl Default for RevisionConfig {
+    fn default() -> Self {
+        Self {
+            state_history: default_state_history(),
+        }
+    }
+}
+
 /// A whole pipeline file. Every section is optional; the default is the
 /// spec's standard set with the default cross-sections.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,6 +227,9 @@ pub struct PipelineConfig {
     /// How live runs read their topic.
     #[serde(default)]
     pub live: LiveConfig,
+    /// How revisions find a symbol's past.
+    #[serde(default)]
+    pub revisions: RevisionConfig,
     /// Signals (`[[signal]]` tables): what `tickflow backtest` tests.
     #[serde(default, rename = "signal", skip_serializing_if = "Vec::is_empty")]
     pub signals: Vec<SignalConfig>,
@@ -211,6 +247,7 @@ impl Default for PipelineConfig {
             sink: SinkConfig::default(),
             kafka: Default::default(),
             live: LiveConfig::default(),
+            revisions: RevisionConfig::default(),
             signals: Vec::new(),
         }
     }

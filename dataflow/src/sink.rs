@@ -35,7 +35,7 @@ pub fn partition_of(ts_kind: TsKind, ts: i64) -> String {
 }
 
 /// The first bar time after the partition of `ts`.
-fn partition_end(ts_kind: TsKind, ts: i64) -> i64 {
+pub fn partition_end(ts_kind: TsKind, ts: i64) -> i64 {
     match ts_kind {
         TsKind::Date => days_from_civil(civil_from_days(ts).0 + 1, 1, 1),
         TsKind::Micros => {
@@ -256,13 +256,15 @@ impl Sink {
         let mut start = 0;
         while start < ts.len() {
             let end = partition_end(kind, ts[start]);
-            let len = ts[start..].partition_point(|&t| t < end);
             let partition = partition_of(kind, ts[start]);
             if !self.files.contains_key(&partition) {
                 let file = self.open(&partition, end)?;
                 self.files.insert(partition.clone(), file);
             }
+            let cap = self.config.file_rows as u64;
             let f = self.files.get_mut(&partition).expect("inserted above");
+            let room = cap.saturating_sub(f.rows).max(1) as usize;
+            let len = ts[start..].partition_point(|&t| t < end).min(room);
             let part = batch.slice(start, len);
             failpoint::disk_full().map_err(|e| fail(&f.temp, e))?;
             match &mut f.writer {
@@ -272,6 +274,9 @@ impl Sink {
             f.rows += len as u64;
             start += len;
             failpoint::hit("sink_write");
+            if f.rows >= cap {
+                self.complete(&partition)?;
+            }
         }
         Ok(())
     }
@@ -299,21 +304,27 @@ impl Sink {
             .map(|(k, _)| k.clone())
             .collect();
         for partition in done {
-            let f = self.files.remove(&partition).expect("listed above");
-            let path = f
-                .path
-                .strip_prefix(&self.root)
-                .expect("under the root")
-                .to_string_lossy()
-                .replace('\\', "/");
-            let rows = close(f)?;
-            self.completed.push(StoreFile {
-                path,
-                partition: partition.clone(),
-                rows,
-            });
-            *self.closed.entry(partition).or_default() += rows;
+            self.complete(&partition)?;
         }
+        Ok(())
+    }
+
+    /// Completes the open file of `partition`.
+    fn complete(&mut self, partition: &str) -> Result<(), String> {
+        let f = self.files.remove(partition).expect("an open partition");
+        let path = f
+            .path
+            .strip_prefix(&self.root)
+            .expect("under the root")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let rows = close(f)?;
+        self.completed.push(StoreFile {
+            path,
+            partition: partition.to_string(),
+            rows,
+        });
+        *self.closed.entry(partition.to_string()).or_default() += rows;
         Ok(())
     }
 

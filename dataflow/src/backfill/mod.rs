@@ -25,7 +25,10 @@ pub use scan::{scan, InputPlan};
 pub use crate::cluster::Cluster;
 use crate::config::PipelineConfig;
 use crate::durable::board::Board;
+use crate::durable::history::{self, History};
 use crate::durable::manifest::drop_checkpoints_before;
+use crate::durable::manifest::{store_error, CheckpointRef};
+use crate::durable::restore::restore_states;
 pub use crate::durable::CheckpointPolicy;
 use crate::durable::{failpoint, InputFingerprint};
 use crate::error::{Result, TickflowError};
@@ -36,7 +39,7 @@ use progress::Progress;
 use serde::Serialize;
 use source::{Source, SourceReport};
 use start::{Outcome, Start};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -329,6 +332,7 @@ fn shared(args: &BackfillArgs) -> Shared {
         starts: Mutex::new(None),
         blocks: Mutex::new(None),
         after: None,
+        reuse: None,
     }
 }
 
@@ -430,8 +434,10 @@ struct Plan {
     universe: Option<Universe>,
     actions: Actions,
     market: Option<Market>,
-    restored: HashMap<String, tickflow_operators::SymbolState>,
+    restored: crate::durable::restore::Restored,
     first_epoch: u64,
+    /// The checkpoint whose states this run ends with (it has no new bars).
+    reuse: Option<u64>,
 }
 
 /// Checks the config, scans the input and opens the store.
@@ -515,6 +521,9 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
     }
     let mut manifest = opened.manifest;
     let (mut restored, mut first_epoch) = (opened.restored, opened.first_epoch);
+    // an append reads the checkpoint's states only if it needs them
+    let mut lazy = opened.lazy;
+    let restore = |c: &CheckpointRef| restore_states(&args.output, c, &engine);
     if opened.up_to_date {
         let run = &manifest.runs[0];
         return Ok(Prepared::UpToDate(BackfillSummary {
@@ -573,8 +582,27 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
             (plan.ts_kind, after),
         )?;
         if !revisions.is_empty() || !new_actions.is_empty() || market_changed {
+            if let (true, Some(c)) = (market_changed, lazy) {
+                restored = restore(&c)?;
+                lazy = None;
+            }
+            // the revised symbols' kept states, to replay from
+            let read;
+            let histories = match lazy {
+                Some(c) => {
+                    let names: HashSet<&str> = (revisions.iter().map(|r| r.symbol.as_str()))
+                        .chain(new_actions.iter().map(|a| a.symbol.as_str()))
+                        .collect();
+                    read = history::read_all(&args.output, (c.epoch, c.workers), |s| {
+                        names.contains(s)
+                    })
+                    .map_err(|e| store_error(&args.output, format!("damaged checkpoint: {e}")))?;
+                    &read
+                }
+                None => &restored.histories,
+            };
             let mut everyone: Vec<String> = match market_changed {
-                true => restored.keys().cloned().collect(),
+                true => restored.states.keys().cloned().collect(),
                 false => Vec::new(),
             };
             everyone.sort();
@@ -588,7 +616,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
                 &engine,
                 &mut manifest,
                 changes,
-                plan.ts_kind,
+                (plan.ts_kind, histories),
                 (universe.as_ref(), market.as_ref()),
             )?;
             if let Some(r) = applied.record {
@@ -602,22 +630,34 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
                         r.bars, r.rows
                     );
                 }
-                restored.extend(applied.states);
+                if lazy.is_none() {
+                    restored.extend(applied.restored);
+                }
                 first_epoch = manifest.checkpoint.map_or(first_epoch, |c| c.epoch + 1);
             }
         }
     }
+    if let Some(after) = opened.after {
+        plan.times.retain(|&(t, _)| t > after);
+    }
+    // Without a bar after the store's end the states stay the checkpoint's:
+    // the run's checkpoints link its files (with the same workers).
+    let peers = args.workers.max(1) * args.cluster.processes;
+    let reuse = (manifest.checkpoint)
+        .filter(|_| opened.after.is_some() && plan.times.is_empty())
+        .filter(|c| c.workers == peers && args.cluster.is_single())
+        .map(|c| c.epoch);
+    if let (Some(c), None) = (manifest.checkpoint.filter(|_| lazy.is_some()), reuse) {
+        restored = restore(&c)?;
+    }
     // Symbols of the checkpoint join the input's, so their states carry on
     // (and reach the next checkpoint) even without new bars.
-    if !restored.is_empty() {
+    if !restored.states.is_empty() {
         let mut all = plan.symbols.clone();
-        for symbol in restored.keys() {
+        for symbol in restored.states.keys() {
             all.intern(symbol);
         }
         plan.symbols = all.sorted();
-    }
-    if let Some(after) = opened.after {
-        plan.times.retain(|&(t, _)| t > after);
     }
     let schema = OutputSchema::new(plan.ts_kind, value_columns, args.config.sink.float32);
     manifest.columns = schema.column_names();
@@ -635,6 +675,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         market,
         restored,
         first_epoch,
+        reuse,
     })))
 }
 
@@ -663,7 +704,7 @@ fn revise(
     engine: &FeatureEngine,
     manifest: &mut crate::durable::manifest::Manifest,
     changes: crate::revise::Changes,
-    ts_kind: TsKind,
+    (ts_kind, histories): (TsKind, &HashMap<String, History>),
     (universe, market): (Option<&Universe>, Option<&Market>),
 ) -> Result<crate::revise::Applied> {
     if args.config.sink.float32 {
@@ -691,6 +732,8 @@ fn revise(
         ts_kind,
         universe,
         market,
+        histories,
+        every: args.config.revisions.state_history,
     };
     crate::revise::apply(&cx, manifest, changes)
 }
@@ -712,6 +755,7 @@ fn lead(args: &BackfillArgs, p: Plan, started: Instant) -> Result<BackfillSummar
         market,
         restored,
         first_epoch,
+        reuse,
     } = p;
     let rows_before = manifest.rows_out;
     let workers = args.workers.max(1);
@@ -719,6 +763,7 @@ fn lead(args: &BackfillArgs, p: Plan, started: Instant) -> Result<BackfillSummar
     let progress = Arc::new(Progress::new(plan.keyed_rows(), args.progress));
     let mut sh = shared(args);
     sh.after = opened_after;
+    sh.reuse = reuse;
     let abort = sh.abort.clone();
 
     // Every worker's start, with the states of the symbols it owns.

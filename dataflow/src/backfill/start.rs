@@ -6,6 +6,7 @@
 
 use super::{resolve_cross_columns, value_column_names};
 use crate::config::PipelineConfig;
+use crate::durable::restore::Share;
 use crate::error::{Result, TickflowError};
 use crate::names::Names;
 use crate::reference::universe::{Members, Universe};
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tickflow_connectors::{Interner, TsKind};
 use tickflow_operators::cross_section::CrossSectionOptions;
-use tickflow_operators::{FeatureEngine, SymbolState};
+use tickflow_operators::FeatureEngine;
 
 /// Whether the workers run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,8 +48,8 @@ pub struct Start {
     pub first_seq: u64,
     /// This run's first checkpoint number.
     pub first_epoch: u64,
-    /// This worker's restored states, by symbol id.
-    pub restored: Vec<Option<SymbolState>>,
+    /// This worker's restored states and histories, by symbol id.
+    pub restored: Share,
     /// The universe (`--universe`), if any.
     pub universe: Option<Universe>,
     /// The market series (`--market`), if any.
@@ -67,7 +68,7 @@ impl Start {
             sectors: Vec::new(),
             first_seq: 0,
             first_epoch: 0,
-            restored: Vec::new(),
+            restored: Share::default(),
             universe: None,
             market: None,
         }

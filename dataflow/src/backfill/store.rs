@@ -5,13 +5,12 @@
 
 use super::BackfillArgs;
 use crate::durable::manifest::{prune, store_error, CheckpointRef, Manifest, RunKind, RunRecord};
-use crate::durable::restore::restore_states;
+use crate::durable::restore::{restore_states, Restored};
 use crate::durable::{describe_differences, InputFingerprint};
 use crate::error::Result;
 use crate::reference::Action;
-use std::collections::HashMap;
 use std::path::Path;
-use tickflow_operators::{FeatureEngine, SymbolState};
+use tickflow_operators::FeatureEngine;
 
 /// The store, opened for this run.
 pub struct Opened {
@@ -19,8 +18,11 @@ pub struct Opened {
     pub manifest: Manifest,
     /// Bars at or before this time are already in the store: skipped.
     pub after: Option<i64>,
-    /// Indicator states to continue from, by symbol.
-    pub restored: HashMap<String, SymbolState>,
+    /// Indicator states (and kept histories) to continue from, by symbol
+    /// (an append's are read once it is known what it needs: see `lazy`).
+    pub restored: Restored,
+    /// An append's checkpoint, whose states are not read yet.
+    pub lazy: Option<CheckpointRef>,
     /// This run's first checkpoint number.
     pub first_epoch: u64,
     /// How the run relates to the store, for the log.
@@ -145,7 +147,8 @@ pub fn open(
             Opened {
                 manifest: m,
                 after: None,
-                restored: HashMap::new(),
+                restored: Restored::default(),
+                lazy: None,
                 first_epoch: 0,
                 note: Some("the store is complete and up to date with these inputs and settings: nothing to do".into()),
                 up_to_date: true,
@@ -204,7 +207,7 @@ pub fn open(
                     ));
                 }
             }
-            append(root, m, inputs, engine)?
+            append(root, m, inputs)?
         }
     };
     Ok(opened)
@@ -224,23 +227,20 @@ fn fresh(
     Ok(Opened {
         manifest,
         after: None,
-        restored: HashMap::new(),
+        restored: Restored::default(),
+        lazy: None,
         first_epoch: 0,
         note,
         up_to_date: false,
     })
 }
 
-fn resume(
-    root: &Path,
-    manifest: Manifest,
-    c: CheckpointRef,
-    restored: HashMap<String, SymbolState>,
-) -> Result<Opened> {
+fn resume(root: &Path, manifest: Manifest, c: CheckpointRef, restored: Restored) -> Result<Opened> {
     let removed = prune(root, Some(&manifest))?;
     Ok(Opened {
         after: c.last_ts,
         restored,
+        lazy: None,
         first_epoch: c.epoch + 1,
         note: Some(format!(
             "resuming from checkpoint {} ({} files kept, {} leftovers removed)",
@@ -253,16 +253,7 @@ fn resume(
     })
 }
 
-fn append(
-    root: &Path,
-    mut manifest: Manifest,
-    inputs: Vec<InputFingerprint>,
-    engine: &FeatureEngine,
-) -> Result<Opened> {
-    let restored = match manifest.checkpoint {
-        Some(c) => restore_states(root, &c, engine)?,
-        None => HashMap::new(),
-    };
+fn append(root: &Path, mut manifest: Manifest, inputs: Vec<InputFingerprint>) -> Result<Opened> {
     let c = manifest.checkpoint;
     manifest.complete = false;
     manifest.runs.push(RunRecord::new(RunKind::Append, inputs));
@@ -270,7 +261,8 @@ fn append(
     prune(root, Some(&manifest))?;
     Ok(Opened {
         after: c.and_then(|c| c.last_ts),
-        restored,
+        restored: Restored::default(),
+        lazy: c,
         first_epoch: c.map_or(0, |c| c.epoch + 1),
         note: None,
         up_to_date: false,

@@ -39,6 +39,10 @@ pub(super) struct Shared {
     pub blocks: Mutex<Option<Receiver<Block>>>,
     /// Process 0: the bar time the store continues after.
     pub after: Option<i64>,
+    /// The checkpoint whose files hold exactly this run's states, when the
+    /// run has no bar after the store's end (an append of revisions only)
+    /// and the same workers: its checkpoints link them.
+    pub reuse: Option<u64>,
 }
 
 /// What a worker ended with.
@@ -125,6 +129,8 @@ fn run_dataflow(
         worker: index,
         names: job.names.clone(),
         restored: start.restored,
+        every: job.config.revisions.state_history,
+        reuse: sh.reuse,
     };
     let main = worker.next_dataflow_index();
     worker.dataflow_named::<u64, _, _>("backfill", |scope| {

@@ -51,6 +51,7 @@ pub fn query_cmd(cmd: QueryCmd) -> tickflow::Result<()> {
         columns: cmd.columns,
         threads: cmd.threads,
         full_scan: cmd.full_scan,
+        after: None,
     };
     let start = Instant::now();
     let r = query::run(&args, cmd.format, cmd.output.as_deref())?;

@@ -332,6 +332,13 @@ pub fn state_path(root: &Path, epoch: u64, worker: usize) -> PathBuf {
     checkpoint_dir(root, epoch).join(format!("worker-{worker:03}.state"))
 }
 
+/// The states of the symbols a revision replayed, in checkpoint `epoch`:
+/// they take the place of those in the worker files (which a revision's
+/// checkpoint links from the one before).
+pub fn revised_state_path(root: &Path, epoch: u64) -> PathBuf {
+    checkpoint_dir(root, epoch).join("revised.state")
+}
+
 /// Fsyncs a directory (after a rename or a new entry in it).
 pub fn sync_dir(dir: &Path) -> Result<()> {
     std::fs::File::open(dir)

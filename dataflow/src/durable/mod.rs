@@ -11,6 +11,7 @@
 pub mod board;
 pub mod failpoint;
 pub mod fingerprint;
+pub mod history;
 pub mod manifest;
 pub mod restore;
 pub mod state_file;

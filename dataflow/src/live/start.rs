@@ -9,13 +9,13 @@ use super::feed::FeedShared;
 use super::side::{side_file, ReadBefore, SideOutputs};
 use super::{DeadLetterTarget, LiveArgs};
 use crate::durable::manifest::LivePositions;
+use crate::durable::restore::Share;
 use crate::error::{Result, TickflowError};
 use crate::names::Names;
 use crate::reference::SectorSchedule;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
 use tickflow_connectors::{Interner, TsKind, TsParser};
-use tickflow_operators::SymbolState;
 
 /// One worker's start.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,8 +38,8 @@ pub struct LiveStart {
     pub first_epoch: u64,
     /// Where the resumed checkpoint left the topic.
     pub positions: Option<LivePositions>,
-    /// This worker's restored states, by run id.
-    pub restored: Vec<Option<SymbolState>>,
+    /// This worker's restored states and histories, by run id.
+    pub restored: Share,
 }
 
 impl LiveStart {
@@ -55,7 +55,7 @@ impl LiveStart {
             first_seq: 0,
             first_epoch: 0,
             positions: None,
-            restored: Vec::new(),
+            restored: Share::default(),
         }
     }
 }

@@ -5,19 +5,18 @@
 
 use super::LiveArgs;
 use crate::durable::manifest::{prune, store_error, LivePositions, Manifest, RunKind, RunRecord};
-use crate::durable::restore::restore_states;
+use crate::durable::restore::{restore_states, Restored};
 use crate::durable::{describe_differences, InputFingerprint};
 use crate::error::Result;
-use std::collections::HashMap;
 use std::path::Path;
-use tickflow_operators::{FeatureEngine, SymbolState};
+use tickflow_operators::FeatureEngine;
 
 /// The store, opened for this run.
 pub struct Opened {
     /// The manifest this run extends (its last run is this one).
     pub manifest: Manifest,
     /// Indicator states to continue from, by symbol.
-    pub restored: HashMap<String, SymbolState>,
+    pub restored: Restored,
     /// Where the topic's partitions resume.
     pub positions: Option<LivePositions>,
     /// This run's first checkpoint number.
@@ -59,7 +58,7 @@ pub fn open(root: &Path, identity: serde_json::Value, engine: &FeatureEngine) ->
         prune(root, Some(&manifest))?;
         return Ok(Opened {
             manifest,
-            restored: HashMap::new(),
+            restored: Restored::default(),
             positions: None,
             first_epoch: 0,
             note: None,
@@ -83,7 +82,7 @@ pub fn open(root: &Path, identity: serde_json::Value, engine: &FeatureEngine) ->
     }
     let restored = match &manifest.checkpoint {
         Some(c) => restore_states(root, c, engine)?,
-        None => HashMap::new(),
+        None => Restored::default(),
     };
     let first_epoch = manifest.checkpoint.map_or(0, |c| c.epoch + 1);
     let removed = prune(root, Some(&manifest))?;

@@ -402,6 +402,8 @@ fn stream(
         worker: index,
         names: names.clone(),
         restored: start.restored,
+        every: args.config.revisions.state_history,
+        reuse: None,
     };
     let signals = match signal_producer {
         Some(p) => {

@@ -4,7 +4,9 @@ use super::stash::{ready, stash_batches, Stash};
 use super::OperatorStats;
 use crate::chunks::{time_owner, BarChunk, BufferPool, FeatureChunk};
 use crate::durable::board::{Checkpoints, Request};
-use crate::durable::manifest::{checkpoint_dir, state_path, write_atomic};
+use crate::durable::history::{self, History, WorkerHistory};
+use crate::durable::manifest::{checkpoint_dir, revised_state_path, state_path, write_atomic};
+use crate::durable::restore::Share;
 use crate::durable::state_file::{encode, WorkerState};
 use crate::names::Names;
 use crate::reference::Market;
@@ -38,8 +40,9 @@ pub trait RollingFeatures<'scope> {
     ) -> StreamVec<'scope, u64, FeatureChunk>;
 }
 
-/// A worker's indicator states in checkpoints: where they go, and the
-/// restored states it starts from.
+/// A worker's indicator states in checkpoints: where they go, the
+/// restored states it starts from, and how often a copy of each is kept
+/// for revisions ([`crate::durable::history`]).
 pub struct StateStore {
     /// The run's checkpoints.
     pub checkpoints: Checkpoints,
@@ -49,13 +52,20 @@ pub struct StateStore {
     pub worker: usize,
     /// Symbol names by id.
     pub names: Arc<Names>,
-    /// Restored states by symbol id (this worker's symbols only).
-    pub restored: Vec<Option<SymbolState>>,
+    /// Restored states and histories by symbol id (this worker's symbols
+    /// only).
+    pub restored: Share,
+    /// Bars between kept copies of a symbol's state (0: none).
+    pub every: u64,
+    /// A checkpoint whose files (of as many workers) hold exactly the
+    /// states this run ends with (it has no bars): its files are linked
+    /// instead of written.
+    pub reuse: Option<u64>,
 }
 
-/// What a snapshot writer gets: the request, the states, and the worker's
-/// duplicate and correction counts.
-type Snapshot = (Request, WorkerState, u64, u64);
+/// What a snapshot writer gets: the request, the states and their
+/// histories, and the worker's duplicate and correction counts.
+type Snapshot = (Request, (WorkerState, WorkerHistory), u64, u64);
 
 impl StateStore {
     /// Hands this worker's states for checkpoint `r` to its writer thread
@@ -65,17 +75,12 @@ impl StateStore {
         &self,
         writer: &mut Option<std::sync::mpsc::Sender<Snapshot>>,
         r: &Request,
-        states: &[Option<SymbolState>],
+        (states, histories): (&[Option<SymbolState>], &[History]),
         stats: &OperatorStats,
     ) {
-        let file = WorkerState {
-            states: self.names.with(|symbols, _| {
-                states
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(id, s)| Some((symbols.name(id as u32).to_string(), s.clone()?)))
-                    .collect()
-            }),
+        let file = match self.reuse {
+            Some(_) => Default::default(),
+            None => self.file(states, histories),
         };
         let board = &self.checkpoints.board;
         if writer.is_none() {
@@ -95,23 +100,51 @@ impl StateStore {
         }
     }
 
+    /// This worker's states and histories, by symbol name.
+    fn file(
+        &self,
+        states: &[Option<SymbolState>],
+        histories: &[History],
+    ) -> (WorkerState, WorkerHistory) {
+        self.names.with(|symbols, _| {
+            let name = |id: usize| symbols.name(id as u32).to_string();
+            let states = WorkerState {
+                states: (states.iter().enumerate())
+                    .filter_map(|(id, s)| Some((name(id), s.clone()?)))
+                    .collect(),
+            };
+            let histories = WorkerHistory {
+                histories: (histories.iter().enumerate())
+                    .filter(|(_, h)| !h.kept().is_empty())
+                    .map(|(id, h)| (name(id), h.clone()))
+                    .collect(),
+            };
+            (states, histories)
+        })
+    }
+
     fn spawn_writer(&self) -> std::io::Result<std::sync::mpsc::Sender<Snapshot>> {
         let (tx, rx) = std::sync::mpsc::channel::<Snapshot>();
-        let (board, root, worker) = (
+        let (board, root, worker, reuse) = (
             self.checkpoints.board.clone(),
             self.root.clone(),
             self.worker,
+            self.reuse,
         );
         std::thread::Builder::new()
             .name(format!("tickflow-snapshot-{worker}"))
             .spawn(move || {
-                for (r, file, duplicates, corrections) in rx {
+                for (r, (states, histories), duplicates, corrections) in rx {
                     let dir = checkpoint_dir(&root, r.epoch);
                     let path = state_path(&root, r.epoch, worker);
+                    let kept = history::history_path(&root, r.epoch, worker);
                     let written = std::fs::create_dir_all(&dir)
                         .map_err(|e| format!("{}: {e}", dir.display()))
-                        .and_then(|()| {
-                            write_atomic(&path, &encode(&file)).map_err(|e| e.to_string())
+                        .and_then(|()| match reuse {
+                            Some(from) => link_files(&root, (from, r.epoch), worker),
+                            None => write_atomic(&path, &encode(&states))
+                                .and_then(|()| write_atomic(&kept, &history::encode(&histories)))
+                                .map_err(|e| e.to_string()),
                         });
                     match written {
                         Ok(()) => board.snapshot_done(r.epoch, duplicates, corrections),
@@ -122,6 +155,32 @@ impl StateStore {
             })?;
         Ok(tx)
     }
+}
+
+/// Links `worker`'s state and history files of checkpoint `from` into
+/// checkpoint `to` (worker 0 also a revision's files).
+fn link_files(root: &std::path::Path, (from, to): (u64, u64), worker: usize) -> Result<(), String> {
+    let mut files = vec![
+        (state_path(root, from, worker), state_path(root, to, worker)),
+        (
+            history::history_path(root, from, worker),
+            history::history_path(root, to, worker),
+        ),
+    ];
+    if worker == 0 {
+        files.push((revised_state_path(root, from), revised_state_path(root, to)));
+        files.push((
+            history::revised_history_path(root, from),
+            history::revised_history_path(root, to),
+        ));
+    }
+    for (a, b) in files.into_iter().filter(|(a, _)| a.exists()) {
+        let _ = std::fs::remove_file(&b);
+        std::fs::hard_link(&a, &b)
+            .or_else(|_| std::fs::copy(&a, &b).map(|_| ()))
+            .map_err(|e| format!("{}: {e}", b.display()))?;
+    }
+    crate::durable::manifest::sync_dir(&checkpoint_dir(root, to)).map_err(|e| e.to_string())
 }
 
 impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
@@ -139,10 +198,12 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
             .with_label_values(&["rolling_features"]);
         self.unary_frontier(by_symbol, "rolling_features", move |_cap, _info| {
             let mut stash: Stash<BarChunk> = BTreeMap::new();
-            let mut states: Vec<Option<SymbolState>> = durable
+            let restored = durable
                 .as_mut()
                 .map(|d| std::mem::take(&mut d.restored))
                 .unwrap_or_default();
+            let every = durable.as_ref().map_or(0, |d| d.every);
+            let (mut states, mut histories) = (restored.states, restored.histories);
             let mut next_epoch = durable.as_ref().map_or(0, |d| d.checkpoints.first_epoch);
             let mut writer = None;
             move |(input, frontier), output| {
@@ -153,7 +214,8 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                     if let Some(d) = &durable {
                         let t = *cap.time();
                         for r in d.checkpoints.board.due(&mut next_epoch, |b| b < t) {
-                            d.snapshot(&mut writer, &r, &states, &stats.borrow());
+                            let kept = (&states[..], &histories[..]);
+                            d.snapshot(&mut writer, &r, kept, &stats.borrow());
                         }
                     }
                     let started = std::time::Instant::now();
@@ -166,8 +228,9 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                             continue;
                         }
                         let mut s = stats.borrow_mut();
-                        let joined = (&*engine, market.as_deref());
-                        let out = compute(joined, &mut states, chunk, peers, &pool, &mut s);
+                        let joined = (&*engine, market.as_deref(), every);
+                        let kept = (&mut states, &mut histories);
+                        let out = compute(joined, kept, chunk, peers, &pool, &mut s);
                         session.give_iterator(out.into_iter());
                     }
                     timer.observe(started.elapsed().as_secs_f64());
@@ -178,7 +241,8 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                         .board
                         .due(&mut next_epoch, |b| !frontier.less_equal(&b))
                     {
-                        d.snapshot(&mut writer, &r, &states, &stats.borrow());
+                        let kept = (&states[..], &histories[..]);
+                        d.snapshot(&mut writer, &r, kept, &stats.borrow());
                     }
                 }
             }
@@ -187,10 +251,11 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
     }
 }
 
-/// The features of one chunk, split by the worker owning each bar time.
+/// The features of one chunk, split by the worker owning each bar time;
+/// every `every` bars of a symbol a copy of its state joins its history.
 fn compute(
-    (engine, market): (&FeatureEngine, Option<&Market>),
-    states: &mut Vec<Option<SymbolState>>,
+    (engine, market, every): (&FeatureEngine, Option<&Market>, u64),
+    (states, histories): (&mut Vec<Option<SymbolState>>, &mut Vec<History>),
     chunk: BarChunk,
     peers: usize,
     pool: &BufferPool,
@@ -252,6 +317,9 @@ fn compute(
     if states.len() < symbols {
         states.resize_with(symbols, || None);
     }
+    if histories.len() < states.len() {
+        histories.resize_with(states.len(), History::default);
+    }
     let mut next = vec![0u32; symbols + 1];
     for k in 0..kept.len() {
         next[symbol_of(k) + 1] += 1;
@@ -275,7 +343,12 @@ fn compute(
         // engine cannot refuse one; if it did, the row stays all-null.
         let i = kept[k] as usize;
         let level = market.map_or(f64::NAN, |m| m.level(bars.ts[i]));
-        let _ = engine.update_joined(state, &bars.bar[i], level, row);
+        if engine
+            .update_joined(state, &bars.bar[i], level, row)
+            .is_ok()
+        {
+            histories[symbol].record(every, bars.ts[i], state);
+        }
     }
     outs
 }

@@ -41,6 +41,9 @@ pub struct QueryArgs {
     pub from: Option<String>,
     /// Last bar time, inclusive (a date means all of that day); `None`: the last.
     pub to: Option<String>,
+    /// Only bar times after this one (the store's unit: days or
+    /// microseconds), for readers that know where they left off.
+    pub after: Option<i64>,
     /// The values as they were known at this time.
     pub as_of: Option<String>,
     /// Only these symbols; `None`: all.
@@ -131,12 +134,15 @@ pub fn scan(args: &QueryArgs) -> Result<Scanned> {
         }
     };
     let columns = resolve_columns(&manifest.columns, args.columns.as_deref())?;
-    let window = Window::parse(
+    let mut window = Window::parse(
         ts_kind,
         args.from.as_deref(),
         args.to.as_deref(),
         args.as_of.as_deref(),
     )?;
+    if let Some(after) = args.after {
+        window.lo = window.lo.max(after.saturating_add(1));
+    }
     let known_by = args
         .as_of
         .as_deref()

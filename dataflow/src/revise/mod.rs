@@ -4,10 +4,12 @@
 //! bar arriving late).
 //!
 //! The revised symbols' rows are read back from the store and their bars,
-//! revisions applied, go through the feature engine from the first (the
-//! same arithmetic as the run that wrote them, so the unrevised history
-//! reproduces bit for bit and a path-dependent indicator sees its whole
-//! past). Every bar time at which a revised symbol's row changed gets its
+//! revisions applied, go through the feature engine (the same arithmetic
+//! as the run that wrote them, so the unrevised history reproduces bit for
+//! bit and a path-dependent indicator sees its whole past): from the
+//! newest kept copy of the symbol's state before its first revision
+//! ([`crate::durable::history`]; only the store's rows after it are read),
+//! or from its first bar when no copy is that old. Every bar time at which a revised symbol's row changed gets its
 //! cross-sections recomputed over all of that time's rows, summed in symbol
 //! name order as the dataflow does ([`recompute`]). A row whose values
 //! changed gets a new version known from when the revision was processed;
@@ -39,14 +41,16 @@ pub mod rewrite;
 pub use collect::collect;
 
 use crate::config::SinkConfig;
+use crate::durable::history::History;
 use crate::durable::manifest::{Manifest, RevisionRecord};
+use crate::durable::restore::Restored;
 use crate::error::Result;
 use crate::reference::{Action, Market, Universe};
 use std::collections::HashMap;
 use std::path::Path;
 use tickflow_connectors::TsKind;
 use tickflow_operators::cross_section::CrossSectionOptions;
-use tickflow_operators::{Bar, FeatureEngine, SymbolState};
+use tickflow_operators::{Bar, FeatureEngine};
 
 /// The column of a history file saying until when its row was current
 /// (UTC microseconds, exclusive).
@@ -102,6 +106,10 @@ pub struct Context<'a> {
     pub universe: Option<&'a Universe>,
     /// The market series features are paired with, if any.
     pub market: Option<&'a Market>,
+    /// The checkpoint's kept state histories, by symbol.
+    pub histories: &'a HashMap<String, History>,
+    /// Bars between kept copies of a state (`[revisions] state_history`).
+    pub every: u64,
 }
 
 /// What [`apply`] did.
@@ -110,9 +118,9 @@ pub struct Applied {
     /// The manifest's record of it (`None`: every revision equalled the
     /// stored bar).
     pub record: Option<RevisionRecord>,
-    /// The revised symbols' states after their last bar (also in the new
-    /// checkpoint).
-    pub states: HashMap<String, SymbolState>,
+    /// The revised symbols' states after their last bar and their kept
+    /// histories (also in the new checkpoint).
+    pub restored: Restored,
 }
 
 /// Applies `changes` (revisions in input order: a later one for the same
@@ -154,6 +162,11 @@ pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, mut changes: Changes) ->
     crate::durable::manifest::prune(cx.root, Some(manifest))?;
     Ok(Applied {
         record: Some(record),
-        states: revised.into_iter().map(|r| (r.symbol, r.state)).collect(),
+        restored: Restored {
+            states: (revised.iter())
+                .map(|r| (r.symbol.clone(), r.state.clone()))
+                .collect(),
+            histories: revised.into_iter().map(|r| (r.symbol, r.history)).collect(),
+        },
     })
 }

@@ -1,8 +1,10 @@
 //! The arithmetic of a revision, free of files: a symbol's bars replayed
-//! through the feature engine with the revisions applied, and one bar
-//! time's cross-sections over its rows in symbol name order.
+//! through the feature engine with the revisions applied (from a kept copy
+//! of its state when one precedes them), and one bar time's cross-sections
+//! over its rows in symbol name order.
 
 use super::{Changes, Context, Revision};
+use crate::durable::history::History;
 use crate::error::Result;
 use crate::query::{query, QueryArgs};
 use crate::reference::{Action, Market};
@@ -30,6 +32,8 @@ pub struct Revised {
     pub rows: BTreeMap<i64, NewRow>,
     /// Its state after its last bar.
     pub state: SymbolState,
+    /// Its kept copies of earlier states, after the replay.
+    pub history: History,
 }
 
 /// A revised symbol's row at one bar time.
@@ -79,7 +83,8 @@ pub struct Stored {
     pub bars: Vec<Bar>,
     /// Sectors.
     pub sectors: Vec<Option<String>>,
-    /// Features per row (NaN = null).
+    /// Features per row (NaN = null); empty where not read (rows before
+    /// any the replay compares).
     pub features: Vec<Vec<f64>>,
 }
 
@@ -87,6 +92,9 @@ pub struct Stored {
 /// revisions all equal the stored bars are left out. With `remarket`, the
 /// market series changed: `changes.market`'s symbols are replayed too, and
 /// every replayed symbol compares all its rows and keeps its new state.
+/// Only rows after the oldest kept state a replay starts from are read
+/// (all of them when a symbol has new actions, the market changed or no
+/// copy precedes its first revision).
 pub fn replay_symbols(cx: &Context<'_>, changes: Changes, remarket: bool) -> Result<Vec<Revised>> {
     let mut by_symbol: BTreeMap<String, (Vec<Revision>, Vec<Action>)> = BTreeMap::new();
     for r in changes.revisions {
@@ -101,18 +109,81 @@ pub fn replay_symbols(cx: &Context<'_>, changes: Changes, remarket: bool) -> Res
     if by_symbol.is_empty() {
         return Ok(Vec::new());
     }
+    // where each replay can start: after the newest kept copy before the
+    // symbol's first revision (a replay may start later, never earlier)
+    let start = |name: &String, (revisions, actions): &(Vec<Revision>, Vec<Action>)| {
+        let first = revisions.iter().map(|r| r.ts).min()?;
+        match remarket || !actions.is_empty() {
+            true => None,
+            false => cx.histories.get(name)?.before(first).map(|a| a.ts),
+        }
+    };
+    let after = by_symbol.iter().map(|(n, c)| start(n, c)).min().flatten();
+    // the stored features are compared from each symbol's first revision
+    // on (from its first bar with actions or a changed market)
+    let first = |(revisions, actions): &(Vec<Revision>, Vec<Action>)| match remarket
+        || !actions.is_empty()
+    {
+        true => None,
+        false => revisions.iter().map(|r| r.ts).min(),
+    };
+    let compared = by_symbol.values().map(first).min().flatten();
+    let symbols: Vec<String> = by_symbol.keys().cloned().collect();
+    let read = |columns: Vec<String>, after: Option<i64>| {
+        query(&QueryArgs {
+            store: cx.root.to_path_buf(),
+            symbols: Some(symbols.clone()),
+            columns: Some(columns),
+            after,
+            ..Default::default()
+        })
+        .map(|r| r.batch)
+    };
     let mut columns: Vec<String> = std::iter::once("sector")
         .chain(BAR_COLUMNS)
         .map(String::from)
         .collect();
-    columns.extend(cx.engine.columns().iter().cloned());
-    let rows = query(&QueryArgs {
-        store: cx.root.to_path_buf(),
-        symbols: Some(by_symbol.keys().cloned().collect()),
-        columns: Some(columns),
-        ..Default::default()
-    })?
-    .batch;
+    let features = cx.engine.columns().to_vec();
+    // one read of everything, or the bars from the replays' start and the
+    // features (most of the columns) of the compared rows only
+    let split = compared.is_some_and(|c| after.is_none_or(|a| c > a.saturating_add(1)));
+    if !split {
+        columns.extend(features.iter().cloned());
+    }
+    let rows = read(columns, after)?;
+    let mut stored = stored_rows(&rows, !split);
+    if split {
+        let later = read(features, compared.map(|c| c - 1))?;
+        let symbol = later.column(0).as_string::<i32>();
+        let ts = crate::query::ts_values(later.column(1));
+        let values: Vec<Vec<f64>> = (2..later.num_columns())
+            .map(|c| floats(later.column(c)))
+            .collect();
+        for r in 0..later.num_rows() {
+            let s = stored.get_mut(symbol.value(r));
+            if let Some(i) = s.as_ref().and_then(|s| s.ts.binary_search(&ts[r]).ok()) {
+                let s = s.expect("found above");
+                s.features[i] = values.iter().map(|v| v[r]).collect();
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (name, (revisions, mut actions)) in by_symbol {
+        let past = stored.remove(name.as_str()).unwrap_or_default();
+        actions.sort_by_key(|a| a.date);
+        let changes = (revisions.as_slice(), actions.as_slice(), cx.ts_kind);
+        let engine = (cx.engine, cx.market, remarket);
+        let kept = (cx.histories.get(&name), cx.every);
+        if let Some(r) = replay(engine, &name, &past, changes, kept) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// The rows of a read of (`symbol`, `ts`, `sector`, the bar[, the
+/// features]) by symbol; without `features`, each row's are empty.
+fn stored_rows(rows: &arrow_array::RecordBatch, features: bool) -> HashMap<&str, Stored> {
     let symbol = rows.column(0).as_string::<i32>();
     let ts = crate::query::ts_values(rows.column(1));
     let sector = rows.column(2).as_string::<i32>();
@@ -132,32 +203,29 @@ pub fn replay_symbols(cx: &Context<'_>, changes: Changes, remarket: bool) -> Res
         });
         s.sectors
             .push((!sector.is_null(r)).then(|| sector.value(r).to_string()));
-        s.features.push(values[5..].iter().map(|v| v[r]).collect());
+        s.features.push(match features {
+            true => values[5..].iter().map(|v| v[r]).collect(),
+            false => Vec::new(),
+        });
     }
-    let mut out = Vec::new();
-    for (name, (revisions, mut actions)) in by_symbol {
-        let past = stored.remove(name.as_str()).unwrap_or_default();
-        actions.sort_by_key(|a| a.date);
-        let changes = (revisions.as_slice(), actions.as_slice(), cx.ts_kind);
-        let engine = (cx.engine, cx.market, remarket);
-        if let Some(r) = replay(engine, &name, &past, changes) {
-            out.push(r);
-        }
-    }
-    Ok(out)
+    stored
 }
 
-/// Replays one symbol's bars from its first with `revisions` applied and
-/// its stored bars adjusted for new `actions` (in date order; a revision is
-/// adjusted already), bar times of `kind`, features paired with the market
-/// joined to `market`; `None` when nothing changes. With `remarket` (the
-/// market changed) every row is compared and the symbol is always
-/// returned, for its state.
+/// Replays one symbol's bars with `revisions` applied and its stored bars
+/// adjusted for new `actions` (in date order; a revision is adjusted
+/// already), bar times of `kind`, features paired with the market joined
+/// to `market`; `None` when nothing changes. With `remarket` (the market
+/// changed) every row is compared and the symbol is always returned, for
+/// its state. The replay starts from the newest copy in `past` before the
+/// first changed bar (`stored` must hold every row after it), or from the
+/// first bar (`stored` must hold them all); it keeps a copy every `every`
+/// bars, as the run that wrote the store did.
 pub fn replay(
     (engine, market, remarket): (&FeatureEngine, Option<&Market>, bool),
     symbol: &str,
     stored: &Stored,
     (revisions, actions, kind): (&[Revision], &[Action], TsKind),
+    (past, every): (Option<&History>, u64),
 ) -> Option<Revised> {
     // bar time -> (bar, sector, stored row)
     let mut bars: BTreeMap<i64, (Bar, Option<String>, Option<usize>)> = stored
@@ -195,10 +263,23 @@ pub fn replay(
     if remarket {
         first = i64::MIN;
     }
-    let mut state = engine.new_state();
+    let anchor = match actions.is_empty() {
+        true => past.and_then(|p| p.before(first)),
+        false => None,
+    };
+    let (mut state, mut history, from) = match anchor {
+        Some(a) => (
+            (*a.state).clone(),
+            past.expect("an anchor's").up_to(a),
+            a.ts,
+        ),
+        None => (engine.new_state(), History::default(), i64::MIN),
+    };
     let mut row = vec![f64::NAN; engine.columns().len()];
     let mut rows = BTreeMap::new();
-    for (&t, (bar, sector, at)) in &bars {
+    for (&t, (bar, sector, at)) in
+        bars.range((std::ops::Bound::Excluded(from), std::ops::Bound::Unbounded))
+    {
         row.fill(f64::NAN);
         let level = market.map_or(f64::NAN, |m| m.level(t));
         if engine
@@ -209,11 +290,13 @@ pub fn replay(
             // rejected before they become revisions
             continue;
         }
+        history.record(every, t, &state);
         if t < first {
             continue;
         }
         let same_row = at.is_some_and(|i| {
             same_bar(&stored.bars[i], bar)
+                && stored.features[i].len() == row.len()
                 && stored.features[i]
                     .iter()
                     .zip(&row)
@@ -236,6 +319,7 @@ pub fn replay(
         bars: changed,
         rows,
         state,
+        history,
     })
 }
 
@@ -320,6 +404,7 @@ mod tests {
             "A",
             &s,
             (&[revision], &[], TsKind::Date),
+            (None, 0),
         )
         .unwrap();
         assert_eq!(r.bars, 1);
@@ -353,7 +438,8 @@ mod tests {
             (&engine, None, false),
             "A",
             &s,
-            (&[same_bar], &[], TsKind::Date)
+            (&[same_bar], &[], TsKind::Date),
+            (None, 0),
         )
         .is_none());
         let gap = Revision {
@@ -362,9 +448,72 @@ mod tests {
             bar: bar(13.0),
             sector: None,
         };
-        let r = replay((&engine, None, false), "A", &s, (&[gap], &[], TsKind::Date)).unwrap();
+        let r = replay(
+            (&engine, None, false),
+            "A",
+            &s,
+            (&[gap], &[], TsKind::Date),
+            (None, 0),
+        )
+        .unwrap();
         let row = &r.rows[&5];
         assert!(row.added && row.sector.as_deref() == Some("Tech"));
+    }
+
+    #[test]
+    fn a_replay_from_a_kept_state_equals_one_from_the_first_bar() {
+        let engine = FeatureEngine::standard();
+        let closes: Vec<f64> = (0..700)
+            .map(|i| 100.0 + (i as f64 * 0.11).sin() * 9.0 + (i as f64 * 0.013).cos())
+            .collect();
+        let full = stored(&engine, &closes);
+        let mut past = History::default();
+        let mut state = engine.new_state();
+        let mut row = vec![f64::NAN; engine.columns().len()];
+        for (t, &c) in closes.iter().enumerate() {
+            engine.update(&mut state, &bar(c), &mut row).unwrap();
+            past.record(100, t as i64, &state);
+        }
+        let revision = |ts: i64| Revision {
+            symbol: "A".into(),
+            ts,
+            bar: bar(closes[ts as usize] * 1.03),
+            sector: None,
+        };
+        for ts in [650, 601, 600, 599, 450, 3] {
+            let revisions = [revision(ts)];
+            let changes = (&revisions[..], &[][..], TsKind::Date);
+            let scratch = replay((&engine, None, false), "A", &full, changes, (None, 100)).unwrap();
+            // only the rows after the copy the replay starts from
+            let from = past.before(ts).map_or(i64::MIN, |a| a.ts);
+            let mut tail = Stored::default();
+            for (i, &t) in full.ts.iter().enumerate().filter(|(_, &t)| t > from) {
+                tail.ts.push(t);
+                tail.bars.push(full.bars[i]);
+                tail.sectors.push(full.sectors[i].clone());
+                tail.features.push(full.features[i].clone());
+            }
+            let kept = replay(
+                (&engine, None, false),
+                "A",
+                &tail,
+                changes,
+                (Some(&past), 100),
+            )
+            .unwrap();
+            let same_rows = |a: &BTreeMap<i64, NewRow>, b: &BTreeMap<i64, NewRow>| {
+                a.len() == b.len()
+                    && a.iter().zip(b).all(|((ta, ra), (tb, rb))| {
+                        ta == tb
+                            && ra.bar == rb.bar
+                            && (ra.features.iter().zip(&rb.features)).all(|(&x, &y)| same(x, y))
+                    })
+            };
+            assert!(same_rows(&kept.rows, &scratch.rows), "revision at {ts}");
+            assert!(!kept.rows.is_empty());
+            assert_eq!(kept.state, scratch.state, "revision at {ts}");
+            assert_eq!(kept.history, scratch.history, "revision at {ts}");
+        }
     }
 
     #[test]

@@ -7,9 +7,10 @@
 use super::recompute::{cross_section, same, NewRow, Revised};
 use super::{Context, SUPERSEDED_AT};
 use crate::chunks::OutputBlock;
+use crate::durable::history::{self, history_path, revised_history_path, WorkerHistory};
 use crate::durable::manifest::{
-    checkpoint_dir, state_path, store_error, sync_dir, ts_kind_of, write_atomic, CheckpointRef,
-    Manifest, StoreFile, HISTORY, HISTORY_PREFIX, HISTORY_SUFFIX,
+    checkpoint_dir, revised_state_path, state_path, store_error, sync_dir, ts_kind_of,
+    write_atomic, CheckpointRef, Manifest, StoreFile, HISTORY, HISTORY_PREFIX, HISTORY_SUFFIX,
 };
 use crate::durable::state_file;
 use crate::error::{Result, TickflowError};
@@ -44,6 +45,10 @@ struct Version {
     bar: Bar,
     values: Vec<f64>,
 }
+
+/// What one writer thread writes: a touched file's rows `at` replaced by
+/// the new versions (or, without a file, new rows), the new versions.
+type Job<'t> = (Option<(&'t Touched, Vec<usize>)>, RecordBatch);
 
 /// A stored row: (touched file, row).
 type Located = (usize, usize);
@@ -87,29 +92,40 @@ pub fn rewrite(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revised]) -
             Place::Added => added.push(v),
         }
     }
-    let mut sink =
-        Sink::new(root, 0, schema.clone(), cx.sink.clone()).starting_at(manifest.next_seq);
-    let mut superseded = Vec::new();
+    // each touched file with its new versions in place of the old, and
+    // the old in history, one file per thread; the added rows apart
+    let mut jobs: Vec<Job> = Vec::new();
     let mut replaced = Vec::new();
     for (k, rows) in by_file {
-        let t = &touched[k];
         let (at, new): (Vec<usize>, Vec<Version>) = rows.into_iter().unzip();
-        let new = versions_batch(&schema, new, cx.known_at);
-        let spliced = splice(&t.rows, &new, &at).map_err(|e| failed(root, e))?;
-        write(&mut sink, &spliced).map_err(|e| failed(root, e))?;
-        let old = arrow_select::take::take_record_batch(
-            &t.rows,
-            &UInt32Array::from_iter_values(at.iter().map(|&r| r as u32)),
-        )
-        .map_err(|e| failed(root, e))?;
-        superseded.push(old);
-        replaced.push(t.file);
+        jobs.push((
+            Some((&touched[k], at)),
+            versions_batch(&schema, new, cx.known_at),
+        ));
+        replaced.push(touched[k].file);
     }
     if !added.is_empty() {
         added.sort_by(|a, b| (a.ts, &a.symbol).cmp(&(b.ts, &b.symbol)));
-        let batch = versions_batch(&schema, added, cx.known_at);
-        write(&mut sink, &batch).map_err(|e| failed(root, e))?;
+        jobs.push((None, versions_batch(&schema, added, cx.known_at)));
     }
+    let mut seq = manifest.next_seq;
+    let written = std::thread::scope(|s| {
+        let threads: Vec<_> = (jobs.iter())
+            .map(|(old, new)| {
+                let data_seq = seq;
+                seq += most_files(cx, old.as_ref().map_or(new, |(t, _)| &t.rows));
+                let history_seq = seq;
+                seq += most_files(cx, new);
+                let job = (old.as_ref().map(|(t, at)| (*t, at.as_slice())), new);
+                let schema = &schema;
+                s.spawn(move || write_job(cx, (kind, schema), job, (data_seq, history_seq)))
+            })
+            .collect();
+        (threads.into_iter())
+            .map(|t| (t.join()).unwrap_or_else(|_| Err(failed(root, "a file writer panicked"))))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let (files, history): (Vec<Vec<StoreFile>>, Vec<Vec<StoreFile>>) = written.into_iter().unzip();
     // the files the new versions replace leave the listing (and the disk,
     // once the manifest is saved)
     for &k in replaced.iter().rev() {
@@ -117,14 +133,23 @@ pub fn rewrite(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revised]) -
         *manifest.partitions.entry(f.partition.clone()).or_default() -= f.rows;
         manifest.rows_out -= f.rows;
     }
-    manifest.add_files(sink.take_completed());
-    manifest.advance_seq();
-    let history = write_history(cx, kind, &superseded, manifest.next_seq)?;
-    manifest.history.extend(history);
+    manifest.add_files(files.into_iter().flatten().collect());
+    manifest.history.extend(history.into_iter().flatten());
     manifest.history.sort_by(|a, b| a.path.cmp(&b.path));
     manifest.advance_seq();
     write_checkpoint(cx, manifest, revised)?;
     Ok(count)
+}
+
+/// The most files [`write`] makes of `rows` (in time order): one per
+/// partition, and one more each time a file fills up.
+fn most_files(cx: &Context<'_>, rows: &RecordBatch) -> u64 {
+    let ts = crate::query::ts_values(rows.column(1));
+    let partitions = 1
+        + (ts.windows(2))
+            .filter(|w| w[1] >= crate::sink::partition_end(cx.ts_kind, w[0]))
+            .count();
+    (partitions + rows.num_rows().div_ceil(cx.sink.file_rows)) as u64
 }
 
 /// The store's output schema, checked against its manifest.
@@ -351,7 +376,7 @@ fn versions_batch(schema: &OutputSchema, versions: Vec<Version>, known_at: i64) 
         ts: Vec::with_capacity(n),
         sector: Vec::with_capacity(n),
         bar: Default::default(),
-        values: vec![Vec::with_capacity(n); width],
+        values: (0..width).map(|_| Vec::with_capacity(n)).collect(),
     };
     for v in versions {
         block.symbol.push(symbols.intern(&v.symbol));
@@ -406,32 +431,49 @@ fn write(sink: &mut Sink, rows: &RecordBatch) -> std::result::Result<(), String>
     sink.complete_all()
 }
 
-/// The superseded versions, each with `superseded_at`, as history files
-/// numbered from `seq`.
+/// Writes one job's rows: `old`'s file (if any) with the rows `at` replaced
+/// by `new`, and those rows as history; or `new` alone (added rows). Data
+/// files are numbered from `data_seq`, history files from `history_seq`.
+fn write_job(
+    cx: &Context<'_>,
+    (kind, schema): (TsKind, &OutputSchema),
+    (old, new): (Option<(&Touched, &[usize])>, &RecordBatch),
+    (data_seq, history_seq): (u64, u64),
+) -> Result<(Vec<StoreFile>, Vec<StoreFile>)> {
+    let root = cx.root;
+    let mut sink = Sink::new(root, 0, schema.clone(), cx.sink.clone()).starting_at(data_seq);
+    let Some((t, at)) = old else {
+        write(&mut sink, new).map_err(|e| failed(root, e))?;
+        return Ok((sink.take_completed(), Vec::new()));
+    };
+    let spliced = splice(&t.rows, new, at).map_err(|e| failed(root, e))?;
+    write(&mut sink, &spliced).map_err(|e| failed(root, e))?;
+    drop(spliced);
+    let superseded = arrow_select::take::take_record_batch(
+        &t.rows,
+        &UInt32Array::from_iter_values(at.iter().map(|&r| r as u32)),
+    )
+    .map_err(|e| failed(root, e))?;
+    let history = write_history(cx, kind, &superseded, history_seq)?;
+    Ok((sink.take_completed(), history))
+}
+
+/// Superseded versions (in a file's order), each with `superseded_at`, as
+/// history files numbered from `seq`.
 fn write_history(
     cx: &Context<'_>,
     kind: TsKind,
-    superseded: &[RecordBatch],
+    superseded: &RecordBatch,
     seq: u64,
 ) -> Result<Vec<StoreFile>> {
     let root = cx.root;
-    let Some(first) = superseded.first() else {
-        return Ok(Vec::new());
-    };
-    let mut fields: Vec<Field> = first
-        .schema()
-        .fields()
-        .iter()
+    let mut fields: Vec<Field> = (superseded.schema().fields().iter())
         .map(|f| f.as_ref().clone())
         .collect();
     fields.push(Field::new(SUPERSEDED_AT, instant_type(), false));
     let schema = Arc::new(Schema::new(fields));
-    let all = arrow_select::concat::concat_batches(&first.schema(), superseded)
-        .map_err(|e| failed(root, e))?;
-    let all =
-        crate::query::sort_by_ts_symbol(&first.schema(), &[all]).map_err(|e| failed(root, e))?;
-    let mut columns = all.columns().to_vec();
-    columns.push(instant_array(vec![cx.known_at; all.num_rows()]));
+    let mut columns = superseded.columns().to_vec();
+    columns.push(instant_array(vec![cx.known_at; superseded.num_rows()]));
     let rows = RecordBatch::try_new(schema.clone(), columns).map_err(|e| failed(root, e))?;
     let dir = root.join(HISTORY);
     let mut sink = Sink::of_rows(&dir, 0, schema, kind, cx.sink.clone())
@@ -448,8 +490,10 @@ fn write_history(
         .collect())
 }
 
-/// A checkpoint after the manifest's with the revised symbols' states in
-/// place of theirs (state files without them are linked, not copied).
+/// A checkpoint after the manifest's: its worker files linked, and the
+/// revised symbols' states and histories (with those of the revisions
+/// before it since the workers last wrote theirs) in `revised.state` and
+/// `revised.history`, which take their place.
 fn write_checkpoint(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revised]) -> Result<()> {
     let root = cx.root;
     let Some(c) = manifest.checkpoint else {
@@ -459,44 +503,52 @@ fn write_checkpoint(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revise
     let dir = checkpoint_dir(root, epoch);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| failed(&dir, e))?;
-    let mut pending: HashMap<&str, _> = revised
-        .iter()
-        .map(|r| (r.symbol.as_str(), &r.state))
-        .collect();
-    let mut files = Vec::with_capacity(c.workers);
     for worker in 0..c.workers {
-        let from = state_path(root, c.epoch, worker);
-        let mut file = state_file::read(&from).map_err(|e| failed(&from, e))?;
-        let mut changed = false;
-        for (symbol, state) in &mut file.states {
-            if let Some(new) = pending.remove(symbol.as_str()) {
-                *state = new.clone();
-                changed = true;
-            }
-        }
-        files.push((from, file, changed));
-    }
-    // symbols the checkpoint did not have (all their bars are revisions)
-    // join worker 0's file
-    if let Some((_, file, changed)) = files.first_mut().filter(|_| !pending.is_empty()) {
-        let mut added: Vec<_> = pending.drain().collect();
-        added.sort_unstable_by_key(|(symbol, _)| *symbol);
-        file.states.extend(
-            added
-                .into_iter()
-                .map(|(s, state)| (s.to_string(), state.clone())),
-        );
-        *changed = true;
-    }
-    for (worker, (from, file, changed)) in files.into_iter().enumerate() {
-        let to = state_path(root, epoch, worker);
-        if changed {
-            write_atomic(&to, &state_file::encode(&file))?;
-        } else if std::fs::hard_link(&from, &to).is_err() {
-            std::fs::copy(&from, &to).map_err(|e| failed(&to, e))?;
+        link(
+            &state_path(root, c.epoch, worker),
+            &state_path(root, epoch, worker),
+        )?;
+        let kept = history_path(root, c.epoch, worker);
+        if kept.exists() {
+            link(&kept, &history_path(root, epoch, worker))?;
         }
     }
+    let (state_from, kept_from) = (
+        revised_state_path(root, c.epoch),
+        revised_history_path(root, c.epoch),
+    );
+    let mut states = match state_from.exists() {
+        true => state_file::read(&state_from).map_err(|e| failed(&state_from, e))?,
+        false => state_file::WorkerState::default(),
+    };
+    let mut kept: WorkerHistory =
+        history::read(&kept_from, |_| true).map_err(|e| failed(&kept_from, e))?;
+    let new: HashMap<&str, &Revised> = revised.iter().map(|r| (r.symbol.as_str(), r)).collect();
+    states.states.retain(|(s, _)| !new.contains_key(s.as_str()));
+    kept.histories
+        .retain(|(s, _)| !new.contains_key(s.as_str()));
+    states
+        .states
+        .extend(revised.iter().map(|r| (r.symbol.clone(), r.state.clone())));
+    kept.histories.extend(
+        revised
+            .iter()
+            .map(|r| (r.symbol.clone(), r.history.clone())),
+    );
+    write_atomic(
+        &revised_state_path(root, epoch),
+        &state_file::encode(&states),
+    )?;
+    write_atomic(&revised_history_path(root, epoch), &history::encode(&kept))?;
     sync_dir(&dir)?;
     manifest.checkpoint = Some(CheckpointRef { epoch, ..c });
+    Ok(())
+}
+
+/// `to` as a hard link to `from` (a copy where links fail).
+fn link(from: &Path, to: &Path) -> Result<()> {
+    if std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to).map_err(|e| failed(to, e))?;
+    }
     Ok(())
 }

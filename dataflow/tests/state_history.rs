@@ -1,0 +1,128 @@
+//! The kept copies of each symbol's state that revisions replay from
+//! (`[revisions] state_history`), on every 20th symbol of the S&P 500
+//! panel: a store without the panel's last 20 days, then an append of one
+//! revised bar only (before the newest kept copy of its symbol: replayed
+//! from the older one, the newer recomputed), then an append of those 20
+//! days with a second revision of the same symbol just after the newest
+//! copy (replayed from the copy the first revision wrote) and one of
+//! another symbol 250 bars back (beyond every copy: replayed from its first
+//! bar). With copies every 100 bars the store equals a rebuild from the
+//! corrected panel, and so does one that keeps no copies (every revision
+//! replayed from the first bar).
+
+mod common;
+
+use common::versions::{assert_same, rows};
+use common::{panel_slice, sp500_args};
+use tickflow::backfill::{self, BackfillArgs};
+use tickflow::config::PipelineConfig;
+
+const EVERY: u64 = 100;
+const DAYS_AFTER: usize = 20;
+
+/// A line with its close moved by `factor` (the high and low widened to
+/// hold it).
+fn revised(line: &str, factor: f64) -> String {
+    let mut f: Vec<String> = line.split(',').map(String::from).collect();
+    let close = f[4].parse::<f64>().unwrap() * factor;
+    let high = f[2].parse::<f64>().unwrap().max(close);
+    let low = f[3].parse::<f64>().unwrap().min(close);
+    f[4] = format!("{close}");
+    f[2] = format!("{high}");
+    f[3] = format!("{low}");
+    f.join(",")
+}
+
+fn valid(line: &str) -> bool {
+    (line.split(',').take(6).skip(1)).all(|v| v.parse::<f64>().is_ok_and(f64::is_finite))
+}
+
+#[test]
+fn revisions_from_kept_states_equal_a_rebuild_and_a_replay_from_the_first_bar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(panel_slice(tmp.path(), 20)).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let lines: Vec<&str> = lines.collect();
+    let mut dates: Vec<&str> = lines.iter().map(|l| &l[..10]).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let cut = dates[dates.len() - DAYS_AFTER];
+    let before = |symbol: &str| -> Vec<usize> {
+        (0..lines.len())
+            .filter(|&i| lines[i].ends_with(&format!(",{symbol}")) && &lines[i][..10] < cut)
+            .filter(|&i| valid(lines[i]))
+            .collect()
+    };
+    let mut symbols: Vec<&str> = lines
+        .iter()
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    symbols.dedup();
+    // a symbol whose newest copy is a few bars before its last bar
+    let (first, mine) = symbols
+        .iter()
+        .map(|s| (*s, before(s)))
+        .find(|(_, b)| (2..50).contains(&(b.len() as u64 % EVERY)))
+        .expect("a symbol with a copy 2..50 bars before the cut");
+    let newest = (mine.len() as u64 / EVERY * EVERY) as usize - 1;
+    let other = symbols.iter().find(|s| **s != first).unwrap();
+    let theirs = before(other);
+    let revisions = [
+        (mine[newest - 10], 1.05),
+        (mine[newest + 1], 0.97),
+        (theirs[theirs.len() - 250], 1.04),
+    ];
+    let line = |i: usize| match revisions.iter().find(|(r, _)| *r == i) {
+        Some(&(_, f)) => revised(lines[i], f),
+        None => lines[i].to_string(),
+    };
+    let file = |name: &str, rows: Vec<String>| {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+        path
+    };
+    let old = file(
+        "old.csv",
+        (lines.iter().filter(|l| &l[..10] < cut))
+            .map(|l| l.to_string())
+            .collect(),
+    );
+    let first_revision = file("rev1.csv", vec![line(revisions[0].0)]);
+    let mut rest: Vec<String> = revisions[1..].iter().map(|&(i, _)| line(i)).collect();
+    rest.extend(
+        lines
+            .iter()
+            .filter(|l| &l[..10] >= cut)
+            .map(|l| l.to_string()),
+    );
+    let later = file("rev2.csv", rest);
+    let corrected = file("corrected.csv", (0..lines.len()).map(line).collect());
+
+    let rebuild = tmp.path().join("rebuild");
+    backfill::run(&sp500_args(&corrected, &rebuild, 2)).unwrap();
+    let expected = rows(&rebuild, None, None);
+    for every in [EVERY, 0] {
+        let store = tmp.path().join(format!("store-{every}"));
+        let config = |input| {
+            let mut args = sp500_args(input, &store, 2);
+            args.config = PipelineConfig::default();
+            args.config.revisions.state_history = every;
+            args
+        };
+        backfill::run(&config(&old)).unwrap();
+        for (input, bars) in [(&first_revision, 1), (&later, 2)] {
+            let run = backfill::run(&BackfillArgs {
+                append: true,
+                ..config(input)
+            })
+            .unwrap();
+            assert_eq!(run.revisions.map(|r| r.bars), Some(bars), "every {every}");
+        }
+        assert_same(
+            &rows(&store, None, None),
+            &expected,
+            &format!("copies every {every} bars vs the rebuild"),
+        );
+    }
+}
