@@ -189,17 +189,13 @@ fn read_touched(
         window,
         ..all.clone()
     };
-    let mut out = Vec::new();
-    for (k, f) in manifest.files.iter().enumerate() {
-        if !window.may_hold(kind, &f.partition) {
-            continue;
-        }
-        let path = root.join(&f.path);
+    let read = |k: usize| -> Result<Option<Touched>> {
+        let path = root.join(&manifest.files[k].path);
         // the bar times first: most files of a partition hold none of them
         let (hits, _) =
             scan_file(&path, &["ts".to_string()], &within, true).map_err(|e| failed(&path, e))?;
         if hits.iter().all(|b| b.num_rows() == 0) {
-            continue;
+            return Ok(None);
         }
         let (batches, _) =
             scan_file(&path, &manifest.columns, &all, true).map_err(|e| failed(&path, e))?;
@@ -219,12 +215,42 @@ fn read_touched(
                     .ok_or_else(|| failed(&path, format!("no f64 column `{c}`")))
             })
             .collect::<Result<Vec<_>>>()?;
-        out.push(Touched {
+        Ok(Some(Touched {
             file: k,
             rows,
             values,
-        });
-    }
+        }))
+    };
+    let candidates: Vec<usize> = (0..manifest.files.len())
+        .filter(|&k| window.may_hold(kind, &manifest.files[k].partition))
+        .collect();
+    // two readers (the machine's cores), each taking the next file
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out = std::thread::scope(|s| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&k) = candidates.get(i) else {
+                            return Ok(mine);
+                        };
+                        mine.extend(read(k)?);
+                    }
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for r in readers {
+            let mine: Result<Vec<Touched>> = r
+                .join()
+                .unwrap_or_else(|_| Err(failed(root, "a file reader panicked")));
+            out.extend(mine?);
+        }
+        Ok::<_, TickflowError>(out)
+    })?;
+    out.sort_by_key(|t| t.file);
     Ok(out)
 }
 
