@@ -214,8 +214,8 @@ fn print_summary(s: &backfill::BackfillSummary, output: &std::path::Path) {
     );
     if let Some(r) = s.revisions {
         println!(
-            "  revised {} bars before the store's end: {} rows have a new version (the old ones stay readable with `tickflow query --as-of`)",
-            r.bars, r.rows
+            "  {} (the old ones stay readable with `tickflow query --as-of`)",
+            r.describe()
         );
     }
     if let Some(after) = s.resumed_after {

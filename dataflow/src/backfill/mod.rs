@@ -509,7 +509,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
     );
     let opened = store::open(
         args,
-        identity,
+        identity.clone(),
         inputs,
         &engine,
         (&listed, market_print.as_ref()),
@@ -581,7 +581,14 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
             (&sectors, &actions),
             (plan.ts_kind, after),
         )?;
-        if !revisions.is_empty() || !new_actions.is_empty() || market_changed {
+        // a new sector schedule moves stored rows to other sectors
+        let sectors_changed = opened.sectors_changed;
+        let moved = match sectors_changed {
+            true => crate::revise::sectors::moved(&args.output, &sectors, plan.ts_kind)?,
+            false => Vec::new(),
+        };
+        manifest.identity = identity;
+        if !revisions.is_empty() || !new_actions.is_empty() || market_changed || sectors_changed {
             if let (true, Some(c)) = (market_changed, lazy) {
                 restored = restore(&c)?;
                 lazy = None;
@@ -603,13 +610,15 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
             };
             let mut everyone: Vec<String> = match market_changed {
                 true => restored.states.keys().cloned().collect(),
-                false => Vec::new(),
+                false => moved,
             };
             everyone.sort();
             let changes = crate::revise::Changes {
                 revisions,
                 actions: new_actions,
-                market: everyone,
+                whole: everyone,
+                market: market_changed,
+                sectors: sectors_changed,
             };
             let applied = revise(
                 args,
@@ -618,17 +627,11 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
                 changes,
                 (plan.ts_kind, histories),
                 (universe.as_ref(), market.as_ref()),
+                sectors_changed.then_some(&sectors),
             )?;
             if let Some(r) = applied.record {
                 if args.progress {
-                    let market = match r.market {
-                        true => " and a changed market series",
-                        false => "",
-                    };
-                    eprintln!(
-                        "revised {} bars before the store's end{market}: {} rows have a new version",
-                        r.bars, r.rows
-                    );
+                    eprintln!("{}", r.describe());
                 }
                 if lazy.is_none() {
                     restored.extend(applied.restored);
@@ -706,6 +709,7 @@ fn revise(
     changes: crate::revise::Changes,
     (ts_kind, histories): (TsKind, &HashMap<String, History>),
     (universe, market): (Option<&Universe>, Option<&Market>),
+    sectors: Option<&SectorSchedule>,
 ) -> Result<crate::revise::Applied> {
     if args.config.sink.float32 {
         return Err(TickflowError::Store {
@@ -732,6 +736,7 @@ fn revise(
         ts_kind,
         universe,
         market,
+        sectors,
         histories,
         every: args.config.revisions.state_history,
     };

@@ -12,6 +12,9 @@ use crate::reference::Action;
 use std::path::Path;
 use tickflow_operators::FeatureEngine;
 
+/// The identity's key of the sector file's fingerprint.
+const SECTORS: &str = "sectors";
+
 /// The store, opened for this run.
 pub struct Opened {
     /// The manifest this run extends (its last run is this one).
@@ -23,6 +26,10 @@ pub struct Opened {
     pub restored: Restored,
     /// An append's checkpoint, whose states are not read yet.
     pub lazy: Option<CheckpointRef>,
+    /// An append's sector schedule differs from the store's: the stored
+    /// rows it moves are revised (the manifest takes the new identity with
+    /// the revision).
+    pub sectors_changed: bool,
     /// This run's first checkpoint number.
     pub first_epoch: u64,
     /// How the run relates to the store, for the log.
@@ -35,8 +42,8 @@ pub struct Opened {
 /// What the rows of a store depend on besides the bars: the features, the
 /// cross-sections, the output types, how input columns and times are read,
 /// the sector file's content and the universe file's (when there is one).
-/// The actions and the market series are not in it: an append may change
-/// them, revising the store.
+/// The actions and the market series are not in it, and an append may
+/// change the sector file: each revises the store.
 pub fn identity(
     args: &BackfillArgs,
     engine: &FeatureEngine,
@@ -149,6 +156,7 @@ pub fn open(
                 after: None,
                 restored: Restored::default(),
                 lazy: None,
+                sectors_changed: false,
                 first_epoch: 0,
                 note: Some("the store is complete and up to date with these inputs and settings: nothing to do".into()),
                 up_to_date: true,
@@ -171,7 +179,14 @@ pub fn open(
             }
         }
         (Some(m), true) => {
-            let differences = describe_differences(&m.identity, &identity);
+            // a new sector schedule revises the store, anything else refuses
+            let without = |id: &serde_json::Value| {
+                let mut id = id.clone();
+                id.as_object_mut().map(|o| o.remove(SECTORS));
+                id
+            };
+            let sectors_changed = m.identity.get(SECTORS) != identity.get(SECTORS);
+            let differences = describe_differences(&without(&m.identity), &without(&identity));
             if !differences.is_empty() {
                 return Err(store_error(
                     root,
@@ -187,7 +202,11 @@ pub fn open(
                 if run.kind == RunKind::Append && same_inputs(&run.inputs, &inputs) {
                     let c = m.checkpoint.expect("an append starts from a checkpoint");
                     let restored = restore_states(root, &c, engine)?;
-                    return resume(root, m, c, restored);
+                    let resumed = resume(root, m, c, restored)?;
+                    return Ok(Opened {
+                        sectors_changed,
+                        ..resumed
+                    });
                 }
                 let what: Vec<&str> = run.inputs.iter().map(|f| f.path.as_str()).collect();
                 return Err(store_error(
@@ -207,7 +226,10 @@ pub fn open(
                     ));
                 }
             }
-            append(root, m, inputs)?
+            Opened {
+                sectors_changed,
+                ..append(root, m, inputs)?
+            }
         }
     };
     Ok(opened)
@@ -229,6 +251,7 @@ fn fresh(
         after: None,
         restored: Restored::default(),
         lazy: None,
+        sectors_changed: false,
         first_epoch: 0,
         note,
         up_to_date: false,
@@ -241,6 +264,7 @@ fn resume(root: &Path, manifest: Manifest, c: CheckpointRef, restored: Restored)
         after: c.last_ts,
         restored,
         lazy: None,
+        sectors_changed: false,
         first_epoch: c.epoch + 1,
         note: Some(format!(
             "resuming from checkpoint {} ({} files kept, {} leftovers removed)",
@@ -263,6 +287,7 @@ fn append(root: &Path, mut manifest: Manifest, inputs: Vec<InputFingerprint>) ->
         after: c.and_then(|c| c.last_ts),
         restored: Restored::default(),
         lazy: c,
+        sectors_changed: false,
         first_epoch: c.map_or(0, |c| c.epoch + 1),
         note: None,
         up_to_date: false,

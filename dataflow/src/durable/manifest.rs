@@ -97,6 +97,35 @@ pub struct RevisionRecord {
     /// A changed market series replayed every symbol.
     #[serde(default)]
     pub market: bool,
+    /// A changed sector schedule moved stored rows to other sectors.
+    #[serde(default)]
+    pub sectors: bool,
+}
+
+impl RevisionRecord {
+    /// What was revised, in words.
+    ///
+    /// ```
+    /// use tickflow::durable::manifest::RevisionRecord;
+    /// let r = RevisionRecord { known_at: 0, bars: 2, rows: 9, actions: 0, market: false, sectors: true };
+    /// assert_eq!(r.describe(), "revised 2 bars before the store's end and a changed sector schedule: 9 rows have a new version");
+    /// ```
+    pub fn describe(&self) -> String {
+        let market = if self.market {
+            " and a changed market series"
+        } else {
+            ""
+        };
+        let sectors = if self.sectors {
+            " and a changed sector schedule"
+        } else {
+            ""
+        };
+        format!(
+            "revised {} bars before the store's end{market}{sectors}: {} rows have a new version",
+            self.bars, self.rows
+        )
+    }
 }
 
 impl RunRecord {

@@ -31,12 +31,18 @@
 //! symbol against the new series: the rows whose values change get new
 //! versions, and every symbol's state continues from the new series.
 //!
+//! A sector schedule (`--sectors`) that differs from the store's moves the
+//! stored rows whose sector it now says otherwise ([`sectors`]): their
+//! symbols are replayed under it, each such row gets a new version with its
+//! new sector, and the cross-sections of its time are recomputed.
+//!
 //! A plain glob of the partitions keeps reading the latest versions only;
 //! `tickflow query --as-of T` reads the versions known at T.
 
 mod collect;
 pub mod recompute;
 pub mod rewrite;
+pub mod sectors;
 
 pub use collect::collect;
 
@@ -45,7 +51,7 @@ use crate::durable::history::History;
 use crate::durable::manifest::{Manifest, RevisionRecord};
 use crate::durable::restore::Restored;
 use crate::error::Result;
-use crate::reference::{Action, Market, Universe};
+use crate::reference::{Action, Market, SectorSchedule, Universe};
 use std::collections::HashMap;
 use std::path::Path;
 use tickflow_connectors::TsKind;
@@ -56,8 +62,8 @@ use tickflow_operators::{Bar, FeatureEngine};
 /// (UTC microseconds, exclusive).
 pub const SUPERSEDED_AT: &str = "superseded_at";
 
-/// Symbols replayed per read of the store after a market change.
-const MARKET_GROUP: usize = 256;
+/// Symbols replayed whole per read of the store.
+const WHOLE_GROUP: usize = 256;
 
 /// A bar for a time at or before the store's end.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,9 +86,14 @@ pub struct Changes {
     pub revisions: Vec<Revision>,
     /// Corporate actions new to the store.
     pub actions: Vec<Action>,
-    /// Every stored symbol, when the market series changed: each is
-    /// replayed against the new one.
-    pub market: Vec<String>,
+    /// Symbols replayed whole, every row compared: every stored symbol
+    /// when the market series changed, those a changed sector schedule
+    /// moves.
+    pub whole: Vec<String>,
+    /// The market series changed.
+    pub market: bool,
+    /// The sector schedule changed.
+    pub sectors: bool,
 }
 
 /// What revisions are computed under.
@@ -106,6 +117,8 @@ pub struct Context<'a> {
     pub universe: Option<&'a Universe>,
     /// The market series features are paired with, if any.
     pub market: Option<&'a Market>,
+    /// A changed sector schedule: stored rows take the sector it gives.
+    pub sectors: Option<&'a SectorSchedule>,
     /// The checkpoint's kept state histories, by symbol.
     pub histories: &'a HashMap<String, History>,
     /// Bars between kept copies of a state (`[revisions] state_history`).
@@ -127,26 +140,26 @@ pub struct Applied {
 /// symbol and time wins) to the store described by `manifest`, and saves it.
 pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, mut changes: Changes) -> Result<Applied> {
     let actions = changes.actions.len() as u64;
-    // Against a changed market every symbol is replayed: those with
-    // revisions or actions with them, the rest a group at a time (each
-    // group's stored rows read at once).
-    let mut everyone = std::mem::take(&mut changes.market);
-    let market = !everyone.is_empty();
+    // Symbols replayed whole: those with revisions or actions with them,
+    // the rest a group at a time (each group's stored rows read at once).
+    let mut everyone = std::mem::take(&mut changes.whole);
+    let (market, sectors) = (changes.market, changes.sectors);
+    let whole: std::collections::HashSet<String> = everyone.iter().cloned().collect();
     let touched: std::collections::HashSet<&str> = (changes.revisions.iter().map(|r| &r.symbol))
         .chain(changes.actions.iter().map(|a| &a.symbol))
         .map(String::as_str)
         .collect();
     everyone.retain(|s| !touched.contains(s.as_str()));
-    let mut revised = recompute::replay_symbols(cx, changes, market)?;
-    for group in everyone.chunks(MARKET_GROUP) {
+    let mut revised = recompute::replay_symbols(cx, changes, &whole)?;
+    for group in everyone.chunks(WHOLE_GROUP) {
         let group = Changes {
-            market: group.to_vec(),
+            whole: group.to_vec(),
             ..Changes::default()
         };
-        revised.extend(recompute::replay_symbols(cx, group, true)?);
+        revised.extend(recompute::replay_symbols(cx, group, &whole)?);
     }
     let bars: u64 = revised.iter().map(|r| r.bars).sum();
-    if bars == 0 && !market {
+    if bars == 0 && !market && !sectors {
         return Ok(Applied::default());
     }
     let rows = rewrite::rewrite(cx, manifest, &revised)?;
@@ -156,6 +169,7 @@ pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, mut changes: Changes) ->
         rows,
         actions,
         market,
+        sectors,
     };
     manifest.current_run().revisions = Some(record);
     manifest.save(cx.root)?;

@@ -7,7 +7,7 @@ use super::{Changes, Context, Revision};
 use crate::durable::history::History;
 use crate::error::Result;
 use crate::query::{query, QueryArgs};
-use crate::reference::{Action, Market};
+use crate::reference::{Action, Market, SectorSchedule};
 use crate::schema::ts_micros;
 use crate::schema::BAR_COLUMNS;
 use arrow_array::cast::AsArray;
@@ -89,13 +89,18 @@ pub struct Stored {
 }
 
 /// Reads the revised symbols' stored rows and replays each; symbols whose
-/// revisions all equal the stored bars are left out. With `remarket`, the
-/// market series changed: `changes.market`'s symbols are replayed too, and
-/// every replayed symbol compares all its rows and keeps its new state.
+/// revisions all equal the stored bars are left out. The symbols in
+/// `whole` (a changed market or sector schedule) are replayed from their
+/// first bar, every row compared, and always returned (with their state);
+/// `changes.whole`'s are replayed too.
 /// Only rows after the oldest kept state a replay starts from are read
 /// (all of them when a symbol has new actions, the market changed or no
 /// copy precedes its first revision).
-pub fn replay_symbols(cx: &Context<'_>, changes: Changes, remarket: bool) -> Result<Vec<Revised>> {
+pub fn replay_symbols(
+    cx: &Context<'_>,
+    changes: Changes,
+    whole: &std::collections::HashSet<String>,
+) -> Result<Vec<Revised>> {
     let mut by_symbol: BTreeMap<String, (Vec<Revision>, Vec<Action>)> = BTreeMap::new();
     for r in changes.revisions {
         by_symbol.entry(r.symbol.clone()).or_default().0.push(r);
@@ -103,7 +108,7 @@ pub fn replay_symbols(cx: &Context<'_>, changes: Changes, remarket: bool) -> Res
     for a in changes.actions {
         by_symbol.entry(a.symbol.clone()).or_default().1.push(a);
     }
-    for s in changes.market {
+    for s in changes.whole {
         by_symbol.entry(s).or_default();
     }
     if by_symbol.is_empty() {
@@ -113,7 +118,7 @@ pub fn replay_symbols(cx: &Context<'_>, changes: Changes, remarket: bool) -> Res
     // symbol's first revision (a replay may start later, never earlier)
     let start = |name: &String, (revisions, actions): &(Vec<Revision>, Vec<Action>)| {
         let first = revisions.iter().map(|r| r.ts).min()?;
-        match remarket || !actions.is_empty() {
+        match whole.contains(name) || !actions.is_empty() {
             true => None,
             false => cx.histories.get(name)?.before(first).map(|a| a.ts),
         }
@@ -121,13 +126,14 @@ pub fn replay_symbols(cx: &Context<'_>, changes: Changes, remarket: bool) -> Res
     let after = by_symbol.iter().map(|(n, c)| start(n, c)).min().flatten();
     // the stored features are compared from each symbol's first revision
     // on (from its first bar with actions or a changed market)
-    let first = |(revisions, actions): &(Vec<Revision>, Vec<Action>)| match remarket
+    let first = |name: &String, (revisions, actions): &(Vec<Revision>, Vec<Action>)| match whole
+        .contains(name)
         || !actions.is_empty()
     {
         true => None,
         false => revisions.iter().map(|r| r.ts).min(),
     };
-    let compared = by_symbol.values().map(first).min().flatten();
+    let compared = by_symbol.iter().map(|(n, c)| first(n, c)).min().flatten();
     let symbols: Vec<String> = by_symbol.keys().cloned().collect();
     let read = |columns: Vec<String>, after: Option<i64>| {
         query(&QueryArgs {
@@ -172,7 +178,7 @@ pub fn replay_symbols(cx: &Context<'_>, changes: Changes, remarket: bool) -> Res
         let past = stored.remove(name.as_str()).unwrap_or_default();
         actions.sort_by_key(|a| a.date);
         let changes = (revisions.as_slice(), actions.as_slice(), cx.ts_kind);
-        let engine = (cx.engine, cx.market, remarket);
+        let engine = (cx.engine, cx.market, cx.sectors, whole.contains(&name));
         let kept = (cx.histories.get(&name), cx.every);
         if let Some(r) = replay(engine, &name, &past, changes, kept) {
             out.push(r);
@@ -214,27 +220,39 @@ fn stored_rows(rows: &arrow_array::RecordBatch, features: bool) -> HashMap<&str,
 /// Replays one symbol's bars with `revisions` applied and its stored bars
 /// adjusted for new `actions` (in date order; a revision is adjusted
 /// already), bar times of `kind`, features paired with the market joined
-/// to `market`; `None` when nothing changes. With `remarket` (the market
-/// changed) every row is compared and the symbol is always returned, for
-/// its state. The replay starts from the newest copy in `past` before the
+/// to `market`, each stored row's sector the one `sectors` gives (when it
+/// gives one); `None` when nothing changes. With `whole` (a changed market
+/// or sector schedule) every row is compared and the symbol is always
+/// returned, for its state. The replay starts from the newest copy in `past` before the
 /// first changed bar (`stored` must hold every row after it), or from the
 /// first bar (`stored` must hold them all); it keeps a copy every `every`
 /// bars, as the run that wrote the store did.
 pub fn replay(
-    (engine, market, remarket): (&FeatureEngine, Option<&Market>, bool),
+    (engine, market, sectors, whole): (
+        &FeatureEngine,
+        Option<&Market>,
+        Option<&SectorSchedule>,
+        bool,
+    ),
     symbol: &str,
     stored: &Stored,
     (revisions, actions, kind): (&[Revision], &[Action], TsKind),
     (past, every): (Option<&History>, u64),
 ) -> Option<Revised> {
+    let sector_at = |i: usize, t: i64| {
+        let given = sectors.and_then(|s| s.at(symbol, ts_micros(kind, t)));
+        given
+            .map(str::to_string)
+            .or_else(|| stored.sectors[i].clone())
+    };
     // bar time -> (bar, sector, stored row)
     let mut bars: BTreeMap<i64, (Bar, Option<String>, Option<usize>)> = stored
         .ts
         .iter()
         .enumerate()
-        .map(|(i, &t)| (t, (stored.bars[i], stored.sectors[i].clone(), Some(i))))
+        .map(|(i, &t)| (t, (stored.bars[i], sector_at(i, t), Some(i))))
         .collect();
-    let latest_sector = stored.sectors.last().cloned().flatten();
+    let latest_sector = bars.values().next_back().and_then(|b| b.1.clone());
     let mut changed = 0u64;
     let mut first = i64::MAX;
     for (&t, (bar, _, _)) in bars.iter_mut() {
@@ -257,10 +275,10 @@ pub fn replay(
         changed += 1;
         first = first.min(r.ts);
     }
-    if changed == 0 && !remarket {
+    if changed == 0 && !whole {
         return None;
     }
-    if remarket {
+    if whole {
         first = i64::MIN;
     }
     let anchor = match actions.is_empty() {
@@ -296,6 +314,7 @@ pub fn replay(
         }
         let same_row = at.is_some_and(|i| {
             same_bar(&stored.bars[i], bar)
+                && stored.sectors[i] == *sector
                 && stored.features[i].len() == row.len()
                 && stored.features[i]
                     .iter()
@@ -400,7 +419,7 @@ mod tests {
             sector: None,
         };
         let r = replay(
-            (&engine, None, false),
+            (&engine, None, None, false),
             "A",
             &s,
             (&[revision], &[], TsKind::Date),
@@ -435,7 +454,7 @@ mod tests {
             sector: None,
         };
         assert!(replay(
-            (&engine, None, false),
+            (&engine, None, None, false),
             "A",
             &s,
             (&[same_bar], &[], TsKind::Date),
@@ -449,7 +468,7 @@ mod tests {
             sector: None,
         };
         let r = replay(
-            (&engine, None, false),
+            (&engine, None, None, false),
             "A",
             &s,
             (&[gap], &[], TsKind::Date),
@@ -483,7 +502,14 @@ mod tests {
         for ts in [650, 601, 600, 599, 450, 3] {
             let revisions = [revision(ts)];
             let changes = (&revisions[..], &[][..], TsKind::Date);
-            let scratch = replay((&engine, None, false), "A", &full, changes, (None, 100)).unwrap();
+            let scratch = replay(
+                (&engine, None, None, false),
+                "A",
+                &full,
+                changes,
+                (None, 100),
+            )
+            .unwrap();
             // only the rows after the copy the replay starts from
             let from = past.before(ts).map_or(i64::MIN, |a| a.ts);
             let mut tail = Stored::default();
@@ -494,7 +520,7 @@ mod tests {
                 tail.features.push(full.features[i].clone());
             }
             let kept = replay(
-                (&engine, None, false),
+                (&engine, None, None, false),
                 "A",
                 &tail,
                 changes,
