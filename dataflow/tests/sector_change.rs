@@ -11,46 +11,11 @@
 
 mod common;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::Float64Type;
-use arrow_array::{Array, RecordBatch};
+use common::cross::{at, cells, close, z_scores};
 use common::versions::{assert_same, rows, values};
 use common::{panel_slice, sp500_args};
 use std::collections::{BTreeMap, HashMap};
 use tickflow::backfill::{self, BackfillArgs};
-
-/// (sector, ret_1, sector_z_ret_1) by (ts, symbol).
-type Cells = BTreeMap<(i64, String), (Option<String>, Option<f64>, Option<f64>)>;
-
-fn cells(batch: &RecordBatch) -> Cells {
-    let symbol = batch.column(0).as_string::<i32>();
-    let ts = tickflow::query::ts_values(batch.column(1));
-    let sector = batch.column_by_name("sector").unwrap().as_string::<i32>();
-    let float = |name: &str| {
-        let c = batch.column_by_name(name).unwrap();
-        c.as_primitive::<Float64Type>().clone()
-    };
-    let (ret, z) = (float("ret_1"), float("sector_z_ret_1"));
-    let get = |a: &arrow_array::Float64Array, r: usize| (!a.is_null(r)).then(|| a.value(r));
-    (0..batch.num_rows())
-        .map(|r| {
-            let s = (!sector.is_null(r)).then(|| sector.value(r).to_string());
-            (
-                (ts[r], symbol.value(r).to_string()),
-                (s, get(&ret, r), get(&z, r)),
-            )
-        })
-        .collect()
-}
-
-/// Population z-scores of `values` (None below two values or without spread).
-fn z_scores(values: &[f64]) -> Option<Vec<f64>> {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    (values.len() >= 2 && var > 0.0)
-        .then(|| values.iter().map(|v| (v - mean) / var.sqrt()).collect())
-}
 
 #[test]
 fn a_sector_move_revises_the_cross_sections_from_its_date_on() {
@@ -168,14 +133,13 @@ fn a_sector_move_revises_the_cross_sections_from_its_date_on() {
     assert!(changed as u64 <= revised.rows && changed > 0);
 
     // sector z-scores after the move, recomputed from ret_1
-    let table = cells(&latest);
+    let table = cells(&latest, "ret_1", "sector_z_ret_1");
     let mut checked = 0;
     for &t in &[day, last_old] {
         for sector in [to_sector, from_sector] {
-            let members: Vec<(&String, f64)> = table
-                .range((t, String::new())..(t + 1, String::new()))
+            let members: Vec<(&String, f64)> = at(&table, t)
                 .filter(|(_, c)| c.0.as_deref() == Some(sector))
-                .filter_map(|((_, s), c)| c.1.map(|v| (s, v)))
+                .filter_map(|(s, c)| c.1.map(|v| (s, v)))
                 .collect();
             let has_mover = members.iter().any(|(s, _)| s.as_str() == mover);
             assert_eq!(has_mover, sector == to_sector, "{sector} at {t}");
@@ -183,10 +147,7 @@ fn a_sector_move_revises_the_cross_sections_from_its_date_on() {
             let Some(z) = z_scores(&ret) else { continue };
             for ((s, _), want) in members.iter().zip(z) {
                 let got = table[&(t, s.to_string())].2.expect("a z-score");
-                assert!(
-                    (got - want).abs() <= 1e-9 * want.abs().max(1.0),
-                    "{s} at {t}: {got} vs {want}"
-                );
+                close(got, want, &format!("{s} at {t}"));
                 checked += 1;
             }
         }

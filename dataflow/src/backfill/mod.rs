@@ -519,6 +519,10 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
             eprintln!("{note}");
         }
     }
+    // the universe's copy, for an append under another one to compare with
+    if let (Some(path), Some(print)) = (&args.universe, &universe_print) {
+        crate::revise::universe::keep(&args.output, path, print)?;
+    }
     let mut manifest = opened.manifest;
     let (mut restored, mut first_epoch) = (opened.restored, opened.first_epoch);
     // an append reads the checkpoint's states only if it needs them
@@ -581,14 +585,26 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
             (&sectors, &actions),
             (plan.ts_kind, after),
         )?;
-        // a new sector schedule moves stored rows to other sectors
-        let sectors_changed = opened.sectors_changed;
+        // a new sector schedule moves stored rows to other sectors, a new
+        // universe changes the members of stored cross-sections
+        let was = |key: &str| opened.stored_identity.as_ref().and_then(|id| id.get(key));
+        let sectors_changed = was("sectors") != identity.get("sectors");
         let moved = match sectors_changed {
             true => crate::revise::sectors::moved(&args.output, &sectors, plan.ts_kind)?,
             false => Vec::new(),
         };
+        let universe_changed = was("universe") != identity.get("universe");
+        let times = match universe_changed {
+            true => {
+                let old = stored_universe(&args.output, was("universe"), &ts)?;
+                let members = (old.as_ref(), universe.as_ref());
+                crate::revise::universe::moved_times(&args.output, members, plan.ts_kind)?
+            }
+            false => Default::default(),
+        };
         manifest.identity = identity;
-        if !revisions.is_empty() || !new_actions.is_empty() || market_changed || sectors_changed {
+        let reference_changed = sectors_changed || universe_changed;
+        if !revisions.is_empty() || !new_actions.is_empty() || market_changed || reference_changed {
             if let (true, Some(c)) = (market_changed, lazy) {
                 restored = restore(&c)?;
                 lazy = None;
@@ -619,6 +635,8 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
                 whole: everyone,
                 market: market_changed,
                 sectors: sectors_changed,
+                times,
+                universe: universe_changed,
             };
             let applied = revise(
                 args,
@@ -680,6 +698,32 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         first_epoch,
         reuse,
     })))
+}
+
+/// The universe a store was computed under (its identity's `universe`
+/// entry), from the copy the store keeps; `None` without one.
+fn stored_universe(
+    root: &Path,
+    print: Option<&serde_json::Value>,
+    ts: &TsParser,
+) -> Result<Option<Universe>> {
+    let Some(print) = print.filter(|p| !p.is_null()) else {
+        return Ok(None);
+    };
+    let crc = print.get("crc32").and_then(|c| c.as_str()).unwrap_or("");
+    let copy = crate::revise::universe::kept_copy(root, crc);
+    if !copy.exists() {
+        return Err(store_error(
+            root,
+            format!(
+                "the universe changed, and the store keeps no copy of the one it was computed under ({} is missing: a store of an older tickflow); rebuild it with every input",
+                copy.display()
+            ),
+        ));
+    }
+    Universe::read(&copy, ts)
+        .map(Some)
+        .map_err(|m| store_error(&copy, m))
 }
 
 /// The features paired with the market, for errors.

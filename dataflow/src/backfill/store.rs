@@ -12,8 +12,9 @@ use crate::reference::Action;
 use std::path::Path;
 use tickflow_operators::FeatureEngine;
 
-/// The identity's key of the sector file's fingerprint.
-const SECTORS: &str = "sectors";
+/// The identity's keys of the files an append may change, revising the
+/// store: the sector schedule and the universe.
+pub const REVISABLE: [&str; 2] = ["sectors", "universe"];
 
 /// The store, opened for this run.
 pub struct Opened {
@@ -26,10 +27,10 @@ pub struct Opened {
     pub restored: Restored,
     /// An append's checkpoint, whose states are not read yet.
     pub lazy: Option<CheckpointRef>,
-    /// An append's sector schedule differs from the store's: the stored
-    /// rows it moves are revised (the manifest takes the new identity with
-    /// the revision).
-    pub sectors_changed: bool,
+    /// An append's: the identity the store had (its sector and universe
+    /// files may differ from this run's: each revises the store, and the
+    /// manifest takes the new identity with the revision).
+    pub stored_identity: Option<serde_json::Value>,
     /// This run's first checkpoint number.
     pub first_epoch: u64,
     /// How the run relates to the store, for the log.
@@ -43,7 +44,8 @@ pub struct Opened {
 /// cross-sections, the output types, how input columns and times are read,
 /// the sector file's content and the universe file's (when there is one).
 /// The actions and the market series are not in it, and an append may
-/// change the sector file: each revises the store.
+/// change the sector and universe files ([`REVISABLE`]): each revises the
+/// store.
 pub fn identity(
     args: &BackfillArgs,
     engine: &FeatureEngine,
@@ -156,7 +158,7 @@ pub fn open(
                 after: None,
                 restored: Restored::default(),
                 lazy: None,
-                sectors_changed: false,
+                stored_identity: None,
                 first_epoch: 0,
                 note: Some("the store is complete and up to date with these inputs and settings: nothing to do".into()),
                 up_to_date: true,
@@ -179,13 +181,18 @@ pub fn open(
             }
         }
         (Some(m), true) => {
-            // a new sector schedule revises the store, anything else refuses
+            // new sector or universe files revise the store, anything else
+            // refuses
             let without = |id: &serde_json::Value| {
                 let mut id = id.clone();
-                id.as_object_mut().map(|o| o.remove(SECTORS));
+                if let Some(o) = id.as_object_mut() {
+                    for k in REVISABLE {
+                        o.remove(k);
+                    }
+                }
                 id
             };
-            let sectors_changed = m.identity.get(SECTORS) != identity.get(SECTORS);
+            let stored_identity = Some(m.identity.clone());
             let differences = describe_differences(&without(&m.identity), &without(&identity));
             if !differences.is_empty() {
                 return Err(store_error(
@@ -204,7 +211,7 @@ pub fn open(
                     let restored = restore_states(root, &c, engine)?;
                     let resumed = resume(root, m, c, restored)?;
                     return Ok(Opened {
-                        sectors_changed,
+                        stored_identity,
                         ..resumed
                     });
                 }
@@ -227,7 +234,7 @@ pub fn open(
                 }
             }
             Opened {
-                sectors_changed,
+                stored_identity,
                 ..append(root, m, inputs)?
             }
         }
@@ -251,7 +258,7 @@ fn fresh(
         after: None,
         restored: Restored::default(),
         lazy: None,
-        sectors_changed: false,
+        stored_identity: None,
         first_epoch: 0,
         note,
         up_to_date: false,
@@ -264,7 +271,7 @@ fn resume(root: &Path, manifest: Manifest, c: CheckpointRef, restored: Restored)
         after: c.last_ts,
         restored,
         lazy: None,
-        sectors_changed: false,
+        stored_identity: None,
         first_epoch: c.epoch + 1,
         note: Some(format!(
             "resuming from checkpoint {} ({} files kept, {} leftovers removed)",
@@ -287,7 +294,7 @@ fn append(root: &Path, mut manifest: Manifest, inputs: Vec<InputFingerprint>) ->
         after: c.and_then(|c| c.last_ts),
         restored: Restored::default(),
         lazy: c,
-        sectors_changed: false,
+        stored_identity: None,
         first_epoch: c.map_or(0, |c| c.epoch + 1),
         note: None,
         up_to_date: false,

@@ -100,6 +100,9 @@ pub struct RevisionRecord {
     /// A changed sector schedule moved stored rows to other sectors.
     #[serde(default)]
     pub sectors: bool,
+    /// A changed universe changed the members of stored cross-sections.
+    #[serde(default)]
+    pub universe: bool,
 }
 
 impl RevisionRecord {
@@ -107,22 +110,18 @@ impl RevisionRecord {
     ///
     /// ```
     /// use tickflow::durable::manifest::RevisionRecord;
-    /// let r = RevisionRecord { known_at: 0, bars: 2, rows: 9, actions: 0, market: false, sectors: true };
+    /// let r = RevisionRecord { known_at: 0, bars: 2, rows: 9, actions: 0, market: false, sectors: true, universe: false };
     /// assert_eq!(r.describe(), "revised 2 bars before the store's end and a changed sector schedule: 9 rows have a new version");
     /// ```
     pub fn describe(&self) -> String {
-        let market = if self.market {
-            " and a changed market series"
-        } else {
-            ""
-        };
-        let sectors = if self.sectors {
-            " and a changed sector schedule"
-        } else {
-            ""
-        };
+        let also = [
+            (self.market, " and a changed market series"),
+            (self.sectors, " and a changed sector schedule"),
+            (self.universe, " and a changed universe"),
+        ];
+        let also: String = also.iter().filter(|a| a.0).map(|a| a.1).collect();
         format!(
-            "revised {} bars before the store's end{market}{sectors}: {} rows have a new version",
+            "revised {} bars before the store's end{also}: {} rows have a new version",
             self.bars, self.rows
         )
     }

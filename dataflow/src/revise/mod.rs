@@ -34,7 +34,9 @@
 //! A sector schedule (`--sectors`) that differs from the store's moves the
 //! stored rows whose sector it now says otherwise ([`sectors`]): their
 //! symbols are replayed under it, each such row gets a new version with its
-//! new sector, and the cross-sections of its time are recomputed.
+//! new sector, and the cross-sections of its time are recomputed. A
+//! universe that differs from the store's recomputes the cross-sections of
+//! every bar time at which a symbol's membership changed ([`universe`]).
 //!
 //! A plain glob of the partitions keeps reading the latest versions only;
 //! `tickflow query --as-of T` reads the versions known at T.
@@ -43,6 +45,7 @@ mod collect;
 pub mod recompute;
 pub mod rewrite;
 pub mod sectors;
+pub mod universe;
 
 pub use collect::collect;
 
@@ -94,6 +97,11 @@ pub struct Changes {
     pub market: bool,
     /// The sector schedule changed.
     pub sectors: bool,
+    /// Bar times whose cross-sections are recomputed whatever the replays
+    /// change (those at which a changed universe changes the members).
+    pub times: std::collections::BTreeSet<i64>,
+    /// The universe changed.
+    pub universe: bool,
 }
 
 /// What revisions are computed under.
@@ -143,7 +151,8 @@ pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, mut changes: Changes) ->
     // Symbols replayed whole: those with revisions or actions with them,
     // the rest a group at a time (each group's stored rows read at once).
     let mut everyone = std::mem::take(&mut changes.whole);
-    let (market, sectors) = (changes.market, changes.sectors);
+    let (market, sectors, universe) = (changes.market, changes.sectors, changes.universe);
+    let times = std::mem::take(&mut changes.times);
     let whole: std::collections::HashSet<String> = everyone.iter().cloned().collect();
     let touched: std::collections::HashSet<&str> = (changes.revisions.iter().map(|r| &r.symbol))
         .chain(changes.actions.iter().map(|a| &a.symbol))
@@ -159,10 +168,10 @@ pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, mut changes: Changes) ->
         revised.extend(recompute::replay_symbols(cx, group, &whole)?);
     }
     let bars: u64 = revised.iter().map(|r| r.bars).sum();
-    if bars == 0 && !market && !sectors {
+    if bars == 0 && !market && !sectors && !universe {
         return Ok(Applied::default());
     }
-    let rows = rewrite::rewrite(cx, manifest, &revised)?;
+    let rows = rewrite::rewrite(cx, manifest, &revised, &times)?;
     let record = RevisionRecord {
         known_at: cx.known_at,
         bars,
@@ -170,6 +179,7 @@ pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, mut changes: Changes) ->
         actions,
         market,
         sectors,
+        universe,
     };
     manifest.current_run().revisions = Some(record);
     manifest.save(cx.root)?;

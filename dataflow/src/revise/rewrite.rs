@@ -65,16 +65,22 @@ fn failed(root: &Path, e: impl std::fmt::Display) -> TickflowError {
     store_error(root, e.to_string())
 }
 
-/// Writes the revised rows and their cross-sections (see the module docs);
-/// updates `manifest` (files, history, checkpoint). Returns the number of
-/// new row versions.
-pub fn rewrite(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revised]) -> Result<u64> {
+/// Writes the revised rows and their cross-sections, and the
+/// cross-sections of the bar times `extra` (see the module docs); updates
+/// `manifest` (files, history, checkpoint). Returns the number of new row
+/// versions.
+pub fn rewrite(
+    cx: &Context<'_>,
+    manifest: &mut Manifest,
+    revised: &[Revised],
+    extra: &BTreeSet<i64>,
+) -> Result<u64> {
     let root = cx.root;
     let kind = ts_kind_of(&manifest.ts).ok_or_else(|| failed(root, "the store holds no rows"))?;
     let schema = store_schema(root, manifest, kind)?;
-    let times: BTreeSet<i64> = revised
-        .iter()
+    let times: BTreeSet<i64> = (revised.iter())
         .flat_map(|r| r.rows.keys().copied())
+        .chain(extra.iter().copied())
         .collect();
     let (Some(&lo), Some(&hi)) = (times.first(), times.last()) else {
         // the revisions changed bars no value depends on... and no row: only

@@ -222,6 +222,7 @@ pub fn bits(t: &Table) -> Vec<BitRow> {
         .collect()
 }
 pub mod cluster;
+pub mod cross;
 pub mod kafka;
 pub mod versions;
 
