@@ -12,8 +12,9 @@
 
 mod common;
 
+use common::slice::Slice;
+use common::sp500_args;
 use common::versions::{assert_same, rows};
-use common::{panel_slice, sp500_args};
 use tickflow::backfill::{self, BackfillArgs};
 use tickflow::config::PipelineConfig;
 
@@ -40,25 +41,16 @@ fn valid(line: &str) -> bool {
 #[test]
 fn revisions_from_kept_states_equal_a_rebuild_and_a_replay_from_the_first_bar() {
     let tmp = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(panel_slice(tmp.path(), 20)).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let lines: Vec<&str> = lines.collect();
-    let mut dates: Vec<&str> = lines.iter().map(|l| &l[..10]).collect();
-    dates.sort_unstable();
-    dates.dedup();
-    let cut = dates[dates.len() - DAYS_AFTER];
+    let slice = Slice::new(tmp.path(), 20);
+    let lines = &slice.lines;
+    let cut = slice.date_back(DAYS_AFTER);
     let before = |symbol: &str| -> Vec<usize> {
         (0..lines.len())
             .filter(|&i| lines[i].ends_with(&format!(",{symbol}")) && &lines[i][..10] < cut)
-            .filter(|&i| valid(lines[i]))
+            .filter(|&i| valid(&lines[i]))
             .collect()
     };
-    let mut symbols: Vec<&str> = lines
-        .iter()
-        .map(|l| l.rsplit(',').next().unwrap())
-        .collect();
-    symbols.dedup();
+    let symbols = slice.symbols();
     // a symbol whose newest copy is a few bars before its last bar
     let (first, mine) = symbols
         .iter()
@@ -74,30 +66,16 @@ fn revisions_from_kept_states_equal_a_rebuild_and_a_replay_from_the_first_bar() 
         (theirs[theirs.len() - 250], 1.04),
     ];
     let line = |i: usize| match revisions.iter().find(|(r, _)| *r == i) {
-        Some(&(_, f)) => revised(lines[i], f),
-        None => lines[i].to_string(),
+        Some(&(_, f)) => revised(&lines[i], f),
+        None => lines[i].clone(),
     };
-    let file = |name: &str, rows: Vec<String>| {
-        let path = tmp.path().join(name);
-        std::fs::write(&path, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
-        path
-    };
-    let old = file(
-        "old.csv",
-        (lines.iter().filter(|l| &l[..10] < cut))
-            .map(|l| l.to_string())
-            .collect(),
-    );
-    let first_revision = file("rev1.csv", vec![line(revisions[0].0)]);
+    let old = slice.write_part("old.csv", |d| d < cut);
+    let first_revision = slice.write_rows("rev1.csv", &[line(revisions[0].0)]);
     let mut rest: Vec<String> = revisions[1..].iter().map(|&(i, _)| line(i)).collect();
-    rest.extend(
-        lines
-            .iter()
-            .filter(|l| &l[..10] >= cut)
-            .map(|l| l.to_string()),
-    );
-    let later = file("rev2.csv", rest);
-    let corrected = file("corrected.csv", (0..lines.len()).map(line).collect());
+    rest.extend(lines.iter().filter(|l| &l[..10] >= cut).cloned());
+    let later = slice.write_rows("rev2.csv", &rest);
+    let corrected: Vec<String> = (0..lines.len()).map(line).collect();
+    let corrected = slice.write_rows("corrected.csv", &corrected);
 
     let rebuild = tmp.path().join("rebuild");
     backfill::run(&sp500_args(&corrected, &rebuild, 2)).unwrap();

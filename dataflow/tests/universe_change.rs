@@ -11,45 +11,25 @@
 mod common;
 
 use common::cross::{at, cells, close, z_scores};
-use common::versions::{assert_same, rows, values};
-use common::{panel_slice, sp500_args};
-use std::collections::HashMap;
-use tickflow::backfill::{self, BackfillArgs};
+use common::slice::{append_equals_rebuild, Slice};
+use common::sp500_args;
+use tickflow::backfill::BackfillArgs;
 
 #[test]
 fn a_universe_change_revises_the_cross_sections_it_moves() {
     let tmp = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(panel_slice(tmp.path(), 20)).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let lines: Vec<&str> = lines.collect();
-    let mut dates: Vec<&str> = lines.iter().map(|l| &l[..10]).collect();
-    dates.sort_unstable();
-    dates.dedup();
-    let cut = dates[dates.len() - 10];
+    let slice = Slice::new(tmp.path(), 20);
+    let cut = slice.date_back(10);
     // the leaver's date, and the other symbol's spell out
     let (leaves, out_from, out_to) = (
-        dates[dates.len() - 60],
-        dates[dates.len() - 200],
-        dates[dates.len() - 150],
+        slice.date_back(60),
+        slice.date_back(200),
+        slice.date_back(150),
     );
-    let write = |name: &str, body: String| {
-        let path = tmp.path().join(name);
-        std::fs::write(&path, body).unwrap();
-        path
-    };
-    let part = |keep: &dyn Fn(&str) -> bool| {
-        let kept: Vec<&str> = lines.iter().copied().filter(|l| keep(&l[..10])).collect();
-        format!("{header}\n{}\n", kept.join("\n"))
-    };
-    let old = write("old.csv", part(&|d| d < cut));
-    let new = write("new.csv", part(&|d| d >= cut));
-    let all = write("all.csv", part(&|_| true));
-    let mut symbols: Vec<&str> = lines
-        .iter()
-        .map(|l| l.rsplit(',').next().unwrap())
-        .collect();
-    symbols.dedup();
+    let old = slice.write_part("old.csv", |d| d < cut);
+    let new = slice.write_part("new.csv", |d| d >= cut);
+    let all = slice.write_part("all.csv", |_| true);
+    let symbols = slice.symbols();
     let (leaver, outsider) = (symbols[1], symbols[2]);
     let mut everyone = String::from("symbol,from,to\n");
     for s in &symbols {
@@ -63,74 +43,34 @@ fn a_universe_change_revises_the_cross_sections_it_moves() {
             s => changed.push_str(&format!("{s},,\n")),
         }
     }
-    let (old_universe, new_universe) = (
-        write("universe_old.csv", everyone),
-        write("universe_new.csv", changed),
-    );
+    let old_universe = slice.write("universe_old.csv", everyone);
+    let new_universe = slice.write("universe_new.csv", changed);
 
-    let store = tmp.path().join("store");
-    let args = |input, universe| BackfillArgs {
-        universe: Some(universe),
-        ..sp500_args(input, &store, 2)
-    };
-    backfill::run(&args(&old, old_universe)).unwrap();
-    let original = rows(&store, None, None);
-    let run = backfill::run(&BackfillArgs {
-        append: true,
-        ..args(&new, new_universe.clone())
-    })
-    .unwrap();
-    let revised = run.revisions.expect("the universe revised the store");
+    let appended = append_equals_rebuild(tmp.path(), [&old, &new, &all], |input, output, after| {
+        BackfillArgs {
+            universe: Some(if after { &new_universe } else { &old_universe }.clone()),
+            ..sp500_args(input, output, 2)
+        }
+    });
+    let (revised, last_old) = (appended.revised, appended.last_old);
     assert!(revised.universe && revised.bars == 0, "{revised:?}");
 
-    // the latest view equals a rebuild under the new universe
-    let rebuild = tmp.path().join("rebuild");
-    backfill::run(&BackfillArgs {
-        universe: Some(new_universe),
-        ..sp500_args(&all, &rebuild, 2)
-    })
-    .unwrap();
-    let latest = rows(&store, None, None);
-    assert_same(&latest, &rows(&rebuild, None, None), "latest vs rebuild");
-
-    // as of before the append: the original rows
-    let last_old = tickflow::query::ts_values(original.column(1))
-        .into_iter()
-        .max()
-        .unwrap();
-    let before = rows(&store, Some("2020-01-01"), Some(&common::date_of(last_old)));
-    assert_eq!(before, original, "the as-of view before the change");
-
-    // nothing before the first change moved, and rows moved only where the
-    // members changed
+    // rows moved only where the members changed, each a new version
     let (first, spell) = (common::days(out_from), common::days(out_to));
     let gone = common::days(leaves);
-    let was: HashMap<(String, i64), _> = values(&original)
-        .into_iter()
-        .map(|r| ((r.0.clone(), r.1), r))
-        .collect();
-    let mut moved = 0;
-    for row in values(&latest) {
-        let Some(old) = was.get(&(row.0.clone(), row.1)) else {
-            continue;
-        };
-        if *old != row {
-            let t = row.1;
-            assert!(
-                (first..spell).contains(&t) || t >= gone,
-                "{} at {t} changed outside the changed spells",
-                row.0
-            );
-            moved += 1;
-        }
+    let changed = appended.changed();
+    assert!(!changed.is_empty() && changed.len() as u64 == revised.rows);
+    for row in &changed {
+        let t = row.1;
+        assert!(
+            (first..spell).contains(&t) || t >= gone,
+            "{} at {t} changed outside the changed spells",
+            row.0
+        );
     }
-    assert!(
-        moved > 0 && moved as u64 == revised.rows,
-        "{moved} {revised:?}"
-    );
 
     // members' z-scores recomputed from ret_1; the leaver's are null
-    let table = cells(&latest, "ret_1", "cs_z_ret_1");
+    let table = cells(&appended.latest, "ret_1", "cs_z_ret_1");
     let mut checked = 0;
     for t in [gone, last_old, first] {
         let member = |s: &str| s != leaver || t < gone;

@@ -224,6 +224,7 @@ pub fn bits(t: &Table) -> Vec<BitRow> {
 pub mod cluster;
 pub mod cross;
 pub mod kafka;
+pub mod slice;
 pub mod versions;
 
 /// `../shared/data/sp500_5yr.csv.gz`, decompressed.
