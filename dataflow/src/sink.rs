@@ -2,7 +2,9 @@
 //! intraday), Parquet or Arrow IPC, written under temporary names
 //! (`.part-WWW-SSSSSSSS.parquet.tmp`: worker, sequence number) and renamed
 //! when complete. A backfill keeps one file per worker and partition open
-//! until the partition is over or a checkpoint completes it; a live run
+//! until the partition is over, a checkpoint completes it or it holds
+//! `[sink] file_rows` rows (so that a revision near the store's end
+//! rewrites small files); a live run
 //! rolls: each write is completed at once as its own file, so rows are
 //! readable as soon as their bar time closes. Completed files are handed to
 //! the checkpoint ([`Sink::take_completed`]), which lists them in the manifest.
@@ -393,5 +395,47 @@ mod tests {
             days_from_civil(2014, 1, 1)
         );
         assert_eq!(partition_end(TsKind::Micros, -1), 0);
+    }
+
+    #[test]
+    fn a_partition_fills_files_of_file_rows_at_most() {
+        use arrow_array::{Date32Array, Int64Array};
+        use arrow_schema::{DataType, Field, Schema};
+        use std::sync::Arc;
+        let dir = std::env::temp_dir().join(format!("tf-sink-{}", std::process::id()));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("v", DataType::Int64, false),
+            Field::new("ts", DataType::Date32, false),
+        ]));
+        let config = SinkConfig {
+            file_rows: 4,
+            ..SinkConfig::default()
+        };
+        let mut sink = Sink::of_rows(&dir, 0, schema.clone(), TsKind::Date, config);
+        // 2013 (from 2013-04-05) then 2014: 7 + 3 rows, written 5 and 5
+        let ts: Vec<i64> = (0..7).map(|i| 15_800 + i).chain(16_100..16_103).collect();
+        for part in [0..5, 5..10] {
+            let t = &ts[part.clone()];
+            let batch = RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(Int64Array::from_iter_values(part.map(|i| i as i64))),
+                    Arc::new(Date32Array::from_iter_values(t.iter().map(|&d| d as i32))),
+                ],
+            )
+            .unwrap();
+            sink.write(&batch, t).unwrap();
+        }
+        sink.complete_all().unwrap();
+        let files: Vec<(String, u64)> = (sink.take_completed().into_iter())
+            .map(|f| (f.partition, f.rows))
+            .collect();
+        let mut sizes = files.clone();
+        sizes.sort();
+        assert_eq!(
+            sizes,
+            [("year=2013", 3), ("year=2013", 4), ("year=2014", 3)].map(|(p, n)| (p.to_string(), n))
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

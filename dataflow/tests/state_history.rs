@@ -8,15 +8,18 @@
 //! another symbol 250 bars back (beyond every copy: replayed from its first
 //! bar). With copies every 100 bars the store equals a rebuild from the
 //! corrected panel, and so does one that keeps no copies (every revision
-//! replayed from the first bar).
+//! replayed from the first bar). The stores checkpoint every 37 bar times,
+//! so most checkpoints link the history files of the one before.
 
 mod common;
 
 use common::slice::Slice;
 use common::sp500_args;
 use common::versions::{assert_same, rows};
-use tickflow::backfill::{self, BackfillArgs};
+use tickflow::backfill::{self, BackfillArgs, CheckpointPolicy};
 use tickflow::config::PipelineConfig;
+use tickflow::durable::history;
+use tickflow::durable::Manifest;
 
 const EVERY: u64 = 100;
 const DAYS_AFTER: usize = 20;
@@ -86,9 +89,24 @@ fn revisions_from_kept_states_equal_a_rebuild_and_a_replay_from_the_first_bar() 
             let mut args = sp500_args(input, &store, 2);
             args.config = PipelineConfig::default();
             args.config.revisions.state_history = every;
+            // a checkpoint every 37 bar times: most keep no new copy, and
+            // link the history files of the one before
+            args.checkpoint = CheckpointPolicy {
+                interval: std::time::Duration::from_secs(3600),
+                every_times: 37,
+            };
+            args.tuning.block_rows = 300;
             args
         };
         backfill::run(&config(&old)).unwrap();
+        // every symbol's last two copies reached the final checkpoint,
+        // through the links
+        let manifest = Manifest::load(&store).unwrap().unwrap();
+        let c = manifest.checkpoint.unwrap();
+        let kept = history::read_all(&store, (c.epoch, c.workers), |_| true).unwrap();
+        let copies = |s: &str| kept.get(s).map_or(0, |h| h.kept().len());
+        let want = if every > 0 { 2 } else { 0 };
+        assert!(symbols.iter().all(|s| copies(s) == want), "every {every}");
         for (input, bars) in [(&first_revision, 1), (&later, 2)] {
             let run = backfill::run(&BackfillArgs {
                 append: true,

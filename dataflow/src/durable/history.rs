@@ -43,7 +43,8 @@ pub struct History {
 
 impl History {
     /// Notes `state`, just updated with the bar at `ts`: a copy is kept
-    /// when its bar count is a multiple of `every` (0: never).
+    /// when its bar count is a multiple of `every` (0: never). Returns
+    /// whether one was.
     ///
     /// ```
     /// use tickflow::durable::history::History;
@@ -61,9 +62,9 @@ impl History {
     /// assert_eq!(history.before(19).unwrap().ts, 9);
     /// assert!(history.before(9).is_none());
     /// ```
-    pub fn record(&mut self, every: u64, ts: i64, state: &SymbolState) {
+    pub fn record(&mut self, every: u64, ts: i64, state: &SymbolState) -> bool {
         if every == 0 || state.bars() == 0 || state.bars() % every != 0 {
-            return;
+            return false;
         }
         if self.kept.len() >= 2 {
             self.kept.remove(0);
@@ -72,6 +73,7 @@ impl History {
             ts,
             state: Arc::new(state.clone()),
         });
+        true
     }
 
     /// The newest kept copy of the state before bar time `ts` (its last

@@ -5,7 +5,9 @@ use super::OperatorStats;
 use crate::chunks::{time_owner, BarChunk, BufferPool, FeatureChunk};
 use crate::durable::board::{Checkpoints, Request};
 use crate::durable::history::{self, History, WorkerHistory};
-use crate::durable::manifest::{checkpoint_dir, revised_state_path, state_path, write_atomic};
+use crate::durable::manifest::{
+    checkpoint_dir, revised_state_path, state_path, sync_dir, write_atomic,
+};
 use crate::durable::restore::Share;
 use crate::durable::state_file::{encode, WorkerState};
 use crate::names::Names;
@@ -65,7 +67,22 @@ pub struct StateStore {
 
 /// What a snapshot writer gets: the request, the states and their
 /// histories, and the worker's duplicate and correction counts.
-type Snapshot = (Request, (WorkerState, WorkerHistory), u64, u64);
+type Snapshot = (Request, (WorkerState, Histories), u64, u64);
+
+/// A checkpoint's history file: written, or linked from an earlier
+/// checkpoint of this run when no copy was kept since.
+enum Histories {
+    Write(WorkerHistory),
+    Link(u64),
+}
+
+/// Whether the histories changed since the last checkpoint this worker
+/// wrote them to.
+#[derive(Default)]
+struct Kept {
+    changed: bool,
+    written: Option<u64>,
+}
 
 impl StateStore {
     /// Hands this worker's states for checkpoint `r` to its writer thread
@@ -75,12 +92,20 @@ impl StateStore {
         &self,
         writer: &mut Option<std::sync::mpsc::Sender<Snapshot>>,
         r: &Request,
-        (states, histories): (&[Option<SymbolState>], &[History]),
+        (states, histories, kept): (&[Option<SymbolState>], &[History], &mut Kept),
         stats: &OperatorStats,
     ) {
-        let file = match self.reuse {
-            Some(_) => Default::default(),
-            None => self.file(states, histories),
+        let file = match (self.reuse, kept.written) {
+            (Some(_), _) => (WorkerState::default(), Histories::Link(0)),
+            (None, Some(from)) if !kept.changed => (self.states(states), Histories::Link(from)),
+            (None, _) => (
+                self.states(states),
+                Histories::Write(self.histories(histories)),
+            ),
+        };
+        *kept = Kept {
+            changed: false,
+            written: Some(r.epoch),
         };
         let board = &self.checkpoints.board;
         if writer.is_none() {
@@ -100,26 +125,23 @@ impl StateStore {
         }
     }
 
-    /// This worker's states and histories, by symbol name.
-    fn file(
-        &self,
-        states: &[Option<SymbolState>],
-        histories: &[History],
-    ) -> (WorkerState, WorkerHistory) {
-        self.names.with(|symbols, _| {
-            let name = |id: usize| symbols.name(id as u32).to_string();
-            let states = WorkerState {
-                states: (states.iter().enumerate())
-                    .filter_map(|(id, s)| Some((name(id), s.clone()?)))
-                    .collect(),
-            };
-            let histories = WorkerHistory {
-                histories: (histories.iter().enumerate())
-                    .filter(|(_, h)| !h.kept().is_empty())
-                    .map(|(id, h)| (name(id), h.clone()))
-                    .collect(),
-            };
-            (states, histories)
+    /// This worker's states by symbol name.
+    fn states(&self, states: &[Option<SymbolState>]) -> WorkerState {
+        self.names.with(|symbols, _| WorkerState {
+            states: (states.iter().enumerate())
+                .filter_map(|(id, s)| Some((symbols.name(id as u32).to_string(), s.clone()?)))
+                .collect(),
+        })
+    }
+
+    /// This worker's histories by symbol name (symbols without copies left
+    /// out).
+    fn histories(&self, histories: &[History]) -> WorkerHistory {
+        self.names.with(|symbols, _| WorkerHistory {
+            histories: (histories.iter().enumerate())
+                .filter(|(_, h)| !h.kept().is_empty())
+                .map(|(id, h)| (symbols.name(id as u32).to_string(), h.clone()))
+                .collect(),
         })
     }
 
@@ -140,10 +162,18 @@ impl StateStore {
                     let kept = history::history_path(&root, r.epoch, worker);
                     let written = std::fs::create_dir_all(&dir)
                         .map_err(|e| format!("{}: {e}", dir.display()))
-                        .and_then(|()| match reuse {
-                            Some(from) => link_files(&root, (from, r.epoch), worker),
-                            None => write_atomic(&path, &encode(&states))
-                                .and_then(|()| write_atomic(&kept, &history::encode(&histories)))
+                        .and_then(|()| match (reuse, histories) {
+                            (Some(from), _) => link_files(&root, (from, r.epoch), worker),
+                            (None, histories) => write_atomic(&path, &encode(&states))
+                                .and_then(|()| match histories {
+                                    Histories::Write(h) => {
+                                        write_atomic(&kept, &history::encode(&h))
+                                    }
+                                    Histories::Link(from) => {
+                                        link(&history::history_path(&root, from, worker), &kept)
+                                            .and_then(|()| sync_dir(&dir))
+                                    }
+                                })
                                 .map_err(|e| e.to_string()),
                         });
                     match written {
@@ -174,13 +204,22 @@ fn link_files(root: &std::path::Path, (from, to): (u64, u64), worker: usize) -> 
             history::revised_history_path(root, to),
         ));
     }
-    for (a, b) in files.into_iter().filter(|(a, _)| a.exists()) {
-        let _ = std::fs::remove_file(&b);
-        std::fs::hard_link(&a, &b)
-            .or_else(|_| std::fs::copy(&a, &b).map(|_| ()))
-            .map_err(|e| format!("{}: {e}", b.display()))?;
+    for (a, b) in files {
+        link(&a, &b).map_err(|e| e.to_string())?;
     }
-    crate::durable::manifest::sync_dir(&checkpoint_dir(root, to)).map_err(|e| e.to_string())
+    sync_dir(&checkpoint_dir(root, to)).map_err(|e| e.to_string())
+}
+
+/// `to` as a hard link to `from` (a copy where links fail); nothing when
+/// `from` does not exist (a checkpoint without that file).
+fn link(from: &std::path::Path, to: &std::path::Path) -> crate::error::Result<()> {
+    if !from.exists() {
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(to);
+    std::fs::hard_link(from, to)
+        .or_else(|_| std::fs::copy(from, to).map(|_| ()))
+        .map_err(|e| crate::durable::manifest::store_error(to, e.to_string()))
 }
 
 impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
@@ -204,6 +243,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                 .unwrap_or_default();
             let every = durable.as_ref().map_or(0, |d| d.every);
             let (mut states, mut histories) = (restored.states, restored.histories);
+            let mut kept = Kept::default();
             let mut next_epoch = durable.as_ref().map_or(0, |d| d.checkpoints.first_epoch);
             let mut writer = None;
             move |(input, frontier), output| {
@@ -214,8 +254,8 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                     if let Some(d) = &durable {
                         let t = *cap.time();
                         for r in d.checkpoints.board.due(&mut next_epoch, |b| b < t) {
-                            let kept = (&states[..], &histories[..]);
-                            d.snapshot(&mut writer, &r, kept, &stats.borrow());
+                            let all = (&states[..], &histories[..], &mut kept);
+                            d.snapshot(&mut writer, &r, all, &stats.borrow());
                         }
                     }
                     let started = std::time::Instant::now();
@@ -229,8 +269,8 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                         }
                         let mut s = stats.borrow_mut();
                         let joined = (&*engine, market.as_deref(), every);
-                        let kept = (&mut states, &mut histories);
-                        let out = compute(joined, kept, chunk, peers, &pool, &mut s);
+                        let all = (&mut states, &mut histories, &mut kept.changed);
+                        let out = compute(joined, all, chunk, peers, &pool, &mut s);
                         session.give_iterator(out.into_iter());
                     }
                     timer.observe(started.elapsed().as_secs_f64());
@@ -241,8 +281,8 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                         .board
                         .due(&mut next_epoch, |b| !frontier.less_equal(&b))
                     {
-                        let kept = (&states[..], &histories[..]);
-                        d.snapshot(&mut writer, &r, kept, &stats.borrow());
+                        let all = (&states[..], &histories[..], &mut kept);
+                        d.snapshot(&mut writer, &r, all, &stats.borrow());
                     }
                 }
             }
@@ -255,7 +295,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
 /// every `every` bars of a symbol a copy of its state joins its history.
 fn compute(
     (engine, market, every): (&FeatureEngine, Option<&Market>, u64),
-    (states, histories): (&mut Vec<Option<SymbolState>>, &mut Vec<History>),
+    (states, histories, changed): (&mut Vec<Option<SymbolState>>, &mut Vec<History>, &mut bool),
     chunk: BarChunk,
     peers: usize,
     pool: &BufferPool,
@@ -347,7 +387,7 @@ fn compute(
             .update_joined(state, &bars.bar[i], level, row)
             .is_ok()
         {
-            histories[symbol].record(every, bars.ts[i], state);
+            *changed |= histories[symbol].record(every, bars.ts[i], state);
         }
     }
     outs

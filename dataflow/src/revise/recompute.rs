@@ -308,7 +308,7 @@ pub fn replay(
             // rejected before they become revisions
             continue;
         }
-        history.record(every, t, &state);
+        let _ = history.record(every, t, &state);
         if t < first {
             continue;
         }
