@@ -9,9 +9,10 @@
 //! bit and a path-dependent indicator sees its whole past): from the
 //! newest kept copy of the symbol's state before its first revision
 //! ([`crate::durable::history`]; only the store's rows after it are read),
-//! or from its first bar when no copy is that old. Every bar time at which a revised symbol's row changed gets its
-//! cross-sections recomputed over all of that time's rows, summed in symbol
-//! name order as the dataflow does ([`recompute`]). A row whose values
+//! or from its first bar when no copy is that old. Every bar time at which
+//! a revised symbol's row changed gets its cross-sections recomputed over
+//! all of that time's rows, summed in symbol name order as the dataflow
+//! does ([`recompute`]). A row whose values
 //! changed gets a new version known from when the revision was processed;
 //! the file holding its old version is rewritten with the new one in its
 //! place, and the old version moves to `_history/` with `superseded_at`
