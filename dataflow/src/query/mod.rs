@@ -286,31 +286,48 @@ fn scan_all(
     selection: &Selection,
     args: &QueryArgs,
 ) -> Result<FileBatches> {
-    let threads = match args.threads {
+    let parts = in_parallel(files.len(), args.threads, |i| {
+        let path = root.join(files[i]);
+        scan::scan_file(&path, columns, selection, !args.full_scan)
+            .map_err(|e| store_error(&path, e))
+    })?;
+    let mut total = ScanCounts::default();
+    let mut batches = Vec::new();
+    for (b, c) in parts {
+        total.add(c);
+        batches.extend(b);
+    }
+    Ok((batches, total))
+}
+
+/// `f(i)` for every `i` in `0..n` on `threads` threads (0: every core),
+/// each thread taking the next `i` until one fails: the results in `i`
+/// order, or the first error.
+pub fn in_parallel<T: Send>(
+    n: usize,
+    threads: usize,
+    f: impl Fn(usize) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let threads = match threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
-    .min(files.len())
+    .min(n)
     .max(1);
     let next = AtomicUsize::new(0);
-    let out: Mutex<Vec<(usize, Vec<RecordBatch>)>> = Mutex::new(Vec::new());
-    let total: Mutex<ScanCounts> = Mutex::default();
+    let out: Mutex<Vec<(usize, T)>> = Mutex::new(Vec::with_capacity(n));
     let failed: Mutex<Option<TickflowError>> = Mutex::new(None);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= files.len() || failed.lock().expect("no panics").is_some() {
+                if i >= n || failed.lock().expect("no panics").is_some() {
                     return;
                 }
-                let path = root.join(files[i]);
-                match scan::scan_file(&path, columns, selection, !args.full_scan) {
-                    Ok((b, c)) => {
-                        total.lock().expect("no panics").add(c);
-                        out.lock().expect("no panics").push((i, b));
-                    }
+                match f(i) {
+                    Ok(v) => out.lock().expect("no panics").push((i, v)),
                     Err(e) => {
-                        *failed.lock().expect("no panics") = Some(store_error(&path, e));
+                        failed.lock().expect("no panics").get_or_insert(e);
                         return;
                     }
                 }
@@ -322,8 +339,7 @@ fn scan_all(
     }
     let mut parts = out.into_inner().expect("no panics");
     parts.sort_by_key(|(i, _)| *i);
-    let batches = parts.into_iter().flat_map(|(_, b)| b).collect();
-    Ok((batches, total.into_inner().expect("no panics")))
+    Ok(parts.into_iter().map(|(_, v)| v).collect())
 }
 
 /// The bar times of a store's `ts` column (Date32 days or Timestamp

@@ -230,34 +230,9 @@ fn read_touched(
     let candidates: Vec<usize> = (0..manifest.files.len())
         .filter(|&k| window.may_hold(kind, &manifest.files[k].partition))
         .collect();
-    // two readers (the machine's cores), each taking the next file
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut out = std::thread::scope(|s| {
-        let readers: Vec<_> = (0..2)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&k) = candidates.get(i) else {
-                            return Ok(mine);
-                        };
-                        mine.extend(read(k)?);
-                    }
-                })
-            })
-            .collect();
-        let mut out = Vec::new();
-        for r in readers {
-            let mine: Result<Vec<Touched>> = r
-                .join()
-                .unwrap_or_else(|_| Err(failed(root, "a file reader panicked")));
-            out.extend(mine?);
-        }
-        Ok::<_, TickflowError>(out)
-    })?;
-    out.sort_by_key(|t| t.file);
-    Ok(out)
+    // on every core, each thread taking the next file
+    let out = crate::query::in_parallel(candidates.len(), 0, |i| read(candidates[i]))?;
+    Ok(out.into_iter().flatten().collect())
 }
 
 /// The rows at each revised time whose bar or values change, with where
