@@ -393,6 +393,33 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     }
 }
 
+/// `to` as a hard link to `from` (a copy where links fail), replacing
+/// what `to` held; nothing when `from` does not exist (a checkpoint
+/// without that file). The caller fsyncs `to`'s directory.
+pub fn link_file(from: &Path, to: &Path) -> Result<()> {
+    if !from.exists() {
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(to);
+    std::fs::hard_link(from, to)
+        .or_else(|_| std::fs::copy(from, to).map(|_| ()))
+        .map_err(|e| store_error(to, e.to_string()))
+}
+
+/// Links `worker`'s state and history files of checkpoint `from` into
+/// checkpoint `to` (the caller fsyncs its directory).
+pub fn link_worker_files(root: &Path, (from, to): (u64, u64), worker: usize) -> Result<()> {
+    use super::history::history_path;
+    link_file(
+        &state_path(root, from, worker),
+        &state_path(root, to, worker),
+    )?;
+    link_file(
+        &history_path(root, from, worker),
+        &history_path(root, to, worker),
+    )
+}
+
 fn is_data_file(name: &str) -> bool {
     let latest = |n: &str| n.ends_with(".parquet") || n.ends_with(".arrow");
     (name.starts_with("part-") && latest(name))

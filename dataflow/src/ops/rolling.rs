@@ -6,7 +6,8 @@ use crate::chunks::{time_owner, BarChunk, BufferPool, FeatureChunk};
 use crate::durable::board::{Checkpoints, Request};
 use crate::durable::history::{self, History, WorkerHistory};
 use crate::durable::manifest::{
-    checkpoint_dir, revised_state_path, state_path, sync_dir, write_atomic,
+    checkpoint_dir, link_file, link_worker_files, revised_state_path, state_path, sync_dir,
+    write_atomic,
 };
 use crate::durable::restore::Share;
 use crate::durable::state_file::{encode, WorkerState};
@@ -65,9 +66,18 @@ pub struct StateStore {
     pub reuse: Option<u64>,
 }
 
-/// What a snapshot writer gets: the request, the states and their
-/// histories, and the worker's duplicate and correction counts.
-type Snapshot = (Request, (WorkerState, Histories), u64, u64);
+/// What a snapshot writer gets: the request, this worker's files, and its
+/// duplicate and correction counts.
+type Snapshot = (Request, Files, u64, u64);
+
+/// A worker's files in a checkpoint.
+enum Files {
+    /// Those of checkpoint `from`, which hold exactly this run's states
+    /// (it has no bars: [`StateStore::reuse`]).
+    LinkAll(u64),
+    /// The states, and the histories.
+    Write(WorkerState, Histories),
+}
 
 /// A checkpoint's history file: written, or linked from an earlier
 /// checkpoint of this run when no copy was kept since.
@@ -96,9 +106,11 @@ impl StateStore {
         stats: &OperatorStats,
     ) {
         let file = match (self.reuse, kept.written) {
-            (Some(_), _) => (WorkerState::default(), Histories::Link(0)),
-            (None, Some(from)) if !kept.changed => (self.states(states), Histories::Link(from)),
-            (None, _) => (
+            (Some(from), _) => Files::LinkAll(from),
+            (None, Some(from)) if !kept.changed => {
+                Files::Write(self.states(states), Histories::Link(from))
+            }
+            (None, _) => Files::Write(
                 self.states(states),
                 Histories::Write(self.histories(histories)),
             ),
@@ -147,34 +159,37 @@ impl StateStore {
 
     fn spawn_writer(&self) -> std::io::Result<std::sync::mpsc::Sender<Snapshot>> {
         let (tx, rx) = std::sync::mpsc::channel::<Snapshot>();
-        let (board, root, worker, reuse) = (
+        let (board, root, worker) = (
             self.checkpoints.board.clone(),
             self.root.clone(),
             self.worker,
-            self.reuse,
         );
         std::thread::Builder::new()
             .name(format!("tickflow-snapshot-{worker}"))
             .spawn(move || {
-                for (r, (states, histories), duplicates, corrections) in rx {
+                for (r, files, duplicates, corrections) in rx {
                     let dir = checkpoint_dir(&root, r.epoch);
                     let path = state_path(&root, r.epoch, worker);
                     let kept = history::history_path(&root, r.epoch, worker);
                     let written = std::fs::create_dir_all(&dir)
                         .map_err(|e| format!("{}: {e}", dir.display()))
-                        .and_then(|()| match (reuse, histories) {
-                            (Some(from), _) => link_files(&root, (from, r.epoch), worker),
-                            (None, histories) => write_atomic(&path, &encode(&states))
-                                .and_then(|()| match histories {
-                                    Histories::Write(h) => {
-                                        write_atomic(&kept, &history::encode(&h))
-                                    }
-                                    Histories::Link(from) => {
-                                        link(&history::history_path(&root, from, worker), &kept)
-                                            .and_then(|()| sync_dir(&dir))
-                                    }
-                                })
+                        .and_then(|()| match files {
+                            Files::LinkAll(from) => link_files(&root, (from, r.epoch), worker)
                                 .map_err(|e| e.to_string()),
+                            Files::Write(states, histories) => {
+                                write_atomic(&path, &encode(&states))
+                                    .and_then(|()| match histories {
+                                        Histories::Write(h) => {
+                                            write_atomic(&kept, &history::encode(&h))
+                                        }
+                                        Histories::Link(from) => link_file(
+                                            &history::history_path(&root, from, worker),
+                                            &kept,
+                                        )
+                                        .and_then(|()| sync_dir(&dir)),
+                                    })
+                                    .map_err(|e| e.to_string())
+                            }
                         });
                     match written {
                         Ok(()) => board.snapshot_done(r.epoch, duplicates, corrections),
@@ -187,39 +202,23 @@ impl StateStore {
     }
 }
 
-/// Links `worker`'s state and history files of checkpoint `from` into
-/// checkpoint `to` (worker 0 also a revision's files).
-fn link_files(root: &std::path::Path, (from, to): (u64, u64), worker: usize) -> Result<(), String> {
-    let mut files = vec![
-        (state_path(root, from, worker), state_path(root, to, worker)),
-        (
-            history::history_path(root, from, worker),
-            history::history_path(root, to, worker),
-        ),
-    ];
+/// Links `worker`'s files of checkpoint `from` into checkpoint `to`
+/// (worker 0 also a revision's).
+fn link_files(
+    root: &std::path::Path,
+    (from, to): (u64, u64),
+    worker: usize,
+) -> crate::error::Result<()> {
+    link_worker_files(root, (from, to), worker)?;
     if worker == 0 {
-        files.push((revised_state_path(root, from), revised_state_path(root, to)));
-        files.push((
-            history::revised_history_path(root, from),
-            history::revised_history_path(root, to),
-        ));
+        link_file(
+            &revised_state_path(root, from),
+            &revised_state_path(root, to),
+        )?;
+        let revised = |epoch| history::revised_history_path(root, epoch);
+        link_file(&revised(from), &revised(to))?;
     }
-    for (a, b) in files {
-        link(&a, &b).map_err(|e| e.to_string())?;
-    }
-    sync_dir(&checkpoint_dir(root, to)).map_err(|e| e.to_string())
-}
-
-/// `to` as a hard link to `from` (a copy where links fail); nothing when
-/// `from` does not exist (a checkpoint without that file).
-fn link(from: &std::path::Path, to: &std::path::Path) -> crate::error::Result<()> {
-    if !from.exists() {
-        return Ok(());
-    }
-    let _ = std::fs::remove_file(to);
-    std::fs::hard_link(from, to)
-        .or_else(|_| std::fs::copy(from, to).map(|_| ()))
-        .map_err(|e| crate::durable::manifest::store_error(to, e.to_string()))
+    sync_dir(&checkpoint_dir(root, to))
 }
 
 impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {

@@ -7,9 +7,9 @@
 use super::recompute::{cross_section, same, NewRow, Revised};
 use super::{Context, SUPERSEDED_AT};
 use crate::chunks::OutputBlock;
-use crate::durable::history::{self, history_path, revised_history_path, WorkerHistory};
+use crate::durable::history::{self, revised_history_path, WorkerHistory};
 use crate::durable::manifest::{
-    checkpoint_dir, revised_state_path, state_path, store_error, sync_dir, ts_kind_of,
+    checkpoint_dir, link_worker_files, revised_state_path, store_error, sync_dir, ts_kind_of,
     write_atomic, CheckpointRef, Manifest, StoreFile, HISTORY, HISTORY_PREFIX, HISTORY_SUFFIX,
 };
 use crate::durable::state_file;
@@ -511,14 +511,7 @@ fn write_checkpoint(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revise
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| failed(&dir, e))?;
     for worker in 0..c.workers {
-        link(
-            &state_path(root, c.epoch, worker),
-            &state_path(root, epoch, worker),
-        )?;
-        let kept = history_path(root, c.epoch, worker);
-        if kept.exists() {
-            link(&kept, &history_path(root, epoch, worker))?;
-        }
+        link_worker_files(root, (c.epoch, epoch), worker)?;
     }
     let (state_from, kept_from) = (
         revised_state_path(root, c.epoch),
@@ -549,13 +542,5 @@ fn write_checkpoint(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revise
     write_atomic(&revised_history_path(root, epoch), &history::encode(&kept))?;
     sync_dir(&dir)?;
     manifest.checkpoint = Some(CheckpointRef { epoch, ..c });
-    Ok(())
-}
-
-/// `to` as a hard link to `from` (a copy where links fail).
-fn link(from: &Path, to: &Path) -> Result<()> {
-    if std::fs::hard_link(from, to).is_err() {
-        std::fs::copy(from, to).map_err(|e| failed(to, e))?;
-    }
     Ok(())
 }
