@@ -9,11 +9,12 @@
 //! store's rows after it; one further back replays from the first bar
 //! (the store's whole history of the symbol). Histories travel with the
 //! checkpoint, one file per worker beside its state file
-//! (`worker-NNN.history`, the state file's layout); a checkpoint without
-//! one (an older store) only means every revision replays from the first
-//! bar.
+//! (`worker-NNN.history`, indexed by symbol: see [`encode`]); a checkpoint
+//! without one (an older store) only means every revision replays from the
+//! first bar.
 
 use super::manifest::checkpoint_dir;
+use super::state_file::codec;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -117,11 +118,6 @@ pub fn history_path(root: &Path, epoch: u64, worker: usize) -> PathBuf {
 /// `epoch` (see [`super::manifest::revised_state_path`]).
 pub fn revised_history_path(root: &Path, epoch: u64) -> PathBuf {
     checkpoint_dir(root, epoch).join("revised.history")
-}
-
-fn codec() -> impl bincode::Options {
-    use bincode::Options;
-    bincode::options().with_limit(1 << 34)
 }
 
 /// One symbol's entry in a history file's index: its name, where its

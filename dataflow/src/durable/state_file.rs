@@ -4,11 +4,9 @@
 //! Layout: the magic `TFSTATE1`, the payload length (u64, little endian),
 //! the payload's CRC-32 (u32, little endian), then the payload (bincode).
 //! A torn or corrupted file is refused with an error naming the file, never
-//! half-read. The kept state histories ([`super::history`]) use the same
-//! layout with their own magic.
+//! half-read.
 
 use bincode::Options;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tickflow_operators::SymbolState;
@@ -24,20 +22,17 @@ pub struct WorkerState {
     pub states: Vec<(String, SymbolState)>,
 }
 
-fn codec() -> impl Options {
+/// The bincode options of every checkpoint file (the kept histories'
+/// too), with a bound on what a damaged length can ask for.
+pub(super) fn codec() -> impl Options {
     bincode::options().with_limit(1 << 34)
 }
 
 /// The file's bytes for `state`.
 pub fn encode(state: &WorkerState) -> Vec<u8> {
-    encode_payload(MAGIC, state)
-}
-
-/// A file of `magic` holding `payload`.
-pub fn encode_payload<T: Serialize>(magic: &[u8; 8], payload: &T) -> Vec<u8> {
-    let payload = codec().serialize(payload).expect("states serialise");
+    let payload = codec().serialize(state).expect("states serialise");
     let mut out = Vec::with_capacity(HEADER + payload.len());
-    out.extend_from_slice(magic);
+    out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
@@ -57,12 +52,7 @@ pub fn encode_payload<T: Serialize>(magic: &[u8; 8], payload: &T) -> Vec<u8> {
 /// assert!(decode(&bytes).unwrap_err().contains("checksum"));
 /// ```
 pub fn decode(bytes: &[u8]) -> Result<WorkerState, String> {
-    decode_payload(MAGIC, bytes)
-}
-
-/// Reads back what [`encode_payload`] wrote with `magic`.
-pub fn decode_payload<T: DeserializeOwned>(magic: &[u8; 8], bytes: &[u8]) -> Result<T, String> {
-    if bytes.len() < HEADER || &bytes[..8] != magic {
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err("not a tickflow state file (bad magic or too short)".into());
     }
     let len = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
