@@ -188,10 +188,10 @@ pub fn apply(cx: &Context<'_>, manifest: &mut Manifest, mut changes: Changes) ->
     Ok(Applied {
         record: Some(record),
         restored: Restored {
-            states: (revised.iter())
-                .map(|r| (r.symbol.clone(), r.state.clone()))
+            histories: (revised.iter())
+                .map(|r| (r.symbol.clone(), r.history.clone()))
                 .collect(),
-            histories: revised.into_iter().map(|r| (r.symbol, r.history)).collect(),
+            states: revised.into_iter().map(|r| (r.symbol, r.state)).collect(),
         },
     })
 }

@@ -114,18 +114,9 @@ pub fn replay_symbols(
     if by_symbol.is_empty() {
         return Ok(Vec::new());
     }
-    // where each replay can start: after the newest kept copy before the
-    // symbol's first revision (a replay may start later, never earlier)
-    let start = |name: &String, (revisions, actions): &(Vec<Revision>, Vec<Action>)| {
-        let first = revisions.iter().map(|r| r.ts).min()?;
-        match whole.contains(name) || !actions.is_empty() {
-            true => None,
-            false => cx.histories.get(name)?.before(first).map(|a| a.ts),
-        }
-    };
-    let after = by_symbol.iter().map(|(n, c)| start(n, c)).min().flatten();
-    // the stored features are compared from each symbol's first revision
-    // on (from its first bar with actions or a changed market)
+    // each symbol's first revision, unless it is replayed whole (actions,
+    // a changed market or sector schedule: from its first bar, every row
+    // compared); None sorts first, so one whole replay reads everything
     let first = |name: &String, (revisions, actions): &(Vec<Revision>, Vec<Action>)| match whole
         .contains(name)
         || !actions.is_empty()
@@ -133,7 +124,14 @@ pub fn replay_symbols(
         true => None,
         false => revisions.iter().map(|r| r.ts).min(),
     };
+    // the stored features are compared from the first revision on; the
+    // bars are read from the newest kept copy before it (a replay may start
+    // later, never earlier)
     let compared = by_symbol.iter().map(|(n, c)| first(n, c)).min().flatten();
+    let after = (by_symbol.iter())
+        .map(|(n, c)| first(n, c).and_then(|f| cx.histories.get(n)?.before(f).map(|a| a.ts)))
+        .min()
+        .flatten();
     let symbols: Vec<String> = by_symbol.keys().cloned().collect();
     let read = |columns: Vec<String>, after: Option<i64>| {
         query(&QueryArgs {
@@ -223,10 +221,10 @@ fn stored_rows(rows: &arrow_array::RecordBatch, features: bool) -> HashMap<&str,
 /// to `market`, each stored row's sector the one `sectors` gives (when it
 /// gives one); `None` when nothing changes. With `whole` (a changed market
 /// or sector schedule) every row is compared and the symbol is always
-/// returned, for its state. The replay starts from the newest copy in `past` before the
-/// first changed bar (`stored` must hold every row after it), or from the
-/// first bar (`stored` must hold them all); it keeps a copy every `every`
-/// bars, as the run that wrote the store did.
+/// returned, for its state. The replay starts from the newest copy in
+/// `past` before the first changed bar (`stored` must hold every row after
+/// it), or from the first bar (`stored` must hold them all); it keeps a
+/// copy every `every` bars, as the run that wrote the store did.
 pub fn replay(
     (engine, market, sectors, whole): (
         &FeatureEngine,
