@@ -14,7 +14,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::RecordBatch;
 use common::data;
-use common::versions::{assert_same, rows, values};
+use common::versions::{assert_known_before, assert_same, rows, values};
 use std::path::{Path, PathBuf};
 use tickflow::backfill::{self, BackfillArgs};
 use tickflow::durable::Manifest;
@@ -167,12 +167,7 @@ fn a_split_and_a_dividend_revise_the_store_point_in_time() {
     );
 
     // as of a time before the actions were known: the original rows
-    let last_old = tickflow::query::ts_values(original.column(1))
-        .into_iter()
-        .max()
-        .unwrap();
-    let before = rows(&store, Some("2020-01-01"), Some(&common::date_of(last_old)));
-    assert_eq!(before, original, "the as-of view before the actions");
+    assert_known_before(&store, &original, "the as-of view before the actions");
 
     // AAPL's close before the split is halved in the latest view, and
     // after it untouched

@@ -3,7 +3,7 @@
 //! reference-change test makes: an append equals a rebuild and leaves the
 //! view as of before it as first published.
 
-use super::versions::{assert_same, rows, values, Row};
+use super::versions::{assert_known_before, assert_same, rows, values, Row};
 use arrow_array::RecordBatch;
 use std::path::{Path, PathBuf};
 use tickflow::backfill::{self, BackfillArgs};
@@ -125,12 +125,7 @@ pub fn append_equals_rebuild(
     let latest = rows(&store, None, None);
     assert_same(&latest, &rows(&rebuild, None, None), "latest vs rebuild");
 
-    let last_old = tickflow::query::ts_values(original.column(1))
-        .into_iter()
-        .max()
-        .unwrap();
-    let before = rows(&store, Some("2020-01-01"), Some(&super::date_of(last_old)));
-    assert_eq!(before, original, "the as-of view before the append");
+    let last_old = assert_known_before(&store, &original, "the as-of view before the append");
     Appended {
         original,
         latest,

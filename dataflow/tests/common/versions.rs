@@ -44,6 +44,20 @@ pub fn values(batch: &RecordBatch) -> Vec<Row> {
         .collect()
 }
 
+/// Asserts that the store's view as of a time after `original` was read
+/// (its rows before an append), up to `original`'s last bar time, is
+/// `original`: what the append revised stays readable as first published.
+/// Returns that last bar time.
+pub fn assert_known_before(store: &Path, original: &RecordBatch, what: &str) -> i64 {
+    let last = tickflow::query::ts_values(original.column(1))
+        .into_iter()
+        .max()
+        .unwrap();
+    let before = rows(store, Some("2020-01-01"), Some(&super::date_of(last)));
+    assert_eq!(before, *original, "{what}");
+    last
+}
+
 /// Panics at the first row where `got` and `expected` differ (every column
 /// but `known_at`).
 pub fn assert_same(got: &RecordBatch, expected: &RecordBatch, what: &str) {
