@@ -139,6 +139,11 @@ pub struct LiveConfig {
     /// How often to checkpoint; the offsets of the rows a checkpoint makes
     /// durable are committed right after it.
     pub checkpoint_interval: String,
+    /// At most this often a run that read bars behind the frontier pauses
+    /// to apply them to the store as corrections (it closes its open bar
+    /// times, revises the store and resumes); `off`: only at the run's
+    /// end and the next start.
+    pub corrections_interval: String,
 }
 
 impl Default for LiveConfig {
@@ -148,6 +153,7 @@ impl Default for LiveConfig {
             lateness: "0s".into(),
             idle_timeout: "10s".into(),
             checkpoint_interval: "5s".into(),
+            corrections_interval: "60s".into(),
         }
     }
 }

@@ -8,7 +8,7 @@ mod common;
 use common::kafka::{
     brokers, consume_all, lines, live, ok, produce, spawn, start, unique, wait_ok,
 };
-use common::{args, bits, data, panel_slice, read_store};
+use common::{args, bits, data, panel_slice, read_store, versions};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tickflow::backfill;
@@ -159,7 +159,7 @@ fn bars_csv(path: &Path, bars: &[(&str, u32, f64)]) {
 }
 
 #[test]
-fn a_bar_behind_the_frontier_is_late_counted_and_kept_apart() {
+fn a_bar_behind_the_frontier_is_late_counted_kept_and_applied_as_a_correction() {
     let dir = tempfile::tempdir().unwrap();
     let topic = unique("late");
     let valid: Vec<(&str, u32, f64)> = (2..=9).map(|d| ("A", d, 100.0 + d as f64)).collect();
@@ -177,20 +177,49 @@ fn a_bar_behind_the_frontier_is_late_counted_and_kept_apart() {
         "off",
     ]));
     assert!(out.contains("8 bars in, 8 rows out, 1 late"), "{out}");
+    // Days 4 to 9 of A changed (one symbol: its cross-sections did not).
+    assert!(
+        out.contains("corrections: 1 late bars applied, 6 rows have a new version"),
+        "{out}"
+    );
     let late = lines(&store.join("_late_bars.csv"));
     assert_eq!(late.len(), 2, "{late:?}");
     assert!(
         late[1].starts_with("0,8,A,2024-01-04,55,56,54,55,1000,2024-01-09"),
         "{late:?}"
     );
+    // The latest view: a backfill with the late bar in its place (its
+    // revised rows known from the correction, the rest from their bar).
+    let corrected_input = dir.path().join("corrected.csv");
+    let mut corrected = valid.clone();
+    corrected[2] = ("A", 4, 55.0);
+    bars_csv(&corrected_input, &corrected);
+    let rebuilt = dir.path().join("rebuilt");
+    backfill::run(&args(&corrected_input, &rebuilt, 1)).unwrap();
+    versions::assert_same(
+        &versions::rows(&store, None, None),
+        &versions::rows(&rebuilt, None, None),
+        "latest view against a rebuild",
+    );
+    // As of before the correction: the rows as first published.
     let input = dir.path().join("valid.csv");
     bars_csv(&input, &valid);
-    let expected = backfill_bits(&args(&input, &dir.path().join("backfill"), 1));
-    assert_eq!(
-        bits(&read_store(&store).1),
-        expected,
-        "the late bar changed no row"
+    let first = dir.path().join("backfill");
+    backfill::run(&args(&input, &first, 1)).unwrap();
+    let original = versions::rows(&first, None, None);
+    versions::assert_same(
+        &versions::rows(&store, Some("2025-01-01"), None),
+        &original,
+        "as of before the correction",
     );
+    // Applied once: a restart finds nothing left to apply.
+    let again = ok(live(&brokers(), &topic, &unique("g2"), &store).args([
+        "--idle-exit",
+        "1",
+        "--metrics-addr",
+        "off",
+    ]));
+    assert!(!again.contains("corrections"), "{again}");
 }
 
 #[test]

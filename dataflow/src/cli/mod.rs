@@ -183,6 +183,11 @@ pub struct LiveCmd {
     /// Also checkpoint after this many bar times (0: by wall time only).
     #[arg(long, default_value_t = 0)]
     checkpoint_every: u64,
+    /// At most this often pause to apply late bars to the store as
+    /// corrections, e.g. 60s, or off (default: the config's
+    /// live.corrections_interval).
+    #[arg(long)]
+    corrections_interval: Option<String>,
 }
 
 /// Starts the metrics endpoint and says where it is.
@@ -235,6 +240,14 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         )?,
         every_times: cmd.checkpoint_every,
     };
+    let corrections = match cmd
+        .corrections_interval
+        .as_deref()
+        .unwrap_or(&config.live.corrections_interval)
+    {
+        "off" => None,
+        text => Some(duration("--corrections-interval", text)?),
+    };
     let idle_exit = match cmd.idle_exit {
         Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
         Some(s) => {
@@ -266,6 +279,7 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         dead_letter: DeadLetterTarget::parse(&cmd.dead_letter),
         topic_wait: duration("--topic-wait", &cmd.topic_wait)?,
         checkpoint,
+        corrections,
         cluster: cmd.cluster.cluster()?,
         config,
     };
@@ -283,6 +297,12 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         println!(
             "  process {} of {}: the counts are this process's share",
             args.cluster.process, args.cluster.processes
+        );
+    }
+    if s.late_applied > 0 {
+        println!(
+            "  corrections: {} late bars applied, {} rows have a new version",
+            s.late_applied, s.rows_revised
         );
     }
     if let Some((p50, p99)) = s.latency_ms {

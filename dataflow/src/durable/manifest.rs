@@ -222,6 +222,11 @@ pub struct Manifest {
     /// A live run's topic positions at the checkpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub positions: Option<LivePositions>,
+    /// A live run's late bars applied to the store as corrections: per
+    /// partition, every late bar below this offset (see
+    /// [`crate::live::corrections`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub late_applied: BTreeMap<i32, i64>,
 }
 
 /// The manifest's name of a bar time kind (its `ts` field).
@@ -269,6 +274,7 @@ impl Manifest {
             rows_out: 0,
             partitions: BTreeMap::new(),
             positions: None,
+            late_applied: BTreeMap::new(),
         }
     }
 
@@ -615,6 +621,7 @@ mod tests {
             rows_out: 0,
             partitions: BTreeMap::new(),
             positions: None,
+            late_applied: BTreeMap::new(),
         }
     }
 

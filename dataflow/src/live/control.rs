@@ -1,8 +1,9 @@
 //! The small dataflow beside a live run's main one that lets its workers
 //! agree, in one process or across a cluster: each worker's own frontier
 //! (a worker with no active partition follows the others), activity for
-//! worker 0's `--idle-exit`, the timestamp kind before the main dataflow
-//! is built, worker 0's stop, and a failure that stops every worker.
+//! worker 0's `--idle-exit`, late bars for its corrections, the timestamp
+//! kind before the main dataflow is built, worker 0's stop (or pause), and
+//! a failure that stops every worker.
 //! Times are a counter: a signal goes out at once, in send order per
 //! sender and receiver.
 
@@ -42,8 +43,14 @@ pub enum Signal {
         /// Microsecond instants (else dates).
         micros: bool,
     },
+    /// A worker read a bar behind the frontier (to worker 0, once per
+    /// stretch of the run, for `[live] corrections_interval`).
+    Late,
     /// Worker 0: stop reading and close every open bar time.
-    Stop,
+    Stop {
+        /// A pause to apply late bars: the run goes on from the store.
+        again: bool,
+    },
     /// A worker failed: every worker stops.
     Abort(String),
 }

@@ -54,6 +54,8 @@ pub struct Feed {
     pub closed: i64,
     /// When this worker last received a message.
     pub last_message: Option<Instant>,
+    /// Bars behind the frontier read.
+    pub late: u64,
     sectors: HashMap<u32, sectors::Timeline>,
     lateness_set: bool,
     /// The cut of the checkpoint resumed from.
@@ -98,6 +100,7 @@ impl Feed {
             frontier: cut,
             closed: cut,
             last_message: None,
+            late: 0,
             sectors: HashMap::new(),
             lateness_set: false,
             cut,
@@ -216,6 +219,7 @@ impl Feed {
                         .map_or(self.closed, |f| f.max(self.closed));
                     if bar.ts < frontier {
                         metrics::global().late_bars.inc();
+                        self.late += 1;
                         self.shared.side.late(
                             partition,
                             offset,

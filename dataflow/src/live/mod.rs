@@ -25,6 +25,7 @@
 
 mod clock;
 mod control;
+pub mod corrections;
 mod epochs;
 mod feed;
 mod labels;
@@ -105,6 +106,9 @@ pub struct LiveArgs {
     pub topic_wait: Duration,
     /// How often to checkpoint (and then commit offsets).
     pub checkpoint: CheckpointPolicy,
+    /// At most this often a run that read late bars pauses to apply them
+    /// as corrections (`None`: at its end and the next start only).
+    pub corrections: Option<Duration>,
     /// This process's place in a cluster (one process by default).
     pub cluster: Cluster,
 }
@@ -118,6 +122,11 @@ pub struct LiveSummary {
     pub rows_out: u64,
     /// Bars behind the frontier.
     pub late: u64,
+    /// Late bars applied to the store as corrections (this run's, and
+    /// those an earlier run left).
+    pub late_applied: u64,
+    /// Rows the corrections gave a new version.
+    pub rows_revised: u64,
     /// Messages that were not bars.
     pub dead_letters: u64,
     /// Rows per partition.
@@ -131,6 +140,17 @@ pub struct LiveSummary {
     pub seconds: f64,
     #[serde(skip)]
     latencies: Vec<f64>,
+    /// Worker 0 paused the run to apply late bars: run again.
+    #[serde(skip)]
+    again: bool,
+}
+
+impl LiveSummary {
+    fn corrected(&mut self, c: &corrections::Corrected) {
+        eprintln!("{}", c.describe());
+        self.late_applied += c.late as u64;
+        self.rows_revised += c.record.map_or(0, |r| r.rows);
+    }
 }
 
 /// A worker with no active partition publishes this: it holds nothing back.
@@ -179,6 +199,17 @@ struct Prepared {
     identity: serde_json::Value,
     sectors: SectorSchedule,
     universe: Option<Arc<Universe>>,
+}
+
+impl Prepared {
+    fn corrector<'a>(&'a self, config: &'a PipelineConfig) -> corrections::Corrector<'a> {
+        corrections::Corrector {
+            engine: &self.engine,
+            config,
+            sectors: &self.sectors,
+            universe: self.universe.as_deref(),
+        }
+    }
 }
 
 fn prepare(args: &LiveArgs) -> Result<Prepared> {
@@ -260,8 +291,16 @@ struct Opened {
 
 /// Opens (or resumes) the store, makes sure the output topics exist, and
 /// plans every worker's start.
-fn open(args: &LiveArgs, p: &Prepared) -> Result<Opened> {
-    let opened = store::open(&args.output, p.identity.clone(), &p.engine)?;
+fn open(args: &LiveArgs, p: &Prepared, summary: &mut LiveSummary) -> Result<Opened> {
+    let opened = store::open(
+        &args.output,
+        p.identity.clone(),
+        &p.engine,
+        &p.corrector(&args.config),
+    )?;
+    if let Some(c) = &opened.corrected {
+        summary.corrected(c);
+    }
     match (&opened.note, &opened.positions) {
         (Some(note), _) => eprintln!("{note}"),
         (None, None) => eprintln!(
@@ -311,23 +350,17 @@ fn open(args: &LiveArgs, p: &Prepared) -> Result<Opened> {
 /// process 0 opens the store, hands every worker its start and writes the
 /// manifest; the other processes run their workers' share (their topic
 /// partitions, their symbols' features, their bar times' cross-sections).
+/// Late bars are applied as corrections ([`corrections`]) at the start,
+/// whenever worker 0 pauses the run for them, and at the end.
 pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     let started = Instant::now();
     let cluster = &args.cluster;
     if !cluster.is_single() {
         crate::cluster::peers::watch(&cluster.addresses);
     }
-    let workers = args.workers.max(1);
-    let prepared = prepare(args);
-    let opened = match (&prepared, cluster.process) {
-        (Ok(p), 0) => open(args, p).map(Some),
-        (Ok(_), _) => Ok(None),
-        (Err(e), _) => Err(TickflowError::Runtime(e.to_string())),
-    };
-    let (prepared, opened) = match (prepared, opened) {
-        (Ok(p), Ok(o)) => (p, o),
-        (p, o) => {
-            let e = p.err().or(o.err()).expect("one failed");
+    let prepared = match prepare(args) {
+        Ok(p) => p,
+        Err(e) => {
             if cluster.process == 0 && !cluster.is_single() {
                 // The other processes wait for a start: they stop with this error.
                 let _ = tell_followers(args, e.to_string());
@@ -335,6 +368,76 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
             return Err(e);
         }
     };
+    let labels = match (&args.labels, cluster.process) {
+        (Some(h), 0) => Some(RefCell::new(LabelWriter::new(
+            args.output.clone(),
+            h.clone(),
+            args.labels_interval,
+        ))),
+        _ => None,
+    };
+    let mut summary = LiveSummary::default();
+    let manifest = loop {
+        let manifest = segment(args, &prepared, labels.as_ref(), &mut summary)?;
+        if !std::mem::take(&mut summary.again) {
+            break manifest;
+        }
+    };
+    let m = metrics::global();
+    summary.rows_in = m.rows_in.get();
+    summary.rows_out = summary.partitions.values().sum();
+    summary.late = m.late_bars.get();
+    summary.dead_letters = m.dead_letters.get();
+    let l = &mut summary.latencies;
+    l.sort_by(f64::total_cmp);
+    if !l.is_empty() {
+        let at = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize];
+        summary.latency_ms = Some((at(0.5), at(0.99)));
+    }
+    if let Some(mut manifest) = manifest {
+        // The late bars of the run's last stretch.
+        if let Some(c) = prepared
+            .corrector(&args.config)
+            .apply(&args.output, &mut manifest)?
+        {
+            summary.corrected(&c);
+        }
+        if let Some(l) = labels {
+            if !manifest.files.is_empty() {
+                summary.labels = Some(l.into_inner().finish()?);
+            }
+        }
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// One stretch of a run, from opening (or resuming) the store to worker
+/// 0's stop: at `--idle-exit` (the end), or a pause to apply late bars
+/// (`summary.again`). Returns process 0's manifest, saved complete.
+fn segment(
+    args: &LiveArgs,
+    prepared: &Prepared,
+    labels: Option<&RefCell<LabelWriter>>,
+    summary: &mut LiveSummary,
+) -> Result<Option<crate::durable::manifest::Manifest>> {
+    let cluster = &args.cluster;
+    let workers = args.workers.max(1);
+    let opened = match cluster.process {
+        0 => match open(args, prepared, summary) {
+            Ok(o) => Some(o),
+            Err(e) => {
+                if !cluster.is_single() {
+                    // The other processes wait for a start: they stop with this error.
+                    let _ = tell_followers(args, e.to_string());
+                }
+                return Err(e);
+            }
+        },
+        _ => None,
+    };
+    let m = metrics::global();
+    let before = (m.rows_in.get(), rejected_counts());
     let ts_kind = Arc::new(OnceLock::new());
     let board = Arc::new(Board::cluster(workers, cluster.processes, cluster.process).with_feeds());
     let (mut manifest, starts) = match opened {
@@ -345,12 +448,12 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         args: args.clone(),
         cluster: cluster.clone(),
         cs_options: args.config.cross_section.options(),
-        engine: prepared.engine,
-        cs_columns: prepared.cs_columns,
+        engine: prepared.engine.clone(),
+        cs_columns: prepared.cs_columns.clone(),
         columns: prepared.columns.clone(),
-        identity: prepared.identity,
-        sectors: prepared.sectors,
-        members: prepared.universe.map(|u| Members::new(u, ts_kind.clone())),
+        identity: prepared.identity.clone(),
+        sectors: prepared.sectors.clone(),
+        members: (prepared.universe.clone()).map(|u| Members::new(u, ts_kind.clone())),
         ts_kind: ts_kind.clone(),
         abort: AtomicBool::new(false),
         clock: FrontierClock::new(workers),
@@ -358,16 +461,8 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         starts: Mutex::new(starts),
         begun: Mutex::new(None),
     });
-    let labels = match (&args.labels, cluster.process) {
-        (Some(h), 0) => Some(RefCell::new(LabelWriter::new(
-            args.output.clone(),
-            h.clone(),
-            args.labels_interval,
-        ))),
-        _ => None,
-    };
     let cx2 = cx.clone();
-    let columns = prepared.columns;
+    let columns = &prepared.columns;
     let record = || -> Result<()> {
         let Some(manifest) = manifest.as_mut() else {
             return Ok(());
@@ -380,9 +475,9 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                 workers: workers * cluster.processes,
                 committer: &committer,
                 ts_kind: &ts_kind,
-                columns: &columns,
+                columns,
                 float32: args.config.sink.float32,
-                labels: labels.as_ref(),
+                labels,
             },
             manifest,
         );
@@ -397,7 +492,6 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         record,
     )?;
 
-    let mut summary = LiveSummary::default();
     let mut first_error = None;
     for r in results {
         match r {
@@ -406,6 +500,7 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                     *summary.partitions.entry(k).or_default() += v;
                 }
                 summary.latencies.extend(s.latencies);
+                summary.again |= s.again;
             }
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -423,41 +518,34 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     if let Some(e) = failure {
         return Err(TickflowError::Runtime(e));
     }
-    let m = metrics::global();
-    summary.rows_in = m.rows_in.get();
-    summary.rows_out = summary.partitions.values().sum();
-    summary.late = m.late_bars.get();
-    summary.dead_letters = m.dead_letters.get();
-    summary.seconds = started.elapsed().as_secs_f64();
-    let l = &mut summary.latencies;
-    l.sort_by(f64::total_cmp);
-    if !l.is_empty() {
-        let at = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize];
-        summary.latency_ms = Some((at(0.5), at(0.99)));
-    }
     let Some(mut manifest) = manifest else {
-        return Ok(summary);
+        return Ok(None);
     };
+    // This stretch's counts (the process's counters run on).
     let run = manifest.current_run();
     run.complete = true;
-    run.rows_in = summary.rows_in;
-    run.rejected = prometheus::core::Collector::collect(&m.rejected)
+    run.rows_in = m.rows_in.get() - before.0;
+    run.rejected = rejected_counts()
+        .into_iter()
+        .map(|(reason, n)| (n - before.1.get(&reason).copied().unwrap_or(0), reason))
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, reason)| (reason, n))
+        .collect();
+    manifest.complete = true;
+    manifest.save(&args.output)?;
+    Ok(Some(manifest))
+}
+
+/// The process's rejected messages so far, by reason.
+fn rejected_counts() -> BTreeMap<String, u64> {
+    prometheus::core::Collector::collect(&metrics::global().rejected)
         .iter()
         .flat_map(|f| f.get_metric())
         .filter_map(|metric| {
             let reason = metric.get_label().first()?.value().to_string();
             Some((reason, metric.get_counter().get_value() as u64))
         })
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    manifest.complete = true;
-    manifest.save(&args.output)?;
-    if let Some(l) = labels {
-        if !manifest.files.is_empty() {
-            summary.labels = Some(l.into_inner().finish()?);
-        }
-    }
-    Ok(summary)
+        .collect()
 }
 
 /// Process 0 could not start: the other processes learn it from their

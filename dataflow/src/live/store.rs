@@ -3,6 +3,7 @@
 //! positions, the files it lists), refusing a store computed under other
 //! settings or built by a backfill. See [`crate::durable`].
 
+use super::corrections::{Corrected, Corrector};
 use super::LiveArgs;
 use crate::durable::manifest::{prune, store_error, LivePositions, Manifest, RunKind, RunRecord};
 use crate::durable::restore::{restore_states, Restored};
@@ -23,6 +24,8 @@ pub struct Opened {
     pub first_epoch: u64,
     /// How the run relates to the store, for the log.
     pub note: Option<String>,
+    /// The late bars applied before the run.
+    pub corrected: Option<Corrected>,
 }
 
 /// What a live store's rows depend on besides the bars: the features, the
@@ -48,7 +51,12 @@ pub fn identity(
 
 /// Opens the store at `root` for a live run and records the run in its
 /// manifest before anything is written.
-pub fn open(root: &Path, identity: serde_json::Value, engine: &FeatureEngine) -> Result<Opened> {
+pub fn open(
+    root: &Path,
+    identity: serde_json::Value,
+    engine: &FeatureEngine,
+    corrector: &Corrector<'_>,
+) -> Result<Opened> {
     std::fs::create_dir_all(root).map_err(|e| crate::backfill::output_error(root, e))?;
     let Some(mut manifest) = Manifest::load(root)? else {
         let manifest = Manifest::new(identity, RunRecord::new(RunKind::Live, Vec::new()));
@@ -62,6 +70,7 @@ pub fn open(root: &Path, identity: serde_json::Value, engine: &FeatureEngine) ->
             positions: None,
             first_epoch: 0,
             note: None,
+            corrected: None,
         });
     };
     if manifest.runs.iter().any(|r| r.kind != RunKind::Live) {
@@ -80,12 +89,20 @@ pub fn open(root: &Path, identity: serde_json::Value, engine: &FeatureEngine) ->
             ),
         ));
     }
+    let removed = prune(root, Some(&manifest))?;
+    manifest.complete = false;
+    manifest
+        .runs
+        .push(RunRecord::new(RunKind::Live, Vec::new()));
+    manifest.save(root)?;
+    // Late bars read before the checkpoint and not applied yet (a run
+    // paused for them, or one that crashed first).
+    let corrected = corrector.apply(root, &mut manifest)?;
     let restored = match &manifest.checkpoint {
         Some(c) => restore_states(root, c, engine)?,
         None => Restored::default(),
     };
     let first_epoch = manifest.checkpoint.map_or(0, |c| c.epoch + 1);
-    let removed = prune(root, Some(&manifest))?;
     let note = manifest.checkpoint.map(|c| {
         format!(
             "resuming from checkpoint {} ({} files kept, {} leftovers removed)",
@@ -94,16 +111,12 @@ pub fn open(root: &Path, identity: serde_json::Value, engine: &FeatureEngine) ->
             removed.len()
         )
     });
-    manifest.complete = false;
-    manifest
-        .runs
-        .push(RunRecord::new(RunKind::Live, Vec::new()));
-    manifest.save(root)?;
     Ok(Opened {
         positions: manifest.positions.clone(),
         manifest,
         restored,
         first_epoch,
         note,
+        corrected,
     })
 }

@@ -8,7 +8,9 @@
 //! at the cut once its own frontier has passed it (its bars before the cut
 //! are all sent) and its side outputs are flushed; its operators snapshot
 //! and complete their files there. Worker 0 also decides the end
-//! (`--idle-exit`): a stop to every worker, then the checkpoint at the end.
+//! (`--idle-exit`): a stop to every worker, then the checkpoint at the end;
+//! a pause to apply late bars ([`super::corrections`]) ends a stretch of
+//! the run the same way.
 
 use super::control::{Control, Signal};
 use super::feed::{chunks_of, Feed};
@@ -131,6 +133,14 @@ struct Peers {
     stop_sent: bool,
     /// Worker 0 has given its word before the main dataflow.
     word_sent: bool,
+    /// Worker 0: some worker read a late bar in this stretch of the run.
+    late: bool,
+    /// This worker has told worker 0 it read a late bar.
+    told_late: bool,
+    /// Worker 0 has paused the run to apply late bars.
+    again: bool,
+    /// When this stretch of the run started.
+    started: Instant,
     /// Worker 0: the timestamp kind a worker found.
     kind: Option<bool>,
     /// Worker 0's word before the main dataflow: its kind, or stop.
@@ -148,6 +158,10 @@ impl Peers {
             stopping: false,
             stop_sent: false,
             word_sent: false,
+            late: false,
+            told_late: false,
+            again: false,
+            started: Instant::now(),
             kind: None,
             begin: None,
         }
@@ -166,8 +180,10 @@ impl Peers {
                 Signal::Begin { micros } => {
                     self.begin.get_or_insert(Some(micros));
                 }
-                Signal::Stop => {
+                Signal::Late => self.late = true,
+                Signal::Stop { again } => {
                     self.stopping = true;
+                    self.again |= again;
                     self.begin.get_or_insert(None);
                 }
                 Signal::Abort(m) => {
@@ -203,7 +219,24 @@ impl Peers {
             .map_or(self.last_active, |m| m.max(self.last_active));
         let read = self.caught_up.iter().all(|&c| c);
         if !self.stop_sent && read && args.idle_exit.is_some_and(|d| last.elapsed() >= d) {
-            control.broadcast(Signal::Stop);
+            control.broadcast(Signal::Stop { again: false });
+            self.stop_sent = true;
+        }
+    }
+
+    /// Tells worker 0 (once) that this worker read a late bar; worker 0
+    /// pauses the run to apply the late bars once some worker read one and
+    /// `[live] corrections_interval` passed since the run (re)started.
+    fn late(&mut self, control: &mut Control, feed: &Feed, index: usize, args: &LiveArgs) {
+        if feed.late > 0 && !self.told_late {
+            control.send(0, Signal::Late);
+            self.told_late = true;
+        }
+        let due = args
+            .corrections
+            .is_some_and(|d| self.started.elapsed() >= d);
+        if index == 0 && self.late && due && !self.stop_sent {
+            control.broadcast(Signal::Stop { again: true });
             self.stop_sent = true;
         }
     }
@@ -349,7 +382,7 @@ fn stream(
         }
         if index == 0 && !heard.word_sent {
             if cx.abort.load(Ordering::Relaxed) {
-                control.broadcast(Signal::Stop);
+                control.broadcast(Signal::Stop { again: false });
                 heard.word_sent = true;
             } else if let Some(m) = heard.kind {
                 control.broadcast(Signal::Begin { micros: m });
@@ -568,6 +601,7 @@ fn stream(
         report_feeds(&mut feed, board, &mut next_report, None)?;
         reports.forward();
         heard.active(control, got, &feed, index);
+        heard.late(control, &feed, index, args);
         if index == 0 && got == 0 {
             heard.idle_exit(control, &feed, args);
         }
@@ -660,6 +694,7 @@ fn stream(
     Ok(LiveSummary {
         partitions: s.partitions.clone(),
         latencies,
+        again: heard.again,
         ..Default::default()
     })
 }

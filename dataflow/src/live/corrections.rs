@@ -1,0 +1,248 @@
+//! Late bars as corrections. A bar behind a live run's frontier is late:
+//! its time's cross-section is already out, so the run does not mix it into
+//! the rows it is writing; it records the bar in `_late_bars.csv` (with its
+//! partition and offset) and later applies it to the store as a revision
+//! ([`crate::revise`]): the symbol replayed from its kept state before the
+//! bar, its changed rows and the cross-sections they move given new
+//! versions known from then, the superseded ones kept for `--as-of`.
+//!
+//! Late bars are applied when a run starts (those an earlier run read and
+//! did not apply, after a crash say), every `[live] corrections_interval`
+//! while it reads them (worker 0 pauses the run: every open bar time is
+//! closed and checkpointed, the bars applied, and the run resumes from the
+//! revised checkpoint), and when it ends. The manifest's `late_applied`
+//! says, per partition, below which offset every late bar is applied; it is
+//! saved with the revision, so a crash in between leaves them to the next
+//! start. A late bar equal to the stored one changes nothing; one after
+//! the store's last bar time (a time none of the symbols had when the
+//! frontier passed it) has no stored cross-section to revise: it stays in
+//! the late-bars file only, and is counted.
+
+use crate::config::PipelineConfig;
+use crate::durable::history;
+use crate::durable::manifest::{store_error, Manifest, RevisionRecord};
+use crate::error::{Result, TickflowError};
+use crate::reference::{SectorSchedule, Universe};
+use crate::revise::{Changes, Context, Revision};
+use crate::schema::ts_micros;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use tickflow_connectors::{TsKind, TsParser};
+use tickflow_operators::{Bar, FeatureEngine};
+
+/// What late bars are applied under: the run's features, cross-sections,
+/// sectors and universe.
+pub struct Corrector<'a> {
+    /// The store's features.
+    pub engine: &'a FeatureEngine,
+    /// Cross-sections, sink, kept state copies.
+    pub config: &'a PipelineConfig,
+    /// Sectors of bars the store lacks.
+    pub sectors: &'a SectorSchedule,
+    /// The universe the cross-sections are limited to.
+    pub universe: Option<&'a Universe>,
+}
+
+/// What one application did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Corrected {
+    /// Late bars newly applied (equal ones included).
+    pub late: usize,
+    /// Of those, bars recorded only: after the store's last bar time
+    /// (or every one, in an f32 store).
+    pub beyond: usize,
+    /// The revision (`None`: no late bar changed a stored row).
+    pub record: Option<RevisionRecord>,
+}
+
+impl Corrected {
+    /// What was done, in words.
+    pub fn describe(&self) -> String {
+        let changed = match &self.record {
+            Some(r) => format!("{} rows have a new version", r.rows),
+            None => "no row changed".into(),
+        };
+        let beyond = match self.beyond {
+            0 => String::new(),
+            n => format!("; {n} stay in _late_bars.csv only"),
+        };
+        format!(
+            "corrections: {} late bars applied, {changed}{beyond}",
+            self.late
+        )
+    }
+}
+
+/// The late-bars files of a store: `_late_bars.csv` and each cluster
+/// process's `_late_bars.pI.csv`.
+fn late_files(root: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(root).map_err(|e| store_error(root, e.to_string()))?;
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("_late_bars") && name.ends_with(".csv")
+        })
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The late bars whose offset is at least `from`'s and below `to`'s for
+/// their partition, in (partition, offset) order, in the store's time
+/// unit `kind`.
+fn read_late(
+    root: &Path,
+    (from, to): (&BTreeMap<i32, i64>, &BTreeMap<i32, i64>),
+    kind: TsKind,
+) -> Result<BTreeMap<(i32, i64), (String, i64, Bar)>> {
+    let utc = TsParser::default();
+    let mut out = BTreeMap::new();
+    for path in late_files(root)? {
+        let bad = |line: u64, what: &str| {
+            store_error(
+                &path,
+                format!("line {line}: {what} (a damaged late-bars file)"),
+            )
+        };
+        let mut r = csv::ReaderBuilder::new()
+            .from_path(&path)
+            .map_err(|e| store_error(&path, e.to_string()))?;
+        for record in r.records() {
+            let record = record.map_err(|e| store_error(&path, e.to_string()))?;
+            let line = record.position().map_or(0, |p| p.line());
+            let int = |i: usize| record.get(i).and_then(|t| t.parse::<i64>().ok());
+            let (Some(p), Some(o)) = (int(0), int(1)) else {
+                return Err(bad(line, "no partition and offset"));
+            };
+            let p = p as i32;
+            let wanted =
+                o >= from.get(&p).copied().unwrap_or(0) && to.get(&p).is_some_and(|&end| o < end);
+            if !wanted {
+                continue;
+            }
+            let ts = match record.get(3).and_then(|t| utc.parse(t)) {
+                Some((k, ts)) if k == kind => ts,
+                _ => return Err(bad(line, "a bar time of another kind than the store's")),
+            };
+            let value = |i: usize| record.get(i).and_then(|t| t.parse::<f64>().ok());
+            let (Some(open), Some(high), Some(low), Some(close), Some(volume)) =
+                (value(4), value(5), value(6), value(7), value(8))
+            else {
+                return Err(bad(line, "a price or volume that is not a number"));
+            };
+            let bar = Bar {
+                open,
+                high,
+                low,
+                close,
+                volume,
+            };
+            let symbol = record.get(2).unwrap_or_default().to_string();
+            out.insert((p, o), (symbol, ts, bar));
+        }
+    }
+    Ok(out)
+}
+
+impl Corrector<'_> {
+    /// Applies the late bars read before the store's last checkpoint and
+    /// not applied yet, and saves the manifest saying so (with the
+    /// revision, when one changed a row). `None`: there were none.
+    pub fn apply(&self, root: &Path, manifest: &mut Manifest) -> Result<Option<Corrected>> {
+        let Some(consumed) = manifest.positions.as_ref().map(|p| {
+            (p.partitions.iter())
+                .map(|(&partition, at)| (partition, at.consumed))
+                .collect::<BTreeMap<i32, i64>>()
+        }) else {
+            return Ok(None);
+        };
+        let kind = crate::durable::manifest::ts_kind_of(&manifest.ts);
+        let (Some(kind), Some(checkpoint)) = (kind, manifest.checkpoint) else {
+            return Ok(None);
+        };
+        let late = read_late(root, (&manifest.late_applied, &consumed), kind)?;
+        if late.is_empty() {
+            return Ok(None);
+        }
+        let after = checkpoint.last_ts.unwrap_or(i64::MIN);
+        let mut corrected = Corrected {
+            late: late.len(),
+            ..Corrected::default()
+        };
+        let revisions: Vec<Revision> = late
+            .into_values()
+            .filter(|(_, ts, _)| {
+                let stored = *ts <= after;
+                corrected.beyond += usize::from(!stored);
+                stored
+            })
+            .map(|(symbol, ts, bar)| Revision {
+                sector: (self.sectors.at(&symbol, ts_micros(kind, ts))).map(str::to_string),
+                symbol,
+                ts,
+                bar,
+            })
+            .collect();
+        manifest.late_applied = consumed;
+        if self.config.sink.float32 && !revisions.is_empty() {
+            // Said once, when they would have been applied.
+            eprintln!(
+                "warning: {} late bars are in _late_bars.csv only: an f32 store cannot recompute its cross-sections exactly (use a float64 store to apply late bars)",
+                revisions.len()
+            );
+            corrected.beyond = corrected.late;
+            manifest.save(root)?;
+            return Ok(Some(corrected));
+        }
+        if revisions.is_empty() {
+            manifest.save(root)?;
+            return Ok(Some(corrected));
+        }
+        let names: HashSet<&str> = revisions.iter().map(|r| r.symbol.as_str()).collect();
+        let histories = history::read_all(root, (checkpoint.epoch, checkpoint.workers), |s| {
+            names.contains(s)
+        })
+        .map_err(|e| store_error(root, format!("damaged checkpoint: {e}")))?;
+        let cs = &self.config.cross_section;
+        let cross = crate::backfill::resolve_cross_columns(self.engine, &cs.features)?;
+        let known_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| TickflowError::Runtime(e.to_string()))?
+            .as_micros() as i64;
+        let cx = Context {
+            root,
+            engine: self.engine,
+            cross: &cross,
+            options: cs.options(),
+            sink: &self.config.sink,
+            known_at,
+            ts_kind: kind,
+            universe: self.universe,
+            market: None,
+            sectors: None,
+            histories: &histories,
+            every: self.config.revisions.state_history,
+        };
+        // One run record holds what all of its corrections revised.
+        let earlier = manifest.current_run().revisions.take();
+        let changes = Changes {
+            revisions,
+            ..Changes::default()
+        };
+        let applied = crate::revise::apply(&cx, manifest, changes)?;
+        corrected.record = applied.record;
+        let merged = match (earlier, applied.record) {
+            (Some(e), Some(r)) => Some(RevisionRecord {
+                bars: e.bars + r.bars,
+                rows: e.rows + r.rows,
+                ..r
+            }),
+            (e, r) => r.or(e),
+        };
+        manifest.current_run().revisions = merged;
+        manifest.save(root)?;
+        Ok(Some(corrected))
+    }
+}
