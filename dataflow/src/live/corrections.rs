@@ -89,6 +89,9 @@ fn late_files(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// A late bar as recorded: symbol, bar time (the store's unit), bar.
+type LateBar = (String, i64, Bar);
+
 /// The late bars whose offset is at least `from`'s and below `to`'s for
 /// their partition, in (partition, offset) order, in the store's time
 /// unit `kind`.
@@ -96,7 +99,7 @@ fn read_late(
     root: &Path,
     (from, to): (&BTreeMap<i32, i64>, &BTreeMap<i32, i64>),
     kind: TsKind,
-) -> Result<BTreeMap<(i32, i64), (String, i64, Bar)>> {
+) -> Result<BTreeMap<(i32, i64), LateBar>> {
     let utc = TsParser::default();
     let mut out = BTreeMap::new();
     for path in late_files(root)? {
@@ -244,5 +247,69 @@ impl Corrector<'_> {
         manifest.current_run().revisions = merged;
         manifest.save(root)?;
         Ok(Some(corrected))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "partition,offset,symbol,ts,open,high,low,close,volume,frontier\n";
+
+    #[test]
+    fn late_bars_are_read_from_every_process_file_between_applied_and_consumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("_late_bars.csv"),
+            format!(
+                "{HEADER}0,3,A,2024-01-04,1,2,0.5,1.5,10,2024-01-09\n0,9,A,2024-01-05,1,2,0.5,1.25,10,2024-01-09\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("_late_bars.p1.csv"),
+            format!("{HEADER}1,4,B,2024-01-03,1,2,0.5,1.75,10,2024-01-09\n"),
+        )
+        .unwrap();
+        std::fs::write(root.join("_dead_letter.csv"), "partition,offset\n0,1\n").unwrap();
+        // Partition 0 applied below 5, read below 10; partition 1 read below 5.
+        let from = [(0, 5)].into();
+        let to = [(0, 10), (1, 5)].into();
+        let late = read_late(root, (&from, &to), TsKind::Date).unwrap();
+        let got: Vec<_> = late
+            .iter()
+            .map(|(&(p, o), (s, ts, bar))| (p, o, s.as_str(), *ts, bar.close))
+            .collect();
+        let day = |d: &str| TsParser::default().parse(d).unwrap().1;
+        assert_eq!(
+            got,
+            [
+                (0, 9, "A", day("2024-01-05"), 1.25),
+                (1, 4, "B", day("2024-01-03"), 1.75)
+            ]
+        );
+        // Nothing read before the checkpoint for a partition: none of it.
+        let late = read_late(root, (&from, &[(0, 10)].into()), TsKind::Date).unwrap();
+        assert_eq!(late.len(), 1);
+    }
+
+    #[test]
+    fn a_damaged_late_bars_line_is_an_error_naming_the_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("_late_bars.csv"),
+            format!("{HEADER}0,3,A,2024-01-04,1,2,x,1.5,10,2024-01-09\n"),
+        )
+        .unwrap();
+        let to = [(0, 10)].into();
+        let e = read_late(dir.path(), (&BTreeMap::new(), &to), TsKind::Date)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("_late_bars.csv") && e.contains("line 2"), "{e}");
+        let e = read_late(dir.path(), (&BTreeMap::new(), &to), TsKind::Micros)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("another kind"), "{e}");
     }
 }

@@ -49,8 +49,10 @@ pub fn identity(
     )
 }
 
-/// Opens the store at `root` for a live run and records the run in its
-/// manifest before anything is written.
+/// Opens the store at `root` for a live run, records the run in its
+/// manifest before anything is written, and applies the late bars an
+/// earlier stretch or run read and did not apply (see
+/// [`super::corrections`]): the states restored are the corrected ones.
 pub fn open(
     root: &Path,
     identity: serde_json::Value,

@@ -1,0 +1,205 @@
+//! A correction arriving on the live topic while the run goes on, against
+//! a real broker: a bar of one S&P 500 symbol 30 bars behind the frontier,
+//! revised. Worker 0 pauses the run (`--corrections-interval`), the store
+//! is revised and the run resumes from the corrected states; the bars after
+//! it continue from the corrected past. The latest view equals a rebuild
+//! from the corrected bars, the view as of before the correction equals
+//! the rows first published, and the rows given a new version are exactly
+//! the rows a rebuild changes (the symbol's from the corrected bar on and
+//! the cross-sections they move), counted independently.
+
+mod common;
+
+use common::kafka::{brokers, live, produce, start, unique, wait_ok};
+use common::{args, data, date_of, panel_slice, valid_bars, versions};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tickflow::backfill;
+use tickflow::durable::Manifest;
+
+/// (symbol, day, [open, high, low, close, volume]).
+type Bar = (String, i64, [f64; 5]);
+
+fn message(b: &Bar) -> (String, Vec<u8>) {
+    let (symbol, day, [o, h, l, c, v]) = b;
+    let json = format!(
+        r#"{{"symbol":"{symbol}","ts":"{}","open":{o},"high":{h},"low":{l},"close":{c},"volume":{v}}}"#,
+        date_of(*day)
+    );
+    (symbol.clone(), json.into_bytes())
+}
+
+fn publish(topic: &str, bars: &[Bar]) {
+    let messages: Vec<(String, Vec<u8>)> = bars.iter().map(message).collect();
+    let refs: Vec<(&str, Vec<u8>)> = messages
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    produce(topic, 2, &refs);
+}
+
+fn write_csv(path: &Path, bars: &[Bar]) {
+    let mut text = String::from("date,open,high,low,close,volume,Name\n");
+    for (s, d, [o, h, l, c, v]) in bars {
+        text += &format!("{},{o},{h},{l},{c},{v},{s}\n", date_of(*d));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn rebuild(dir: &Path, name: &str, bars: &[Bar]) -> std::path::PathBuf {
+    let input = dir.join(format!("{name}.csv"));
+    write_csv(&input, bars);
+    let out = dir.join(name);
+    let mut a = args(&input, &out, 1);
+    a.sectors = Some(data("sp500_sectors.csv"));
+    backfill::run(&a).unwrap();
+    out
+}
+
+/// Waits up to two minutes for `done`; else stops `run` and fails with
+/// its output.
+fn wait_for(run: &mut std::process::Child, what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        if start.elapsed() > Duration::from_secs(30) || run.try_wait().unwrap().is_some() {
+            let _ = run.kill();
+            let mut err = String::new();
+            use std::io::Read;
+            run.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            run.stdout.take().unwrap().read_to_string(&mut err).unwrap();
+            panic!("waited for {what}; live said:\n{err}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn manifest(store: &Path) -> Option<Manifest> {
+    Manifest::load(store).ok().flatten()
+}
+
+#[test]
+fn a_correction_on_the_topic_mid_run_pauses_the_run_revises_the_store_and_resumes() {
+    correction_mid_run(1);
+}
+
+#[test]
+fn a_two_process_cluster_pauses_for_a_correction_and_reconnects() {
+    correction_mid_run(2);
+}
+
+/// The scenario on `processes` processes (2 workers in one, 1 worker
+/// each in a cluster).
+fn correction_mid_run(processes: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(panel_slice(dir.path(), 25)).unwrap();
+    let from = common::days("2017-01-01");
+    let mut bars: Vec<Bar> = valid_bars(&text)
+        .0
+        .into_iter()
+        .flat_map(|(s, by_day)| {
+            by_day
+                .into_iter()
+                .filter(move |(d, _)| *d >= from)
+                .map(move |(d, b)| (s.clone(), d, b))
+        })
+        .collect();
+    bars.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    let mut days: Vec<i64> = bars.iter().map(|b| b.1).collect();
+    days.dedup();
+    // The first stretch ends at `end`; the correction is 30 bars before it.
+    let (end, fixed) = (days[199], days[169]);
+    let at = bars.iter().position(|b| b.1 == fixed).unwrap();
+    let mut correction = bars[at].clone();
+    correction.2[3] *= 1.01;
+    correction.2[1] = correction.2[1].max(correction.2[3]);
+    let mut corrected = bars.clone();
+    corrected[at] = correction.clone();
+    let split = bars.iter().position(|b| b.1 > end).unwrap();
+
+    let (topic, group) = (unique("corr"), unique("g"));
+    let store = dir.path().join("live");
+    publish(&topic, &bars[..split]);
+    let hosts = common::cluster::hostfile(dir.path());
+    let member = |id: usize| {
+        let mut c = live(&brokers(), &topic, &group, &store);
+        c.args(["--idle-exit", "6", "--metrics-addr", "off"])
+            .args(["--corrections-interval", "1s", "--checkpoint-every", "1"])
+            .arg("--sectors")
+            .arg(data("sp500_sectors.csv"));
+        match processes {
+            1 => c.args(["--workers", "2"]),
+            _ => c
+                .args(["--workers", "1", "--processes", "2"])
+                .args(["--process-id", &id.to_string(), "--hostfile"])
+                .arg(&hosts),
+        };
+        start(&mut c)
+    };
+    let others: Vec<_> = (1..processes).map(member).collect();
+    let mut run = member(0);
+    // Once the day before `end` is in the store (a checkpoint per bar
+    // time), the corrected bar is late.
+    wait_for(&mut run, "the first stretch in the store", || {
+        manifest(&store)
+            .and_then(|m| m.checkpoint?.last_ts)
+            .is_some_and(|t| t >= days[198])
+    });
+    publish(&topic, std::slice::from_ref(&correction));
+    wait_for(&mut run, "the correction applied", || {
+        manifest(&store).is_some_and(|m| !m.late_applied.is_empty())
+    });
+    publish(&topic, &bars[split..]);
+    let out = wait_ok(run, "live");
+    for (i, other) in others.into_iter().enumerate() {
+        wait_ok(other, &format!("live process {}", i + 1));
+    }
+
+    let m = manifest(&store).unwrap();
+    assert!(
+        m.runs.len() >= 2,
+        "the run paused: {} stretches",
+        m.runs.len()
+    );
+    let revised = m.runs[1].revisions.expect("the second stretch applied it");
+    assert_eq!(revised.bars, 1);
+    if processes == 1 {
+        assert!(out.contains("1 late"), "{out}");
+    }
+
+    // The latest view: a rebuild from the corrected bars.
+    let rebuilt = rebuild(dir.path(), "rebuilt", &corrected);
+    versions::assert_same(
+        &versions::rows(&store, None, None),
+        &versions::rows(&rebuilt, None, None),
+        "latest view against a rebuild",
+    );
+    // As of before the correction, up to the first stretch's end: the rows
+    // as first published (a rebuild of the original bars).
+    let original = rebuild(dir.path(), "original", &bars[..split]);
+    let before = versions::rows(&original, None, None);
+    let to = date_of(end);
+    versions::assert_same(
+        &versions::rows(&store, Some("2019-01-01"), Some(&to)),
+        &before,
+        "as of before the correction",
+    );
+    // The rows given a new version are those a rebuild changes: the
+    // symbol's from the corrected bar on and the cross-sections they move.
+    let after = versions::rows(
+        &rebuild(dir.path(), "fixed", &corrected[..split]),
+        None,
+        None,
+    );
+    let (a, b) = (versions::values(&before), versions::values(&after));
+    let changed: Vec<_> = a.iter().zip(&b).filter(|(x, y)| x != y).collect();
+    assert!(changed.iter().all(|(x, _)| x.1 >= fixed));
+    assert!(changed.iter().any(|(x, _)| x.0 != correction.0));
+    assert_eq!(revised.rows, changed.len() as u64, "{out}");
+    assert!(
+        out.contains(&format!(
+            "corrections: 1 late bars applied, {} rows have a new version",
+            changed.len()
+        )),
+        "{out}"
+    );
+}
