@@ -6,13 +6,15 @@
 //! from the corrected bars, the view as of before the correction equals
 //! the rows first published, and the rows given a new version are exactly
 //! the rows a rebuild changes (the symbol's from the corrected bar on and
-//! the cross-sections they move), counted independently.
+//! the cross-sections they move), counted independently. Reference files
+//! replaced while the run goes on (a sector change, a symbol leaving the
+//! universe, a split) revise the store the same way.
 
 mod common;
 
 use common::kafka::{brokers, live, produce, start, unique, wait_ok};
 use common::{args, data, date_of, panel_slice, valid_bars, versions};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tickflow::backfill;
 use tickflow::durable::Manifest;
@@ -46,14 +48,66 @@ fn write_csv(path: &Path, bars: &[Bar]) {
     std::fs::write(path, text).unwrap();
 }
 
-fn rebuild(dir: &Path, name: &str, bars: &[Bar]) -> std::path::PathBuf {
+/// The reference files of a run: sectors, and optionally a universe and
+/// corporate actions.
+#[derive(Clone, Default)]
+struct References {
+    sectors: Option<PathBuf>,
+    universe: Option<PathBuf>,
+    actions: Option<PathBuf>,
+}
+
+fn rebuild(dir: &Path, name: &str, bars: &[Bar]) -> PathBuf {
+    let sectors = Some(data("sp500_sectors.csv"));
+    rebuild_with(
+        dir,
+        name,
+        bars,
+        &References {
+            sectors,
+            ..Default::default()
+        },
+    )
+}
+
+fn rebuild_with(dir: &Path, name: &str, bars: &[Bar], r: &References) -> PathBuf {
     let input = dir.join(format!("{name}.csv"));
     write_csv(&input, bars);
     let out = dir.join(name);
     let mut a = args(&input, &out, 1);
-    a.sectors = Some(data("sp500_sectors.csv"));
+    a.sectors = r.sectors.clone();
+    a.universe = r.universe.clone();
+    a.actions = r.actions.clone();
     backfill::run(&a).unwrap();
     out
+}
+
+/// The last 280-odd days of every 25th S&P 500 symbol, in time order, and
+/// their days.
+fn panel(dir: &Path) -> (Vec<Bar>, Vec<i64>) {
+    let text = std::fs::read_to_string(panel_slice(dir, 25)).unwrap();
+    let from = common::days("2017-01-01");
+    let mut bars: Vec<Bar> = valid_bars(&text)
+        .0
+        .into_iter()
+        .flat_map(|(s, by_day)| {
+            by_day
+                .into_iter()
+                .filter(move |(d, _)| *d >= from)
+                .map(move |(d, b)| (s.clone(), d, b))
+        })
+        .collect();
+    bars.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    let mut days: Vec<i64> = bars.iter().map(|b| b.1).collect();
+    days.dedup();
+    (bars, days)
+}
+
+/// Writes `text` to `path` as a reader never sees half of it.
+fn replace(path: &Path, text: &str) {
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, text).unwrap();
+    std::fs::rename(&temp, path).unwrap();
 }
 
 /// Waits up to two minutes for `done`; else stops `run` and fails with
@@ -91,21 +145,7 @@ fn a_two_process_cluster_pauses_for_a_correction_and_reconnects() {
 /// each in a cluster).
 fn correction_mid_run(processes: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(panel_slice(dir.path(), 25)).unwrap();
-    let from = common::days("2017-01-01");
-    let mut bars: Vec<Bar> = valid_bars(&text)
-        .0
-        .into_iter()
-        .flat_map(|(s, by_day)| {
-            by_day
-                .into_iter()
-                .filter(move |(d, _)| *d >= from)
-                .map(move |(d, b)| (s.clone(), d, b))
-        })
-        .collect();
-    bars.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
-    let mut days: Vec<i64> = bars.iter().map(|b| b.1).collect();
-    days.dedup();
+    let (bars, days) = panel(dir.path());
     // The first stretch ends at `end`; the correction is 30 bars before it.
     let (end, fixed) = (days[199], days[169]);
     let at = bars.iter().position(|b| b.1 == fixed).unwrap();
@@ -199,6 +239,124 @@ fn correction_mid_run(processes: usize) {
         out.contains(&format!(
             "corrections: 1 late bars applied, {} rows have a new version",
             changed.len()
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn reference_files_replaced_mid_run_revise_the_store_point_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bars, days) = panel(dir.path());
+    let end = days[199];
+    let split = bars.iter().position(|b| b.1 > end).unwrap();
+    let mut symbols: Vec<&str> = bars.iter().map(|b| b.0.as_str()).collect();
+    symbols.sort();
+    symbols.dedup();
+    // Before: the S&P sectors, every symbol a member, no action. After: one
+    // symbol in another sector from day 120, another out of the universe
+    // from day 150, a third split 2-for-1 at day 100.
+    let base = std::fs::read_to_string(data("sp500_sectors.csv")).unwrap();
+    let sectors_before: String = std::iter::once("symbol,sector,from".to_string())
+        .chain(base.lines().skip(1).map(|l| format!("{l},")))
+        .map(|l| l + "\n")
+        .collect();
+    let sectors_after = format!(
+        "{sectors_before}{},Utilities,{}\n",
+        symbols[1],
+        date_of(days[120])
+    );
+    let universe_before: String = std::iter::once("symbol,from,to\n".to_string())
+        .chain(symbols.iter().map(|s| format!("{s},,\n")))
+        .collect();
+    let universe_after = universe_before.replace(
+        &format!("{},,\n", symbols[2]),
+        &format!("{},,{}\n", symbols[2], date_of(days[150])),
+    );
+    let actions_before = "symbol,date,kind,factor\n".to_string();
+    let actions_after = format!(
+        "{actions_before}{},{},split,0.5\n",
+        symbols[3],
+        date_of(days[100])
+    );
+    let files = |tag: &str, texts: [&str; 3]| {
+        let paths =
+            ["sectors", "universe", "actions"].map(|n| dir.path().join(format!("{n}-{tag}.csv")));
+        for (p, t) in paths.iter().zip(texts) {
+            std::fs::write(p, t).unwrap();
+        }
+        let [sectors, universe, actions] = paths;
+        References {
+            sectors: Some(sectors),
+            universe: Some(universe),
+            actions: Some(actions),
+        }
+    };
+    let before = files(
+        "before",
+        [&sectors_before, &universe_before, &actions_before],
+    );
+    let after = files("after", [&sectors_after, &universe_after, &actions_after]);
+    let live_files = files("live", [&sectors_before, &universe_before, &actions_before]);
+
+    let (topic, group) = (unique("refs"), unique("g"));
+    let store = dir.path().join("live");
+    publish(&topic, &bars[..split]);
+    let mut c = live(&brokers(), &topic, &group, &store);
+    c.args([
+        "--idle-exit",
+        "6",
+        "--metrics-addr",
+        "off",
+        "--workers",
+        "2",
+    ])
+    .args(["--corrections-interval", "1s", "--checkpoint-every", "1"]);
+    for (flag, path) in [
+        ("--sectors", &live_files.sectors),
+        ("--universe", &live_files.universe),
+        ("--actions", &live_files.actions),
+    ] {
+        c.arg(flag).arg(path.as_ref().unwrap());
+    }
+    let mut run = start(&mut c);
+    wait_for(&mut run, "the first stretch in the store", || {
+        manifest(&store)
+            .and_then(|m| m.checkpoint?.last_ts)
+            .is_some_and(|t| t >= days[198])
+    });
+    replace(live_files.sectors.as_ref().unwrap(), &sectors_after);
+    replace(live_files.universe.as_ref().unwrap(), &universe_after);
+    replace(live_files.actions.as_ref().unwrap(), &actions_after);
+    wait_for(&mut run, "the new reference data applied", || {
+        manifest(&store).is_some_and(|m| !m.actions.is_empty())
+    });
+    publish(&topic, &bars[split..]);
+    let out = wait_ok(run, "live");
+
+    // The latest view: a rebuild of every bar under the new files.
+    let rebuilt = rebuild_with(dir.path(), "rebuilt", &bars, &after);
+    versions::assert_same(
+        &versions::rows(&store, None, None),
+        &versions::rows(&rebuilt, None, None),
+        "latest view against a rebuild under the new reference data",
+    );
+    // As of before: the first stretch as first published.
+    let first = rebuild_with(dir.path(), "first", &bars[..split], &before);
+    let first = versions::rows(&first, None, None);
+    versions::assert_same(
+        &versions::rows(&store, Some("2019-01-01"), Some(&date_of(end))),
+        &first,
+        "as of before the new reference data",
+    );
+    // New versions for exactly the rows the new files change.
+    let fixed = rebuild_with(dir.path(), "fixed", &bars[..split], &after);
+    let fixed = versions::rows(&fixed, None, None);
+    let (a, b) = (versions::values(&first), versions::values(&fixed));
+    let changed = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+    assert!(
+        out.contains(&format!(
+            "corrections: 1 corporate actions and a changed sector schedule and a changed universe, {changed} rows have a new version"
         )),
         "{out}"
     );

@@ -587,21 +587,15 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         )?;
         // a new sector schedule moves stored rows to other sectors, a new
         // universe changes the members of stored cross-sections
-        let was = |key: &str| opened.stored_identity.as_ref().and_then(|id| id.get(key));
-        let sectors_changed = was("sectors") != identity.get("sectors");
-        let moved = match sectors_changed {
-            true => crate::revise::sectors::moved(&args.output, &sectors, plan.ts_kind)?,
-            false => Vec::new(),
-        };
-        let universe_changed = was("universe") != identity.get("universe");
-        let times = match universe_changed {
-            true => {
-                let old = stored_universe(&args.output, was("universe"), &ts)?;
-                let members = (old.as_ref(), universe.as_ref());
-                crate::revise::universe::moved_times(&args.output, members, plan.ts_kind)?
-            }
-            false => Default::default(),
-        };
+        let was = opened.stored_identity.as_ref().unwrap_or(&identity);
+        let reference = crate::revise::reference::changes(
+            &args.output,
+            (was, &identity),
+            (&sectors, universe.as_ref()),
+            &ts,
+            plan.ts_kind,
+        )?;
+        let (sectors_changed, universe_changed) = (reference.sectors, reference.universe);
         manifest.identity = identity;
         let reference_changed = sectors_changed || universe_changed;
         if !revisions.is_empty() || !new_actions.is_empty() || market_changed || reference_changed {
@@ -626,7 +620,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
             };
             let mut everyone: Vec<String> = match market_changed {
                 true => restored.states.keys().cloned().collect(),
-                false => moved,
+                false => reference.whole,
             };
             everyone.sort();
             let changes = crate::revise::Changes {
@@ -634,9 +628,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
                 actions: new_actions,
                 whole: everyone,
                 market: market_changed,
-                sectors: sectors_changed,
-                times,
-                universe: universe_changed,
+                ..reference
             };
             let applied = revise(
                 args,
@@ -698,32 +690,6 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
         first_epoch,
         reuse,
     })))
-}
-
-/// The universe a store was computed under (its identity's `universe`
-/// entry), from the copy the store keeps; `None` without one.
-fn stored_universe(
-    root: &Path,
-    print: Option<&serde_json::Value>,
-    ts: &TsParser,
-) -> Result<Option<Universe>> {
-    let Some(print) = print.filter(|p| !p.is_null()) else {
-        return Ok(None);
-    };
-    let crc = print.get("crc32").and_then(|c| c.as_str()).unwrap_or("");
-    let copy = crate::revise::universe::kept_copy(root, crc);
-    if !copy.exists() {
-        return Err(store_error(
-            root,
-            format!(
-                "the universe changed, and the store keeps no copy of the one it was computed under ({} is missing: a store of an older tickflow); rebuild it with every input",
-                copy.display()
-            ),
-        ));
-    }
-    Universe::read(&copy, ts)
-        .map(Some)
-        .map_err(|m| store_error(&copy, m))
 }
 
 /// The features paired with the market, for errors.

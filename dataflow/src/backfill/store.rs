@@ -9,12 +9,9 @@ use crate::durable::restore::{restore_states, Restored};
 use crate::durable::{describe_differences, InputFingerprint};
 use crate::error::Result;
 use crate::reference::Action;
+use crate::revise::reference::fixed_part;
 use std::path::Path;
 use tickflow_operators::FeatureEngine;
-
-/// The identity's keys of the files an append may change, revising the
-/// store: the sector schedule and the universe.
-pub const REVISABLE: [&str; 2] = ["sectors", "universe"];
 
 /// The store, opened for this run.
 pub struct Opened {
@@ -44,7 +41,8 @@ pub struct Opened {
 /// cross-sections, the output types, how input columns and times are read,
 /// the sector file's content and the universe file's (when there is one).
 /// The actions and the market series are not in it, and an append may
-/// change the sector and universe files ([`REVISABLE`]): each revises the
+/// change the sector and universe files
+/// ([`crate::revise::reference::REVISABLE`]): each revises the
 /// store.
 pub fn identity(
     args: &BackfillArgs,
@@ -183,17 +181,9 @@ pub fn open(
         (Some(m), true) => {
             // new sector or universe files revise the store, anything else
             // refuses
-            let without = |id: &serde_json::Value| {
-                let mut id = id.clone();
-                if let Some(o) = id.as_object_mut() {
-                    for k in REVISABLE {
-                        o.remove(k);
-                    }
-                }
-                id
-            };
             let stored_identity = Some(m.identity.clone());
-            let differences = describe_differences(&without(&m.identity), &without(&identity));
+            let differences =
+                describe_differences(&fixed_part(&m.identity), &fixed_part(&identity));
             if !differences.is_empty() {
                 return Err(store_error(
                     root,

@@ -169,6 +169,11 @@ pub struct LiveCmd {
     /// and standardise the members at each bar time only.
     #[arg(long)]
     universe: Option<PathBuf>,
+    /// Corporate actions, a `symbol,date,kind,factor` file (kind `split`
+    /// or `dividend`): bars before an action's date are adjusted, and an
+    /// action new to the store revises its stored bars.
+    #[arg(long)]
+    actions: Option<PathBuf>,
     /// IANA zone of naive intraday timestamps (default UTC).
     #[arg(long)]
     tz: Option<String>,
@@ -269,6 +274,7 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         tz: cmd.tz,
         sectors: cmd.sectors,
         universe: cmd.universe,
+        actions: cmd.actions,
         lateness,
         idle_timeout,
         idle_exit,
@@ -299,11 +305,8 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
             args.cluster.process, args.cluster.processes
         );
     }
-    if s.late_applied > 0 {
-        println!(
-            "  corrections: {} late bars applied, {} rows have a new version",
-            s.late_applied, s.rows_revised
-        );
+    for c in &s.corrections {
+        println!("  {c}");
     }
     if let Some((p50, p99)) = s.latency_ms {
         println!("  frontier passed -> rows in the store: p50 {p50:.2} ms, p99 {p99:.2} ms");

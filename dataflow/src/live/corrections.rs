@@ -17,12 +17,19 @@
 //! the store's last bar time (a time none of the symbols had when the
 //! frontier passed it) has no stored cross-section to revise: it stays in
 //! the late-bars file only, and is counted.
+//!
+//! Reference data is revised the same way: at those times the run's
+//! sector and universe files, if they differ from those the store was
+//! computed under, move the stored rows and cross-sections they change
+//! ([`crate::revise::reference`]), and corporate actions new to the store
+//! (`--actions`) revise its symbol's bars before their date; worker 0
+//! also pauses the run when one of those files changes while it runs.
 
 use crate::config::PipelineConfig;
 use crate::durable::history;
 use crate::durable::manifest::{store_error, Manifest, RevisionRecord};
 use crate::error::{Result, TickflowError};
-use crate::reference::{SectorSchedule, Universe};
+use crate::reference::{Action, Actions, SectorSchedule, Universe};
 use crate::revise::{Changes, Context, Revision};
 use crate::schema::ts_micros;
 use std::collections::{BTreeMap, HashSet};
@@ -30,17 +37,23 @@ use std::path::{Path, PathBuf};
 use tickflow_connectors::{TsKind, TsParser};
 use tickflow_operators::{Bar, FeatureEngine};
 
-/// What late bars are applied under: the run's features, cross-sections,
-/// sectors and universe.
+/// What the store is revised under: the run's features, cross-sections,
+/// identity and reference data.
 pub struct Corrector<'a> {
     /// The store's features.
     pub engine: &'a FeatureEngine,
     /// Cross-sections, sink, kept state copies.
     pub config: &'a PipelineConfig,
-    /// Sectors of bars the store lacks.
+    /// The run's identity (with its sector and universe files' content).
+    pub identity: &'a serde_json::Value,
+    /// The run's sector schedule.
     pub sectors: &'a SectorSchedule,
     /// The universe the cross-sections are limited to.
     pub universe: Option<&'a Universe>,
+    /// The run's corporate actions (`--actions`).
+    pub actions: &'a [Action],
+    /// How the reference files' times were read.
+    pub ts: &'a TsParser,
 }
 
 /// What one application did.
@@ -51,13 +64,35 @@ pub struct Corrected {
     /// Of those, bars recorded only: after the store's last bar time
     /// (or every one, in an f32 store).
     pub beyond: usize,
-    /// The revision (`None`: no late bar changed a stored row).
+    /// The revision (`None`: nothing changed a stored row).
     pub record: Option<RevisionRecord>,
 }
 
 impl Corrected {
     /// What was done, in words.
     pub fn describe(&self) -> String {
+        let r = self.record.unwrap_or(RevisionRecord {
+            known_at: 0,
+            bars: 0,
+            rows: 0,
+            actions: 0,
+            market: false,
+            sectors: false,
+            universe: false,
+        });
+        let mut what = Vec::new();
+        if self.late > 0 || r.actions == 0 && !r.sectors && !r.universe {
+            what.push(format!("{} late bars applied", self.late));
+        }
+        if r.actions > 0 {
+            what.push(format!("{} corporate actions", r.actions));
+        }
+        if r.sectors {
+            what.push("a changed sector schedule".into());
+        }
+        if r.universe {
+            what.push("a changed universe".into());
+        }
         let changed = match &self.record {
             Some(r) => format!("{} rows have a new version", r.rows),
             None => "no row changed".into(),
@@ -66,10 +101,7 @@ impl Corrected {
             0 => String::new(),
             n => format!("; {n} stay in _late_bars.csv only"),
         };
-        format!(
-            "corrections: {} late bars applied, {changed}{beyond}",
-            self.late
-        )
+        format!("corrections: {}, {changed}{beyond}", what.join(" and "))
     }
 }
 
@@ -150,25 +182,48 @@ fn read_late(
 }
 
 impl Corrector<'_> {
-    /// Applies the late bars read before the store's last checkpoint and
-    /// not applied yet, and saves the manifest saying so (with the
-    /// revision, when one changed a row). `None`: there were none.
+    /// Revises the store for what it does not reflect yet: the late bars
+    /// read before its last checkpoint and not applied, corporate actions
+    /// it does not know, and sector or universe files other than those it
+    /// was computed under ([`crate::revise::reference`]); then saves the
+    /// manifest saying so. `None`: there was nothing to do.
     pub fn apply(&self, root: &Path, manifest: &mut Manifest) -> Result<Option<Corrected>> {
-        let Some(consumed) = manifest.positions.as_ref().map(|p| {
-            (p.partitions.iter())
-                .map(|(&partition, at)| (partition, at.consumed))
-                .collect::<BTreeMap<i32, i64>>()
-        }) else {
-            return Ok(None);
-        };
+        let new_actions: Vec<Action> = (self.actions.iter())
+            .filter(|a| !a.is_in(&manifest.actions))
+            .cloned()
+            .collect();
+        let identity_changed = manifest.identity != *self.identity;
         let kind = crate::durable::manifest::ts_kind_of(&manifest.ts);
         let (Some(kind), Some(checkpoint)) = (kind, manifest.checkpoint) else {
+            // Nothing stored: the store takes the run's reference data.
+            if identity_changed || !new_actions.is_empty() {
+                manifest.identity = self.identity.clone();
+                manifest.actions.extend(new_actions);
+                manifest.save(root)?;
+            }
             return Ok(None);
         };
+        let consumed: BTreeMap<i32, i64> = (manifest.positions.iter())
+            .flat_map(|p| p.partitions.iter())
+            .map(|(&partition, at)| (partition, at.consumed))
+            .collect();
         let late = read_late(root, (&manifest.late_applied, &consumed), kind)?;
-        if late.is_empty() {
+        if late.is_empty() && new_actions.is_empty() && !identity_changed {
             return Ok(None);
         }
+        let reference = crate::revise::reference::changes(
+            root,
+            (&manifest.identity, self.identity),
+            (self.sectors, self.universe),
+            self.ts,
+            kind,
+        )?;
+        manifest.identity = self.identity.clone();
+        manifest.actions.extend(new_actions.iter().cloned());
+        if !consumed.is_empty() {
+            manifest.late_applied = consumed;
+        }
+        let actions = Actions::new(manifest.actions.iter().cloned());
         let after = checkpoint.last_ts.unwrap_or(i64::MIN);
         let mut corrected = Corrected {
             late: late.len(),
@@ -181,14 +236,24 @@ impl Corrector<'_> {
                 corrected.beyond += usize::from(!stored);
                 stored
             })
-            .map(|(symbol, ts, bar)| Revision {
-                sector: (self.sectors.at(&symbol, ts_micros(kind, ts))).map(str::to_string),
-                symbol,
-                ts,
-                bar,
+            .map(|(symbol, ts, mut bar)| {
+                let micros = ts_micros(kind, ts);
+                actions.adjust(&symbol, micros, &mut bar);
+                Revision {
+                    sector: (self.sectors.at(&symbol, micros)).map(str::to_string),
+                    symbol,
+                    ts,
+                    bar,
+                }
             })
             .collect();
-        manifest.late_applied = consumed;
+        let reference_changed = reference.sectors || reference.universe;
+        if self.config.sink.float32 && (reference_changed || !new_actions.is_empty()) {
+            return Err(store_error(
+                root,
+                "the sector or universe file changed, or corporate actions are new to the store, and an f32 store cannot recompute its cross-sections exactly; start a new --output directory",
+            ));
+        }
         if self.config.sink.float32 && !revisions.is_empty() {
             // Said once, when they would have been applied.
             eprintln!(
@@ -199,11 +264,13 @@ impl Corrector<'_> {
             manifest.save(root)?;
             return Ok(Some(corrected));
         }
-        if revisions.is_empty() {
+        if revisions.is_empty() && new_actions.is_empty() && !reference_changed {
             manifest.save(root)?;
             return Ok(Some(corrected));
         }
-        let names: HashSet<&str> = revisions.iter().map(|r| r.symbol.as_str()).collect();
+        let names: HashSet<&str> = (revisions.iter().map(|r| r.symbol.as_str()))
+            .chain(new_actions.iter().map(|a| a.symbol.as_str()))
+            .collect();
         let histories = history::read_all(root, (checkpoint.epoch, checkpoint.workers), |s| {
             names.contains(s)
         })
@@ -224,7 +291,7 @@ impl Corrector<'_> {
             ts_kind: kind,
             universe: self.universe,
             market: None,
-            sectors: None,
+            sectors: reference.sectors.then_some(self.sectors),
             histories: &histories,
             every: self.config.revisions.state_history,
         };
@@ -232,7 +299,8 @@ impl Corrector<'_> {
         let earlier = manifest.current_run().revisions.take();
         let changes = Changes {
             revisions,
-            ..Changes::default()
+            actions: new_actions,
+            ..reference
         };
         let applied = crate::revise::apply(&cx, manifest, changes)?;
         corrected.record = applied.record;
@@ -240,6 +308,9 @@ impl Corrector<'_> {
             (Some(e), Some(r)) => Some(RevisionRecord {
                 bars: e.bars + r.bars,
                 rows: e.rows + r.rows,
+                actions: e.actions + r.actions,
+                sectors: e.sectors || r.sectors,
+                universe: e.universe || r.universe,
                 ..r
             }),
             (e, r) => r.or(e),

@@ -11,7 +11,7 @@ use crate::durable::manifest::{LivePositions, PartitionPosition};
 use crate::error::Result;
 use crate::metrics;
 use crate::names::Names;
-use crate::reference::{sectors, SectorSchedule};
+use crate::reference::{sectors, Actions, SectorSchedule};
 use crate::schema::ts_micros;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -38,6 +38,9 @@ pub struct FeedShared {
     /// (partition, offset) of the late bars read before the checkpoint
     /// this run resumed from.
     pub late_before: HashSet<(i32, i64)>,
+    /// The store's corporate actions: a bar before an action's date is
+    /// adjusted for it as it is read (a late bar when it is applied).
+    pub actions: Actions,
 }
 
 /// One worker's consumer and pending bars.
@@ -239,10 +242,15 @@ impl Feed {
                             .sectors
                             .timeline(&bar.symbol, |s| names.sector_id(s))
                     });
-                    let sector = sectors::at(timeline, ts_micros(kind, bar.ts));
+                    let micros = ts_micros(kind, bar.ts);
+                    let sector = sectors::at(timeline, micros);
+                    let mut adjusted = bar.bar;
+                    self.shared
+                        .actions
+                        .adjust(&bar.symbol, micros, &mut adjusted);
                     metrics::global().rows_in.inc();
                     self.pending
-                        .push(partition, offset, kind, symbol, bar.ts, bar.bar, sector);
+                        .push(partition, offset, kind, symbol, bar.ts, adjusted, sector);
                 }
             }
         }

@@ -86,6 +86,8 @@ pub struct LiveArgs {
     pub sectors: Option<PathBuf>,
     /// A `symbol,from,to` universe file.
     pub universe: Option<PathBuf>,
+    /// A `symbol,date,kind,factor` corporate actions file.
+    pub actions: Option<PathBuf>,
     /// Allowed lateness behind a partition's newest bar.
     pub lateness: Duration,
     /// A partition silent this long stops holding the frontier back.
@@ -127,6 +129,8 @@ pub struct LiveSummary {
     pub late_applied: u64,
     /// Rows the corrections gave a new version.
     pub rows_revised: u64,
+    /// What each revision of the store did, in words.
+    pub corrections: Vec<String>,
     /// Messages that were not bars.
     pub dead_letters: u64,
     /// Rows per partition.
@@ -148,6 +152,7 @@ pub struct LiveSummary {
 impl LiveSummary {
     fn corrected(&mut self, c: &corrections::Corrected) {
         eprintln!("{}", c.describe());
+        self.corrections.push(c.describe());
         self.late_applied += c.late as u64;
         self.rows_revised += c.record.map_or(0, |r| r.rows);
     }
@@ -199,6 +204,10 @@ struct Prepared {
     identity: serde_json::Value,
     sectors: SectorSchedule,
     universe: Option<Arc<Universe>>,
+    actions: Vec<crate::reference::Action>,
+    ts: tickflow_connectors::TsParser,
+    /// The reference files as read, for worker 0 to notice a change.
+    references: Vec<(PathBuf, InputFingerprint)>,
 }
 
 impl Prepared {
@@ -206,8 +215,11 @@ impl Prepared {
         corrections::Corrector {
             engine: &self.engine,
             config,
+            identity: &self.identity,
             sectors: &self.sectors,
             universe: self.universe.as_deref(),
+            actions: &self.actions,
+            ts: &self.ts,
         }
     }
 }
@@ -256,6 +268,14 @@ fn prepare(args: &LiveArgs) -> Result<Prepared> {
         None => Ok(None),
     };
     let prints = (print(&args.sectors)?, print(&args.universe)?);
+    let references: Vec<(PathBuf, InputFingerprint)> = [
+        (&args.sectors, &prints.0),
+        (&args.universe, &prints.1),
+        (&args.actions, &print(&args.actions)?),
+    ]
+    .into_iter()
+    .filter_map(|(p, f)| Some((p.clone()?, f.clone()?)))
+    .collect();
     let identity = store::identity(
         args,
         &engine,
@@ -273,6 +293,10 @@ fn prepare(args: &LiveArgs) -> Result<Prepared> {
         )),
         None => None,
     };
+    let actions = match &args.actions {
+        Some(p) => crate::reference::Actions::read(p, &ts).map_err(|m| config_error(p, m))?,
+        None => Vec::new(),
+    };
     Ok(Prepared {
         engine,
         cs_columns,
@@ -280,6 +304,9 @@ fn prepare(args: &LiveArgs) -> Result<Prepared> {
         identity,
         sectors,
         universe,
+        actions,
+        ts,
+        references,
     })
 }
 
@@ -300,6 +327,14 @@ fn open(args: &LiveArgs, p: &Prepared, summary: &mut LiveSummary) -> Result<Open
     )?;
     if let Some(c) = &opened.corrected {
         summary.corrected(c);
+    }
+    // The universe's copy, for a later run under another one to compare with.
+    if let Some(path) = &args.universe {
+        let print = InputFingerprint::of(path).map_err(|e| TickflowError::Config {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        crate::revise::universe::keep(&args.output, path, &print)?;
     }
     match (&opened.note, &opened.positions) {
         (Some(note), _) => eprintln!("{note}"),
@@ -339,6 +374,7 @@ fn open(args: &LiveArgs, p: &Prepared, summary: &mut LiveSummary) -> Result<Open
             first_seq: manifest.next_seq,
             first_epoch: opened.first_epoch,
             positions: opened.positions.clone(),
+            actions: manifest.actions.clone(),
             restored,
         })
         .collect();
@@ -358,16 +394,6 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     if !cluster.is_single() {
         crate::cluster::peers::watch(&cluster.addresses);
     }
-    let prepared = match prepare(args) {
-        Ok(p) => p,
-        Err(e) => {
-            if cluster.process == 0 && !cluster.is_single() {
-                // The other processes wait for a start: they stop with this error.
-                let _ = tell_followers(args, e.to_string());
-            }
-            return Err(e);
-        }
-    };
     let labels = match (&args.labels, cluster.process) {
         (Some(h), 0) => Some(RefCell::new(LabelWriter::new(
             args.output.clone(),
@@ -377,10 +403,22 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         _ => None,
     };
     let mut summary = LiveSummary::default();
-    let manifest = loop {
+    let (manifest, prepared) = loop {
+        // Every stretch reads the reference files anew: a pause may be for
+        // a changed one.
+        let prepared = match prepare(args) {
+            Ok(p) => p,
+            Err(e) => {
+                if cluster.process == 0 && !cluster.is_single() {
+                    // The other processes wait for a start: they stop with this error.
+                    let _ = tell_followers(args, e.to_string());
+                }
+                return Err(e);
+            }
+        };
         let manifest = segment(args, &prepared, labels.as_ref(), &mut summary)?;
         if !std::mem::take(&mut summary.again) {
-            break manifest;
+            break (manifest, prepared);
         }
     };
     let m = metrics::global();
@@ -453,6 +491,7 @@ fn segment(
         columns: prepared.columns.clone(),
         identity: prepared.identity.clone(),
         sectors: prepared.sectors.clone(),
+        references: prepared.references.clone(),
         members: (prepared.universe.clone()).map(|u| Members::new(u, ts_kind.clone())),
         ts_kind: ts_kind.clone(),
         abort: AtomicBool::new(false),

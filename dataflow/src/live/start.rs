@@ -12,7 +12,7 @@ use crate::durable::manifest::LivePositions;
 use crate::durable::restore::Share;
 use crate::error::{Result, TickflowError};
 use crate::names::Names;
-use crate::reference::SectorSchedule;
+use crate::reference::{Action, Actions, SectorSchedule};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
 use tickflow_connectors::{Interner, TsKind, TsParser};
@@ -38,6 +38,9 @@ pub struct LiveStart {
     pub first_epoch: u64,
     /// Where the resumed checkpoint left the topic.
     pub positions: Option<LivePositions>,
+    /// The corporate actions the store knows: bars before their dates are
+    /// adjusted as they are read.
+    pub actions: Vec<Action>,
     /// This worker's restored states and histories, by run id.
     pub restored: Share,
 }
@@ -55,6 +58,7 @@ impl LiveStart {
             first_seq: 0,
             first_epoch: 0,
             positions: None,
+            actions: Vec::new(),
             restored: Share::default(),
         }
     }
@@ -117,6 +121,7 @@ pub fn begin(
         side,
         lateness: args.lateness,
         late_before,
+        actions: Actions::new(start.actions.iter().cloned()),
     });
     Ok(Begun { names, shared })
 }

@@ -9,6 +9,7 @@ use crate::durable::manifest::{prune, store_error, LivePositions, Manifest, RunK
 use crate::durable::restore::{restore_states, Restored};
 use crate::durable::{describe_differences, InputFingerprint};
 use crate::error::Result;
+use crate::revise::reference::fixed_part;
 use std::path::Path;
 use tickflow_operators::FeatureEngine;
 
@@ -81,7 +82,9 @@ pub fn open(
             "this store was built by `tickflow backfill`; give the live run its own --output directory",
         ));
     }
-    let differences = describe_differences(&manifest.identity, &identity);
+    // The sector and universe files may change: the corrections revise
+    // the store for them.
+    let differences = describe_differences(&fixed_part(&manifest.identity), &fixed_part(&identity));
     if !differences.is_empty() {
         return Err(store_error(
             root,

@@ -23,6 +23,7 @@ use crate::cluster::relay::{hand_out, Reports};
 use crate::cluster::Cluster;
 use crate::durable::board::{Board, Checkpoints, Request, AT_END};
 use crate::durable::failpoint;
+use crate::durable::InputFingerprint;
 use crate::error::{Result, TickflowError};
 use crate::metrics;
 use crate::ops::{
@@ -59,6 +60,9 @@ pub(super) struct Context {
     /// This process's store identity (checked against process 0's).
     pub identity: serde_json::Value,
     pub sectors: SectorSchedule,
+    /// The reference files as read at the start (worker 0 pauses the run
+    /// when one changes).
+    pub references: Vec<(std::path::PathBuf, InputFingerprint)>,
     pub members: Option<Members>,
     pub ts_kind: Arc<OnceLock<TsKind>>,
     pub abort: AtomicBool,
@@ -141,6 +145,8 @@ struct Peers {
     again: bool,
     /// When this stretch of the run started.
     started: Instant,
+    /// Worker 0: when it last looked at the reference files.
+    looked: Instant,
     /// Worker 0: the timestamp kind a worker found.
     kind: Option<bool>,
     /// Worker 0's word before the main dataflow: its kind, or stop.
@@ -162,6 +168,7 @@ impl Peers {
             told_late: false,
             again: false,
             started: Instant::now(),
+            looked: Instant::now(),
             kind: None,
             begin: None,
         }
@@ -224,18 +231,36 @@ impl Peers {
         }
     }
 
-    /// Tells worker 0 (once) that this worker read a late bar; worker 0
-    /// pauses the run to apply the late bars once some worker read one and
-    /// `[live] corrections_interval` passed since the run (re)started.
-    fn late(&mut self, control: &mut Control, feed: &Feed, index: usize, args: &LiveArgs) {
+    /// Tells worker 0 (once) that this worker read a late bar. Worker 0
+    /// pauses the run to revise the store ([`super::corrections`]) once
+    /// `[live] corrections_interval` passed since the run (re)started and
+    /// some worker read a late bar or a reference file changed (looked at
+    /// once per interval).
+    fn corrections(&mut self, control: &mut Control, feed: &Feed, index: usize, cx: &Context) {
         if feed.late > 0 && !self.told_late {
             control.send(0, Signal::Late);
             self.told_late = true;
         }
-        let due = args
+        let Some(every) = cx
+            .args
             .corrections
-            .is_some_and(|d| self.started.elapsed() >= d);
-        if index == 0 && self.late && due && !self.stop_sent {
+            .filter(|_| index == 0 && !self.stop_sent)
+        else {
+            return;
+        };
+        if self.started.elapsed() < every {
+            return;
+        }
+        let changed = || {
+            cx.references.iter().any(|(path, print)| {
+                InputFingerprint::of(path).is_ok_and(|now| !now.same_content(print))
+            })
+        };
+        let look = self.looked.elapsed() >= every;
+        if look {
+            self.looked = Instant::now();
+        }
+        if self.late || (look && changed()) {
             control.broadcast(Signal::Stop { again: true });
             self.stop_sent = true;
         }
@@ -601,7 +626,7 @@ fn stream(
         report_feeds(&mut feed, board, &mut next_report, None)?;
         reports.forward();
         heard.active(control, got, &feed, index);
-        heard.late(control, &feed, index, args);
+        heard.corrections(control, &feed, index, cx);
         if index == 0 && got == 0 {
             heard.idle_exit(control, &feed, args);
         }

@@ -44,6 +44,7 @@
 
 mod collect;
 pub mod recompute;
+pub mod reference;
 pub mod rewrite;
 pub mod sectors;
 pub mod universe;
