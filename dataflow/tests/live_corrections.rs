@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tickflow::backfill;
 use tickflow::durable::Manifest;
+use tickflow_connectors::kafka::TopicProducer;
 
 /// (symbol, day, [open, high, low, close, volume]).
 type Bar = (String, i64, [f64; 5]);
@@ -246,6 +247,47 @@ fn correction_mid_run(processes: usize) {
 
 #[test]
 fn reference_files_replaced_mid_run_revise_the_store_point_in_time() {
+    references_mid_run(false);
+}
+
+#[test]
+fn reference_topics_that_grow_mid_run_revise_the_store_point_in_time() {
+    references_mid_run(true);
+}
+
+/// Reference topics of the files' lines (actions as JSON), created before
+/// the run; returns the `kafka:TOPIC` names and a function that publishes
+/// the changes to all three at once.
+fn reference_topics(
+    [sectors, universe, actions]: [&str; 3],
+    changes: [String; 3],
+) -> ([String; 3], impl FnOnce()) {
+    let topics = ["sectors", "universe", "actions"].map(unique);
+    for (topic, text) in topics.iter().zip([sectors, universe, actions]) {
+        let lines: Vec<(&str, Vec<u8>)> = (text.lines().skip(1))
+            .map(|l| (l.split(',').next().unwrap(), l.as_bytes().to_vec()))
+            .collect();
+        produce(topic, 1, &lines);
+    }
+    let names = topics.clone().map(|t| format!("kafka:{t}"));
+    let publish = move || {
+        let config = common::kafka::config(&topics[0], None);
+        let mut producers: Vec<_> = (topics.iter())
+            .map(|t| TopicProducer::new(&config, t).unwrap())
+            .collect();
+        for (p, change) in producers.iter_mut().zip(&changes) {
+            p.send("k", change.as_bytes()).unwrap();
+        }
+        for p in &mut producers {
+            p.flush(Duration::from_secs(30)).unwrap();
+        }
+    };
+    (names, publish)
+}
+
+/// A sector change, a symbol leaving the universe and a split, made while
+/// a live run goes on: to its files, or to its topics.
+fn references_mid_run(via_topics: bool) {
     let dir = tempfile::tempdir().unwrap();
     let (bars, days) = panel(dir.path());
     let end = days[199];
@@ -298,6 +340,26 @@ fn reference_files_replaced_mid_run_revise_the_store_point_in_time() {
     );
     let after = files("after", [&sectors_after, &universe_after, &actions_after]);
     let live_files = files("live", [&sectors_before, &universe_before, &actions_before]);
+    let moved = format!("{},Utilities,{}", symbols[1], date_of(days[120]));
+    let left = format!("{},,{}", symbols[2], date_of(days[150]));
+    let split_json = format!(
+        r#"{{"symbol":"{}","date":"{}","kind":"split","factor":0.5}}"#,
+        symbols[3],
+        date_of(days[100])
+    );
+    let (names, publish_changes) = reference_topics(
+        [&sectors_before, &universe_before, &actions_before],
+        [moved, left, split_json],
+    );
+    let inputs: [String; 3] = match via_topics {
+        true => names,
+        false => [
+            &live_files.sectors,
+            &live_files.universe,
+            &live_files.actions,
+        ]
+        .map(|p| p.as_ref().unwrap().display().to_string()),
+    };
 
     let (topic, group) = (unique("refs"), unique("g"));
     let store = dir.path().join("live");
@@ -312,12 +374,8 @@ fn reference_files_replaced_mid_run_revise_the_store_point_in_time() {
         "2",
     ])
     .args(["--corrections-interval", "1s", "--checkpoint-every", "1"]);
-    for (flag, path) in [
-        ("--sectors", &live_files.sectors),
-        ("--universe", &live_files.universe),
-        ("--actions", &live_files.actions),
-    ] {
-        c.arg(flag).arg(path.as_ref().unwrap());
+    for (flag, input) in ["--sectors", "--universe", "--actions"].iter().zip(&inputs) {
+        c.arg(flag).arg(input);
     }
     let mut run = start(&mut c);
     wait_for(&mut run, "the first stretch in the store", || {
@@ -325,9 +383,13 @@ fn reference_files_replaced_mid_run_revise_the_store_point_in_time() {
             .and_then(|m| m.checkpoint?.last_ts)
             .is_some_and(|t| t >= days[198])
     });
-    replace(live_files.sectors.as_ref().unwrap(), &sectors_after);
-    replace(live_files.universe.as_ref().unwrap(), &universe_after);
-    replace(live_files.actions.as_ref().unwrap(), &actions_after);
+    if via_topics {
+        publish_changes();
+    } else {
+        replace(live_files.sectors.as_ref().unwrap(), &sectors_after);
+        replace(live_files.universe.as_ref().unwrap(), &universe_after);
+        replace(live_files.actions.as_ref().unwrap(), &actions_after);
+    }
     wait_for(&mut run, "the new reference data applied", || {
         manifest(&store).is_some_and(|m| !m.actions.is_empty())
     });

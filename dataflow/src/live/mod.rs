@@ -208,6 +208,8 @@ struct Prepared {
     ts: tickflow_connectors::TsParser,
     /// The reference files as read, for worker 0 to notice a change.
     references: Vec<(PathBuf, InputFingerprint)>,
+    /// The reference topics as read, likewise.
+    topics: Vec<crate::reference::topic::TopicRead>,
 }
 
 impl Prepared {
@@ -224,7 +226,7 @@ impl Prepared {
     }
 }
 
-fn prepare(args: &LiveArgs) -> Result<Prepared> {
+fn prepare(args: &LiveArgs, topics: Vec<crate::reference::topic::TopicRead>) -> Result<Prepared> {
     let engine = Arc::new(FeatureEngine::new(&args.config.feature_set())?);
     if engine.needs_market() {
         return Err(TickflowError::Config {
@@ -307,6 +309,7 @@ fn prepare(args: &LiveArgs) -> Result<Prepared> {
         actions,
         ts,
         references,
+        topics,
     })
 }
 
@@ -403,10 +406,21 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         _ => None,
     };
     let mut summary = LiveSummary::default();
-    let (manifest, prepared) = loop {
-        // Every stretch reads the reference files anew: a pause may be for
-        // a changed one.
-        let prepared = match prepare(args) {
+    let (manifest, prepared, stretch) = loop {
+        // Every stretch reads the reference files (and topics) anew: a
+        // pause may be for a changed one.
+        let mut stretch = args.clone();
+        let read = crate::reference::topic::resolve(
+            &args.kafka,
+            &args.output,
+            cluster.process,
+            [
+                (&mut stretch.sectors, &crate::reference::topic::SECTORS),
+                (&mut stretch.universe, &crate::reference::topic::UNIVERSE),
+                (&mut stretch.actions, &crate::reference::topic::ACTIONS),
+            ],
+        );
+        let prepared = match read.and_then(|topics| prepare(&stretch, topics)) {
             Ok(p) => p,
             Err(e) => {
                 if cluster.process == 0 && !cluster.is_single() {
@@ -416,9 +430,9 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                 return Err(e);
             }
         };
-        let manifest = segment(args, &prepared, labels.as_ref(), &mut summary)?;
+        let manifest = segment(&stretch, &prepared, labels.as_ref(), &mut summary)?;
         if !std::mem::take(&mut summary.again) {
-            break (manifest, prepared);
+            break (manifest, prepared, stretch);
         }
     };
     let m = metrics::global();
@@ -435,8 +449,8 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     if let Some(mut manifest) = manifest {
         // The late bars of the run's last stretch.
         if let Some(c) = prepared
-            .corrector(&args.config)
-            .apply(&args.output, &mut manifest)?
+            .corrector(&stretch.config)
+            .apply(&stretch.output, &mut manifest)?
         {
             summary.corrected(&c);
         }
@@ -492,6 +506,7 @@ fn segment(
         identity: prepared.identity.clone(),
         sectors: prepared.sectors.clone(),
         references: prepared.references.clone(),
+        topics: prepared.topics.clone(),
         members: (prepared.universe.clone()).map(|u| Members::new(u, ts_kind.clone())),
         ts_kind: ts_kind.clone(),
         abort: AtomicBool::new(false),

@@ -63,6 +63,9 @@ pub(super) struct Context {
     /// The reference files as read at the start (worker 0 pauses the run
     /// when one changes).
     pub references: Vec<(std::path::PathBuf, InputFingerprint)>,
+    /// The reference topics as read (worker 0 pauses the run when one
+    /// has grown).
+    pub topics: Vec<crate::reference::topic::TopicRead>,
     pub members: Option<Members>,
     pub ts_kind: Arc<OnceLock<TsKind>>,
     pub abort: AtomicBool,
@@ -252,9 +255,10 @@ impl Peers {
             return;
         }
         let changed = || {
-            cx.references.iter().any(|(path, print)| {
+            let file = cx.references.iter().any(|(path, print)| {
                 InputFingerprint::of(path).is_ok_and(|now| !now.same_content(print))
-            })
+            });
+            file || cx.topics.iter().any(|t| t.grown(&cx.args.kafka))
         };
         let look = self.looked.elapsed() >= every;
         if look {

@@ -12,6 +12,7 @@ pub mod actions;
 pub mod equal_weight;
 pub mod market;
 pub mod sectors;
+pub mod topic;
 pub mod universe;
 
 pub use actions::{Action, ActionKind, Actions};
