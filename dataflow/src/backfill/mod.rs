@@ -305,7 +305,21 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     if args.cluster.process > 0 {
         return follow(args, started);
     }
-    match prepare(args, started) {
+    // Reference topics (`kafka:TOPIC`, brokers from the config's [kafka])
+    // are read into files first.
+    let mut args = args.clone();
+    let read = crate::reference::topic::resolve(
+        &args.config.kafka.clone(),
+        &args.output.clone(),
+        0,
+        [
+            (&mut args.sectors, &crate::reference::topic::SECTORS),
+            (&mut args.universe, &crate::reference::topic::UNIVERSE),
+            (&mut args.actions, &crate::reference::topic::ACTIONS),
+        ],
+    );
+    let args = &args;
+    match read.and_then(|_| prepare(args, started)) {
         Ok(Prepared::Run(p)) => lead(args, *p, started),
         Ok(Prepared::UpToDate(summary)) => {
             tell_followers(args, Outcome::UpToDate)?;
