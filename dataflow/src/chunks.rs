@@ -54,6 +54,11 @@ pub struct BarChunk {
     /// A checkpoint the feeding worker asked for after this time (a chunk
     /// without bars carries it to every worker, in every process).
     pub checkpoint: Option<Request>,
+    /// A live run's market symbol's close at this chunk's (one) bar time,
+    /// sent to every worker by the feed that read it
+    /// ([`crate::ops::MarketLevels::Live`]).
+    #[serde(default)]
+    pub market: Option<f64>,
 }
 
 impl BarChunk {

@@ -79,6 +79,7 @@ impl Cutter {
                 salt: 0,
                 bars: BarBatch::default(),
                 checkpoint: None,
+                market: None,
             })
             .collect();
         for i in 0..cut {

@@ -11,7 +11,9 @@ use crate::cluster::relay::{hand_out, Reports};
 use crate::cluster::Cluster;
 use crate::durable::board::{Board, Checkpoints, Request, AT_END};
 use crate::durable::{failpoint, CheckpointPolicy};
-use crate::ops::{CrossSections, OperatorStats, RollingFeatures, StateStore, WriteOutput};
+use crate::ops::{
+    CrossSections, MarketLevels, OperatorStats, RollingFeatures, StateStore, WriteOutput,
+};
 use crate::sink::Sink;
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -138,7 +140,12 @@ fn run_dataflow(
         scope
             .input_from(&mut input)
             .rolling_features(
-                (job.engine.clone(), job.market.clone()),
+                (
+                    job.engine.clone(),
+                    job.market
+                        .clone()
+                        .map_or(MarketLevels::None, MarketLevels::Series),
+                ),
                 peers,
                 sh.pool.clone(),
                 stats.clone(),

@@ -174,6 +174,11 @@ pub struct LiveCmd {
     /// action new to the store revises its stored bars.
     #[arg(long)]
     actions: Option<PathBuf>,
+    /// The topic's symbol whose bars are the market series that `beta`
+    /// and `corr` features pair every symbol with (an index or an ETF, as
+    /// a backfill's --market file of its closes).
+    #[arg(long)]
+    market_symbol: Option<String>,
     /// IANA zone of naive intraday timestamps (default UTC).
     #[arg(long)]
     tz: Option<String>,
@@ -275,6 +280,7 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
         sectors: cmd.sectors,
         universe: cmd.universe,
         actions: cmd.actions,
+        market_symbol: cmd.market_symbol,
         lateness,
         idle_timeout,
         idle_exit,

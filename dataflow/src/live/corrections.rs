@@ -54,6 +54,8 @@ pub struct Corrector<'a> {
     pub actions: &'a [Action],
     /// How the reference files' times were read.
     pub ts: &'a TsParser,
+    /// The symbol whose bars are the market series (`--market-symbol`).
+    pub market_symbol: Option<&'a str>,
 }
 
 /// What one application did.
@@ -268,6 +270,31 @@ impl Corrector<'_> {
             manifest.save(root)?;
             return Ok(Some(corrected));
         }
+        // With a market symbol, its stored closes (revised by its late
+        // bars) are the series; a revised close replays every symbol.
+        let (mut market, mut market_changed) = (None, false);
+        let mut whole = reference.whole.clone();
+        if let Some(symbol) = self.market_symbol {
+            let mut closes = super::market::stored_closes(root, symbol, None)?;
+            let stored: BTreeMap<i64, u64> =
+                closes.iter().map(|&(t, c)| (t, c.to_bits())).collect();
+            let mut changed = false;
+            for r in revisions.iter().filter(|r| r.symbol == symbol) {
+                changed |= stored.get(&r.ts) != Some(&r.bar.close.to_bits());
+                closes.push((r.ts, r.bar.close));
+            }
+            // The later close of a time wins (from_closes keeps the first).
+            closes.reverse();
+            closes.sort_by_key(|&(t, _)| t);
+            market = Some(crate::reference::Market::from_closes(kind, closes));
+            market_changed = changed;
+            if changed {
+                let states =
+                    crate::durable::restore::restore_states(root, &checkpoint, self.engine)?;
+                whole = states.states.into_keys().collect();
+                whole.sort();
+            }
+        }
         let names: HashSet<&str> = (revisions.iter().map(|r| r.symbol.as_str()))
             .chain(new_actions.iter().map(|a| a.symbol.as_str()))
             .collect();
@@ -290,7 +317,7 @@ impl Corrector<'_> {
             known_at,
             ts_kind: kind,
             universe: self.universe,
-            market: None,
+            market: market.as_ref(),
             sectors: reference.sectors.then_some(self.sectors),
             histories: &histories,
             every: self.config.revisions.state_history,
@@ -300,6 +327,8 @@ impl Corrector<'_> {
         let changes = Changes {
             revisions,
             actions: new_actions,
+            whole,
+            market: market_changed,
             ..reference
         };
         let applied = crate::revise::apply(&cx, manifest, changes)?;

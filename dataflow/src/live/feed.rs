@@ -293,8 +293,16 @@ impl Feed {
 }
 
 /// One closed bar time's bars as one chunk per worker owning some of them.
-pub fn chunks_of(ts: i64, bars: &BarBatch, peers: usize) -> Vec<BarChunk> {
+pub fn chunks_of(ts: i64, bars: &BarBatch, peers: usize, market: Option<u32>) -> Vec<BarChunk> {
     let salt = time_salt(ts);
+    // The market symbol's close goes to every worker (the last copy of
+    // its bar, as the rolling engines keep the last).
+    let close = market.and_then(|m| {
+        (0..bars.len())
+            .rev()
+            .find(|&i| bars.symbol[i] == m)
+            .map(|i| bars.bar[i].close)
+    });
     let mut chunks: Vec<BarChunk> = (0..peers)
         .map(|d| BarChunk {
             dest: d as u32,
@@ -302,6 +310,7 @@ pub fn chunks_of(ts: i64, bars: &BarBatch, peers: usize) -> Vec<BarChunk> {
             salt,
             bars: BarBatch::default(),
             checkpoint: None,
+            market: close,
         })
         .collect();
     for i in 0..bars.len() {
@@ -309,6 +318,6 @@ pub fn chunks_of(ts: i64, bars: &BarBatch, peers: usize) -> Vec<BarChunk> {
             .bars
             .push_row(bars, i);
     }
-    chunks.retain(|c| !c.bars.is_empty());
+    chunks.retain(|c| !c.bars.is_empty() || c.market.is_some());
     chunks
 }

@@ -29,6 +29,7 @@ pub mod corrections;
 mod epochs;
 mod feed;
 mod labels;
+mod market;
 mod pending;
 mod side;
 mod start;
@@ -88,6 +89,9 @@ pub struct LiveArgs {
     pub universe: Option<PathBuf>,
     /// A `symbol,date,kind,factor` corporate actions file.
     pub actions: Option<PathBuf>,
+    /// The topic's symbol whose bars are the market series that `beta`
+    /// and `corr` pair every symbol with.
+    pub market_symbol: Option<String>,
     /// Allowed lateness behind a partition's newest bar.
     pub lateness: Duration,
     /// A partition silent this long stops holding the frontier back.
@@ -210,6 +214,7 @@ struct Prepared {
     references: Vec<(PathBuf, InputFingerprint)>,
     /// The reference topics as read, likewise.
     topics: Vec<crate::reference::topic::TopicRead>,
+    market_symbol: Option<String>,
 }
 
 impl Prepared {
@@ -222,19 +227,26 @@ impl Prepared {
             universe: self.universe.as_deref(),
             actions: &self.actions,
             ts: &self.ts,
+            market_symbol: self.market_symbol.as_deref(),
         }
     }
 }
 
 fn prepare(args: &LiveArgs, topics: Vec<crate::reference::topic::TopicRead>) -> Result<Prepared> {
     let engine = Arc::new(FeatureEngine::new(&args.config.feature_set())?);
-    if engine.needs_market() {
+    if engine.needs_market() && args.market_symbol.is_none() {
         return Err(TickflowError::Config {
             path: "features".into(),
             message: format!(
-                "{} pair returns with a market series, which a live run does not take yet: compute them with backfill --market",
+                "{} pair returns with a market series: pass --market-symbol SYMBOL, a symbol of the topic whose bars are the market (an index or ETF)",
                 crate::backfill::market_columns(&engine)
             ),
+        });
+    }
+    if args.market_symbol.is_some() && args.config.sink.float32 {
+        return Err(TickflowError::Config {
+            path: "--market-symbol".into(),
+            message: "an f32 store cannot give back the market's closes exactly on restart; use a float64 store".into(),
         });
     }
     let cs = &args.config.cross_section;
@@ -310,6 +322,7 @@ fn prepare(args: &LiveArgs, topics: Vec<crate::reference::topic::TopicRead>) -> 
         ts,
         references,
         topics,
+        market_symbol: args.market_symbol.clone(),
     })
 }
 
@@ -364,7 +377,13 @@ fn open(args: &LiveArgs, p: &Prepared, summary: &mut LiveSummary) -> Result<Open
         crate::durable::restore::distribute(opened.restored, peers, |s| names.symbol_id(s));
     let symbols = names.with(|s, _| s.names().to_vec());
     let manifest = opened.manifest;
-    let micros = crate::durable::manifest::ts_kind_of(&manifest.ts).map(|k| k == TsKind::Micros);
+    let kind = crate::durable::manifest::ts_kind_of(&manifest.ts);
+    let micros = kind.map(|k| k == TsKind::Micros);
+    let last_ts = manifest.checkpoint.and_then(|c| c.last_ts);
+    let market_level = match (&args.market_symbol, kind, last_ts) {
+        (Some(s), Some(kind), Some(last)) => market::last_level(&args.output, s, kind, last)?,
+        _ => None,
+    };
     let starts = restored
         .into_iter()
         .map(|restored| LiveStart {
@@ -378,6 +397,7 @@ fn open(args: &LiveArgs, p: &Prepared, summary: &mut LiveSummary) -> Result<Open
             first_epoch: opened.first_epoch,
             positions: opened.positions.clone(),
             actions: manifest.actions.clone(),
+            market_level,
             restored,
         })
         .collect();

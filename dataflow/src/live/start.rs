@@ -41,6 +41,9 @@ pub struct LiveStart {
     /// The corporate actions the store knows: bars before their dates are
     /// adjusted as they are read.
     pub actions: Vec<Action>,
+    /// The market symbol's log close at its last bar before the
+    /// checkpoint (`--market-symbol`).
+    pub market_level: Option<f64>,
     /// This worker's restored states and histories, by run id.
     pub restored: Share,
 }
@@ -59,6 +62,7 @@ impl LiveStart {
             first_epoch: 0,
             positions: None,
             actions: Vec::new(),
+            market_level: None,
             restored: Share::default(),
         }
     }

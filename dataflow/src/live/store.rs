@@ -31,23 +31,22 @@ pub struct Opened {
 
 /// What a live store's rows depend on besides the bars: the features, the
 /// cross-sections, the output types, the topic and how its messages and
-/// times are read, the sector file's content and the universe file's.
+/// times are read, the market symbol, the sector file's content and the
+/// universe file's.
 pub fn identity(
     args: &LiveArgs,
     engine: &FeatureEngine,
     topic: &str,
     references: (Option<&InputFingerprint>, Option<&InputFingerprint>),
 ) -> serde_json::Value {
-    crate::durable::identity(
-        &args.config,
-        engine,
-        args.tz.as_deref(),
-        references,
-        serde_json::json!({
-            "topic": topic,
-            "message_format": format!("{:?}", args.format),
-        }),
-    )
+    let mut extra = serde_json::json!({
+        "topic": topic,
+        "message_format": format!("{:?}", args.format),
+    });
+    if let Some(s) = &args.market_symbol {
+        extra["market_symbol"] = s.as_str().into();
+    }
+    crate::durable::identity(&args.config, engine, args.tz.as_deref(), references, extra)
 }
 
 /// Opens the store at `root` for a live run, records the run in its

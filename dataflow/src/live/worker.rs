@@ -27,8 +27,8 @@ use crate::durable::InputFingerprint;
 use crate::error::{Result, TickflowError};
 use crate::metrics;
 use crate::ops::{
-    CrossSections, LiveSignal, OperatorStats, PublishRows, PublishSignals, RollingFeatures,
-    StateStore, WriteOutput,
+    CrossSections, LiveSignal, MarketLevels, OperatorStats, PublishRows, PublishSignals,
+    RollingFeatures, StateStore, WriteOutput,
 };
 use crate::reference::universe::Members;
 use crate::reference::SectorSchedule;
@@ -475,12 +475,19 @@ fn stream(
         }
         None => None,
     };
+    // The market symbol's bars are the market series: each feed sends its
+    // close to every worker with the bars of its time.
+    let market = match &args.market_symbol {
+        Some(_) => MarketLevels::Live(start.market_level),
+        None => MarketLevels::None,
+    };
+    let market_id = || args.market_symbol.as_deref().and_then(|s| names.lookup(s));
     worker.dataflow_named::<u64, _, _>("live", |scope| {
         use timely::dataflow::operators::vec::Input;
         let rows = scope
             .input_from(&mut input)
             .rolling_features(
-                (cx.engine.clone(), None),
+                (cx.engine.clone(), market),
                 peers,
                 pool.clone(),
                 stats.clone(),
@@ -529,7 +536,7 @@ fn stream(
             .take_ready(before, |bars| symbols.resolve(&mut bars.symbol));
         for (ts, bars) in ready {
             input.advance_to(time_of(ts));
-            for chunk in chunks_of(ts, &bars, peers) {
+            for chunk in chunks_of(ts, &bars, peers, market_id()) {
                 input.send(chunk);
             }
             sent = (sent.0 + 1, Some(ts));

@@ -15,7 +15,7 @@ mod write;
 
 pub use cross::CrossSections;
 pub use publish::PublishRows;
-pub use rolling::{RollingFeatures, StateStore};
+pub use rolling::{MarketLevels, RollingFeatures, StateStore};
 pub use signals::{LiveSignal, PublishSignals};
 pub use write::WriteOutput;
 

@@ -23,6 +23,22 @@ use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::StreamVec;
 
+/// Where the features paired with the market get its log level.
+#[derive(Debug, Clone, Default)]
+pub enum MarketLevels {
+    /// No market series.
+    #[default]
+    None,
+    /// A series read whole (`--market FILE`): its level as of each bar's
+    /// time.
+    Series(Arc<Market>),
+    /// A live run's market symbol (`--market-symbol`): the chunks of a bar
+    /// time carry its close when it has a bar then ([`BarChunk::market`]);
+    /// a bar sees the latest level at or before its time, starting from
+    /// this one (the last before the checkpoint resumed from).
+    Live(Option<f64>),
+}
+
 /// Per-symbol rolling indicators.
 pub trait RollingFeatures<'scope> {
     /// Routes each chunk to the worker owning its symbols and computes one
@@ -32,10 +48,10 @@ pub trait RollingFeatures<'scope> {
     /// wins; both kinds of second copy are counted. A chunk's checkpoint
     /// request goes on this process's board before the frontier passes its
     /// time, so every operator downstream sees it in time. Features paired
-    /// with the market see `market`'s level as of each bar's time.
+    /// with the market see its level as of each bar's time ([`MarketLevels`]).
     fn rolling_features(
         self,
-        engine: (Arc<FeatureEngine>, Option<Arc<Market>>),
+        engine: (Arc<FeatureEngine>, MarketLevels),
         peers: usize,
         pool: Arc<BufferPool>,
         stats: Rc<RefCell<OperatorStats>>,
@@ -224,7 +240,7 @@ fn link_files(
 impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
     fn rolling_features(
         self,
-        (engine, market): (Arc<FeatureEngine>, Option<Arc<Market>>),
+        (engine, mut market): (Arc<FeatureEngine>, MarketLevels),
         peers: usize,
         pool: Arc<BufferPool>,
         stats: Rc<RefCell<OperatorStats>>,
@@ -259,6 +275,11 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                     }
                     let started = std::time::Instant::now();
                     let mut session = output.session(&cap);
+                    if let MarketLevels::Live(level) = &mut market {
+                        if let Some(close) = chunks.iter().find_map(|c| c.market) {
+                            *level = Some(close.ln());
+                        }
+                    }
                     for chunk in chunks {
                         if let (Some(r), Some(d)) = (&chunk.checkpoint, &durable) {
                             d.checkpoints.board.request(*r);
@@ -267,7 +288,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                             continue;
                         }
                         let mut s = stats.borrow_mut();
-                        let joined = (&*engine, market.as_deref(), every);
+                        let joined = (&*engine, &market, every);
                         let all = (&mut states, &mut histories, &mut kept.changed);
                         let out = compute(joined, all, chunk, peers, &pool, &mut s);
                         session.give_iterator(out.into_iter());
@@ -293,7 +314,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
 /// The features of one chunk, split by the worker owning each bar time;
 /// every `every` bars of a symbol a copy of its state joins its history.
 fn compute(
-    (engine, market, every): (&FeatureEngine, Option<&Market>, u64),
+    (engine, market, every): (&FeatureEngine, &MarketLevels, u64),
     (states, histories, changed): (&mut Vec<Option<SymbolState>>, &mut Vec<History>, &mut bool),
     chunk: BarChunk,
     peers: usize,
@@ -381,7 +402,11 @@ fn compute(
         // The input thread validated every bar with the same rule, so the
         // engine cannot refuse one; if it did, the row stays all-null.
         let i = kept[k] as usize;
-        let level = market.map_or(f64::NAN, |m| m.level(bars.ts[i]));
+        let level = match market {
+            MarketLevels::None => f64::NAN,
+            MarketLevels::Series(m) => m.level(bars.ts[i]),
+            MarketLevels::Live(level) => level.unwrap_or(f64::NAN),
+        };
         if engine
             .update_joined(state, &bars.bar[i], level, row)
             .is_ok()

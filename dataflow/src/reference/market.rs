@@ -103,6 +103,18 @@ impl Market {
         })
     }
 
+    /// The series of a symbol's closes (a live run's market symbol's, as
+    /// stored): `(time, close)` in any order, one per time.
+    pub fn from_closes(kind: TsKind, mut closes: Vec<(i64, f64)>) -> Self {
+        closes.sort_by_key(|&(t, _)| t);
+        closes.dedup_by_key(|&mut (t, _)| t);
+        Self {
+            kind,
+            times: closes.iter().map(|&(t, _)| t).collect(),
+            levels: closes.iter().map(|&(_, c)| c.ln()).collect(),
+        }
+    }
+
     /// Whether the series' times are dates or instants.
     pub fn kind(&self) -> TsKind {
         self.kind

@@ -1,0 +1,138 @@
+//! The market series in a live run, against a real broker: SPY's daily
+//! bars on the topic beside every 25th S&P 500 symbol, `--market-symbol
+//! SPY`, the `beta`/`corr` set of `tests/oracle/market.toml`. In three
+//! runs over one store (a resume whose first day has no SPY bar, so it
+//! pairs with SPY's last stored close; then a corrected SPY close 10 days
+//! back, which revises every symbol's affected rows) the latest view equals
+//! a backfill of the same bars with `--market` a file of SPY's closes.
+
+mod common;
+
+use common::kafka::{brokers, live, ok, produce, unique};
+use common::{args, data, date_of, panel_slice, valid_bars, versions};
+use std::path::{Path, PathBuf};
+use tickflow::config::PipelineConfig;
+
+/// (symbol, day, [open, high, low, close, volume]).
+type Bar = (String, i64, [f64; 5]);
+
+fn config_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/oracle/market.toml")
+}
+
+fn message(b: &Bar) -> (String, Vec<u8>) {
+    let (symbol, day, [o, h, l, c, v]) = b;
+    let json = format!(
+        r#"{{"symbol":"{symbol}","ts":"{}","open":{o},"high":{h},"low":{l},"close":{c},"volume":{v}}}"#,
+        date_of(*day)
+    );
+    (symbol.clone(), json.into_bytes())
+}
+
+fn publish(topic: &str, bars: &[Bar]) {
+    let messages: Vec<(String, Vec<u8>)> = bars.iter().map(message).collect();
+    let refs: Vec<(&str, Vec<u8>)> = (messages.iter())
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    produce(topic, 2, &refs);
+}
+
+/// A backfill of `bars` with `--market` a file of SPY's closes among them.
+fn backfill(dir: &Path, name: &str, bars: &[Bar]) -> PathBuf {
+    let input = dir.join(format!("{name}.csv"));
+    let mut text = String::from("date,open,high,low,close,volume,Name\n");
+    let mut market = String::from("date,close\n");
+    for (s, d, [o, h, l, c, v]) in bars {
+        text += &format!("{},{o},{h},{l},{c},{v},{s}\n", date_of(*d));
+        if s == "SPY" {
+            market += &format!("{},{c}\n", date_of(*d));
+        }
+    }
+    std::fs::write(&input, text).unwrap();
+    let market_file = dir.join(format!("{name}-market.csv"));
+    std::fs::write(&market_file, market).unwrap();
+    let out = dir.join(name);
+    let mut a = args(&input, &out, 1);
+    a.config = PipelineConfig::load(config_path().to_str().unwrap()).unwrap();
+    a.market = Some(market_file);
+    tickflow::backfill::run(&a).unwrap();
+    out
+}
+
+#[test]
+fn a_market_symbol_on_the_topic_gives_the_backfills_betas_across_resumes_and_a_corrected_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(panel_slice(dir.path(), 25)).unwrap();
+    let (from, to) = (common::days("2017-01-03"), common::days("2018-02-07"));
+    let mut bars: Vec<Bar> = valid_bars(&text)
+        .0
+        .into_iter()
+        .flat_map(|(s, by_day)| {
+            by_day
+                .into_iter()
+                .filter(move |(d, _)| (from..=to).contains(d))
+                .map(move |(d, b)| (s.clone(), d, b))
+        })
+        .collect();
+    let spy = std::fs::read_to_string(data("spy_daily_2017_2018.csv")).unwrap();
+    for line in spy.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let day = common::days(f[0]);
+        if (from..=to).contains(&day) {
+            let v: Vec<f64> = f[1..6].iter().map(|x| x.parse().unwrap()).collect();
+            bars.push(("SPY".into(), day, [v[0], v[1], v[2], v[3], v[4]]));
+        }
+    }
+    bars.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    let mut days: Vec<i64> = bars.iter().map(|b| b.1).collect();
+    days.dedup();
+    // The second run's first day has no SPY bar: it pairs with SPY's last
+    // close of the first run, from the store.
+    let resume_day = days[150];
+    bars.retain(|b| !(b.0 == "SPY" && b.1 == resume_day));
+    let split = bars.iter().position(|b| b.1 >= resume_day).unwrap();
+
+    let (topic, store) = (unique("market"), dir.path().join("live"));
+    let run = |group: &str| {
+        ok(live(&brokers(), &topic, group, &store)
+            .args([
+                "--idle-exit",
+                "2",
+                "--metrics-addr",
+                "off",
+                "--workers",
+                "2",
+            ])
+            .args(["--market-symbol", "SPY", "--config"])
+            .arg(config_path()))
+    };
+    publish(&topic, &bars[..split]);
+    run(&unique("g"));
+    publish(&topic, &bars[split..]);
+    run(&unique("g"));
+    versions::assert_same(
+        &versions::rows(&store, None, None),
+        &versions::rows(&backfill(dir.path(), "expected", &bars), None, None),
+        "live with a market symbol against the backfill with its closes",
+    );
+
+    // A corrected SPY close 10 days back: every symbol's rows from then on.
+    let back = *days.iter().rev().nth(10).unwrap();
+    let at = bars
+        .iter()
+        .position(|b| b.0 == "SPY" && b.1 == back)
+        .unwrap();
+    let mut fixed = bars[at].clone();
+    fixed.2[3] *= 1.01;
+    fixed.2[1] = fixed.2[1].max(fixed.2[3]);
+    publish(&topic, std::slice::from_ref(&fixed));
+    let out = run(&unique("g"));
+    assert!(out.contains("1 late"), "{out}");
+    let mut corrected = bars.clone();
+    corrected[at] = fixed;
+    versions::assert_same(
+        &versions::rows(&store, None, None),
+        &versions::rows(&backfill(dir.path(), "corrected", &corrected), None, None),
+        "after the corrected market close",
+    );
+}
