@@ -12,42 +12,14 @@
 
 mod common;
 
+use common::daily::{self, publish, write_csv, Bar};
 use common::kafka::{brokers, live, produce, start, unique, wait_ok};
-use common::{args, data, date_of, panel_slice, valid_bars, versions};
+use common::{args, data, date_of, versions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tickflow::backfill;
 use tickflow::durable::Manifest;
 use tickflow_connectors::kafka::TopicProducer;
-
-/// (symbol, day, [open, high, low, close, volume]).
-type Bar = (String, i64, [f64; 5]);
-
-fn message(b: &Bar) -> (String, Vec<u8>) {
-    let (symbol, day, [o, h, l, c, v]) = b;
-    let json = format!(
-        r#"{{"symbol":"{symbol}","ts":"{}","open":{o},"high":{h},"low":{l},"close":{c},"volume":{v}}}"#,
-        date_of(*day)
-    );
-    (symbol.clone(), json.into_bytes())
-}
-
-fn publish(topic: &str, bars: &[Bar]) {
-    let messages: Vec<(String, Vec<u8>)> = bars.iter().map(message).collect();
-    let refs: Vec<(&str, Vec<u8>)> = messages
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
-    produce(topic, 2, &refs);
-}
-
-fn write_csv(path: &Path, bars: &[Bar]) {
-    let mut text = String::from("date,open,high,low,close,volume,Name\n");
-    for (s, d, [o, h, l, c, v]) in bars {
-        text += &format!("{},{o},{h},{l},{c},{v},{s}\n", date_of(*d));
-    }
-    std::fs::write(path, text).unwrap();
-}
 
 /// The reference files of a run: sectors, and optionally a universe and
 /// corporate actions.
@@ -83,24 +55,11 @@ fn rebuild_with(dir: &Path, name: &str, bars: &[Bar], r: &References) -> PathBuf
     out
 }
 
-/// The last 280-odd days of every 25th S&P 500 symbol, in time order, and
+/// The days from 2017 of every 25th S&P 500 symbol, in time order, and
 /// their days.
 fn panel(dir: &Path) -> (Vec<Bar>, Vec<i64>) {
-    let text = std::fs::read_to_string(panel_slice(dir, 25)).unwrap();
-    let from = common::days("2017-01-01");
-    let mut bars: Vec<Bar> = valid_bars(&text)
-        .0
-        .into_iter()
-        .flat_map(|(s, by_day)| {
-            by_day
-                .into_iter()
-                .filter(move |(d, _)| *d >= from)
-                .map(move |(d, b)| (s.clone(), d, b))
-        })
-        .collect();
-    bars.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
-    let mut days: Vec<i64> = bars.iter().map(|b| b.1).collect();
-    days.dedup();
+    let bars = daily::panel_bars(dir, 25, (common::days("2017-01-01"), i64::MAX));
+    let days = daily::days(&bars);
     (bars, days)
 }
 

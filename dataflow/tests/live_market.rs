@@ -8,47 +8,24 @@
 
 mod common;
 
-use common::kafka::{brokers, live, ok, produce, unique};
-use common::{args, data, date_of, panel_slice, valid_bars, versions};
+use common::daily::{self, publish, Bar};
+use common::kafka::{brokers, live, ok, unique};
+use common::{args, data, date_of, versions};
 use std::path::{Path, PathBuf};
 use tickflow::config::PipelineConfig;
-
-/// (symbol, day, [open, high, low, close, volume]).
-type Bar = (String, i64, [f64; 5]);
 
 fn config_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/oracle/market.toml")
 }
 
-fn message(b: &Bar) -> (String, Vec<u8>) {
-    let (symbol, day, [o, h, l, c, v]) = b;
-    let json = format!(
-        r#"{{"symbol":"{symbol}","ts":"{}","open":{o},"high":{h},"low":{l},"close":{c},"volume":{v}}}"#,
-        date_of(*day)
-    );
-    (symbol.clone(), json.into_bytes())
-}
-
-fn publish(topic: &str, bars: &[Bar]) {
-    let messages: Vec<(String, Vec<u8>)> = bars.iter().map(message).collect();
-    let refs: Vec<(&str, Vec<u8>)> = (messages.iter())
-        .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
-    produce(topic, 2, &refs);
-}
-
 /// A backfill of `bars` with `--market` a file of SPY's closes among them.
 fn backfill(dir: &Path, name: &str, bars: &[Bar]) -> PathBuf {
     let input = dir.join(format!("{name}.csv"));
-    let mut text = String::from("date,open,high,low,close,volume,Name\n");
+    daily::write_csv(&input, bars);
     let mut market = String::from("date,close\n");
-    for (s, d, [o, h, l, c, v]) in bars {
-        text += &format!("{},{o},{h},{l},{c},{v},{s}\n", date_of(*d));
-        if s == "SPY" {
-            market += &format!("{},{c}\n", date_of(*d));
-        }
+    for (_, d, b) in bars.iter().filter(|b| b.0 == "SPY") {
+        market += &format!("{},{}\n", date_of(*d), b[3]);
     }
-    std::fs::write(&input, text).unwrap();
     let market_file = dir.join(format!("{name}-market.csv"));
     std::fs::write(&market_file, market).unwrap();
     let out = dir.join(name);
@@ -62,18 +39,8 @@ fn backfill(dir: &Path, name: &str, bars: &[Bar]) -> PathBuf {
 #[test]
 fn a_market_symbol_on_the_topic_gives_the_backfills_betas_across_resumes_and_a_corrected_close() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(panel_slice(dir.path(), 25)).unwrap();
     let (from, to) = (common::days("2017-01-03"), common::days("2018-02-07"));
-    let mut bars: Vec<Bar> = valid_bars(&text)
-        .0
-        .into_iter()
-        .flat_map(|(s, by_day)| {
-            by_day
-                .into_iter()
-                .filter(move |(d, _)| (from..=to).contains(d))
-                .map(move |(d, b)| (s.clone(), d, b))
-        })
-        .collect();
+    let mut bars = daily::panel_bars(dir.path(), 25, (from, to));
     let spy = std::fs::read_to_string(data("spy_daily_2017_2018.csv")).unwrap();
     for line in spy.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -83,9 +50,8 @@ fn a_market_symbol_on_the_topic_gives_the_backfills_betas_across_resumes_and_a_c
             bars.push(("SPY".into(), day, [v[0], v[1], v[2], v[3], v[4]]));
         }
     }
-    bars.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
-    let mut days: Vec<i64> = bars.iter().map(|b| b.1).collect();
-    days.dedup();
+    daily::sort(&mut bars);
+    let days = daily::days(&bars);
     // The second run's first day has no SPY bar: it pairs with SPY's last
     // close of the first run, from the store.
     let resume_day = days[150];

@@ -223,6 +223,7 @@ pub fn bits(t: &Table) -> Vec<BitRow> {
 }
 pub mod cluster;
 pub mod cross;
+pub mod daily;
 pub mod kafka;
 pub mod slice;
 pub mod versions;
