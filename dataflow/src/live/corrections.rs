@@ -68,6 +68,8 @@ pub struct Corrected {
     pub beyond: usize,
     /// The revision (`None`: nothing changed a stored row).
     pub record: Option<RevisionRecord>,
+    /// How long it took (reading the late bars to saving the manifest).
+    pub seconds: f64,
 }
 
 impl Corrected {
@@ -103,7 +105,11 @@ impl Corrected {
             0 => String::new(),
             n => format!("; {n} stay in _late_bars.csv only"),
         };
-        format!("corrections: {}, {changed}{beyond}", what.join(" and "))
+        format!(
+            "corrections: {}, {changed}{beyond} ({:.2} s)",
+            what.join(" and "),
+            self.seconds
+        )
     }
 }
 
@@ -190,6 +196,15 @@ impl Corrector<'_> {
     /// was computed under ([`crate::revise::reference`]); then saves the
     /// manifest saying so. `None`: there was nothing to do.
     pub fn apply(&self, root: &Path, manifest: &mut Manifest) -> Result<Option<Corrected>> {
+        let started = std::time::Instant::now();
+        let mut done = self.revise(root, manifest)?;
+        if let Some(c) = &mut done {
+            c.seconds = started.elapsed().as_secs_f64();
+        }
+        Ok(done)
+    }
+
+    fn revise(&self, root: &Path, manifest: &mut Manifest) -> Result<Option<Corrected>> {
         let new_actions: Vec<Action> = (self.actions.iter())
             .filter(|a| !a.is_in(&manifest.actions))
             .cloned()
