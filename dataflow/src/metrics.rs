@@ -39,6 +39,9 @@ pub struct Metrics {
     pub operator_seconds: HistogramVec,
     /// From the frontier passing a bar time to its rows being in the store.
     pub cross_section_latency: Histogram,
+    /// From the frontier passing a bar time to its cross-section computed
+    /// (the rows out of the cross-section operator, before the sinks).
+    pub cross_section_compute: Histogram,
     /// The event-time frontier, as Unix seconds.
     pub frontier_seconds: Gauge,
     /// Wall clock minus the frontier, in seconds.
@@ -153,6 +156,17 @@ impl Metrics {
                         "tickflow_cross_section_latency_seconds",
                         "From the frontier passing a bar time to its rows being in the store",
                     )
+                    .buckets(latency.clone()),
+                )
+                .expect("valid"),
+            ),
+            cross_section_compute: register(
+                &r,
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        "tickflow_cross_section_compute_seconds",
+                        "From the frontier passing a bar time to its cross-section computed",
+                    )
                     .buckets(latency),
                 )
                 .expect("valid"),
@@ -211,7 +225,7 @@ impl Metrics {
     /// The names of every metric family (labelled ones included before
     /// their first sample), for checking dashboards.
     pub fn names(&self) -> Vec<String> {
-        let collectors: [&dyn prometheus::core::Collector; 14] = [
+        let collectors: [&dyn prometheus::core::Collector; 15] = [
             &self.rows_in,
             &self.rows_out,
             &self.rejected,
@@ -219,6 +233,7 @@ impl Metrics {
             &self.dead_letters,
             &self.operator_seconds,
             &self.cross_section_latency,
+            &self.cross_section_compute,
             &self.frontier_seconds,
             &self.event_time_lag,
             &self.consumer_lag,

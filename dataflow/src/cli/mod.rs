@@ -314,6 +314,9 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
     for c in &s.corrections {
         println!("  {c}");
     }
+    if let Some((p50, p99)) = s.cs_latency_ms {
+        println!("  frontier passed -> cross-section computed: p50 {p50:.2} ms, p99 {p99:.2} ms");
+    }
     if let Some((p50, p99)) = s.latency_ms {
         println!("  frontier passed -> rows in the store: p50 {p50:.2} ms, p99 {p99:.2} ms");
     }

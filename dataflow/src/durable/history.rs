@@ -64,16 +64,30 @@ impl History {
     /// assert!(history.before(9).is_none());
     /// ```
     pub fn record(&mut self, every: u64, ts: i64, state: &SymbolState) -> bool {
+        self.keep(every, ts, state, || Arc::new(state.clone()))
+    }
+
+    /// [`History::record`] for a state its owner shares: the copy kept is
+    /// the owner's `Arc` (copied only when the owner next changes it,
+    /// `Arc::make_mut`).
+    pub fn record_shared(&mut self, every: u64, ts: i64, state: &Arc<SymbolState>) -> bool {
+        self.keep(every, ts, state, || state.clone())
+    }
+
+    fn keep(
+        &mut self,
+        every: u64,
+        ts: i64,
+        state: &SymbolState,
+        copy: impl FnOnce() -> Arc<SymbolState>,
+    ) -> bool {
         if every == 0 || state.bars() == 0 || state.bars() % every != 0 {
             return false;
         }
         if self.kept.len() >= 2 {
             self.kept.remove(0);
         }
-        self.kept.push(Anchor {
-            ts,
-            state: Arc::new(state.clone()),
-        });
+        self.kept.push(Anchor { ts, state: copy() });
         true
     }
 

@@ -9,6 +9,7 @@
 use bincode::Options;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 use tickflow_operators::SymbolState;
 
 const MAGIC: &[u8; 8] = b"TFSTATE1";
@@ -28,9 +29,29 @@ pub(super) fn codec() -> impl Options {
     bincode::options().with_limit(1 << 34)
 }
 
+/// [`WorkerState`]'s layout over states their owner shares (the same
+/// bytes: `Arc` serialises as what it holds).
+#[derive(Serialize)]
+struct SharedStates<'a> {
+    states: &'a [(String, Arc<SymbolState>)],
+}
+
 /// The file's bytes for `state`.
 pub fn encode(state: &WorkerState) -> Vec<u8> {
-    let payload = codec().serialize(state).expect("states serialise");
+    frame(codec().serialize(state).expect("states serialise"))
+}
+
+/// The file's bytes for shared states (read back as a [`WorkerState`]):
+/// a checkpoint encodes a worker's states without copying them first.
+pub fn encode_shared(states: &[(String, Arc<SymbolState>)]) -> Vec<u8> {
+    frame(
+        codec()
+            .serialize(&SharedStates { states })
+            .expect("states serialise"),
+    )
+}
+
+fn frame(payload: Vec<u8>) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
@@ -104,6 +125,9 @@ mod tests {
         };
         let back = decode(&encode(&file)).unwrap();
         assert_eq!(back, file);
+        // Shared states are the same file.
+        let shared = [("AAPL".to_string(), Arc::new(state.clone()))];
+        assert_eq!(encode_shared(&shared), encode(&file));
         let bar = Bar {
             open: 101.0,
             high: 102.0,

@@ -142,12 +142,18 @@ pub struct LiveSummary {
     /// From a worker's frontier passing a bar time to every row below it
     /// being in the store: median and 99th percentile, in milliseconds.
     pub latency_ms: Option<(f64, f64)>,
+    /// From the frontier passing a bar time to its cross-section computed
+    /// (out of the cross-section operator): median and 99th percentile, in
+    /// milliseconds.
+    pub cs_latency_ms: Option<(f64, f64)>,
     /// The labels written at the end (`--labels`).
     pub labels: Option<crate::labels::LabelsSummary>,
     /// Wall time.
     pub seconds: f64,
     #[serde(skip)]
     latencies: Vec<f64>,
+    #[serde(skip)]
+    cs_latencies: Vec<f64>,
     /// Worker 0 paused the run to apply late bars: run again.
     #[serde(skip)]
     again: bool,
@@ -460,12 +466,8 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     summary.rows_out = summary.partitions.values().sum();
     summary.late = m.late_bars.get();
     summary.dead_letters = m.dead_letters.get();
-    let l = &mut summary.latencies;
-    l.sort_by(f64::total_cmp);
-    if !l.is_empty() {
-        let at = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize];
-        summary.latency_ms = Some((at(0.5), at(0.99)));
-    }
+    summary.latency_ms = median_p99(&mut summary.latencies);
+    summary.cs_latency_ms = median_p99(&mut summary.cs_latencies);
     if let Some(mut manifest) = manifest {
         // The late bars of the run's last stretch.
         if let Some(c) = prepared
@@ -531,6 +533,7 @@ fn segment(
         ts_kind: ts_kind.clone(),
         abort: AtomicBool::new(false),
         clock: FrontierClock::new(workers),
+        cs_clock: FrontierClock::new(workers),
         board: board.clone(),
         starts: Mutex::new(starts),
         begun: Mutex::new(None),
@@ -574,6 +577,7 @@ fn segment(
                     *summary.partitions.entry(k).or_default() += v;
                 }
                 summary.latencies.extend(s.latencies);
+                summary.cs_latencies.extend(s.cs_latencies);
                 summary.again |= s.again;
             }
             Err(e) => {
@@ -608,6 +612,13 @@ fn segment(
     manifest.complete = true;
     manifest.save(&args.output)?;
     Ok(Some(manifest))
+}
+
+/// The median and 99th percentile of `l` (sorted here), if any.
+fn median_p99(l: &mut [f64]) -> Option<(f64, f64)> {
+    l.sort_by(f64::total_cmp);
+    let at = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize];
+    (!l.is_empty()).then(|| (at(0.5), at(0.99)))
 }
 
 /// The process's rejected messages so far, by reason.

@@ -70,6 +70,9 @@ pub(super) struct Context {
     pub ts_kind: Arc<OnceLock<TsKind>>,
     pub abort: AtomicBool,
     pub clock: FrontierClock,
+    /// The same advances, for the cross-section latency (each clock
+    /// forgets what its reader has passed).
+    pub cs_clock: FrontierClock,
     pub board: Arc<Board>,
     /// Process 0: every worker's start, for worker 0 to hand out.
     pub starts: Mutex<Option<Vec<LiveStart>>>,
@@ -445,7 +448,7 @@ fn stream(
     let stats = Rc::new(RefCell::new(OperatorStats::default()));
     let pool = Arc::new(BufferPool::default());
     let mut input = InputHandle::new();
-    let probe = ProbeHandle::new();
+    let (probe, cs_probe) = (ProbeHandle::new(), ProbeHandle::new());
     let mut sink = Sink::new(
         &args.output,
         index,
@@ -501,7 +504,8 @@ fn stream(
                 pool.clone(),
                 names.clone(),
                 cx.members.clone(),
-            );
+            )
+            .probe_with(&cs_probe);
         let rows = match publish {
             Some(p) => rows.publish_rows(p, schema.clone(), names.clone(), stats.clone()),
             None => rows,
@@ -546,7 +550,8 @@ fn stream(
         (sent.0, sent.1, upto)
     };
     let mut advances: VecDeque<(i64, Instant)> = Default::default();
-    let mut latencies = Vec::new();
+    let mut cs_advances: VecDeque<(i64, Instant)> = Default::default();
+    let (mut latencies, mut cs_latencies) = (Vec::new(), Vec::new());
     let mut last_lag = Instant::now() - Duration::from_secs(10);
     let (mut epoch, mut next_report) = (start.first_epoch, start.first_epoch);
     let (mut since, mut times_since) = (Instant::now(), 0u64);
@@ -619,8 +624,10 @@ fn stream(
                 }
                 input.advance_to(time_of(upto));
                 cx.clock.advanced(local, upto, now);
+                cx.cs_clock.advanced(local, upto, now);
                 if local == 0 {
                     advances.push_back((upto, now));
+                    cs_advances.push_back((upto, now));
                 }
                 if !board.is_durable() {
                     failpoint::hit("before_first_checkpoint");
@@ -648,13 +655,32 @@ fn stream(
             Some(Duration::from_millis(1))
         });
         heard.hear(control, cx);
-        let passed = probe.with_frontier(|f| f.first().map_or(i64::MAX, |&t| ts_of(t)));
-        while advances.front().is_some_and(|&(t, _)| t <= passed) {
-            let (t, _) = advances.pop_front().expect("non-empty");
-            if let Some(at) = cx.clock.passed(t) {
-                let secs = at.elapsed().as_secs_f64();
-                metrics::global().cross_section_latency.observe(secs);
-                latencies.push(secs * 1e3);
+        let m = metrics::global();
+        let stages = [
+            (
+                &probe,
+                &mut advances,
+                &cx.clock,
+                &m.cross_section_latency,
+                &mut latencies,
+            ),
+            (
+                &cs_probe,
+                &mut cs_advances,
+                &cx.cs_clock,
+                &m.cross_section_compute,
+                &mut cs_latencies,
+            ),
+        ];
+        for (probe, advances, clock, histogram, latencies) in stages {
+            let passed = probe.with_frontier(|f| f.first().map_or(i64::MAX, |&t| ts_of(t)));
+            while advances.front().is_some_and(|&(t, _)| t <= passed) {
+                let (t, _) = advances.pop_front().expect("non-empty");
+                if let Some(at) = clock.passed(t) {
+                    let secs = at.elapsed().as_secs_f64();
+                    histogram.observe(secs);
+                    latencies.push(secs * 1e3);
+                }
             }
         }
         if last_lag.elapsed() >= Duration::from_secs(5) {
@@ -730,6 +756,7 @@ fn stream(
     Ok(LiveSummary {
         partitions: s.partitions.clone(),
         latencies,
+        cs_latencies,
         again: heard.again,
         ..Default::default()
     })

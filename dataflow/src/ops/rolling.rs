@@ -10,7 +10,7 @@ use crate::durable::manifest::{
     write_atomic,
 };
 use crate::durable::restore::Share;
-use crate::durable::state_file::{encode, WorkerState};
+use crate::durable::state_file::encode_shared;
 use crate::names::Names;
 use crate::reference::Market;
 use std::cell::RefCell;
@@ -91,8 +91,9 @@ enum Files {
     /// Those of checkpoint `from`, which hold exactly this run's states
     /// (it has no bars: [`StateStore::reuse`]).
     LinkAll(u64),
-    /// The states, and the histories.
-    Write(WorkerState, Histories),
+    /// The states (shared with the worker until it next changes them), and
+    /// the histories.
+    Write(Vec<(String, Arc<SymbolState>)>, Histories),
 }
 
 /// A checkpoint's history file: written, or linked from an earlier
@@ -118,7 +119,7 @@ impl StateStore {
         &self,
         writer: &mut Option<std::sync::mpsc::Sender<Snapshot>>,
         r: &Request,
-        (states, histories, kept): (&[Option<SymbolState>], &[History], &mut Kept),
+        (states, histories, kept): (&[Option<Arc<SymbolState>>], &[History], &mut Kept),
         stats: &OperatorStats,
     ) {
         let file = match (self.reuse, kept.written) {
@@ -153,12 +154,14 @@ impl StateStore {
         }
     }
 
-    /// This worker's states by symbol name.
-    fn states(&self, states: &[Option<SymbolState>]) -> WorkerState {
-        self.names.with(|symbols, _| WorkerState {
-            states: (states.iter().enumerate())
+    /// This worker's states by symbol name: the states themselves, shared
+    /// (a snapshot copies none; the worker copies a state when it next
+    /// updates it while the writer still holds it).
+    fn states(&self, states: &[Option<Arc<SymbolState>>]) -> Vec<(String, Arc<SymbolState>)> {
+        self.names.with(|symbols, _| {
+            (states.iter().enumerate())
                 .filter_map(|(id, s)| Some((symbols.name(id as u32).to_string(), s.clone()?)))
-                .collect(),
+                .collect()
         })
     }
 
@@ -193,7 +196,7 @@ impl StateStore {
                             Files::LinkAll(from) => link_files(&root, (from, r.epoch), worker)
                                 .map_err(|e| e.to_string()),
                             Files::Write(states, histories) => {
-                                write_atomic(&path, &encode(&states))
+                                write_atomic(&path, &encode_shared(&states))
                                     .and_then(|()| match histories {
                                         Histories::Write(h) => {
                                             write_atomic(&kept, &history::encode(&h))
@@ -257,7 +260,10 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                 .map(|d| std::mem::take(&mut d.restored))
                 .unwrap_or_default();
             let every = durable.as_ref().map_or(0, |d| d.every);
-            let (mut states, mut histories) = (restored.states, restored.histories);
+            let mut states: Vec<Option<Arc<SymbolState>>> = (restored.states.into_iter())
+                .map(|s| s.map(Arc::new))
+                .collect();
+            let mut histories = restored.histories;
             let mut kept = Kept::default();
             let mut next_epoch = durable.as_ref().map_or(0, |d| d.checkpoints.first_epoch);
             let mut writer = None;
@@ -315,7 +321,11 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
 /// every `every` bars of a symbol a copy of its state joins its history.
 fn compute(
     (engine, market, every): (&FeatureEngine, &MarketLevels, u64),
-    (states, histories, changed): (&mut Vec<Option<SymbolState>>, &mut Vec<History>, &mut bool),
+    (states, histories, changed): (
+        &mut Vec<Option<Arc<SymbolState>>>,
+        &mut Vec<History>,
+        &mut bool,
+    ),
     chunk: BarChunk,
     peers: usize,
     pool: &BufferPool,
@@ -395,7 +405,7 @@ fn compute(
     }
     for k in by_symbol {
         let (symbol, k) = (symbol_of(k as usize), k as usize);
-        let state = states[symbol].get_or_insert_with(|| engine.new_state());
+        let state = states[symbol].get_or_insert_with(|| Arc::new(engine.new_state()));
         let (d, slot) = place[k];
         let out = &mut outs[d as usize];
         let row = &mut out.values[slot as usize * width..(slot as usize + 1) * width];
@@ -408,10 +418,10 @@ fn compute(
             MarketLevels::Live(level) => level.unwrap_or(f64::NAN),
         };
         if engine
-            .update_joined(state, &bars.bar[i], level, row)
+            .update_joined(Arc::make_mut(state), &bars.bar[i], level, row)
             .is_ok()
         {
-            *changed |= histories[symbol].record(every, bars.ts[i], state);
+            *changed |= histories[symbol].record_shared(every, bars.ts[i], state);
         }
     }
     outs
