@@ -35,6 +35,31 @@ impl FrontierClock {
         q.push_back((target, at));
     }
 
+    /// When every worker had advanced to `target` or beyond, if all have,
+    /// without forgetting anything (for readers on several workers, who
+    /// ask out of order; the last [`KEEP`] advances per worker are kept).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use tickflow::live::FrontierClock;
+    /// let c = FrontierClock::new(1);
+    /// let t0 = Instant::now();
+    /// c.advanced(0, 10, t0);
+    /// c.advanced(0, 12, t0 + Duration::from_millis(5));
+    /// assert_eq!(c.when(12), Some(t0 + Duration::from_millis(5)));
+    /// assert_eq!(c.when(10), Some(t0));
+    /// assert_eq!(c.when(13), None);
+    /// ```
+    pub fn when(&self, target: i64) -> Option<Instant> {
+        let mut latest: Option<Instant> = None;
+        for w in &self.workers {
+            let q = w.lock().expect("not poisoned");
+            let at = q.get(q.partition_point(|&(t, _)| t < target))?.1;
+            latest = Some(latest.map_or(at, |l| l.max(at)));
+        }
+        latest
+    }
+
     /// When every worker had advanced to `target` or beyond, if all have;
     /// forgets the advances below `target` (ask in increasing order).
     ///

@@ -533,7 +533,7 @@ fn segment(
         ts_kind: ts_kind.clone(),
         abort: AtomicBool::new(false),
         clock: FrontierClock::new(workers),
-        cs_clock: FrontierClock::new(workers),
+        cs_clock: Arc::new(FrontierClock::new(workers)),
         board: board.clone(),
         starts: Mutex::new(starts),
         begun: Mutex::new(None),

@@ -45,7 +45,7 @@ use tickflow_connectors::TsKind;
 use tickflow_operators::cross_section::CrossSectionOptions;
 use tickflow_operators::FeatureEngine;
 use timely::dataflow::operators::vec::input::Handle as InputHandle;
-use timely::dataflow::operators::Probe;
+use timely::dataflow::operators::{Inspect, Probe};
 use timely::dataflow::ProbeHandle;
 use timely::worker::Worker;
 
@@ -72,7 +72,7 @@ pub(super) struct Context {
     pub clock: FrontierClock,
     /// The same advances, for the cross-section latency (each clock
     /// forgets what its reader has passed).
-    pub cs_clock: FrontierClock,
+    pub cs_clock: Arc<FrontierClock>,
     pub board: Arc<Board>,
     /// Process 0: every worker's start, for worker 0 to hand out.
     pub starts: Mutex<Option<Vec<LiveStart>>>,
@@ -448,7 +448,25 @@ fn stream(
     let stats = Rc::new(RefCell::new(OperatorStats::default()));
     let pool = Arc::new(BufferPool::default());
     let mut input = InputHandle::new();
-    let (probe, cs_probe) = (ProbeHandle::new(), ProbeHandle::new());
+    let probe = ProbeHandle::new();
+    // Each bar time's cross-section is computed by the worker owning the
+    // time: that worker notes how long after the frontier passed it.
+    let cs_latencies: Rc<RefCell<Vec<f64>>> = Rc::default();
+    let mut computed = {
+        let (latencies, mut last) = (cs_latencies.clone(), None);
+        let clock = cx.cs_clock.clone();
+        move |time: &u64| {
+            if last.is_some_and(|l| l >= *time) {
+                return;
+            }
+            last = Some(*time);
+            if let Some(at) = clock.when(ts_of(*time) + 1) {
+                let secs = at.elapsed().as_secs_f64();
+                metrics::global().cross_section_compute.observe(secs);
+                latencies.borrow_mut().push(secs * 1e3);
+            }
+        }
+    };
     let mut sink = Sink::new(
         &args.output,
         index,
@@ -505,7 +523,7 @@ fn stream(
                 names.clone(),
                 cx.members.clone(),
             )
-            .probe_with(&cs_probe);
+            .inspect_batch(move |time, _| computed(time));
         let rows = match publish {
             Some(p) => rows.publish_rows(p, schema.clone(), names.clone(), stats.clone()),
             None => rows,
@@ -550,8 +568,7 @@ fn stream(
         (sent.0, sent.1, upto)
     };
     let mut advances: VecDeque<(i64, Instant)> = Default::default();
-    let mut cs_advances: VecDeque<(i64, Instant)> = Default::default();
-    let (mut latencies, mut cs_latencies) = (Vec::new(), Vec::new());
+    let mut latencies = Vec::new();
     let mut last_lag = Instant::now() - Duration::from_secs(10);
     let (mut epoch, mut next_report) = (start.first_epoch, start.first_epoch);
     let (mut since, mut times_since) = (Instant::now(), 0u64);
@@ -627,7 +644,6 @@ fn stream(
                 cx.cs_clock.advanced(local, upto, now);
                 if local == 0 {
                     advances.push_back((upto, now));
-                    cs_advances.push_back((upto, now));
                 }
                 if !board.is_durable() {
                     failpoint::hit("before_first_checkpoint");
@@ -655,32 +671,13 @@ fn stream(
             Some(Duration::from_millis(1))
         });
         heard.hear(control, cx);
-        let m = metrics::global();
-        let stages = [
-            (
-                &probe,
-                &mut advances,
-                &cx.clock,
-                &m.cross_section_latency,
-                &mut latencies,
-            ),
-            (
-                &cs_probe,
-                &mut cs_advances,
-                &cx.cs_clock,
-                &m.cross_section_compute,
-                &mut cs_latencies,
-            ),
-        ];
-        for (probe, advances, clock, histogram, latencies) in stages {
-            let passed = probe.with_frontier(|f| f.first().map_or(i64::MAX, |&t| ts_of(t)));
-            while advances.front().is_some_and(|&(t, _)| t <= passed) {
-                let (t, _) = advances.pop_front().expect("non-empty");
-                if let Some(at) = clock.passed(t) {
-                    let secs = at.elapsed().as_secs_f64();
-                    histogram.observe(secs);
-                    latencies.push(secs * 1e3);
-                }
+        let passed = probe.with_frontier(|f| f.first().map_or(i64::MAX, |&t| ts_of(t)));
+        while advances.front().is_some_and(|&(t, _)| t <= passed) {
+            let (t, _) = advances.pop_front().expect("non-empty");
+            if let Some(at) = cx.clock.passed(t) {
+                let secs = at.elapsed().as_secs_f64();
+                metrics::global().cross_section_latency.observe(secs);
+                latencies.push(secs * 1e3);
             }
         }
         if last_lag.elapsed() >= Duration::from_secs(5) {
@@ -756,7 +753,7 @@ fn stream(
     Ok(LiveSummary {
         partitions: s.partitions.clone(),
         latencies,
-        cs_latencies,
+        cs_latencies: cs_latencies.take(),
         again: heard.again,
         ..Default::default()
     })
