@@ -75,7 +75,7 @@ fn replace(path: &Path, text: &str) {
 fn wait_for(run: &mut std::process::Child, what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
-        if start.elapsed() > Duration::from_secs(30) || run.try_wait().unwrap().is_some() {
+        if start.elapsed() > Duration::from_secs(120) || run.try_wait().unwrap().is_some() {
             let _ = run.kill();
             let mut err = String::new();
             use std::io::Read;
@@ -120,9 +120,11 @@ fn correction_mid_run(processes: usize) {
     let store = dir.path().join("live");
     publish(&topic, &bars[..split]);
     let hosts = common::cluster::hostfile(dir.path());
+    // --idle-exit long enough that the run outlasts the test's steps on a
+    // loaded machine (it would apply what it read at its end instead).
     let member = |id: usize| {
         let mut c = live(&brokers(), &topic, &group, &store);
-        c.args(["--idle-exit", "6", "--metrics-addr", "off"])
+        c.args(["--idle-exit", "15", "--metrics-addr", "off"])
             .args(["--corrections-interval", "1s", "--checkpoint-every", "1"])
             .arg("--sectors")
             .arg(data("sp500_sectors.csv"));
@@ -326,7 +328,7 @@ fn references_mid_run(via_topics: bool) {
     let mut c = live(&brokers(), &topic, &group, &store);
     c.args([
         "--idle-exit",
-        "6",
+        "15",
         "--metrics-addr",
         "off",
         "--workers",

@@ -150,11 +150,21 @@ fn read_late(
             )
         };
         let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
             .from_path(&path)
             .map_err(|e| store_error(&path, e.to_string()))?;
+        let fields = r
+            .headers()
+            .map_err(|e| store_error(&path, e.to_string()))?
+            .len();
         for record in r.records() {
             let record = record.map_err(|e| store_error(&path, e.to_string()))?;
             let line = record.position().map_or(0, |p| p.line());
+            if record.len() != fields {
+                // A line a crash cut short: of a message read after the
+                // last checkpoint, which the next run reads again.
+                continue;
+            }
             let int = |i: usize| record.get(i).and_then(|t| t.parse::<i64>().ok());
             let (Some(p), Some(o)) = (int(0), int(1)) else {
                 return Err(bad(line, "no partition and offset"));
@@ -353,6 +363,7 @@ impl Corrector<'_> {
                 bars: e.bars + r.bars,
                 rows: e.rows + r.rows,
                 actions: e.actions + r.actions,
+                market: e.market || r.market,
                 sectors: e.sectors || r.sectors,
                 universe: e.universe || r.universe,
                 ..r
@@ -406,6 +417,19 @@ mod tests {
         );
         // Nothing read before the checkpoint for a partition: none of it.
         let late = read_late(root, (&from, &[(0, 10)].into()), TsKind::Date).unwrap();
+        assert_eq!(late.len(), 1);
+    }
+
+    #[test]
+    fn a_line_cut_short_by_a_crash_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("_late_bars.csv"),
+            format!("{HEADER}0,3,A,2024-01-04,1,2,0.5,1.5,10,2024-01-09\n0,4,A,2024-01-0"),
+        )
+        .unwrap();
+        let to = [(0, 10)].into();
+        let late = read_late(dir.path(), (&BTreeMap::new(), &to), TsKind::Date).unwrap();
         assert_eq!(late.len(), 1);
     }
 

@@ -41,6 +41,9 @@ pub struct FeedShared {
     /// The store's corporate actions: a bar before an action's date is
     /// adjusted for it as it is read (a late bar when it is applied).
     pub actions: Actions,
+    /// Bar times from this one on were closed early by a pause (see
+    /// [`super::LiveStart::forced_from`]).
+    pub forced_from: Option<i64>,
 }
 
 /// One worker's consumer and pending bars.
@@ -57,7 +60,8 @@ pub struct Feed {
     pub closed: i64,
     /// When this worker last received a message.
     pub last_message: Option<Instant>,
-    /// Bars behind the frontier read.
+    /// Bars behind the frontier read (those a pause made late not
+    /// counted: they call for no pause of their own).
     pub late: u64,
     sectors: HashMap<u32, sectors::Timeline>,
     lateness_set: bool,
@@ -222,7 +226,8 @@ impl Feed {
                         .map_or(self.closed, |f| f.max(self.closed));
                     if bar.ts < frontier {
                         metrics::global().late_bars.inc();
-                        self.late += 1;
+                        let forced = self.shared.forced_from.is_some_and(|f| bar.ts >= f);
+                        self.late += u64::from(!forced);
                         self.shared.side.late(
                             partition,
                             offset,

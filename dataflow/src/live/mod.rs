@@ -157,6 +157,9 @@ pub struct LiveSummary {
     /// Worker 0 paused the run to apply late bars: run again.
     #[serde(skip)]
     again: bool,
+    /// Where the pause found the frontier (worker 0's).
+    #[serde(skip)]
+    paused_at: Option<i64>,
 }
 
 impl LiveSummary {
@@ -340,7 +343,21 @@ struct Opened {
 
 /// Opens (or resumes) the store, makes sure the output topics exist, and
 /// plans every worker's start.
-fn open(args: &LiveArgs, p: &Prepared, summary: &mut LiveSummary) -> Result<Opened> {
+fn open(
+    args: &LiveArgs,
+    p: &Prepared,
+    summary: &mut LiveSummary,
+    forced_from: Option<i64>,
+) -> Result<Opened> {
+    // The universe's copy, for a later run under another one to compare
+    // with: kept before the store can take the universe as its own.
+    if let Some(path) = &args.universe {
+        let print = InputFingerprint::of(path).map_err(|e| TickflowError::Config {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        crate::revise::universe::keep(&args.output, path, &print)?;
+    }
     let opened = store::open(
         &args.output,
         p.identity.clone(),
@@ -349,14 +366,6 @@ fn open(args: &LiveArgs, p: &Prepared, summary: &mut LiveSummary) -> Result<Open
     )?;
     if let Some(c) = &opened.corrected {
         summary.corrected(c);
-    }
-    // The universe's copy, for a later run under another one to compare with.
-    if let Some(path) = &args.universe {
-        let print = InputFingerprint::of(path).map_err(|e| TickflowError::Config {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        crate::revise::universe::keep(&args.output, path, &print)?;
     }
     match (&opened.note, &opened.positions) {
         (Some(note), _) => eprintln!("{note}"),
@@ -404,6 +413,7 @@ fn open(args: &LiveArgs, p: &Prepared, summary: &mut LiveSummary) -> Result<Open
             positions: opened.positions.clone(),
             actions: manifest.actions.clone(),
             market_level,
+            forced_from,
             restored,
         })
         .collect();
@@ -456,7 +466,13 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
                 return Err(e);
             }
         };
-        let manifest = segment(&stretch, &prepared, labels.as_ref(), &mut summary)?;
+        let forced_from = summary.paused_at.take();
+        let manifest = segment(
+            &stretch,
+            &prepared,
+            (labels.as_ref(), forced_from),
+            &mut summary,
+        )?;
         if !std::mem::take(&mut summary.again) {
             break (manifest, prepared, stretch);
         }
@@ -492,13 +508,13 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
 fn segment(
     args: &LiveArgs,
     prepared: &Prepared,
-    labels: Option<&RefCell<LabelWriter>>,
+    (labels, forced_from): (Option<&RefCell<LabelWriter>>, Option<i64>),
     summary: &mut LiveSummary,
 ) -> Result<Option<crate::durable::manifest::Manifest>> {
     let cluster = &args.cluster;
     let workers = args.workers.max(1);
     let opened = match cluster.process {
-        0 => match open(args, prepared, summary) {
+        0 => match open(args, prepared, summary, forced_from) {
             Ok(o) => Some(o),
             Err(e) => {
                 if !cluster.is_single() {
@@ -579,6 +595,7 @@ fn segment(
                 summary.latencies.extend(s.latencies);
                 summary.cs_latencies.extend(s.cs_latencies);
                 summary.again |= s.again;
+                summary.paused_at = summary.paused_at.or(s.paused_at);
             }
             Err(e) => {
                 first_error.get_or_insert(e);

@@ -44,6 +44,10 @@ pub struct LiveStart {
     /// The market symbol's log close at its last bar before the
     /// checkpoint (`--market-symbol`).
     pub market_level: Option<f64>,
+    /// A pause for corrections closed the bar times from this one on
+    /// before every partition's watermark passed them: a bar of one that
+    /// arrives now is late because of the pause, and calls for no other.
+    pub forced_from: Option<i64>,
     /// This worker's restored states and histories, by run id.
     pub restored: Share,
 }
@@ -63,6 +67,7 @@ impl LiveStart {
             positions: None,
             actions: Vec::new(),
             market_level: None,
+            forced_from: None,
             restored: Share::default(),
         }
     }
@@ -126,6 +131,7 @@ pub fn begin(
         lateness: args.lateness,
         late_before,
         actions: Actions::new(start.actions.iter().cloned()),
+        forced_from: start.forced_from,
     });
     Ok(Begun { names, shared })
 }

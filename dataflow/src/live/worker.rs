@@ -149,6 +149,9 @@ struct Peers {
     told_late: bool,
     /// Worker 0 has paused the run to apply late bars.
     again: bool,
+    /// Worker 0: the frontier (every worker's) when it paused the run;
+    /// the pause closes the bar times from there on early.
+    paused_at: Option<i64>,
     /// When this stretch of the run started.
     started: Instant,
     /// Worker 0: when it last looked at the reference files.
@@ -173,6 +176,7 @@ impl Peers {
             late: false,
             told_late: false,
             again: false,
+            paused_at: None,
             started: Instant::now(),
             looked: Instant::now(),
             kind: None,
@@ -270,6 +274,7 @@ impl Peers {
         if self.late || (look && changed()) {
             control.broadcast(Signal::Stop { again: true });
             self.stop_sent = true;
+            self.paused_at = self.frontiers.iter().copied().filter(|&f| f != IDLE).min();
         }
     }
 }
@@ -755,6 +760,7 @@ fn stream(
         latencies,
         cs_latencies: cs_latencies.take(),
         again: heard.again,
+        paused_at: heard.paused_at,
         ..Default::default()
     })
 }
