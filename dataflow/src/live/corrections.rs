@@ -303,7 +303,26 @@ impl Corrector<'_> {
             let mut closes = super::market::stored_closes(root, symbol, None)?;
             let stored: BTreeMap<i64, u64> =
                 closes.iter().map(|&(t, c)| (t, c.to_bits())).collect();
-            let mut changed = false;
+            // An action new to the store adjusts the market's stored closes
+            // before its date, as it does the symbol's bars.
+            // (in date order, as the replay adjusts the symbol's bars)
+            let mut mine: Vec<Action> = (new_actions.iter())
+                .filter(|a| a.symbol == symbol)
+                .cloned()
+                .collect();
+            mine.sort_by_key(|a| a.date);
+            for (t, close) in &mut closes {
+                let mut bar = Bar {
+                    open: *close,
+                    high: *close,
+                    low: *close,
+                    close: *close,
+                    volume: 0.0,
+                };
+                crate::reference::actions::adjust(&mine, ts_micros(kind, *t), &mut bar);
+                *close = bar.close;
+            }
+            let mut changed = !mine.is_empty();
             for r in revisions.iter().filter(|r| r.symbol == symbol) {
                 changed |= stored.get(&r.ts) != Some(&r.bar.close.to_bits());
                 closes.push((r.ts, r.bar.close));
