@@ -576,10 +576,8 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
     // Actions new to the store revise its bars; every known one adjusts
     // the input's.
     let new_actions: Vec<Action> = match opened.after {
-        Some(_) => listed
-            .into_iter()
-            .filter(|a| !a.is_in(&manifest.actions))
-            .collect(),
+        Some(_) => crate::reference::actions::new_to(&manifest.actions, &listed)
+            .map_err(|m| store_error(&args.output, m))?,
         None => {
             manifest.actions.clear();
             listed

@@ -215,10 +215,8 @@ impl Corrector<'_> {
     }
 
     fn revise(&self, root: &Path, manifest: &mut Manifest) -> Result<Option<Corrected>> {
-        let new_actions: Vec<Action> = (self.actions.iter())
-            .filter(|a| !a.is_in(&manifest.actions))
-            .cloned()
-            .collect();
+        let new_actions = crate::reference::actions::new_to(&manifest.actions, self.actions)
+            .map_err(|m| store_error(root, m))?;
         let identity_changed = manifest.identity != *self.identity;
         let kind = crate::durable::manifest::ts_kind_of(&manifest.ts);
         let (Some(kind), Some(checkpoint)) = (kind, manifest.checkpoint) else {

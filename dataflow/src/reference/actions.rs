@@ -64,6 +64,39 @@ impl Action {
     }
 }
 
+/// The actions of `listed` that `known` (a store's) does not hold, or an
+/// error for one whose factor differs from a known action's of the same
+/// symbol, date and kind: the store holds bars adjusted by the known
+/// factor, which cannot be undone exactly, so it needs a rebuild.
+///
+/// ```
+/// use tickflow::reference::actions::{new_to, Action, ActionKind};
+/// let split = |factor| Action { symbol: "X".into(), date: 0, kind: ActionKind::Split, factor };
+/// assert_eq!(new_to(&[split(0.5)], &[split(0.5)]).unwrap(), vec![]);
+/// assert_eq!(new_to(&[], &[split(0.5)]).unwrap(), vec![split(0.5)]);
+/// assert!(new_to(&[split(0.5)], &[split(0.25)]).unwrap_err().contains("0.5 to 0.25"));
+/// ```
+pub fn new_to(known: &[Action], listed: &[Action]) -> Result<Vec<Action>, String> {
+    let mut out = Vec::new();
+    for a in listed.iter().filter(|a| !a.is_in(known)) {
+        let same = |k: &&Action| k.symbol == a.symbol && k.date == a.date && k.kind == a.kind;
+        if let Some(k) = known.iter().find(same) {
+            return Err(format!(
+                "the factor of {}'s {:?} at {} changed from {} to {}: the store holds bars adjusted by the first, which cannot be undone exactly; rebuild the store with every input",
+                a.symbol,
+                a.kind,
+                tickflow_connectors::format_ts(tickflow_connectors::TsKind::Micros, a.date),
+                k.factor,
+                a.factor
+            ));
+        }
+        if !a.is_in(&out) {
+            out.push(a.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// Adjusts `bar`, of bar time `micros`, for each of `actions` (one
 /// symbol's, in date order) dated after it.
 pub fn adjust(actions: &[Action], micros: i64, bar: &mut Bar) {
