@@ -308,15 +308,12 @@ pub fn run(args: &BackfillArgs) -> Result<BackfillSummary> {
     // Reference topics (`kafka:TOPIC`, brokers from the config's [kafka])
     // are read into files first.
     let mut args = args.clone();
+    let a = &mut args;
     let read = crate::reference::topic::resolve(
-        &args.config.kafka.clone(),
-        &args.output.clone(),
+        &a.config.kafka,
+        &a.output,
         0,
-        [
-            (&mut args.sectors, &crate::reference::topic::SECTORS),
-            (&mut args.universe, &crate::reference::topic::UNIVERSE),
-            (&mut args.actions, &crate::reference::topic::ACTIONS),
-        ],
+        [&mut a.sectors, &mut a.universe, &mut a.actions],
     );
     let args = &args;
     match read.and_then(|_| prepare(args, started)) {
@@ -743,26 +740,19 @@ fn revise(
             ),
         });
     }
-    let cs = &args.config.cross_section;
-    let cross = resolve_cross_columns(engine, &cs.features)?;
-    let known_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64);
-    let cx = crate::revise::Context {
-        root: &args.output,
-        engine,
-        cross: &cross,
-        options: cs.options(),
-        sink: &args.config.sink,
-        known_at,
+    let under = crate::revise::Under {
         ts_kind,
+        histories,
         universe,
         market,
         sectors,
-        histories,
-        every: args.config.revisions.state_history,
     };
-    crate::revise::apply(&cx, manifest, changes)
+    crate::revise::apply_now(
+        (&args.output, engine, &args.config),
+        under,
+        manifest,
+        changes,
+    )
 }
 
 /// Process 0: reads the input, runs its workers, writes the manifest at

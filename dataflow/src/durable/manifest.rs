@@ -80,7 +80,7 @@ pub struct RunRecord {
 }
 
 /// What a run's revisions of past bars changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevisionRecord {
     /// When they were processed (UTC microseconds): the revised rows'

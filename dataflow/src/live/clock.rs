@@ -37,7 +37,8 @@ impl FrontierClock {
 
     /// When every worker had advanced to `target` or beyond, if all have,
     /// without forgetting anything (for readers on several workers, who
-    /// ask out of order; the last [`KEEP`] advances per worker are kept).
+    /// ask out of order, of times [`FrontierClock::passed`] has not
+    /// passed yet).
     ///
     /// ```
     /// use std::time::{Duration, Instant};

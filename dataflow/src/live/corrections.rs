@@ -28,9 +28,9 @@
 use crate::config::PipelineConfig;
 use crate::durable::history;
 use crate::durable::manifest::{store_error, Manifest, RevisionRecord};
-use crate::error::{Result, TickflowError};
-use crate::reference::{Action, Actions, SectorSchedule, Universe};
-use crate::revise::{Changes, Context, Revision};
+use crate::error::Result;
+use crate::reference::{Action, Actions, Market, SectorSchedule, Universe};
+use crate::revise::{apply_now, Changes, Revision, Under};
 use crate::schema::ts_micros;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -75,15 +75,7 @@ pub struct Corrected {
 impl Corrected {
     /// What was done, in words.
     pub fn describe(&self) -> String {
-        let r = self.record.unwrap_or(RevisionRecord {
-            known_at: 0,
-            bars: 0,
-            rows: 0,
-            actions: 0,
-            market: false,
-            sectors: false,
-            universe: false,
-        });
+        let r = self.record.unwrap_or_default();
         let mut what = Vec::new();
         if self.late > 0 || r.actions == 0 && !r.sectors && !r.universe {
             what.push(format!("{} late bars applied", self.late));
@@ -199,6 +191,46 @@ fn read_late(
     Ok(out)
 }
 
+/// A live store's market series, its market symbol's stored closes with
+/// the revision's changes: actions new to the store adjust the closes
+/// before their dates (in date order, as the replay adjusts the symbol's
+/// bars), and the symbol's late bars replace or add closes (the later of
+/// a time winning). Also whether that differs from the stored series.
+fn market_series(
+    root: &Path,
+    (symbol, kind): (&str, TsKind),
+    new_actions: &[Action],
+    revisions: &[Revision],
+) -> Result<(Market, bool)> {
+    let mut closes = super::market::stored_closes(root, symbol, None)?;
+    let stored: BTreeMap<i64, u64> = closes.iter().map(|&(t, c)| (t, c.to_bits())).collect();
+    let mut mine: Vec<Action> = (new_actions.iter())
+        .filter(|a| a.symbol == symbol)
+        .cloned()
+        .collect();
+    mine.sort_by_key(|a| a.date);
+    for (t, close) in &mut closes {
+        let mut bar = Bar {
+            open: *close,
+            high: *close,
+            low: *close,
+            close: *close,
+            volume: 0.0,
+        };
+        crate::reference::actions::adjust(&mine, ts_micros(kind, *t), &mut bar);
+        *close = bar.close;
+    }
+    let mut changed = !mine.is_empty();
+    for r in revisions.iter().filter(|r| r.symbol == symbol) {
+        changed |= stored.get(&r.ts) != Some(&r.bar.close.to_bits());
+        closes.push((r.ts, r.bar.close));
+    }
+    // from_closes keeps the first close of a time: the later one first.
+    closes.reverse();
+    closes.sort_by_key(|&(t, _)| t);
+    Ok((Market::from_closes(kind, closes), changed))
+}
+
 impl Corrector<'_> {
     /// Revises the store for what it does not reflect yet: the late bars
     /// read before its last checkpoint and not applied, corporate actions
@@ -236,7 +268,7 @@ impl Corrector<'_> {
         if late.is_empty() && new_actions.is_empty() && !identity_changed {
             return Ok(None);
         }
-        let reference = crate::revise::reference::changes(
+        let mut reference = crate::revise::reference::changes(
             root,
             (&manifest.identity, self.identity),
             (self.sectors, self.universe),
@@ -293,43 +325,12 @@ impl Corrector<'_> {
             manifest.save(root)?;
             return Ok(Some(corrected));
         }
-        // With a market symbol, its stored closes (revised by its late
-        // bars) are the series; a revised close replays every symbol.
+        // With a market symbol, a revised market replays every symbol.
         let (mut market, mut market_changed) = (None, false);
-        let mut whole = reference.whole.clone();
+        let mut whole = std::mem::take(&mut reference.whole);
         if let Some(symbol) = self.market_symbol {
-            let mut closes = super::market::stored_closes(root, symbol, None)?;
-            let stored: BTreeMap<i64, u64> =
-                closes.iter().map(|&(t, c)| (t, c.to_bits())).collect();
-            // An action new to the store adjusts the market's stored closes
-            // before its date, as it does the symbol's bars.
-            // (in date order, as the replay adjusts the symbol's bars)
-            let mut mine: Vec<Action> = (new_actions.iter())
-                .filter(|a| a.symbol == symbol)
-                .cloned()
-                .collect();
-            mine.sort_by_key(|a| a.date);
-            for (t, close) in &mut closes {
-                let mut bar = Bar {
-                    open: *close,
-                    high: *close,
-                    low: *close,
-                    close: *close,
-                    volume: 0.0,
-                };
-                crate::reference::actions::adjust(&mine, ts_micros(kind, *t), &mut bar);
-                *close = bar.close;
-            }
-            let mut changed = !mine.is_empty();
-            for r in revisions.iter().filter(|r| r.symbol == symbol) {
-                changed |= stored.get(&r.ts) != Some(&r.bar.close.to_bits());
-                closes.push((r.ts, r.bar.close));
-            }
-            // The later close of a time wins (from_closes keeps the first).
-            closes.reverse();
-            closes.sort_by_key(|&(t, _)| t);
-            market = Some(crate::reference::Market::from_closes(kind, closes));
-            market_changed = changed;
+            let (series, changed) = market_series(root, (symbol, kind), &new_actions, &revisions)?;
+            (market, market_changed) = (Some(series), changed);
             if changed {
                 let states =
                     crate::durable::restore::restore_states(root, &checkpoint, self.engine)?;
@@ -344,25 +345,12 @@ impl Corrector<'_> {
             names.contains(s)
         })
         .map_err(|e| store_error(root, format!("damaged checkpoint: {e}")))?;
-        let cs = &self.config.cross_section;
-        let cross = crate::backfill::resolve_cross_columns(self.engine, &cs.features)?;
-        let known_at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|e| TickflowError::Runtime(e.to_string()))?
-            .as_micros() as i64;
-        let cx = Context {
-            root,
-            engine: self.engine,
-            cross: &cross,
-            options: cs.options(),
-            sink: &self.config.sink,
-            known_at,
+        let under = Under {
             ts_kind: kind,
+            histories: &histories,
             universe: self.universe,
             market: market.as_ref(),
             sectors: reference.sectors.then_some(self.sectors),
-            histories: &histories,
-            every: self.config.revisions.state_history,
         };
         // One run record holds what all of its corrections revised.
         let earlier = manifest.current_run().revisions.take();
@@ -373,7 +361,7 @@ impl Corrector<'_> {
             market: market_changed,
             ..reference
         };
-        let applied = crate::revise::apply(&cx, manifest, changes)?;
+        let applied = apply_now((root, self.engine, self.config), under, manifest, changes)?;
         corrected.record = applied.record;
         let merged = match (earlier, applied.record) {
             (Some(e), Some(r)) => Some(RevisionRecord {

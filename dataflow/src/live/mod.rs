@@ -164,8 +164,9 @@ pub struct LiveSummary {
 
 impl LiveSummary {
     fn corrected(&mut self, c: &corrections::Corrected) {
-        eprintln!("{}", c.describe());
-        self.corrections.push(c.describe());
+        let said = c.describe();
+        eprintln!("{said}");
+        self.corrections.push(said);
         self.late_applied += c.late as u64;
         self.rows_revised += c.record.map_or(0, |r| r.rows);
     }
@@ -221,6 +222,8 @@ struct Prepared {
     ts: tickflow_connectors::TsParser,
     /// The reference files as read, for worker 0 to notice a change.
     references: Vec<(PathBuf, InputFingerprint)>,
+    /// The universe file as read, for the store's copy of it.
+    universe_print: Option<InputFingerprint>,
     /// The reference topics as read, likewise.
     topics: Vec<crate::reference::topic::TopicRead>,
     market_symbol: Option<String>,
@@ -330,6 +333,7 @@ fn prepare(args: &LiveArgs, topics: Vec<crate::reference::topic::TopicRead>) -> 
         actions,
         ts,
         references,
+        universe_print: prints.1,
         topics,
         market_symbol: args.market_symbol.clone(),
     })
@@ -351,12 +355,8 @@ fn open(
 ) -> Result<Opened> {
     // The universe's copy, for a later run under another one to compare
     // with: kept before the store can take the universe as its own.
-    if let Some(path) = &args.universe {
-        let print = InputFingerprint::of(path).map_err(|e| TickflowError::Config {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        crate::revise::universe::keep(&args.output, path, &print)?;
+    if let (Some(path), Some(print)) = (&args.universe, &p.universe_print) {
+        crate::revise::universe::keep(&args.output, path, print)?;
     }
     let opened = store::open(
         &args.output,
@@ -446,15 +446,12 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
         // Every stretch reads the reference files (and topics) anew: a
         // pause may be for a changed one.
         let mut stretch = args.clone();
+        let s = &mut stretch;
         let read = crate::reference::topic::resolve(
             &args.kafka,
             &args.output,
             cluster.process,
-            [
-                (&mut stretch.sectors, &crate::reference::topic::SECTORS),
-                (&mut stretch.universe, &crate::reference::topic::UNIVERSE),
-                (&mut stretch.actions, &crate::reference::topic::ACTIONS),
-            ],
+            [&mut s.sectors, &mut s.universe, &mut s.actions],
         );
         let prepared = match read.and_then(|topics| prepare(&stretch, topics)) {
             Ok(p) => p,
@@ -548,8 +545,7 @@ fn segment(
         members: (prepared.universe.clone()).map(|u| Members::new(u, ts_kind.clone())),
         ts_kind: ts_kind.clone(),
         abort: AtomicBool::new(false),
-        clock: FrontierClock::new(workers),
-        cs_clock: Arc::new(FrontierClock::new(workers)),
+        clock: Arc::new(FrontierClock::new(workers)),
         board: board.clone(),
         starts: Mutex::new(starts),
         begun: Mutex::new(None),

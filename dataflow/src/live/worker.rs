@@ -69,10 +69,10 @@ pub(super) struct Context {
     pub members: Option<Members>,
     pub ts_kind: Arc<OnceLock<TsKind>>,
     pub abort: AtomicBool,
-    pub clock: FrontierClock,
-    /// The same advances, for the cross-section latency (each clock
-    /// forgets what its reader has passed).
-    pub cs_clock: Arc<FrontierClock>,
+    /// When the frontier passed each bar time: the store latency's reader
+    /// (worker 0 of the process) forgets what it has passed, the
+    /// cross-section latency's readers look up times not yet in the store.
+    pub clock: Arc<FrontierClock>,
     pub board: Arc<Board>,
     /// Process 0: every worker's start, for worker 0 to hand out.
     pub starts: Mutex<Option<Vec<LiveStart>>>,
@@ -459,7 +459,7 @@ fn stream(
     let cs_latencies: Rc<RefCell<Vec<f64>>> = Rc::default();
     let mut computed = {
         let (latencies, mut last) = (cs_latencies.clone(), None);
-        let clock = cx.cs_clock.clone();
+        let clock = cx.clock.clone();
         move |time: &u64| {
             if last.is_some_and(|l| l >= *time) {
                 return;
@@ -646,7 +646,6 @@ fn stream(
                 }
                 input.advance_to(time_of(upto));
                 cx.clock.advanced(local, upto, now);
-                cx.cs_clock.advanced(local, upto, now);
                 if local == 0 {
                     advances.push_back((upto, now));
                 }

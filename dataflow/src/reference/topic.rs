@@ -180,17 +180,17 @@ pub fn materialize(
     })
 }
 
-/// Replaces each of `inputs` that names a topic by the file it is read
-/// into (`_reference/NAME.topic[.pI].csv` under `root`, `I` this process
-/// of a cluster); returns what was read.
+/// Replaces each of the `[sectors, universe, actions]` inputs that names a
+/// topic by the file it is read into (`_reference/NAME.topic[.pI].csv`
+/// under `root`, `I` this process of a cluster); returns what was read.
 pub fn resolve(
     kafka: &KafkaConfig,
     root: &Path,
     process: usize,
-    inputs: [(&mut Option<PathBuf>, &Kind); 3],
+    inputs: [&mut Option<PathBuf>; 3],
 ) -> Result<Vec<TopicRead>> {
     let mut read = Vec::new();
-    for (input, kind) in inputs {
+    for (input, kind) in inputs.into_iter().zip([&SECTORS, &UNIVERSE, &ACTIONS]) {
         let Some(topic) = input.as_deref().and_then(topic_of).map(str::to_string) else {
             continue;
         };

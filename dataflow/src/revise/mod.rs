@@ -51,7 +51,7 @@ pub mod universe;
 
 pub use collect::collect;
 
-use crate::config::SinkConfig;
+use crate::config::{PipelineConfig, SinkConfig};
 use crate::durable::history::History;
 use crate::durable::manifest::{Manifest, RevisionRecord};
 use crate::durable::restore::Restored;
@@ -133,6 +133,52 @@ pub struct Context<'a> {
     pub histories: &'a HashMap<String, History>,
     /// Bars between kept copies of a state (`[revisions] state_history`).
     pub every: u64,
+}
+
+/// What revisions are computed under besides the run's config: the store's
+/// time kind, its kept state histories and its reference data.
+#[derive(Debug, Clone, Copy)]
+pub struct Under<'a> {
+    /// The store's bar times.
+    pub ts_kind: TsKind,
+    /// The checkpoint's kept state histories, by symbol.
+    pub histories: &'a HashMap<String, History>,
+    /// The universe the cross-sections are limited to, if any.
+    pub universe: Option<&'a Universe>,
+    /// The market series features are paired with, if any.
+    pub market: Option<&'a Market>,
+    /// A changed sector schedule: stored rows take the sector it gives.
+    pub sectors: Option<&'a SectorSchedule>,
+}
+
+/// [`apply`] under `config`'s features, cross-sections and sink, known
+/// from now: what an append and a live run's corrections both do.
+pub fn apply_now(
+    (root, engine, config): (&Path, &FeatureEngine, &PipelineConfig),
+    under: Under<'_>,
+    manifest: &mut Manifest,
+    changes: Changes,
+) -> Result<Applied> {
+    let cs = &config.cross_section;
+    let cross = crate::backfill::resolve_cross_columns(engine, &cs.features)?;
+    let known_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    let cx = Context {
+        root,
+        engine,
+        cross: &cross,
+        options: cs.options(),
+        sink: &config.sink,
+        known_at,
+        ts_kind: under.ts_kind,
+        universe: under.universe,
+        market: under.market,
+        sectors: under.sectors,
+        histories: under.histories,
+        every: config.revisions.state_history,
+    };
+    apply(&cx, manifest, changes)
 }
 
 /// What [`apply`] did.
