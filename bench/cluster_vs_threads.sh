@@ -31,8 +31,11 @@ now() { date +%s.%N; }
 common=(backfill -q --metrics-addr off)
 
 # one_process INPUT: seconds for 1 process x 2 workers
+# (each run starts after the previous output is on disk: its writeback
+# otherwise lands in the next run's system time)
 one_process() {
   rm -rf "$WORK/out"
+  sync
   local t0; t0=$(now)
   "$BIN" "${common[@]}" --workers 2 --input "$1" --output "$WORK/out" >/dev/null
   python3 -c "print(f'{$(now) - $t0:.3f}')"
@@ -41,6 +44,7 @@ one_process() {
 # two_processes INPUT: seconds for 2 processes x 1 worker
 two_processes() {
   rm -rf "$WORK/out"
+  sync
   two_ports > "$WORK/hosts"
   local t0; t0=$(now)
   "$BIN" "${common[@]}" --workers 1 --input "$1" --output "$WORK/out" \

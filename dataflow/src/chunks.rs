@@ -1,6 +1,6 @@
 //! What flows through the dataflow: columnar chunks of one time block each,
 //! never single rows. In a backfill a block is a run of consecutive bar
-//! times (about 64k rows) and its timely time is its sequence number; in a
+//! times (about 16k rows) and its timely time is its sequence number; in a
 //! live run a block is one bar time and its timely time is that bar time.
 
 use crate::durable::board::Request;

@@ -4,10 +4,14 @@
 use crate::chunks::{symbol_owner, BarChunk};
 use tickflow_connectors::BarBatch;
 
-/// Rows per block, about: large enough that each symbol's engine runs over
-/// several bars while its state is in cache, small enough that a few blocks
-/// in flight stay within a few hundred MB.
-pub const BLOCK_ROWS: usize = 65_536;
+/// Rows per block, about: large enough that the per-block costs (progress,
+/// one exchange message per worker pair) stay small and each symbol's engine
+/// runs over a few bars while its state is in cache, small enough that the
+/// blocks in flight stay within a few hundred MB. 65,536 took as long in one
+/// process and 12% longer across two (the exchanged messages' buffers are
+/// fresh pages to fault in and zero), with 40% more peak memory, on the S&P
+/// 500 file (`bench/cluster_vs_threads.sh`).
+pub const BLOCK_ROWS: usize = 16_384;
 
 /// One block: its bar times and one chunk per worker.
 #[derive(Debug, Default)]
