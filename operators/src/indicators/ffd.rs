@@ -152,27 +152,37 @@ impl FracDiff {
     }
 }
 
-/// Dot product in sixteen independent lanes (four 4-wide accumulators), so
-/// the compiler emits full-width vector multiplies and adds.
+/// Dot product in sixteen independent lanes: four 4-wide accumulators held
+/// in separate locals (one vector register each; as one 4x4 array the
+/// compiler kept them on the stack), each lane a multiply then an add, so
+/// the sum is the same with or without vectors. The lanes are summed as a
+/// vector's halves are (0 + 2, 1 + 3): summed 0 + 1 the compiler splits every
+/// accumulator into 2-wide halves with a shuffle per multiply.
 #[inline]
 fn dot(x: &[f64], w: &[f64]) -> f64 {
+    #[inline(always)]
+    fn madd(acc: &mut [f64; 4], x: &[f64], w: &[f64]) {
+        for l in 0..4 {
+            acc[l] += x[l] * w[l];
+        }
+    }
     let n = x.len().min(w.len());
     let (x, w) = (&x[..n], &w[..n]);
-    let mut acc = [[0.0f64; 4]; 4];
+    let (mut a0, mut a1, mut a2, mut a3) = ([0.0f64; 4], [0.0f64; 4], [0.0f64; 4], [0.0f64; 4]);
     let full = n / 16 * 16;
     for (xs, ws) in x[..full].chunks_exact(16).zip(w[..full].chunks_exact(16)) {
-        for (j, lanes) in acc.iter_mut().enumerate() {
-            for (l, a) in lanes.iter_mut().enumerate() {
-                *a += xs[j * 4 + l] * ws[j * 4 + l];
-            }
-        }
+        madd(&mut a0, &xs[0..4], &ws[0..4]);
+        madd(&mut a1, &xs[4..8], &ws[4..8]);
+        madd(&mut a2, &xs[8..12], &ws[8..12]);
+        madd(&mut a3, &xs[12..16], &ws[12..16]);
     }
     let mut tail = [0.0f64; 4];
     for k in full..n {
         tail[k % 4] += x[k] * w[k];
     }
-    let lane = |l: usize| (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]) + tail[l];
-    (lane(0) + lane(1)) + (lane(2) + lane(3))
+    let lane = |l: usize| (a0[l] + a1[l]) + (a2[l] + a3[l]) + tail[l];
+    // halves first, as a vector's horizontal sum does
+    (lane(0) + lane(2)) + (lane(1) + lane(3))
 }
 
 #[cfg(test)]
