@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-fn kafka(context: impl Into<String>, e: impl std::fmt::Display) -> ConnectorError {
+pub(super) fn kafka(context: impl Into<String>, e: impl std::fmt::Display) -> ConnectorError {
     ConnectorError::Kafka {
         context: context.into(),
         message: e.to_string(),
@@ -26,6 +26,23 @@ fn kafka(context: impl Into<String>, e: impl std::fmt::Display) -> ConnectorErro
 
 fn config_error(e: String) -> ConnectorError {
     kafka("config", e)
+}
+
+/// A consumer for partitions assigned explicitly, in `group` (never joined;
+/// offsets committed only when a caller says so): tickflow's settings, then
+/// the user's client overrides, then end-of-partition events, which is how
+/// a reader knows a partition's backlog is read (not overridable).
+pub(super) fn assigned_consumer(config: &KafkaConfig, group: &str) -> Result<BaseConsumer> {
+    let mut c = config.client_config().map_err(config_error)?;
+    c.set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest");
+    for (k, v) in &config.client {
+        c.set(k, v);
+    }
+    c.set("enable.partition.eof", "true");
+    c.create().map_err(|e| kafka("creating a consumer", e))
 }
 
 /// A consumer of the bars topic on the partitions it is given.
@@ -85,17 +102,7 @@ impl BarConsumer {
             .group
             .as_deref()
             .ok_or_else(|| config_error("no group: pass --group NAME or set kafka.group".into()))?;
-        let mut c = config.client_config().map_err(config_error)?;
-        c.set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest");
-        for (k, v) in &config.client {
-            c.set(k, v);
-        }
-        // Ends of partitions are how `reached_end` knows the backlog is read.
-        c.set("enable.partition.eof", "true");
-        let consumer: BaseConsumer = c.create().map_err(|e| kafka("creating a consumer", e))?;
+        let consumer = assigned_consumer(config, group)?;
         let mut tpl = TopicPartitionList::new();
         for &(p, from) in partitions {
             let offset = from.map_or(Offset::Stored, Offset::Offset);

@@ -3,21 +3,15 @@
 //! to its end as it was when the read started, and those ends, so a later
 //! look at the ends ([`topic_ends`]) says whether it has grown.
 
+use super::client::{assigned_consumer, kafka};
 use super::config::KafkaConfig;
 use super::BarConsumer;
-use crate::error::{ConnectorError, Result};
+use crate::error::Result;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-
-fn kafka(context: impl Into<String>, e: impl std::fmt::Display) -> ConnectorError {
-    ConnectorError::Kafka {
-        context: context.into(),
-        message: e.to_string(),
-    }
-}
 
 /// One message of a topic read whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,19 +33,11 @@ pub struct WholeTopic {
     pub ends: BTreeMap<i32, i64>,
 }
 
+/// Assigned partitions only: the group is never joined nor committed. A
+/// partition's end may lie past its last message (compaction, transaction
+/// markers): its end-of-partition event says it is read.
 fn client(config: &KafkaConfig) -> Result<BaseConsumer> {
-    let mut c = config.client_config().map_err(|e| kafka("config", e))?;
-    // Assigned partitions only: the group is never joined nor committed.
-    c.set("group.id", "tickflow-reference")
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        // A partition's end may lie past its last message (compaction,
-        // transaction markers): its end of partition says it is read.
-        .set("enable.partition.eof", "true");
-    for (k, v) in &config.client {
-        c.set(k, v);
-    }
-    c.create().map_err(|e| kafka("creating a consumer", e))
+    assigned_consumer(config, "tickflow-reference")
 }
 
 /// Per partition of `topic`, the offset the next message will get.
