@@ -62,7 +62,6 @@ fn per_indicator(c: &mut Criterion) {
     group.finish();
 }
 
-#[allow(clippy::needless_range_loop)] // time-major sweep over symbol-major series
 fn standard_round_robin(c: &mut Criterion) {
     const SYMBOLS: usize = 4_000;
     const BARS: usize = 100;
@@ -70,14 +69,16 @@ fn standard_round_robin(c: &mut Criterion) {
     let series: Vec<Vec<Bar>> = (0..SYMBOLS)
         .map(|s| walk(BARS + 400, s as u64 + 1))
         .collect();
+    // One bar time's bars after another, as a live feed delivers them.
+    let by_time: Vec<Vec<Bar>> = (0..BARS + 400)
+        .map(|t| series.iter().map(|bars| bars[t]).collect())
+        .collect();
     // Warm every state past its longest lookback so steady-state costs are measured.
     let mut states: Vec<_> = (0..SYMBOLS).map(|_| engine.new_state()).collect();
     let mut row = vec![0.0; engine.columns().len()];
-    for t in 0..400 {
-        for s in 0..SYMBOLS {
-            engine
-                .update(&mut states[s], &series[s][t], &mut row)
-                .unwrap();
+    for batch in &by_time[..400] {
+        for (st, bar) in states.iter_mut().zip(batch) {
+            engine.update(st, bar, &mut row).unwrap();
         }
     }
     let mut group = c.benchmark_group("standard_set");
@@ -87,9 +88,9 @@ fn standard_round_robin(c: &mut Criterion) {
             || states.clone(),
             |states| {
                 let mut row = vec![0.0; engine.columns().len()];
-                for t in 400..400 + BARS {
-                    for (s, st) in states.iter_mut().enumerate() {
-                        engine.update(st, &series[s][t], &mut row).unwrap();
+                for batch in &by_time[400..] {
+                    for (st, bar) in states.iter_mut().zip(batch) {
+                        engine.update(st, bar, &mut row).unwrap();
                     }
                     black_box(&row);
                 }
