@@ -112,49 +112,6 @@ struct GenCmd {
     order: tickflow::gen::GenOrder,
 }
 
-fn demo(dir: &std::path::Path) -> tickflow::Result<()> {
-    let io = |e: std::io::Error| tickflow::TickflowError::Output {
-        path: dir.display().to_string(),
-        message: e.to_string(),
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let input = dir.join("universe.csv");
-    let rows =
-        tickflow::gen::generate(&input, 300, 750, 7, tickflow::gen::GenOrder::Time).map_err(io)?;
-    println!(
-        "generated {rows} bars of 300 symbols over 750 days: {}",
-        input.display()
-    );
-    let store = dir.join("store");
-    let _ = std::fs::remove_dir_all(&store);
-    let args = BackfillArgs {
-        inputs: vec![input.display().to_string()],
-        output: store.clone(),
-        config: PipelineConfig::default(),
-        workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        mapping: ColumnMapping::default(),
-        default_symbol: None,
-        tz: None,
-        sectors: None,
-        universe: None,
-        actions: None,
-        market: None,
-        max_reject_rate: 0.05,
-        progress: true,
-        tuning: Default::default(),
-        append: false,
-        checkpoint: Default::default(),
-        cluster: Default::default(),
-    };
-    let s = backfill::run(&args)?;
-    print_summary(&s, &store);
-    println!(
-        "  read it: polars.scan_parquet(\"{}/**/*.parquet\", hive_partitioning=True)",
-        store.display()
-    );
-    Ok(())
-}
-
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -429,7 +386,7 @@ fn main() -> ExitCode {
                 path: g.output.display().to_string(),
                 message: e.to_string(),
             }),
-        Command::Demo { dir } => demo(&dir),
+        Command::Demo { dir } => cli::demo::demo(&dir),
         Command::Market(cmd) => market_cmd(cmd),
         Command::Inspect { input, mapping } => {
             let options = mapping.csv_options();

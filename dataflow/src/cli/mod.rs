@@ -2,6 +2,7 @@
 //! TOML config (flags win).
 
 pub mod backtest;
+pub mod demo;
 pub mod query;
 pub mod samples;
 
