@@ -97,6 +97,42 @@ pub struct BackfillArgs {
     pub cluster: Cluster,
 }
 
+impl BackfillArgs {
+    /// A backfill of `inputs` into `output` with every other setting at the
+    /// command line's default (the standard feature set, one worker per
+    /// core, 5% rejects at most, progress shown).
+    ///
+    /// ```
+    /// use tickflow::backfill::BackfillArgs;
+    /// let args = BackfillArgs {
+    ///     workers: 2,
+    ///     ..BackfillArgs::new(vec!["bars.csv".into()], "store".into())
+    /// };
+    /// assert_eq!(args.max_reject_rate, 0.05);
+    /// ```
+    pub fn new(inputs: Vec<String>, output: PathBuf) -> Self {
+        Self {
+            inputs,
+            output,
+            config: PipelineConfig::default(),
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            mapping: ColumnMapping::default(),
+            default_symbol: None,
+            tz: None,
+            sectors: None,
+            universe: None,
+            actions: None,
+            market: None,
+            max_reject_rate: 0.05,
+            progress: true,
+            tuning: Tuning::default(),
+            append: false,
+            checkpoint: CheckpointPolicy::default(),
+            cluster: Cluster::default(),
+        }
+    }
+}
+
 /// Sizes that trade memory for speed; the defaults suit daily and minute
 /// bars on a machine with a few GB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,10 +5,8 @@
 use std::io::Write;
 use std::path::Path;
 use tickflow::backfill::{self, BackfillArgs};
-use tickflow::config::PipelineConfig;
 use tickflow::query::{self, print, QueryArgs};
 use tickflow::{Result, TickflowError};
-use tickflow_connectors::ColumnMapping;
 
 /// The preview's columns after `symbol` and `ts`.
 const PREVIEW_COLUMNS: [&str; 6] = [
@@ -39,25 +37,7 @@ pub fn demo(dir: &Path) -> Result<()> {
     );
     let store = dir.join("store");
     let _ = std::fs::remove_dir_all(&store);
-    let args = BackfillArgs {
-        inputs: vec![input.display().to_string()],
-        output: store.clone(),
-        config: PipelineConfig::default(),
-        workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        mapping: ColumnMapping::default(),
-        default_symbol: None,
-        tz: None,
-        sectors: None,
-        universe: None,
-        actions: None,
-        market: None,
-        max_reject_rate: 0.05,
-        progress: true,
-        tuning: Default::default(),
-        append: false,
-        checkpoint: Default::default(),
-        cluster: Default::default(),
-    };
+    let args = BackfillArgs::new(vec![input.display().to_string()], store.clone());
     let s = backfill::run(&args)?;
     crate::print_summary(&s, &store);
     println!(

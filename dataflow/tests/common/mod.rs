@@ -11,8 +11,6 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tickflow::backfill::BackfillArgs;
-use tickflow::config::PipelineConfig;
-use tickflow_connectors::ColumnMapping;
 
 /// A file of the shared data directory (`../shared/data`, or `$TICKFLOW_DATA`).
 pub fn data(name: &str) -> PathBuf {
@@ -57,23 +55,9 @@ pub fn sp500_args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
 /// Default arguments for one input file.
 pub fn args(input: &Path, output: &Path, workers: usize) -> BackfillArgs {
     BackfillArgs {
-        inputs: vec![input.display().to_string()],
-        output: output.to_path_buf(),
-        config: PipelineConfig::default(),
         workers,
-        mapping: ColumnMapping::default(),
-        default_symbol: None,
-        tz: None,
-        sectors: None,
-        universe: None,
-        actions: None,
-        market: None,
-        max_reject_rate: 0.05,
         progress: false,
-        tuning: Default::default(),
-        append: false,
-        checkpoint: Default::default(),
-        cluster: Default::default(),
+        ..BackfillArgs::new(vec![input.display().to_string()], output.to_path_buf())
     }
 }
 
