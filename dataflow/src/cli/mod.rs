@@ -373,23 +373,14 @@ pub fn replay_cmd(cmd: ReplayCmd) -> Result<()> {
     let m = cmd.mapping;
     let args = ReplayArgs {
         read: tickflow::backfill::BackfillArgs {
-            inputs: cmd.input,
-            output: cmd.work_dir,
-            config: PipelineConfig::default(),
             workers: 1,
             mapping: m.column_mapping(),
             default_symbol: m.symbol,
             tz: m.tz,
             sectors: m.sectors,
-            universe: None,
-            actions: None,
-            market: None,
             max_reject_rate: cmd.max_reject_rate,
             progress: !cmd.quiet,
-            tuning: Default::default(),
-            append: false,
-            checkpoint: Default::default(),
-            cluster: Default::default(),
+            ..tickflow::backfill::BackfillArgs::new(cmd.input, cmd.work_dir)
         },
         kafka: config.kafka,
         partitions: cmd.partitions,
