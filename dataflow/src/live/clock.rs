@@ -75,15 +75,14 @@ impl FrontierClock {
     /// assert_eq!(c.passed(10), Some(t0 + Duration::from_millis(5)));
     /// ```
     pub fn passed(&self, target: i64) -> Option<Instant> {
-        let mut latest: Option<Instant> = None;
         for w in &self.workers {
             let mut q = w.lock().expect("not poisoned");
+            // The last advance at or below `target` stays: it may be the
+            // one to `target` itself.
             while q.len() > 1 && q[1].0 <= target {
                 q.pop_front();
             }
-            let at = q.iter().find(|&&(t, _)| t >= target).map(|&(_, at)| at)?;
-            latest = Some(latest.map_or(at, |l| l.max(at)));
         }
-        latest
+        self.when(target)
     }
 }
