@@ -59,6 +59,12 @@ pub struct BarChunk {
     /// ([`crate::ops::MarketLevels::Live`]).
     #[serde(default)]
     pub market: Option<f64>,
+    /// Set on a live chunk sent before the frontier passes its bar time
+    /// (at an earlier timely time): the timely time of that bar time,
+    /// which the rolling operator holds it at and may compute its rows
+    /// ahead of ([`crate::ops`]).
+    #[serde(default)]
+    pub at: Option<u64>,
 }
 
 impl BarChunk {

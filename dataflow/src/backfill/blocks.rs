@@ -84,6 +84,7 @@ impl Cutter {
                 bars: BarBatch::default(),
                 checkpoint: None,
                 market: None,
+                at: None,
             })
             .collect();
         for i in 0..cut {

@@ -297,8 +297,15 @@ impl Feed {
     }
 }
 
-/// One closed bar time's bars as one chunk per worker owning some of them.
-pub fn chunks_of(ts: i64, bars: &BarBatch, peers: usize, market: Option<u32>) -> Vec<BarChunk> {
+/// One bar time's bars as one chunk per worker owning some of them; `at`:
+/// sent before the frontier passes the time, at that earlier timely time
+/// ([`BarChunk::at`]).
+pub fn chunks_of(
+    (ts, at): (i64, Option<u64>),
+    bars: &BarBatch,
+    peers: usize,
+    market: Option<u32>,
+) -> Vec<BarChunk> {
     let salt = time_salt(ts);
     // The market symbol's close goes to every worker (the last copy of
     // its bar, as the rolling engines keep the last).
@@ -316,6 +323,7 @@ pub fn chunks_of(ts: i64, bars: &BarBatch, peers: usize, market: Option<u32>) ->
             bars: BarBatch::default(),
             checkpoint: None,
             market: close,
+            at,
         })
         .collect();
     for i in 0..bars.len() {

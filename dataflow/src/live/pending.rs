@@ -26,6 +26,7 @@ pub struct Pending {
     by_ts: BTreeMap<i64, BarBatch>,
     offsets: BTreeMap<i32, Offsets>,
     rows: usize,
+    newest: Option<i64>,
 }
 
 impl Pending {
@@ -50,6 +51,7 @@ impl Pending {
         b.file.push(partition as u32);
         b.line.push(offset as u64);
         self.rows += 1;
+        self.newest = self.newest.max(Some(ts));
         self.consumed(partition, offset, ts);
     }
 
@@ -112,6 +114,11 @@ impl Pending {
     /// The `k`-th oldest bar time held (0: the oldest).
     pub fn nth_ts(&self, k: usize) -> Option<i64> {
         self.by_ts.keys().nth(k).copied()
+    }
+
+    /// The newest bar time ever held.
+    pub fn newest(&self) -> Option<i64> {
+        self.newest
     }
 
     /// The oldest bar time held.

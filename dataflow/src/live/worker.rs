@@ -563,7 +563,7 @@ fn stream(
             .take_ready(before, |bars| symbols.resolve(&mut bars.symbol));
         for (ts, bars) in ready {
             input.advance_to(time_of(ts));
-            for chunk in chunks_of(ts, &bars, peers, market_id()) {
+            for chunk in chunks_of((ts, None), &bars, peers, market_id()) {
                 input.send(chunk);
             }
             sent = (sent.0 + 1, Some(ts));
@@ -572,6 +572,10 @@ fn stream(
         let upto = feed.pending.first_ts().map_or(before, |t| t.min(before));
         (sent.0, sent.1, upto)
     };
+    let single = cx.cluster.is_single();
+    // With the market symbol, a bar's features need the market's close at
+    // its own time, which may come after it: its time's bars wait.
+    let ahead = args.market_symbol.is_none();
     let mut advances: VecDeque<(i64, Instant)> = Default::default();
     let mut latencies = Vec::new();
     let mut last_lag = Instant::now() - Duration::from_secs(10);
@@ -591,8 +595,17 @@ fn stream(
         // would go out in one piece (one checkpoint where there would be
         // many).
         let waiting = feed.frontier < feed.closed;
-        let got = feed.poll(if waiting { 256 } else { 4096 }, Duration::ZERO)?;
+        let max = if waiting { 256 } else { 4096 };
+        let got = feed.poll(max, Duration::ZERO)?;
         symbols.announce();
+        if single {
+            // One process shares one table of run ids: a name may be
+            // numbered as soon as every worker has announced what it read,
+            // not only once the frontier passes its first bar time.
+            if let Some(newest) = feed.pending.newest() {
+                symbols.advance(time_of(newest));
+            }
+        }
         let now = Instant::now();
         let own = feed.own_frontier(now);
         let published = own.unwrap_or(IDLE);
@@ -659,6 +672,20 @@ fn stream(
                     .duration_since(UNIX_EPOCH)
                     .map_or(0.0, |d| d.as_secs_f64());
                 m.event_time_lag.set(wall - secs);
+            }
+        }
+        if ahead && got < max {
+            // Caught up with the broker: the open bar times' bars go on
+            // now, and the rolling operator computes their rows before the
+            // frontier passes them (`ops::ahead`), leaving only the
+            // cross-section for then.
+            symbols.settle();
+            let ready =
+                (feed.pending).take_ready(i64::MAX, |bars| symbols.resolve(&mut bars.symbol));
+            for (ts, bars) in ready {
+                for chunk in chunks_of((ts, Some(time_of(ts))), &bars, peers, None) {
+                    input.send(chunk);
+                }
             }
         }
         report_feeds(&mut feed, board, &mut next_report, None)?;

@@ -6,6 +6,8 @@
 //! passes it, then processes them in a fixed order, so results depend
 //! neither on the worker count nor on arrival order.
 
+mod ahead;
+mod compute;
 mod cross;
 mod publish;
 mod rolling;
@@ -28,6 +30,11 @@ pub struct OperatorStats {
     pub duplicates: u64,
     /// Second copies of a bar that differ: the later one wins.
     pub corrections: u64,
+    /// Bars whose rows were computed ahead of the frontier (live).
+    pub ahead: u64,
+    /// Of those, bars computed again when the frontier passed, after a bar
+    /// of their symbol at or before their time arrived.
+    pub recalled: u64,
     /// Rows written, per partition.
     pub partitions: BTreeMap<String, u64>,
     /// The first sink failure, if any.

@@ -1,8 +1,9 @@
 //! Per-symbol rolling features over a block's bars.
 
-use super::stash::{ready, stash_batches, Stash};
+use super::ahead::{merge, Ahead, Held};
+use super::compute::{compute, Committed};
 use super::OperatorStats;
-use crate::chunks::{time_owner, BarChunk, BufferPool, FeatureChunk};
+use crate::chunks::{BarChunk, BufferPool, FeatureChunk};
 use crate::durable::board::{Checkpoints, Request};
 use crate::durable::history::{self, History, WorkerHistory};
 use crate::durable::manifest::{
@@ -14,7 +15,6 @@ use crate::durable::state_file::encode_shared;
 use crate::names::Names;
 use crate::reference::Market;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -253,8 +253,10 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
         let timer = crate::metrics::global()
             .operator_seconds
             .with_label_values(&["rolling_features"]);
-        self.unary_frontier(by_symbol, "rolling_features", move |_cap, _info| {
-            let mut stash: Stash<BarChunk> = BTreeMap::new();
+        let scope = self.scope();
+        self.unary_frontier(by_symbol, "rolling_features", move |_cap, info| {
+            let activator = scope.activator_for(info.address);
+            let mut held = Ahead::default();
             let restored = durable
                 .as_mut()
                 .map(|d| std::mem::take(&mut d.restored))
@@ -269,11 +271,23 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
             let mut writer = None;
             move |(input, frontier), output| {
                 input.for_each_time(|time, data| {
-                    stash_batches(&mut stash, &time, output.output_index(), data)
+                    let mut s = stats.borrow_mut();
+                    for chunk in data.flat_map(|batch| batch.drain(..)) {
+                        held.arrive((&time, output.output_index()), chunk, &mut s);
+                    }
                 });
-                for (cap, chunks) in ready(&mut stash, frontier) {
+                let passed = held.ready(frontier);
+                let any_passed = !passed.is_empty();
+                for (
+                    t,
+                    Held {
+                        cap,
+                        waiting,
+                        ahead,
+                    },
+                ) in passed
+                {
                     if let Some(d) = &durable {
-                        let t = *cap.time();
                         for r in d.checkpoints.board.due(&mut next_epoch, |b| b < t) {
                             let all = (&states[..], &histories[..], &mut kept);
                             d.snapshot(&mut writer, &r, all, &stats.borrow());
@@ -282,22 +296,31 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                     let started = std::time::Instant::now();
                     let mut session = output.session(&cap);
                     if let MarketLevels::Live(level) = &mut market {
-                        if let Some(close) = chunks.iter().find_map(|c| c.market) {
+                        if let Some(close) = waiting.iter().find_map(|c| c.market) {
                             *level = Some(close.ln());
                         }
                     }
-                    for chunk in chunks {
+                    let mut committed = Committed {
+                        engine: &engine,
+                        states: &mut states,
+                        histories: &mut histories,
+                        changed: &mut kept.changed,
+                        every,
+                    };
+                    for (chunk, rows) in ahead {
+                        held.install(&chunk, &mut committed);
+                        session.give_iterator(rows.into_iter());
+                    }
+                    for chunk in &waiting {
                         if let (Some(r), Some(d)) = (&chunk.checkpoint, &durable) {
                             d.checkpoints.board.request(*r);
                         }
-                        if chunk.bars.is_empty() {
-                            continue;
-                        }
+                    }
+                    for chunk in merge(waiting) {
                         let mut s = stats.borrow_mut();
-                        let joined = (&*engine, &market, every);
-                        let all = (&mut states, &mut histories, &mut kept.changed);
-                        let out = compute(joined, all, chunk, peers, &pool, &mut s);
-                        session.give_iterator(out.into_iter());
+                        let (e, out) = ((&*engine, &market), (peers, &*pool));
+                        let rows = compute(e, &mut committed, &chunk, out, &mut s);
+                        session.give_iterator(rows.into_iter());
                     }
                     timer.observe(started.elapsed().as_secs_f64());
                 }
@@ -311,118 +334,17 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                         d.snapshot(&mut writer, &r, all, &stats.borrow());
                     }
                 }
+                // Rows for the times just passed go to the cross-sections
+                // first; what can be computed ahead waits for the next step.
+                if any_passed {
+                    activator.activate();
+                } else {
+                    let mut s = stats.borrow_mut();
+                    let e = (&*engine, &market);
+                    held.compute_ahead(e, &states, (peers, &*pool), &mut s);
+                }
             }
         })
         .container::<Vec<FeatureChunk>>()
     }
-}
-
-/// The features of one chunk, split by the worker owning each bar time;
-/// every `every` bars of a symbol a copy of its state joins its history.
-fn compute(
-    (engine, market, every): (&FeatureEngine, &MarketLevels, u64),
-    (states, histories, changed): (
-        &mut Vec<Option<Arc<SymbolState>>>,
-        &mut Vec<History>,
-        &mut bool,
-    ),
-    chunk: BarChunk,
-    peers: usize,
-    pool: &BufferPool,
-    stats: &mut OperatorStats,
-) -> Vec<FeatureChunk> {
-    let bars = &chunk.bars;
-    let width = engine.columns().len();
-    let n = bars.len();
-    // Output order (ts, symbol). The input thread hands rows over in
-    // (ts, file, line) order, so a stable sort keeps a bar's versions in
-    // (file, line) order; rows already in (ts, symbol) order cost one pass.
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by_key(|&i| (bars.ts[i as usize], bars.symbol[i as usize]));
-    let mut kept: Vec<u32> = Vec::with_capacity(n);
-    for (k, &i) in order.iter().enumerate() {
-        let i = i as usize;
-        if let Some(&next) = order.get(k + 1) {
-            let j = next as usize;
-            if bars.ts[j] == bars.ts[i] && bars.symbol[j] == bars.symbol[i] {
-                if bars.bar[j] == bars.bar[i] && bars.sector[j] == bars.sector[i] {
-                    stats.duplicates += 1;
-                } else {
-                    stats.corrections += 1;
-                }
-                continue; // the later version follows
-            }
-        }
-        kept.push(i as u32);
-    }
-    let mut outs: Vec<FeatureChunk> = (0..peers)
-        .map(|d| {
-            let mut c = FeatureChunk::new(d as u32, chunk.times.clone(), chunk.salt, width);
-            let expect = n / peers + 1;
-            c.symbol.reserve(expect);
-            c.ts.reserve(expect);
-            c.sector.reserve(expect);
-            c.bar.reserve(expect);
-            c
-        })
-        .collect();
-    let mut place: Vec<(u32, u32)> = Vec::with_capacity(kept.len());
-    for &i in &kept {
-        let i = i as usize;
-        let d = time_owner(&chunk.times, chunk.salt, bars.ts[i], peers);
-        let out = &mut outs[d];
-        place.push((d as u32, out.len() as u32));
-        out.symbol.push(bars.symbol[i]);
-        out.ts.push(bars.ts[i]);
-        out.sector.push(bars.sector[i]);
-        out.bar.push(bars.bar[i]);
-    }
-    for out in &mut outs {
-        out.values = pool.take(out.len() * width);
-    }
-    // Symbol-major: each engine runs over its bars of the block while its
-    // state is in cache. A counting sort by symbol keeps time order.
-    let symbol_of = |k: usize| bars.symbol[kept[k] as usize] as usize;
-    let symbols = (0..kept.len()).map(symbol_of).max().map_or(0, |m| m + 1);
-    if states.len() < symbols {
-        states.resize_with(symbols, || None);
-    }
-    if histories.len() < states.len() {
-        histories.resize_with(states.len(), History::default);
-    }
-    let mut next = vec![0u32; symbols + 1];
-    for k in 0..kept.len() {
-        next[symbol_of(k) + 1] += 1;
-    }
-    for s in 1..next.len() {
-        next[s] += next[s - 1];
-    }
-    let mut by_symbol = vec![0u32; kept.len()];
-    for k in 0..kept.len() {
-        let slot = &mut next[symbol_of(k)];
-        by_symbol[*slot as usize] = k as u32;
-        *slot += 1;
-    }
-    for k in by_symbol {
-        let (symbol, k) = (symbol_of(k as usize), k as usize);
-        let state = states[symbol].get_or_insert_with(|| Arc::new(engine.new_state()));
-        let (d, slot) = place[k];
-        let out = &mut outs[d as usize];
-        let row = &mut out.values[slot as usize * width..(slot as usize + 1) * width];
-        // The input thread validated every bar with the same rule, so the
-        // engine cannot refuse one; if it did, the row stays all-null.
-        let i = kept[k] as usize;
-        let level = match market {
-            MarketLevels::None => f64::NAN,
-            MarketLevels::Series(m) => m.level(bars.ts[i]),
-            MarketLevels::Live(level) => level.unwrap_or(f64::NAN),
-        };
-        if engine
-            .update_joined(Arc::make_mut(state), &bars.bar[i], level, row)
-            .is_ok()
-        {
-            *changed |= histories[symbol].record_shared(every, bars.ts[i], state);
-        }
-    }
-    outs
 }

@@ -1,0 +1,231 @@
+//! The rolling operator's held chunks, and rows computed ahead of the
+//! frontier. A live feed hands a bar time's bars on as they arrive
+//! ([`BarChunk::at`]) instead of when the frontier passes the time; the
+//! operator computes their rows at once, so that only the cross-section is
+//! left to do when the frontier passes. A bar computed ahead updates a copy
+//! of its symbol's state, which becomes the state when the frontier passes
+//! the bar's time (checkpoints, taken there, never see a copy).
+//!
+//! The rows are those of an operator that waits for the frontier: a chunk
+//! is computed ahead only when each of its symbols has nothing computed
+//! ahead and nothing else held (so a state takes its bars in time order
+//! and one bar per time), and a bar at or before one computed ahead (out of
+//! order, or a second copy, whose later version wins) sends that one's
+//! chunk back to wait for the frontier with it.
+
+use super::compute::{compute, Committed, Slots};
+use super::rolling::MarketLevels;
+use super::OperatorStats;
+use crate::chunks::{BarChunk, BufferPool, FeatureChunk};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tickflow_operators::{FeatureEngine, SymbolState};
+use timely::dataflow::operators::{Capability, InputCapability};
+use timely::progress::frontier::MutableAntichain;
+
+/// A time's chunks until the frontier passes it.
+pub(super) struct Held {
+    /// The output capability for the time.
+    pub cap: Capability<u64>,
+    /// Chunks to compute when the frontier passes, in arrival order.
+    pub waiting: Vec<BarChunk>,
+    /// Chunks computed ahead, and their rows.
+    pub ahead: Vec<(BarChunk, Vec<FeatureChunk>)>,
+}
+
+/// A symbol's bar computed ahead.
+struct Copy {
+    /// The timely time of the bar.
+    time: u64,
+    /// The symbol's state after the bar.
+    state: Arc<SymbolState>,
+    /// Whether the engine took the bar.
+    took: bool,
+}
+
+/// Held chunks by time, and the states of the bars computed ahead.
+#[derive(Default)]
+pub(super) struct Ahead {
+    held: BTreeMap<u64, Held>,
+    /// Per symbol id, its bar computed ahead.
+    copies: Vec<Option<Copy>>,
+    /// Per symbol id, its bars in waiting chunks.
+    waiting: Vec<u32>,
+    /// Something arrived or passed since the last look for chunks to
+    /// compute ahead.
+    changed: bool,
+}
+
+impl Ahead {
+    fn room(&mut self, symbols: &[u32]) {
+        let bound = symbols.iter().max().map_or(0, |&m| m as usize + 1);
+        if self.copies.len() < bound {
+            self.copies.resize_with(bound, || None);
+            self.waiting.resize(bound, 0);
+        }
+    }
+
+    /// Holds `chunk`, which arrived at `time`, at its own time
+    /// ([`BarChunk::at`]) or else at `time`.
+    pub fn arrive(
+        &mut self,
+        (time, output): (&InputCapability<u64>, usize),
+        chunk: BarChunk,
+        stats: &mut OperatorStats,
+    ) {
+        let at = chunk.at.map_or(*time.time(), |a| a.max(*time.time()));
+        self.room(&chunk.bars.symbol);
+        for &s in &chunk.bars.symbol {
+            if let Some(copy) = &self.copies[s as usize] {
+                if copy.time >= at {
+                    self.recall(copy.time, s, stats);
+                }
+            }
+        }
+        for &s in &chunk.bars.symbol {
+            self.waiting[s as usize] += 1;
+        }
+        let held = self.held.entry(at).or_insert_with(|| Held {
+            cap: time.delayed(&at, output),
+            waiting: Vec::new(),
+            ahead: Vec::new(),
+        });
+        held.waiting.push(chunk);
+        self.changed = true;
+    }
+
+    /// Sends the chunk computed ahead at `time` that holds a bar of
+    /// `symbol` back to wait, its rows dropped.
+    fn recall(&mut self, time: u64, symbol: u32, stats: &mut OperatorStats) {
+        let held = self.held.get_mut(&time).expect("a copy's time is held");
+        let k = (held.ahead.iter())
+            .position(|(c, _)| c.bars.symbol.contains(&symbol))
+            .expect("a copy's chunk is held");
+        let (chunk, _) = held.ahead.remove(k);
+        stats.recalled += chunk.bars.len() as u64;
+        for &s in &chunk.bars.symbol {
+            self.copies[s as usize] = None;
+            self.waiting[s as usize] += 1;
+        }
+        held.waiting.push(chunk);
+    }
+
+    /// Removes the held times the frontier has passed, oldest first. Each
+    /// one's waiting chunks no longer count as held for their symbols:
+    /// compute them (after [`Ahead::install`]).
+    pub fn ready(&mut self, frontier: &MutableAntichain<u64>) -> Vec<(u64, Held)> {
+        let mut out = Vec::new();
+        while let Some((&t, _)) = self.held.first_key_value() {
+            if frontier.less_equal(&t) {
+                break;
+            }
+            let held = self.held.pop_first().expect("non-empty").1;
+            for c in &held.waiting {
+                for &s in &c.bars.symbol {
+                    self.waiting[s as usize] -= 1;
+                }
+            }
+            out.push((t, held));
+            self.changed = true;
+        }
+        out
+    }
+
+    /// Makes the copies of a passed chunk computed ahead its symbols'
+    /// states.
+    pub fn install(&mut self, chunk: &BarChunk, committed: &mut Committed) {
+        for (&s, &ts) in chunk.bars.symbol.iter().zip(&chunk.bars.ts) {
+            let copy = self.copies[s as usize].take().expect("computed ahead");
+            committed.install(s as usize, ts, copy.state, copy.took);
+        }
+    }
+
+    /// Computes ahead the waiting chunks sent ahead whose symbols have
+    /// nothing else held, oldest time first.
+    pub fn compute_ahead(
+        &mut self,
+        (engine, market): (&FeatureEngine, &MarketLevels),
+        states: &[Option<Arc<SymbolState>>],
+        out: (usize, &BufferPool),
+        stats: &mut OperatorStats,
+    ) {
+        if !std::mem::take(&mut self.changed) || matches!(market, MarketLevels::Live(_)) {
+            return;
+        }
+        for (&time, held) in self.held.iter_mut() {
+            let mut k = 0;
+            while k < held.waiting.len() {
+                let c = &held.waiting[k];
+                let clear =
+                    |s: &u32| self.copies[*s as usize].is_none() && self.waiting[*s as usize] == 1;
+                if c.at.is_none() || c.bars.is_empty() || !c.bars.symbol.iter().all(clear) {
+                    k += 1;
+                    continue;
+                }
+                let chunk = held.waiting.remove(k);
+                for &s in &chunk.bars.symbol {
+                    self.waiting[s as usize] -= 1;
+                }
+                let mut slots = Copies {
+                    engine,
+                    states,
+                    copies: &mut self.copies,
+                    time,
+                };
+                let rows = compute((engine, market), &mut slots, &chunk, out, stats);
+                stats.ahead += chunk.bars.len() as u64;
+                held.ahead.push((chunk, rows));
+            }
+        }
+    }
+}
+
+/// Copies of the states, for bars computed ahead.
+struct Copies<'a> {
+    engine: &'a FeatureEngine,
+    states: &'a [Option<Arc<SymbolState>>],
+    copies: &'a mut Vec<Option<Copy>>,
+    time: u64,
+}
+
+impl Slots for Copies<'_> {
+    fn slot(&mut self, symbol: usize, _ts: i64) -> &mut SymbolState {
+        let state = match self.states.get(symbol) {
+            Some(Some(s)) => SymbolState::clone(s),
+            _ => self.engine.new_state(),
+        };
+        let copy = self.copies[symbol].insert(Copy {
+            time: self.time,
+            state: Arc::new(state),
+            took: false,
+        });
+        Arc::get_mut(&mut copy.state).expect("a fresh copy")
+    }
+
+    fn updated(&mut self, symbol: usize, _ts: i64, took: bool) {
+        if let Some(c) = &mut self.copies[symbol] {
+            c.took = took;
+        }
+    }
+}
+
+/// A passed time's waiting chunks with bars, those of one block (same
+/// times) as one, in arrival order: a bar's second copy from another chunk
+/// is then found and the later one wins, as within a chunk.
+pub(super) fn merge(chunks: Vec<BarChunk>) -> Vec<BarChunk> {
+    let mut out: Vec<BarChunk> = Vec::new();
+    for c in chunks.into_iter().filter(|c| !c.bars.is_empty()) {
+        match out
+            .iter_mut()
+            .find(|o| o.times == c.times && o.salt == c.salt)
+        {
+            Some(o) => {
+                for i in 0..c.bars.len() {
+                    o.bars.push_row(&c.bars, i);
+                }
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
