@@ -4,7 +4,7 @@
 //! passes a message whose row is not durable in the store.
 
 use crate::durable::manifest::PartitionPosition;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use tickflow_connectors::{BarBatch, TsKind};
 use tickflow_operators::Bar;
 
@@ -27,6 +27,9 @@ pub struct Pending {
     offsets: BTreeMap<i32, Offsets>,
     rows: usize,
     newest: Option<i64>,
+    /// Bar times whose bars went on ahead of the frontier and which it has
+    /// not passed yet.
+    ahead: BTreeSet<i64>,
 }
 
 impl Pending {
@@ -111,9 +114,35 @@ impl Pending {
         out
     }
 
-    /// The `k`-th oldest bar time held (0: the oldest).
+    /// Removes and returns every bar time, oldest first, up to the first
+    /// one `ready` refuses, to go on ahead of the frontier: they count as
+    /// open times until [`Pending::pass`].
+    pub fn take_ahead(
+        &mut self,
+        ready: impl FnMut(&mut BarBatch) -> bool,
+    ) -> Vec<(i64, BarBatch)> {
+        let taken = self.take_ready(i64::MAX, ready);
+        self.ahead.extend(taken.iter().map(|(ts, _)| *ts));
+        taken
+    }
+
+    /// The frontier passed `frontier`: returns how many of the times that
+    /// went on ahead it passed.
+    pub fn pass(&mut self, frontier: i64) -> u64 {
+        let open = self.ahead.split_off(&frontier);
+        std::mem::replace(&mut self.ahead, open).len() as u64
+    }
+
+    /// The `k`-th oldest open bar time (0: the oldest), held or gone on
+    /// ahead.
     pub fn nth_ts(&self, k: usize) -> Option<i64> {
-        self.by_ts.keys().nth(k).copied()
+        let (mut held, mut ahead) = (self.by_ts.keys().peekable(), self.ahead.iter().peekable());
+        let mut merged = std::iter::from_fn(|| match (held.peek(), ahead.peek()) {
+            (Some(h), Some(a)) if a < h => ahead.next(),
+            (Some(_), _) => held.next(),
+            (None, _) => ahead.next(),
+        });
+        merged.nth(k).copied()
     }
 
     /// The newest bar time ever held.
@@ -182,6 +211,24 @@ mod tests {
         assert_eq!(p.first_ts(), Some(3));
         assert_eq!(p.take_ready(4, |_| true)[0].1.line, vec![0, 2]);
         assert_eq!((p.rows(), p.first_ts()), (1, Some(5)));
+    }
+
+    #[test]
+    fn times_gone_on_ahead_stay_open_until_passed() {
+        let mut p = Pending::default();
+        let bar = Bar::from([1.0, 1.0, 1.0, 1.0, 1.0]);
+        for (offset, ts) in [(0, 4), (1, 2), (2, 6)] {
+            p.push(0, offset, TsKind::Date, offset as u32, ts, bar, None);
+        }
+        let taken = p.take_ahead(|b| b.ts[0] != 6);
+        assert_eq!(taken.iter().map(|t| t.0).collect::<Vec<_>>(), vec![2, 4]);
+        p.push(0, 3, TsKind::Date, 3, 3, bar, None);
+        let open: Vec<_> = (0..5).map(|k| p.nth_ts(k)).collect();
+        assert_eq!(open, vec![Some(2), Some(3), Some(4), Some(6), None]);
+        assert_eq!(p.pass(4), 1, "time 2 passed, 4 still open");
+        assert_eq!(p.nth_ts(0), Some(3));
+        assert_eq!(p.pass(i64::MAX), 1);
+        assert_eq!((p.rows(), p.first_ts(), p.newest()), (2, Some(3), Some(6)));
     }
 
     fn resumes(p: &mut Pending, cut: i64) -> Vec<(i32, i64, i64)> {

@@ -643,6 +643,7 @@ fn stream(
             times_since += times;
             if upto > feed.frontier {
                 feed.frontier = upto;
+                times_since += feed.pending.pass(upto);
                 if index == 0 && args.checkpoint.due(since.elapsed(), times_since) {
                     let time = time_of(upto) - 1;
                     input.advance_to(time);
@@ -680,9 +681,9 @@ fn stream(
             // frontier passes them (`ops::ahead`), leaving only the
             // cross-section for then.
             symbols.settle();
-            let ready =
-                (feed.pending).take_ready(i64::MAX, |bars| symbols.resolve(&mut bars.symbol));
+            let ready = (feed.pending).take_ahead(|bars| symbols.resolve(&mut bars.symbol));
             for (ts, bars) in ready {
+                last_sent = last_sent.max(Some(ts));
                 for chunk in chunks_of((ts, Some(time_of(ts))), &bars, peers, None) {
                     input.send(chunk);
                 }

@@ -54,6 +54,8 @@ pub(super) struct Ahead {
     /// Something arrived or passed since the last look for chunks to
     /// compute ahead.
     changed: bool,
+    /// States replaced by copies, freed after the rows have gone on.
+    replaced: Vec<Arc<SymbolState>>,
 }
 
 impl Ahead {
@@ -136,7 +138,8 @@ impl Ahead {
     pub fn install(&mut self, chunk: &BarChunk, committed: &mut Committed) {
         for (&s, &ts) in chunk.bars.symbol.iter().zip(&chunk.bars.ts) {
             let copy = self.copies[s as usize].take().expect("computed ahead");
-            committed.install(s as usize, ts, copy.state, copy.took);
+            let old = committed.install(s as usize, ts, copy.state, copy.took);
+            self.replaced.extend(old);
         }
     }
 
@@ -149,6 +152,7 @@ impl Ahead {
         out: (usize, &BufferPool),
         stats: &mut OperatorStats,
     ) {
+        self.replaced.clear();
         if !std::mem::take(&mut self.changed) || matches!(market, MarketLevels::Live(_)) {
             return;
         }
@@ -172,7 +176,8 @@ impl Ahead {
                     copies: &mut self.copies,
                     time,
                 };
-                let rows = compute((engine, market), &mut slots, &chunk, out, stats);
+                let mut rows = compute((engine, market), &mut slots, &chunk, out, stats);
+                rows.retain(|r| !r.is_empty());
                 stats.ahead += chunk.bars.len() as u64;
                 held.ahead.push((chunk, rows));
             }

@@ -42,11 +42,19 @@ impl Committed<'_> {
     }
 
     /// Makes `state` `symbol`'s state, as if its bar at `ts` had just
-    /// updated it (`took`: the engine took the bar).
-    pub fn install(&mut self, symbol: usize, ts: i64, state: Arc<SymbolState>, took: bool) {
+    /// updated it (`took`: the engine took the bar); returns the state it
+    /// replaces.
+    pub fn install(
+        &mut self,
+        symbol: usize,
+        ts: i64,
+        state: Arc<SymbolState>,
+        took: bool,
+    ) -> Option<Arc<SymbolState>> {
         self.reserve(symbol + 1);
-        self.states[symbol] = Some(state);
+        let old = self.states[symbol].replace(state);
         self.updated(symbol, ts, took);
+        old
     }
 }
 
