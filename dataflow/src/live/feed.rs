@@ -1,6 +1,8 @@
 //! One worker's input: its Kafka partitions, decoded into bars, checked
-//! against the frontier, held by bar time until the frontier passes them,
-//! and cut into the chunks the operators take. A feed resumed from a
+//! against the frontier, held by bar time until the frontier passes them
+//! (or, once the worker has caught up with the topic, until they go on
+//! ahead of it: [`BarChunk::at`]), and cut into the chunks the operators
+//! take. A feed resumed from a
 //! checkpoint skips the messages the checkpoint already accounts for.
 
 use super::pending::Pending;

@@ -2,9 +2,11 @@
 //! [`RollingFeatures`] (exchange by symbol), [`CrossSections`] (exchange by
 //! bar time), [`PublishRows`] (rows to a Kafka topic), [`PublishSignals`]
 //! (each bar time's signals to a Kafka topic) and [`WriteOutput`]
-//! (the partitioned sink, on the worker that computed the rows). Each holds a block's chunks until the frontier
-//! passes it, then processes them in a fixed order, so results depend
-//! neither on the worker count nor on arrival order.
+//! (the partitioned sink, on the worker that computed the rows). Each holds a
+//! block's chunks until the frontier passes it, then processes them in a
+//! fixed order, so results depend neither on the worker count nor on
+//! arrival order; the rolling operator may compute a live bar's row before
+//! then, when that gives the same row (`ops/ahead.rs`).
 
 mod ahead;
 mod compute;
