@@ -150,6 +150,7 @@ fn run_dataflow(
                 sh.pool.clone(),
                 stats.clone(),
                 Some(states),
+                None,
             )
             .cross_sections(
                 job.cs_columns.clone(),

@@ -321,6 +321,12 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
     if let Some((p50, p99)) = s.latency_ms {
         println!("  frontier passed -> rows in the store: p50 {p50:.2} ms, p99 {p99:.2} ms");
     }
+    if s.computed_ahead.0 > 0 {
+        println!(
+            "  rows computed ahead of the frontier: {} ({} again when it passed)",
+            s.computed_ahead.0, s.computed_ahead.1
+        );
+    }
     if let Some(l) = &s.labels {
         print_labels(l, &args.output);
     }

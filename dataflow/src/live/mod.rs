@@ -146,6 +146,9 @@ pub struct LiveSummary {
     /// (out of the cross-section operator): median and 99th percentile, in
     /// milliseconds.
     pub cs_latency_ms: Option<(f64, f64)>,
+    /// Bars whose rows were computed ahead of the frontier, and of those,
+    /// bars computed again when it passed (out of order, second copies).
+    pub computed_ahead: (u64, u64),
     /// The labels written at the end (`--labels`).
     pub labels: Option<crate::labels::LabelsSummary>,
     /// Wall time.
@@ -590,6 +593,8 @@ fn segment(
                 }
                 summary.latencies.extend(s.latencies);
                 summary.cs_latencies.extend(s.cs_latencies);
+                summary.computed_ahead.0 += s.computed_ahead.0;
+                summary.computed_ahead.1 += s.computed_ahead.1;
                 summary.again |= s.again;
                 summary.paused_at = summary.paused_at.or(s.paused_at);
             }

@@ -26,7 +26,6 @@ pub struct Pending {
     by_ts: BTreeMap<i64, BarBatch>,
     offsets: BTreeMap<i32, Offsets>,
     rows: usize,
-    newest: Option<i64>,
     /// Bar times whose bars went on ahead of the frontier and which it has
     /// not passed yet.
     ahead: BTreeSet<i64>,
@@ -54,7 +53,6 @@ impl Pending {
         b.file.push(partition as u32);
         b.line.push(offset as u64);
         self.rows += 1;
-        self.newest = self.newest.max(Some(ts));
         self.consumed(partition, offset, ts);
     }
 
@@ -117,10 +115,7 @@ impl Pending {
     /// Removes and returns every bar time, oldest first, up to the first
     /// one `ready` refuses, to go on ahead of the frontier: they count as
     /// open times until [`Pending::pass`].
-    pub fn take_ahead(
-        &mut self,
-        ready: impl FnMut(&mut BarBatch) -> bool,
-    ) -> Vec<(i64, BarBatch)> {
+    pub fn take_ahead(&mut self, ready: impl FnMut(&mut BarBatch) -> bool) -> Vec<(i64, BarBatch)> {
         let taken = self.take_ready(i64::MAX, ready);
         self.ahead.extend(taken.iter().map(|(ts, _)| *ts));
         taken
@@ -143,11 +138,6 @@ impl Pending {
             (None, _) => ahead.next(),
         });
         merged.nth(k).copied()
-    }
-
-    /// The newest bar time ever held.
-    pub fn newest(&self) -> Option<i64> {
-        self.newest
     }
 
     /// The oldest bar time held.
@@ -228,7 +218,7 @@ mod tests {
         assert_eq!(p.pass(4), 1, "time 2 passed, 4 still open");
         assert_eq!(p.nth_ts(0), Some(3));
         assert_eq!(p.pass(i64::MAX), 1);
-        assert_eq!((p.rows(), p.first_ts(), p.newest()), (2, Some(3), Some(6)));
+        assert_eq!((p.rows(), p.first_ts()), (2, Some(3)));
     }
 
     fn resumes(p: &mut Pending, cut: i64) -> Vec<(i32, i64, i64)> {

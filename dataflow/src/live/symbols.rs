@@ -7,6 +7,11 @@
 //! it has reached every worker, which then numbers them in (time, name)
 //! order: the same ids everywhere, whatever the arrival order. A bar whose
 //! symbol has no id yet waits for it (only a symbol's first bars do).
+//!
+//! In one process the workers share the run's table, and no worker can see
+//! an id another has not numbered: there the announcing times are steps
+//! ([`SymbolSync::step`]) instead of bar times, so a name is numbered within
+//! a step or two of its first bar, before its time closes.
 
 use crate::names::Names;
 use std::cell::RefCell;
@@ -36,12 +41,21 @@ pub struct SymbolSync {
     announced: usize,
     /// Run id by provisional id.
     run_of: Vec<u32>,
+    /// Announcing times are steps, not bar times (one process).
+    steps: bool,
+    /// Names were announced since the last step.
+    announced_since: bool,
 }
 
 impl SymbolSync {
     /// Builds the dataflow (every worker, in the same order as its other
-    /// dataflows).
-    pub fn new(worker: &mut Worker, run: Arc<Names>, provisional: Arc<Names>) -> Self {
+    /// dataflows); `steps`: the run is one process, and names are announced
+    /// at steps ([`SymbolSync::step`]) rather than bar times.
+    pub fn new(
+        worker: &mut Worker,
+        (run, provisional): (Arc<Names>, Arc<Names>),
+        steps: bool,
+    ) -> Self {
         let mut input = InputHandle::<u64, (u64, String)>::new();
         let probe = ProbeHandle::new();
         let staged: Rc<RefCell<BTreeSet<(u64, String)>>> = Rc::default();
@@ -63,6 +77,8 @@ impl SymbolSync {
             provisional,
             announced: 0,
             run_of: Vec::new(),
+            steps,
+            announced_since: false,
         }
     }
 
@@ -79,18 +95,43 @@ impl SymbolSync {
             self.announced = names.len();
             new
         });
+        self.announced_since |= !new.is_empty();
         for name in new {
             input.send((time, name));
         }
     }
 
-    /// No name will be announced below `time` by this worker.
+    /// No name will be announced below bar time `time` by this worker
+    /// (ignored when announcing at steps).
     pub fn advance(&mut self, time: u64) {
-        if let Some(input) = &mut self.input {
+        if let Some(input) = self.input.as_mut().filter(|_| !self.steps) {
             if time > *input.time() {
                 input.advance_to(time);
             }
         }
+    }
+
+    /// One step of this worker, when names are announced at steps: past
+    /// what it has just announced, and past every name another worker
+    /// announced (it has received), so that they are numbered once every
+    /// worker has. A worker with nothing new stays where it is.
+    pub fn step(&mut self) {
+        let Some(input) = self.input.as_mut().filter(|_| self.steps) else {
+            return;
+        };
+        let mut next = *input.time() + std::mem::take(&mut self.announced_since) as u64;
+        if let Some((t, _)) = self.staged.borrow().last() {
+            next = next.max(t + 1);
+        }
+        if next > *input.time() {
+            input.advance_to(next);
+        }
+    }
+
+    /// Whether the main dataflow must not pass [`SymbolSync::settle`]'s
+    /// frontier (announcing at bar times, in a cluster).
+    pub fn guards_bar_times(&self) -> bool {
+        !self.steps
     }
 
     /// Numbers the names announced below this dataflow's frontier, and

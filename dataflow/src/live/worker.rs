@@ -337,7 +337,8 @@ pub(super) fn run(worker: &mut Worker, cx: &Context) -> Result<LiveSummary> {
     // whatever happens.
     let mut control = Control::new(worker);
     let mut reports = Reports::new(worker, cx.board.clone());
-    let mut symbols = SymbolSync::new(worker, begun.names.clone(), begun.shared.names.clone());
+    let names = (begun.names.clone(), begun.shared.names.clone());
+    let mut symbols = SymbolSync::new(worker, names, cx.cluster.is_single());
     let main = worker.next_dataflow_index();
     let outcome = stream(
         worker,
@@ -454,6 +455,9 @@ fn stream(
     let pool = Arc::new(BufferPool::default());
     let mut input = InputHandle::new();
     let probe = ProbeHandle::new();
+    // How far the cross-sections are: rows are computed ahead only when
+    // they have caught up.
+    let cs_probe = ProbeHandle::new();
     // Each bar time's cross-section is computed by the worker owning the
     // time: that worker notes how long after the frontier passed it.
     let cs_latencies: Rc<RefCell<Vec<f64>>> = Rc::default();
@@ -518,6 +522,7 @@ fn stream(
                 pool.clone(),
                 stats.clone(),
                 Some(states),
+                Some(cs_probe.clone()),
             )
             .cross_sections(
                 cx.cs_columns.clone(),
@@ -528,7 +533,8 @@ fn stream(
                 names.clone(),
                 cx.members.clone(),
             )
-            .inspect_batch(move |time, _| computed(time));
+            .inspect_batch(move |time, _| computed(time))
+            .probe_with(&cs_probe);
         let rows = match publish {
             Some(p) => rows.publish_rows(p, schema.clone(), names.clone(), stats.clone()),
             None => rows,
@@ -557,7 +563,10 @@ fn stream(
                 symbols: &mut SymbolSync,
                 before: i64| {
         let mut sent = (0u64, None);
-        let before = symbols.settle().map_or(before, |t| before.min(ts_of(t)));
+        let before = match symbols.settle() {
+            Some(t) if symbols.guards_bar_times() => before.min(ts_of(t)),
+            _ => before,
+        };
         let ready = feed
             .pending
             .take_ready(before, |bars| symbols.resolve(&mut bars.symbol));
@@ -572,7 +581,6 @@ fn stream(
         let upto = feed.pending.first_ts().map_or(before, |t| t.min(before));
         (sent.0, sent.1, upto)
     };
-    let single = cx.cluster.is_single();
     // With the market symbol, a bar's features need the market's close at
     // its own time, which may come after it: its time's bars wait.
     let ahead = args.market_symbol.is_none();
@@ -598,14 +606,7 @@ fn stream(
         let max = if waiting { 256 } else { 4096 };
         let got = feed.poll(max, Duration::ZERO)?;
         symbols.announce();
-        if single {
-            // One process shares one table of run ids: a name may be
-            // numbered as soon as every worker has announced what it read,
-            // not only once the frontier passes its first bar time.
-            if let Some(newest) = feed.pending.newest() {
-                symbols.advance(time_of(newest));
-            }
-        }
+        symbols.step();
         let now = Instant::now();
         let own = feed.own_frontier(now);
         let published = own.unwrap_or(IDLE);
@@ -786,6 +787,7 @@ fn stream(
         partitions: s.partitions.clone(),
         latencies,
         cs_latencies: cs_latencies.take(),
+        computed_ahead: (s.ahead, s.recalled),
         again: heard.again,
         paused_at: heard.paused_at,
         ..Default::default()

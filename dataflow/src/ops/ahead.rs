@@ -143,19 +143,22 @@ impl Ahead {
         }
     }
 
-    /// Computes ahead the waiting chunks sent ahead whose symbols have
-    /// nothing else held, oldest time first.
+    /// Computes ahead up to [`SLICE`] bars of the waiting chunks sent
+    /// ahead whose symbols have nothing else held, oldest time first;
+    /// returns whether there is more to compute (call again after letting
+    /// the frontier in: a time it passes meanwhile goes first).
     pub fn compute_ahead(
         &mut self,
         (engine, market): (&FeatureEngine, &MarketLevels),
         states: &[Option<Arc<SymbolState>>],
         out: (usize, &BufferPool),
         stats: &mut OperatorStats,
-    ) {
+    ) -> bool {
         self.replaced.clear();
         if !std::mem::take(&mut self.changed) || matches!(market, MarketLevels::Live(_)) {
-            return;
+            return false;
         }
+        let mut budget = SLICE;
         for (&time, held) in self.held.iter_mut() {
             let mut k = 0;
             while k < held.waiting.len() {
@@ -166,7 +169,15 @@ impl Ahead {
                     k += 1;
                     continue;
                 }
-                let chunk = held.waiting.remove(k);
+                if budget == 0 {
+                    self.changed = true;
+                    return true;
+                }
+                let chunk = match held.waiting[k].bars.len() > budget {
+                    true => split_front(&mut held.waiting[k], budget),
+                    false => held.waiting.remove(k),
+                };
+                budget -= chunk.bars.len();
                 for &s in &chunk.bars.symbol {
                     self.waiting[s as usize] -= 1;
                 }
@@ -182,6 +193,26 @@ impl Ahead {
                 held.ahead.push((chunk, rows));
             }
         }
+        false
+    }
+}
+
+/// Bars computed ahead per call: a time the frontier passes meanwhile
+/// waits for at most this many updates (each a copy of a state too).
+const SLICE: usize = 128;
+
+/// Removes `chunk`'s first `n` bars, as a chunk of their own.
+fn split_front(chunk: &mut BarChunk, n: usize) -> BarChunk {
+    let mut bars = tickflow_connectors::BarBatch::default();
+    for i in 0..n {
+        bars.push_row(&chunk.bars, i);
+    }
+    chunk.bars.drain_front(n);
+    BarChunk {
+        bars,
+        checkpoint: None,
+        times: chunk.times.clone(),
+        ..*chunk
     }
 }
 
@@ -233,4 +264,40 @@ pub(super) fn merge(chunks: Vec<BarChunk>) -> Vec<BarChunk> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickflow_operators::Bar;
+
+    #[test]
+    fn a_split_keeps_the_order_and_the_chunk_fields() {
+        let mut chunk = BarChunk {
+            dest: 1,
+            times: vec![7],
+            salt: 3,
+            at: Some(9),
+            ..Default::default()
+        };
+        for s in 0..5u32 {
+            chunk.bars.symbol.push(s);
+            chunk.bars.ts.push(7);
+            chunk
+                .bars
+                .bar
+                .push(Bar::from([1.0, 1.0, 1.0, 1.0, s as f64]));
+            chunk.bars.sector.push(None);
+            chunk.bars.file.push(0);
+            chunk.bars.line.push(s as u64);
+        }
+        let front = split_front(&mut chunk, 2);
+        assert_eq!(front.bars.symbol, vec![0, 1]);
+        assert_eq!(chunk.bars.symbol, vec![2, 3, 4]);
+        assert_eq!(chunk.bars.line, vec![2, 3, 4]);
+        assert_eq!(
+            (front.dest, &front.times, front.salt, front.at),
+            (1, &vec![7], 3, Some(9))
+        );
+    }
 }

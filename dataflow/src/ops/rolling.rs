@@ -18,10 +18,11 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 use tickflow_operators::{FeatureEngine, SymbolState};
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::operator::Operator;
-use timely::dataflow::StreamVec;
+use timely::dataflow::{ProbeHandle, StreamVec};
 
 /// Where the features paired with the market get its log level.
 #[derive(Debug, Clone, Default)]
@@ -49,6 +50,12 @@ pub trait RollingFeatures<'scope> {
     /// request goes on this process's board before the frontier passes its
     /// time, so every operator downstream sees it in time. Features paired
     /// with the market see its level as of each bar's time ([`MarketLevels`]).
+    ///
+    /// `ahead` (live): the progress of the operators downstream. The rows
+    /// of chunks sent ahead of their time ([`BarChunk::at`]) are computed
+    /// before the frontier passes it, whenever downstream has caught up
+    /// with this operator (the times passed go first); the rows are the
+    /// same as at the frontier. `None`: rows are computed at the frontier.
     fn rolling_features(
         self,
         engine: (Arc<FeatureEngine>, MarketLevels),
@@ -56,6 +63,7 @@ pub trait RollingFeatures<'scope> {
         pool: Arc<BufferPool>,
         stats: Rc<RefCell<OperatorStats>>,
         durable: Option<StateStore>,
+        ahead: Option<ProbeHandle<u64>>,
     ) -> StreamVec<'scope, u64, FeatureChunk>;
 }
 
@@ -248,6 +256,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
         pool: Arc<BufferPool>,
         stats: Rc<RefCell<OperatorStats>>,
         mut durable: Option<StateStore>,
+        downstream: Option<ProbeHandle<u64>>,
     ) -> StreamVec<'scope, u64, FeatureChunk> {
         let by_symbol = Exchange::new(|c: &BarChunk| c.dest as u64);
         let timer = crate::metrics::global()
@@ -334,14 +343,20 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                         d.snapshot(&mut writer, &r, all, &stats.borrow());
                     }
                 }
-                // Rows for the times just passed go to the cross-sections
-                // first; what can be computed ahead waits for the next step.
-                if any_passed {
-                    activator.activate();
+                // The times passed go through the operators downstream
+                // first: what can be computed ahead waits until they have.
+                let Some(downstream) = &downstream else {
+                    return;
+                };
+                let mine = frontier.frontier().first().copied();
+                if any_passed || downstream.with_frontier(|f| f.first().copied()) != mine {
+                    activator.activate_after(Duration::from_micros(250));
                 } else {
                     let mut s = stats.borrow_mut();
                     let e = (&*engine, &market);
-                    held.compute_ahead(e, &states, (peers, &*pool), &mut s);
+                    if held.compute_ahead(e, &states, (peers, &*pool), &mut s) {
+                        activator.activate();
+                    }
                 }
             }
         })
