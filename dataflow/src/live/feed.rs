@@ -5,6 +5,7 @@
 //! take. A feed resumed from a
 //! checkpoint skips the messages the checkpoint already accounts for.
 
+use super::lag::LagProbe;
 use super::pending::Pending;
 use super::side::SideOutputs;
 use super::watermark::Watermarks;
@@ -50,7 +51,8 @@ pub struct FeedShared {
 
 /// One worker's consumer and pending bars.
 pub struct Feed {
-    consumer: BarConsumer,
+    consumer: Arc<BarConsumer>,
+    lag: LagProbe,
     shared: Arc<FeedShared>,
     marks: Watermarks,
     /// The bars not yet sent, and the offsets.
@@ -101,7 +103,9 @@ impl Feed {
             }
         }
         let cut = from.map_or(i64::MIN, |f| f.cut);
+        let consumer = Arc::new(consumer);
         Self {
+            lag: LagProbe::start(&consumer),
             consumer,
             shared,
             marks,
@@ -289,7 +293,7 @@ impl Feed {
     /// Per partition, high watermark minus the next offset to read.
     pub fn record_lag(&self) {
         let next = self.pending.next_offsets();
-        for (p, high) in self.consumer.high_watermarks(Duration::from_millis(500)) {
+        for (p, high) in self.lag.highs() {
             let pos = next.get(&p).copied().unwrap_or(0);
             metrics::global()
                 .consumer_lag

@@ -29,6 +29,7 @@ pub mod corrections;
 mod epochs;
 mod feed;
 mod labels;
+mod lag;
 mod market;
 mod pending;
 mod side;

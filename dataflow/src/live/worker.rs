@@ -584,6 +584,7 @@ fn stream(
     // With the market symbol, a bar's features need the market's close at
     // its own time, which may come after it: its time's bars wait.
     let ahead = args.market_symbol.is_none();
+    let mut caught_up = false;
     let mut advances: VecDeque<(i64, Instant)> = Default::default();
     let mut latencies = Vec::new();
     let mut last_lag = Instant::now() - Duration::from_secs(10);
@@ -602,9 +603,13 @@ fn stream(
         // after a few steps of every worker, and a backlog read meanwhile
         // would go out in one piece (one checkpoint where there would be
         // many).
+        // Caught up, read in small steps too: a bar time's frontier passes
+        // as the next time's bars arrive, and its cross-section waits for
+        // no more than a step's decoding.
         let waiting = feed.frontier < feed.closed;
-        let max = if waiting { 256 } else { 4096 };
+        let max = if waiting || caught_up { 256 } else { 4096 };
         let got = feed.poll(max, Duration::ZERO)?;
+        caught_up = got < max;
         symbols.announce();
         symbols.step();
         let now = Instant::now();
@@ -676,7 +681,7 @@ fn stream(
                 m.event_time_lag.set(wall - secs);
             }
         }
-        if ahead && got < max {
+        if ahead && caught_up {
             // Caught up with the broker: the open bar times' bars go on
             // now, and the rolling operator computes their rows before the
             // frontier passes them (`ops::ahead`), leaving only the
