@@ -46,6 +46,9 @@ struct Copy {
 /// Held chunks by time, and the states of the bars computed ahead.
 #[derive(Default)]
 pub(super) struct Ahead {
+    /// Whether chunks sent ahead are computed ahead: without it (backfill,
+    /// a live run with the market symbol) no symbol is counted either.
+    enabled: bool,
     held: BTreeMap<u64, Held>,
     /// Per symbol id, its bar computed ahead.
     copies: Vec<Option<Copy>>,
@@ -59,6 +62,14 @@ pub(super) struct Ahead {
 }
 
 impl Ahead {
+    /// Held chunks, computed ahead when `enabled`.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            ..Self::default()
+        }
+    }
+
     fn room(&mut self, symbols: &[u32]) {
         let bound = symbols.iter().max().map_or(0, |&m| m as usize + 1);
         if self.copies.len() < bound {
@@ -76,16 +87,18 @@ impl Ahead {
         stats: &mut OperatorStats,
     ) {
         let at = chunk.at.map_or(*time.time(), |a| a.max(*time.time()));
-        self.room(&chunk.bars.symbol);
-        for &s in &chunk.bars.symbol {
-            if let Some(copy) = &self.copies[s as usize] {
-                if copy.time >= at {
-                    self.recall(copy.time, s, stats);
+        if self.enabled {
+            self.room(&chunk.bars.symbol);
+            for &s in &chunk.bars.symbol {
+                if let Some(copy) = &self.copies[s as usize] {
+                    if copy.time >= at {
+                        self.recall(copy.time, s, stats);
+                    }
                 }
             }
-        }
-        for &s in &chunk.bars.symbol {
-            self.waiting[s as usize] += 1;
+            for &s in &chunk.bars.symbol {
+                self.waiting[s as usize] += 1;
+            }
         }
         let held = self.held.entry(at).or_insert_with(|| Held {
             cap: time.delayed(&at, output),
@@ -122,9 +135,11 @@ impl Ahead {
                 break;
             }
             let held = self.held.pop_first().expect("non-empty").1;
-            for c in &held.waiting {
-                for &s in &c.bars.symbol {
-                    self.waiting[s as usize] -= 1;
+            if self.enabled {
+                for c in &held.waiting {
+                    for &s in &c.bars.symbol {
+                        self.waiting[s as usize] -= 1;
+                    }
                 }
             }
             out.push((t, held));
@@ -155,7 +170,7 @@ impl Ahead {
         stats: &mut OperatorStats,
     ) -> bool {
         self.replaced.clear();
-        if !std::mem::take(&mut self.changed) || matches!(market, MarketLevels::Live(_)) {
+        if !self.enabled || !std::mem::take(&mut self.changed) {
             return false;
         }
         let mut budget = SLICE;
@@ -225,7 +240,7 @@ struct Copies<'a> {
 }
 
 impl Slots for Copies<'_> {
-    fn slot(&mut self, symbol: usize, _ts: i64) -> &mut SymbolState {
+    fn slot(&mut self, symbol: usize) -> &mut SymbolState {
         let state = match self.states.get(symbol) {
             Some(Some(s)) => SymbolState::clone(s),
             _ => self.engine.new_state(),

@@ -13,8 +13,8 @@ use tickflow_operators::{FeatureEngine, SymbolState};
 
 /// Where a chunk's bars find their symbols' states.
 pub(super) trait Slots {
-    /// The state the bar of `symbol` at `ts` updates (created if new).
-    fn slot(&mut self, symbol: usize, ts: i64) -> &mut SymbolState;
+    /// The state `symbol`'s next bar updates (created if new).
+    fn slot(&mut self, symbol: usize) -> &mut SymbolState;
     /// Called after each update, with whether the engine took the bar.
     fn updated(&mut self, symbol: usize, ts: i64, took: bool);
 }
@@ -31,7 +31,7 @@ pub(super) struct Committed<'a> {
 
 impl Committed<'_> {
     /// Room for symbol ids below `symbols`.
-    pub fn reserve(&mut self, symbols: usize) {
+    fn reserve(&mut self, symbols: usize) {
         if self.states.len() < symbols {
             self.states.resize_with(symbols, || None);
         }
@@ -59,7 +59,7 @@ impl Committed<'_> {
 }
 
 impl Slots for Committed<'_> {
-    fn slot(&mut self, symbol: usize, _ts: i64) -> &mut SymbolState {
+    fn slot(&mut self, symbol: usize) -> &mut SymbolState {
         self.reserve(symbol + 1);
         let engine = self.engine;
         let state = self.states[symbol].get_or_insert_with(|| Arc::new(engine.new_state()));
@@ -161,7 +161,7 @@ pub(super) fn compute(
         };
         // The input thread validated every bar with the same rule, so the
         // engine cannot refuse one; if it did, the row stays all-null.
-        let state = slots.slot(symbol, bars.ts[i]);
+        let state = slots.slot(symbol);
         let took = engine
             .update_joined(state, &bars.bar[i], level, row)
             .is_ok();

@@ -51,11 +51,12 @@ pub trait RollingFeatures<'scope> {
     /// time, so every operator downstream sees it in time. Features paired
     /// with the market see its level as of each bar's time ([`MarketLevels`]).
     ///
-    /// `ahead` (live): the progress of the operators downstream. The rows
-    /// of chunks sent ahead of their time ([`BarChunk::at`]) are computed
-    /// before the frontier passes it, whenever downstream has caught up
-    /// with this operator (the times passed go first); the rows are the
-    /// same as at the frontier. `None`: rows are computed at the frontier.
+    /// `downstream` (live): the progress of the operators downstream. The
+    /// rows of chunks sent ahead of their time ([`BarChunk::at`]) are
+    /// computed before the frontier passes it, whenever downstream has
+    /// caught up with this operator (the times passed go first), except
+    /// with the market's live level; the rows are the same as at the
+    /// frontier. `None`: rows are computed at the frontier.
     fn rolling_features(
         self,
         engine: (Arc<FeatureEngine>, MarketLevels),
@@ -63,7 +64,7 @@ pub trait RollingFeatures<'scope> {
         pool: Arc<BufferPool>,
         stats: Rc<RefCell<OperatorStats>>,
         durable: Option<StateStore>,
-        ahead: Option<ProbeHandle<u64>>,
+        downstream: Option<ProbeHandle<u64>>,
     ) -> StreamVec<'scope, u64, FeatureChunk>;
 }
 
@@ -265,7 +266,10 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
         let scope = self.scope();
         self.unary_frontier(by_symbol, "rolling_features", move |_cap, info| {
             let activator = scope.activator_for(info.address);
-            let mut held = Ahead::default();
+            // A bar paired with the market's live level needs the close at
+            // its own time, which may come after it.
+            let live_market = matches!(market, MarketLevels::Live(_));
+            let mut held = Ahead::new(downstream.is_some() && !live_market);
             let restored = durable
                 .as_mut()
                 .map(|d| std::mem::take(&mut d.restored))
