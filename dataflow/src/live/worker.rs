@@ -694,6 +694,9 @@ fn stream(
                     input.send(chunk);
                 }
             }
+            // Out now, not with the next frontier advance: the rolling
+            // operator's exchange ships each chunk at once (`ops::each`).
+            input.flush();
         }
         report_feeds(&mut feed, board, &mut next_report, None)?;
         reports.forward();

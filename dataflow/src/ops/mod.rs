@@ -11,6 +11,7 @@
 mod ahead;
 mod compute;
 mod cross;
+mod each;
 mod publish;
 mod rolling;
 mod signals;

@@ -2,6 +2,7 @@
 
 use super::ahead::{merge, Ahead, Held};
 use super::compute::{compute, Committed};
+use super::each::exchange_each;
 use super::OperatorStats;
 use crate::chunks::{BarChunk, BufferPool, FeatureChunk};
 use crate::durable::board::{Checkpoints, Request};
@@ -20,7 +21,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 use tickflow_operators::{FeatureEngine, SymbolState};
-use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::{ProbeHandle, StreamVec};
 
@@ -259,7 +259,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
         mut durable: Option<StateStore>,
         downstream: Option<ProbeHandle<u64>>,
     ) -> StreamVec<'scope, u64, FeatureChunk> {
-        let by_symbol = Exchange::new(|c: &BarChunk| c.dest as u64);
+        let by_symbol = exchange_each(|c: &BarChunk| c.dest as u64);
         let timer = crate::metrics::global()
             .operator_seconds
             .with_label_values(&["rolling_features"]);
