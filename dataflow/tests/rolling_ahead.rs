@@ -259,3 +259,67 @@ fn rows_computed_ahead_equal_a_from_scratch_recompute() {
         "ahead {ahead}, recalled {recalled}"
     );
 }
+
+/// A chunk sent ahead and flushed reaches the worker owning its symbols
+/// and is computed there while the input stays at an earlier time: it does
+/// not wait in the exchange for the input's next advance (a bar time
+/// later, live).
+#[test]
+fn a_flushed_chunk_is_computed_ahead_before_the_input_advances() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+    let ahead = Arc::new(AtomicU64::new(0));
+    let total = ahead.clone();
+    let config = timely::Config::process(2);
+    timely::execute(config, move |worker| {
+        let engine = Arc::new(FeatureEngine::new(&FeatureSet::standard()).expect("standard"));
+        let mut input = InputHandle::<u64, BarChunk>::new();
+        let probe = ProbeHandle::new();
+        let stats = Rc::new(RefCell::new(OperatorStats::default()));
+        worker.dataflow::<u64, _, _>(|scope| {
+            scope
+                .input_from(&mut input)
+                .rolling_features(
+                    (engine.clone(), MarketLevels::None),
+                    2,
+                    Arc::new(BufferPool::default()),
+                    stats.clone(),
+                    None,
+                    Some(probe.clone()),
+                )
+                .probe_with(&probe);
+        });
+        if worker.index() == 0 {
+            // Worker 1's symbols, sent ahead of their time from worker 0.
+            let bar = Bar::from([10.0, 11.0, 9.0, 10.5, 1_000.0]);
+            let messages: Vec<Message> = (0..3)
+                .map(|symbol| Message { symbol, ts: 1, bar })
+                .collect();
+            input.send(BarChunk {
+                dest: 1,
+                ..chunk(&messages, true)
+            });
+            input.flush();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut told = false;
+        while total.load(Ordering::SeqCst) < 3 && Instant::now() < deadline {
+            let mine = stats.borrow().ahead;
+            if mine > 0 && !told {
+                total.fetch_add(mine, Ordering::SeqCst);
+                told = true;
+            }
+            worker.step_or_park(Some(Duration::from_millis(1)));
+        }
+        drop(input);
+        while !probe.done() {
+            worker.step();
+        }
+    })
+    .expect("the dataflow runs");
+    assert_eq!(
+        ahead.load(Ordering::SeqCst),
+        3,
+        "the chunk's rows computed ahead"
+    );
+}
