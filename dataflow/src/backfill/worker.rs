@@ -133,6 +133,7 @@ fn run_dataflow(
         restored: start.restored,
         every: job.config.revisions.state_history,
         reuse: sh.reuse,
+        background: false,
     };
     let main = worker.next_dataflow_index();
     worker.dataflow_named::<u64, _, _>("backfill", |scope| {

@@ -363,6 +363,21 @@ pub(super) fn run(worker: &mut Worker, cx: &Context) -> Result<LiveSummary> {
     outcome
 }
 
+/// Memory a live worker faults in before its first bar time, in pieces.
+const WARM_HEAP: (usize, usize) = (256, 64 << 10);
+
+/// Faults in memory for this worker thread's heap and frees it: mimalloc
+/// keeps freed pages (`keep_freed_memory` in the binary), so the first bar
+/// time's state copies, rows and output blocks reuse them instead of
+/// faulting in fresh zeroed pages, about 10 us each on a VM. Measured: the
+/// first cross-section took 13 ms after the frontier passed cold, 2.5 ms
+/// warm (4,000 symbols, 2 workers).
+fn warm_heap() {
+    let (count, size) = WARM_HEAP;
+    let pieces: Vec<Vec<u8>> = (0..count).map(|_| vec![1u8; size]).collect();
+    std::hint::black_box(&pieces);
+}
+
 /// Reads the feed into the main dataflow until worker 0 says stop.
 fn stream(
     worker: &mut Worker,
@@ -377,6 +392,7 @@ fn stream(
     let (index, peers) = (worker.index(), worker.peers());
     let local = index % cx.local();
     let board = &cx.board;
+    warm_heap();
     let checkpoints = Checkpoints {
         board: board.clone(),
         first_epoch: start.first_epoch,
@@ -496,6 +512,7 @@ fn stream(
         restored: start.restored,
         every: args.config.revisions.state_history,
         reuse: None,
+        background: true,
     };
     let signals = match signal_producer {
         Some(p) => {

@@ -89,7 +89,15 @@ pub struct StateStore {
     /// states this run ends with (it has no bars): its files are linked
     /// instead of written.
     pub reuse: Option<u64>,
+    /// The snapshot writer runs below the workers' priority (live: a
+    /// checkpoint's encoding must not take the cores from the
+    /// cross-sections; backfill keeps it equal, its workers never idle).
+    pub background: bool,
 }
+
+/// The nice value of a live run's snapshot writers: they get about a tenth
+/// of a core a busy worker shares with them, and all of an idle one.
+const BACKGROUND_NICE: i32 = 10;
 
 /// What a snapshot writer gets: the request, this worker's files, and its
 /// duplicate and correction counts.
@@ -192,9 +200,15 @@ impl StateStore {
             self.root.clone(),
             self.worker,
         );
+        let background = self.background;
         std::thread::Builder::new()
             .name(format!("tickflow-snapshot-{worker}"))
             .spawn(move || {
+                if background {
+                    // Linux's nice value is per thread: this one yields to
+                    // the workers whenever both want a core. Best effort.
+                    let _ = rustix::process::setpriority_process(None, BACKGROUND_NICE);
+                }
                 for (r, files, duplicates, corrections) in rx {
                     let dir = checkpoint_dir(&root, r.epoch);
                     let path = state_path(&root, r.epoch, worker);
