@@ -99,6 +99,10 @@ pub struct StateStore {
 /// of a core a busy worker shares with them, and all of an idle one.
 const BACKGROUND_NICE: i32 = 10;
 
+/// How long a live run's snapshot writer waits before encoding a
+/// checkpoint's states (they are shared, unchanged, meanwhile).
+const BACKGROUND_DELAY: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// What a snapshot writer gets: the request, this worker's files, and its
 /// duplicate and correction counts.
 type Snapshot = (Request, Files, u64, u64);
@@ -210,6 +214,12 @@ impl StateStore {
                     let _ = rustix::process::setpriority_process(None, BACKGROUND_NICE);
                 }
                 for (r, files, duplicates, corrections) in rx {
+                    if background {
+                        // The request comes as the frontier passes the
+                        // checkpoint's bar time: that time's cross-section
+                        // (about 2 ms) goes first.
+                        std::thread::sleep(BACKGROUND_DELAY);
+                    }
                     let dir = checkpoint_dir(&root, r.epoch);
                     let path = state_path(&root, r.epoch, worker);
                     let kept = history::history_path(&root, r.epoch, worker);
