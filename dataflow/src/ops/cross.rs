@@ -124,6 +124,7 @@ impl Assembler {
             .expect("one value per row in every column");
         self.rows.reserve(WARM_ROWS);
     }
+
     fn block(
         &mut self,
         chunks: &[FeatureChunk],

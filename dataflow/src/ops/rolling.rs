@@ -101,7 +101,7 @@ const BACKGROUND_NICE: i32 = 10;
 
 /// How long a live run's snapshot writer waits before encoding a
 /// checkpoint's states (they are shared, unchanged, meanwhile).
-const BACKGROUND_DELAY: std::time::Duration = std::time::Duration::from_millis(20);
+const BACKGROUND_DELAY: Duration = Duration::from_millis(20);
 
 /// What a snapshot writer gets: the request, this worker's files, and its
 /// duplicate and correction counts.
