@@ -363,7 +363,7 @@ fn backfill_cmd(cmd: BackfillCmd) -> tickflow::Result<()> {
 /// MB per second, and re-faulting zeroed pages cost an eighth of its time.
 #[allow(unsafe_code)]
 fn keep_freed_memory() {
-    /// `mi_option_purge_delay` in mimalloc v2's `mi_option_t`.
+    /// `mi_option_purge_delay` in mimalloc's `mi_option_t` (v2 and v3, the one built).
     const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
     // SAFETY: mi_option_set only stores an integer option; mimalloc reads it
     // on its next purge decision. No memory is touched.

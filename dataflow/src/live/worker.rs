@@ -363,25 +363,6 @@ pub(super) fn run(worker: &mut Worker, cx: &Context) -> Result<LiveSummary> {
     outcome
 }
 
-/// Memory a live worker faults in before its first bar time: this many
-/// bytes in pieces of each power of two from 4 KiB to 512 KiB (the
-/// allocator keeps pages by size class).
-const WARM_HEAP: usize = 4 << 20;
-
-/// Faults in memory for this worker thread's heap and frees it: mimalloc
-/// keeps freed pages (`keep_freed_memory` in the binary), so the first bar
-/// time's state copies, rows and output blocks reuse them instead of
-/// taking fresh pages from the system. Measured (4,000 symbols, 2
-/// workers): allocating the first output block's 39 columns took 5.8 ms
-/// with 64 KiB pieces only, 0.01 ms with these; worker 0's first
-/// cross-section 1.3-1.5 ms instead of 6.9 ms.
-fn warm_heap() {
-    let pieces: Vec<Vec<u8>> = (12..=19)
-        .flat_map(|bits| (0..WARM_HEAP >> bits).map(move |_| vec![1u8; 1 << bits]))
-        .collect();
-    std::hint::black_box(&pieces);
-}
-
 /// Reads the feed into the main dataflow until worker 0 says stop.
 fn stream(
     worker: &mut Worker,
@@ -396,7 +377,6 @@ fn stream(
     let (index, peers) = (worker.index(), worker.peers());
     let local = index % cx.local();
     let board = &cx.board;
-    warm_heap();
     let checkpoints = Checkpoints {
         board: board.clone(),
         first_epoch: start.first_epoch,

@@ -55,7 +55,6 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
             let mut kernel =
                 CrossSectionKernel::new(options).expect("options validated before the run");
             let mut assembler = Assembler::default();
-            assembler.warm(&mut kernel, columns.len());
             move |(input, frontier), output| {
                 input.for_each_time(|time, data| {
                     stash_batches(&mut stash, &time, output.output_index(), data)
@@ -100,31 +99,7 @@ struct Assembler {
 /// the tile's rows stay in cache while every column is filled.
 const TILE: usize = 64;
 
-/// Rows of the synthetic cross-section each operator computes once when
-/// built, so that the first real one finds its buffers sized and faulted in.
-const WARM_ROWS: usize = 4096;
-
 impl Assembler {
-    fn warm(&mut self, kernel: &mut CrossSectionKernel, features: usize) {
-        self.sectors.clear();
-        self.sectors
-            .extend((0..WARM_ROWS).map(|i| Some((i % 11) as u32)));
-        self.inputs.resize_with(features, Vec::new);
-        for (f, input) in self.inputs.iter_mut().enumerate() {
-            input.clear();
-            input.extend((0..WARM_ROWS).map(|i| ((i * 7919 + f) % 1009) as f64));
-        }
-        let refs: Vec<&[f64]> = self.inputs.iter().map(Vec::as_slice).collect();
-        let batch = CrossSectionBatch {
-            sectors: &self.sectors,
-            columns: &refs,
-        };
-        kernel
-            .compute(batch, &mut self.out)
-            .expect("one value per row in every column");
-        self.rows.reserve(WARM_ROWS);
-    }
-
     fn block(
         &mut self,
         chunks: &[FeatureChunk],
