@@ -100,6 +100,24 @@ pub struct FeatureChunk {
     pub width: usize,
     /// Row-major features, `width` per row (NaN = null).
     pub values: Vec<f64>,
+    /// Whether these rows may still be withdrawn.
+    #[serde(default)]
+    pub standing: Standing,
+}
+
+/// Rows computed ahead of the frontier (live) go on at once, so that the
+/// cross-section can be computed before the frontier passes; until it
+/// does, the rolling operator may find them wrong (a bar at or before
+/// theirs arrived) and withdraw them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Standing {
+    /// Rows computed when the frontier passed their bar time.
+    #[default]
+    Final,
+    /// Rows computed ahead, with their id (unique in the run).
+    Ahead(u64),
+    /// No rows: withdraws the chunk of rows computed ahead with this id.
+    Withdrawn(u64),
 }
 
 impl FeatureChunk {
@@ -122,6 +140,15 @@ impl FeatureChunk {
     /// True without rows.
     pub fn is_empty(&self) -> bool {
         self.ts.is_empty()
+    }
+
+    /// Withdraws, at worker `dest`, the rows computed ahead with id `id`.
+    pub fn withdraw(dest: u32, id: u64) -> Self {
+        Self {
+            dest,
+            standing: Standing::Withdrawn(id),
+            ..Default::default()
+        }
     }
 }
 

@@ -10,9 +10,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
-use tickflow::chunks::{time_salt, BarChunk, BufferPool};
-use tickflow::ops::{MarketLevels, OperatorStats, RollingFeatures};
+use tickflow::chunks::{time_salt, BarChunk, BufferPool, Standing};
+use tickflow::names::Names;
+use tickflow::ops::{CrossSections, MarketLevels, OperatorStats, RollingFeatures};
 use tickflow_connectors::{BarBatch, TsKind};
+use tickflow_operators::cross_section::CrossSectionOptions;
 use tickflow_operators::{Bar, FeatureEngine, FeatureSet};
 use timely::dataflow::operators::vec::input::Handle as InputHandle;
 use timely::dataflow::operators::vec::Input;
@@ -59,7 +61,7 @@ fn chunk(messages: &[Message], ahead: bool) -> BarChunk {
         bars.symbol.push(m.symbol);
         bars.ts.push(m.ts);
         bars.bar.push(m.bar);
-        bars.sector.push(None);
+        bars.sector.push(Some(m.symbol % 2));
         bars.file.push(0);
         bars.line.push(k as u64);
     }
@@ -97,6 +99,9 @@ fn messages(rng: &mut Rng, symbols: u32, times: i64) -> Vec<Message> {
 
 type Rows = BTreeMap<(u32, i64), Vec<u64>>;
 
+/// A row as sent: its chunk's standing and each value's bits.
+type Sent = (Standing, Vec<u64>);
+
 /// Second copies dropped, bars computed ahead, and of those recalled.
 type Counts = (u64, u64, u64);
 
@@ -104,7 +109,7 @@ type Counts = (u64, u64, u64);
 /// input's time, some chunks ahead and some at their time, and returns the
 /// operator's rows (each value's bits) and its second-copy count.
 fn run(rng_seed: u64, messages: &[Message], times: i64, lateness: i64) -> (Rows, Counts) {
-    let rows: Arc<Mutex<Rows>> = Arc::default();
+    let rows: Arc<Mutex<BTreeMap<(u32, i64), Sent>>> = Arc::default();
     let seconds = Arc::new(Mutex::new((0, 0, 0)));
     let (out, count) = (rows.clone(), seconds.clone());
     let messages = messages.to_vec();
@@ -128,77 +133,33 @@ fn run(rng_seed: u64, messages: &[Message], times: i64, lateness: i64) -> (Rows,
                     Some(probe.clone()),
                 )
                 .inspect(move |c| {
+                    // Rows computed ahead go on at once; a withdrawal
+                    // removes them again.
                     let mut rows = rows.lock().expect("not poisoned");
+                    if let Standing::Withdrawn(id) = c.standing {
+                        let before = rows.len();
+                        rows.retain(|_, (s, _)| *s != Standing::Ahead(id));
+                        assert!(rows.len() < before, "a withdrawal names rows sent");
+                    }
                     for k in 0..c.len() {
                         let v = &c.values[k * c.width..(k + 1) * c.width];
                         let bits = v.iter().map(|x| x.to_bits()).collect();
                         assert!(
-                            rows.insert((c.symbol[k], c.ts[k]), bits).is_none(),
+                            rows.insert((c.symbol[k], c.ts[k]), (c.standing, bits))
+                                .is_none(),
                             "one row per (symbol, time)"
                         );
                     }
                 })
                 .probe_with(&probe);
         });
-        // The messages not yet sent, in their generated order (a symbol's
-        // copies of a bar in copy order).
-        let mut left: Vec<Message> = messages.clone();
-        let mut now: i64 = 0;
-        while now < times {
-            // Send a few chunks of bars at or after `now` and within the
-            // lateness, a symbol's copies of one bar in order.
-            for _ in 0..rng.below(4) {
-                let open: Vec<usize> = (0..left.len())
-                    .filter(|&i| left[i].ts < now + lateness)
-                    .collect();
-                if open.is_empty() {
-                    break;
-                }
-                let first = left[open[rng.below(open.len())]];
-                let ts = first.ts;
-                let mut picked = Vec::new();
-                let mut i = 0;
-                while i < left.len() && picked.len() < 1 + rng.below(4) {
-                    let m = left[i];
-                    // A copy is sent only after the earlier copies.
-                    let earlier = left[..i]
-                        .iter()
-                        .any(|e| e.symbol == m.symbol && e.ts == m.ts);
-                    if m.ts == ts && !earlier && (m.symbol == first.symbol || rng.chance(50)) {
-                        picked.push(left.remove(i));
-                    } else {
-                        i += 1;
-                    }
-                }
-                if picked.is_empty() {
-                    continue;
-                }
-                // A chunk past the input's time must be sent ahead.
-                input.send(chunk(&picked, ts > now || rng.chance(70)));
-            }
-            if rng.chance(50) {
-                // Long enough for the operator's deferred look for chunks
-                // to compute ahead (it waits for its output to go through).
-                worker.step_or_park(Some(std::time::Duration::from_millis(1)));
-            }
-            // The input passes `now` once every bar at `now` is sent.
-            if rng.chance(40) {
-                let at_now: Vec<Message> = left.iter().filter(|m| m.ts == now).copied().collect();
-                for m in at_now {
-                    let i = left
-                        .iter()
-                        .position(|e| e.symbol == m.symbol && e.ts == m.ts)
-                        .expect("present");
-                    let m = left.remove(i);
-                    input.send(chunk(&[m], rng.chance(50)));
-                }
-                now += 1;
-                input.advance_to(time_of(now));
-                if rng.chance(70) {
-                    worker.step();
-                }
-            }
-        }
+        deliver(
+            worker,
+            &mut input,
+            &mut rng,
+            (&messages, times, lateness),
+            false,
+        );
         drop(input);
         while !probe.done() {
             worker.step();
@@ -210,7 +171,93 @@ fn run(rng_seed: u64, messages: &[Message], times: i64, lateness: i64) -> (Rows,
     });
     let rows = std::mem::take(&mut *rows.lock().expect("not poisoned"));
     let seconds = *seconds.lock().expect("not poisoned");
-    (rows, seconds)
+    (
+        rows.into_iter().map(|(k, (_, bits))| (k, bits)).collect(),
+        seconds,
+    )
+}
+
+/// Sends `messages` in a random order within `lateness` bar times of the
+/// input's time, some chunks ahead and some at their time, stepping
+/// `worker` at random points; with `linger`, some steps wait long enough
+/// for a cross-section to be computed early.
+fn deliver(
+    worker: &mut timely::worker::Worker,
+    input: &mut InputHandle<u64, BarChunk>,
+    rng: &mut Rng,
+    (messages, times, lateness): (&[Message], i64, i64),
+    linger: bool,
+) {
+    // The messages not yet sent, in their generated order (a symbol's
+    // copies of a bar in copy order).
+    let mut left: Vec<Message> = messages.to_vec();
+    let mut now: i64 = 0;
+    while now < times {
+        // Send a few chunks of bars at or after `now` and within the
+        // lateness, a symbol's copies of one bar in order.
+        for _ in 0..rng.below(4) {
+            let open: Vec<usize> = (0..left.len())
+                .filter(|&i| left[i].ts < now + lateness)
+                .collect();
+            if open.is_empty() {
+                break;
+            }
+            let first = left[open[rng.below(open.len())]];
+            let ts = first.ts;
+            let mut picked = Vec::new();
+            let mut i = 0;
+            while i < left.len() && picked.len() < 1 + rng.below(4) {
+                let m = left[i];
+                // A copy is sent only after the earlier copies.
+                let earlier = left[..i]
+                    .iter()
+                    .any(|e| e.symbol == m.symbol && e.ts == m.ts);
+                if m.ts == ts && !earlier && (m.symbol == first.symbol || rng.chance(50)) {
+                    picked.push(left.remove(i));
+                } else {
+                    i += 1;
+                }
+            }
+            if picked.is_empty() {
+                continue;
+            }
+            // A chunk past the input's time must be sent ahead.
+            input.send(chunk(&picked, ts > now || rng.chance(70)));
+        }
+        if rng.chance(50) {
+            // Long enough for the operator's deferred look for chunks
+            // to compute ahead (it waits for its output to go through).
+            worker.step_or_park(Some(std::time::Duration::from_millis(1)));
+        }
+        if linger && rng.chance(30) {
+            // Past the cross-section operator's quiet time twice (rows
+            // computed ahead reach it, then stay quiet): what it holds is
+            // computed early.
+            for _ in 0..2 {
+                std::thread::sleep(std::time::Duration::from_millis(12));
+                for _ in 0..3 {
+                    worker.step();
+                }
+            }
+        }
+        // The input passes `now` once every bar at `now` is sent.
+        if rng.chance(40) {
+            let at_now: Vec<Message> = left.iter().filter(|m| m.ts == now).copied().collect();
+            for m in at_now {
+                let i = left
+                    .iter()
+                    .position(|e| e.symbol == m.symbol && e.ts == m.ts)
+                    .expect("present");
+                let m = left.remove(i);
+                input.send(chunk(&[m], rng.chance(50)));
+            }
+            now += 1;
+            input.advance_to(time_of(now));
+            if rng.chance(70) {
+                worker.step();
+            }
+        }
+    }
 }
 
 /// Each symbol's engine over its bars in time order, the last copy of each
@@ -322,4 +369,126 @@ fn a_flushed_chunk_is_computed_ahead_before_the_input_advances() {
         3,
         "the chunk's rows computed ahead"
     );
+}
+
+/// Symbol names in the reverse order of their ids (so blocks are ordered
+/// by name ranks, not ids).
+fn names(symbols: u32) -> Arc<Names> {
+    let names = Names::default();
+    for s in 0..symbols {
+        names.symbol_id(&format!("S{:03}", 999 - s));
+    }
+    Arc::new(names)
+}
+
+/// Every output row of the cross-section operator, each value's bits,
+/// and the counts of bar times whose block was computed early and went
+/// out as it was, and of all bar times.
+type Blocks = (BTreeMap<(u32, i64), Vec<u64>>, (u64, u64));
+
+/// The rolling and cross-section operators over `messages`: with `early`,
+/// delivered at random as in [`run`] (chunks ahead, second copies, waits
+/// past the quiet time) with early blocks on; without, each bar time's
+/// bars sent in one chunk at their time, early blocks off.
+fn run_cross(rng_seed: u64, messages: &[Message], times: i64, early: Option<i64>) -> Blocks {
+    let out: Arc<Mutex<Blocks>> = Arc::default();
+    let (result, messages) = (out.clone(), messages.to_vec());
+    timely::execute_directly(move |worker| {
+        let mut rng = Rng(rng_seed);
+        let engine = Arc::new(FeatureEngine::new(&FeatureSet::standard()).expect("standard"));
+        let mut input = InputHandle::<u64, BarChunk>::new();
+        let probe = ProbeHandle::new();
+        let stats = Rc::new(RefCell::new(OperatorStats::default()));
+        let pool = Arc::new(BufferPool::default());
+        let symbols = messages.iter().map(|m| m.symbol + 1).max().unwrap_or(0);
+        let rows = result.clone();
+        worker.dataflow::<u64, _, _>(|scope| {
+            scope
+                .input_from(&mut input)
+                .rolling_features(
+                    (engine.clone(), MarketLevels::None),
+                    1,
+                    pool.clone(),
+                    stats.clone(),
+                    None,
+                    Some(probe.clone()),
+                )
+                .cross_sections(
+                    vec![0, 7, 12],
+                    CrossSectionOptions::default(),
+                    0,
+                    1,
+                    pool.clone(),
+                    names(symbols),
+                    None,
+                    early.map(|_| stats.clone()),
+                )
+                .inspect(move |b| {
+                    let mut rows = rows.lock().expect("not poisoned");
+                    for k in 0..b.len() {
+                        let bits = (b.bar.iter().chain(&b.values))
+                            .map(|c| c[k].to_bits())
+                            .collect();
+                        let key = (b.symbol[k], b.ts[k]);
+                        assert!(
+                            rows.0.insert(key, bits).is_none(),
+                            "one row per (symbol, time)"
+                        );
+                    }
+                })
+                .probe_with(&probe);
+        });
+        match early {
+            Some(lateness) => deliver(
+                worker,
+                &mut input,
+                &mut rng,
+                (&messages, times, lateness),
+                true,
+            ),
+            None => {
+                for ts in 0..times {
+                    let at: Vec<Message> =
+                        messages.iter().filter(|m| m.ts == ts).copied().collect();
+                    if !at.is_empty() {
+                        input.send(chunk(&at, false));
+                    }
+                    input.advance_to(time_of(ts + 1));
+                }
+            }
+        }
+        drop(input);
+        while !probe.done() {
+            worker.step();
+        }
+        result.lock().expect("not poisoned").1 = stats.borrow().cross_ahead;
+    });
+    let blocks = std::mem::take(&mut *out.lock().expect("not poisoned"));
+    blocks
+}
+
+/// Blocks computed early (before the frontier passes their bar time, once
+/// the rows have been quiet), then kept or computed again as rows arrive or
+/// are withdrawn, equal the blocks of each bar time's bars sent at once
+/// when the frontier passes.
+#[test]
+fn blocks_computed_early_equal_blocks_computed_at_the_frontier() {
+    let (mut early, mut all) = (0, 0);
+    for seed in 1..=60u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1);
+        let (symbols, times) = (2 + rng.below(6) as u32, 5 + rng.below(20) as i64);
+        let lateness = 1 + rng.below(4) as i64;
+        let messages = messages(&mut rng, symbols, times);
+        let (got, (e, a)) = run_cross(rng.next() | 1, &messages, times, Some(lateness));
+        let (want, _) = run_cross(1, &messages, times, None);
+        (early, all) = (early + e, all + a);
+        assert_eq!(got.len(), want.len(), "seed {seed}: rows");
+        for (key, bits) in &want {
+            assert_eq!(got.get(key), Some(bits), "seed {seed}: row {key:?}");
+        }
+    }
+    // Both paths: blocks that went out as computed early, and blocks
+    // computed again (rows arrived or were withdrawn after the early one)
+    // or only at the frontier.
+    assert!(early > 5 && early < all, "early {early} of {all}");
 }

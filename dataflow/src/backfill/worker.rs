@@ -161,6 +161,7 @@ fn run_dataflow(
                 sh.pool.clone(),
                 job.names.clone(),
                 job.members.clone(),
+                None,
             )
             .write_output(
                 sink,

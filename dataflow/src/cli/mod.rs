@@ -327,6 +327,12 @@ pub fn live_cmd(cmd: LiveCmd) -> Result<()> {
             s.computed_ahead.0, s.computed_ahead.1
         );
     }
+    if s.cross_sections_ahead.1 > 0 {
+        println!(
+            "  cross-sections computed ahead of the frontier: {} of {}",
+            s.cross_sections_ahead.0, s.cross_sections_ahead.1
+        );
+    }
     if let Some(l) = &s.labels {
         print_labels(l, &args.output);
     }

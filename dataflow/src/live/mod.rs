@@ -150,6 +150,9 @@ pub struct LiveSummary {
     /// Bars whose rows were computed ahead of the frontier, and of those,
     /// bars computed again when it passed (out of order, second copies).
     pub computed_ahead: (u64, u64),
+    /// Bar times whose cross-section was computed ahead of the frontier
+    /// and went out as it was, and bar times with a cross-section.
+    pub cross_sections_ahead: (u64, u64),
     /// The labels written at the end (`--labels`).
     pub labels: Option<crate::labels::LabelsSummary>,
     /// Wall time.
@@ -597,6 +600,8 @@ fn segment(
                 summary.cs_latencies.extend(s.cs_latencies);
                 summary.computed_ahead.0 += s.computed_ahead.0;
                 summary.computed_ahead.1 += s.computed_ahead.1;
+                summary.cross_sections_ahead.0 += s.cross_sections_ahead.0;
+                summary.cross_sections_ahead.1 += s.cross_sections_ahead.1;
                 summary.again |= s.again;
                 summary.paused_at = summary.paused_at.or(s.paused_at);
             }

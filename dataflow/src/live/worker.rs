@@ -533,6 +533,7 @@ fn stream(
                 pool.clone(),
                 names.clone(),
                 cx.members.clone(),
+                Some(stats.clone()),
             )
             .inspect_batch(move |time, _| computed(time))
             .probe_with(&cs_probe);
@@ -797,6 +798,7 @@ fn stream(
         latencies,
         cs_latencies: cs_latencies.take(),
         computed_ahead: (s.ahead, s.recalled),
+        cross_sections_ahead: s.cross_ahead,
         again: heard.again,
         paused_at: heard.paused_at,
         ..Default::default()

@@ -1,22 +1,24 @@
 //! The rolling operator's held chunks, and rows computed ahead of the
 //! frontier. A live feed hands a bar time's bars on as they arrive
 //! ([`BarChunk::at`]) instead of when the frontier passes the time; the
-//! operator computes their rows at once, so that only the cross-section is
-//! left to do when the frontier passes. A bar computed ahead updates a copy
-//! of its symbol's state, which becomes the state when the frontier passes
-//! the bar's time (checkpoints, taken there, never see a copy).
+//! operator computes their rows at once and sends them on
+//! ([`Standing::Ahead`]), so that the cross-section can be computed before
+//! the frontier passes too. A bar computed ahead updates a copy of its
+//! symbol's state, which becomes the state when the frontier passes the
+//! bar's time (checkpoints, taken there, never see a copy).
 //!
 //! The rows are those of an operator that waits for the frontier: a chunk
 //! is computed ahead only when each of its symbols has nothing computed
 //! ahead and nothing else held (so a state takes its bars in time order
 //! and one bar per time), and a bar at or before one computed ahead (out of
 //! order, or a second copy, whose later version wins) sends that one's
-//! chunk back to wait for the frontier with it.
+//! chunk back to wait for the frontier with it, and withdraws its rows
+//! ([`Standing::Withdrawn`]).
 
 use super::compute::{compute, Committed, Slots};
 use super::rolling::MarketLevels;
 use super::OperatorStats;
-use crate::chunks::{BarChunk, BufferPool, FeatureChunk};
+use crate::chunks::{BarChunk, BufferPool, FeatureChunk, Standing};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tickflow_operators::{FeatureEngine, SymbolState};
@@ -29,8 +31,9 @@ pub(super) struct Held {
     pub cap: Capability<u64>,
     /// Chunks to compute when the frontier passes, in arrival order.
     pub waiting: Vec<BarChunk>,
-    /// Chunks computed ahead, and their rows.
-    pub ahead: Vec<(BarChunk, Vec<FeatureChunk>)>,
+    /// Chunks computed ahead, and the destination and id of each chunk of
+    /// their rows (sent on).
+    pub ahead: Vec<(BarChunk, Vec<(u32, u64)>)>,
 }
 
 /// A symbol's bar computed ahead.
@@ -59,14 +62,28 @@ pub(super) struct Ahead {
     changed: bool,
     /// States replaced by copies, freed after the rows have gone on.
     replaced: Vec<Arc<SymbolState>>,
+    /// The id of the next chunk of rows computed ahead: this worker's
+    /// index in the top 16 bits, a count below.
+    next_id: u64,
+    /// Withdrawals of recalled rows, by time, to send.
+    withdrawn: Vec<(u64, FeatureChunk)>,
 }
 
 impl Ahead {
-    /// Held chunks, computed ahead when `enabled`.
-    pub fn new(enabled: bool) -> Self {
+    /// Held chunks of worker `worker`, computed ahead when `enabled`.
+    pub fn new(enabled: bool, worker: usize) -> Self {
         Self {
             enabled,
+            next_id: (worker as u64) << 48,
             ..Self::default()
+        }
+    }
+
+    /// Sends the withdrawals of the rows recalled since the last call, each
+    /// at its time.
+    pub fn send_withdrawn(&mut self, mut give: impl FnMut(&Capability<u64>, FeatureChunk)) {
+        for (time, chunk) in self.withdrawn.drain(..) {
+            give(&self.held[&time].cap, chunk);
         }
     }
 
@@ -116,8 +133,12 @@ impl Ahead {
         let k = (held.ahead.iter())
             .position(|(c, _)| c.bars.symbol.contains(&symbol))
             .expect("a copy's chunk is held");
-        let (chunk, _) = held.ahead.remove(k);
+        let (chunk, sent) = held.ahead.remove(k);
         stats.recalled += chunk.bars.len() as u64;
+        (self.withdrawn).extend(
+            sent.into_iter()
+                .map(|(dest, id)| (time, FeatureChunk::withdraw(dest, id))),
+        );
         for &s in &chunk.bars.symbol {
             self.copies[s as usize] = None;
             self.waiting[s as usize] += 1;
@@ -159,15 +180,17 @@ impl Ahead {
     }
 
     /// Computes ahead up to [`SLICE`] bars of the waiting chunks sent
-    /// ahead whose symbols have nothing else held, oldest time first;
-    /// returns whether there is more to compute (call again after letting
-    /// the frontier in: a time it passes meanwhile goes first).
+    /// ahead whose symbols have nothing else held, oldest time first, and
+    /// gives their rows on at their times; returns whether there is more
+    /// to compute (call again after letting the frontier in: a time it
+    /// passes meanwhile goes first).
     pub fn compute_ahead(
         &mut self,
         (engine, market): (&FeatureEngine, &MarketLevels),
         states: &[Option<Arc<SymbolState>>],
         out: (usize, &BufferPool),
         stats: &mut OperatorStats,
+        mut give: impl FnMut(&Capability<u64>, Vec<FeatureChunk>),
     ) -> bool {
         self.replaced.clear();
         if !self.enabled || !std::mem::take(&mut self.changed) {
@@ -205,7 +228,15 @@ impl Ahead {
                 let mut rows = compute((engine, market), &mut slots, &chunk, out, stats);
                 rows.retain(|r| !r.is_empty());
                 stats.ahead += chunk.bars.len() as u64;
-                held.ahead.push((chunk, rows));
+                let sent = (rows.iter_mut())
+                    .map(|r| {
+                        self.next_id += 1;
+                        r.standing = Standing::Ahead(self.next_id);
+                        (r.dest, self.next_id)
+                    })
+                    .collect();
+                give(&held.cap, rows);
+                held.ahead.push((chunk, sent));
             }
         }
         false

@@ -1,16 +1,18 @@
 //! Per-bar-time cross-sectional ranks and z-scores, and the assembly of the
 //! block's output rows in (ts, symbol) order.
 
-use super::stash::{ready, stash_batches, Stash};
+use super::each::exchange_each;
+use super::early::{Early, Next};
+use super::OperatorStats;
 use crate::chunks::{time_index_owner, BufferPool, FeatureChunk, OutputBlock};
 use crate::names::Names;
 use crate::reference::universe::Members;
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 use tickflow_operators::cross_section::{
     CrossSectionBatch, CrossSectionKernel, CrossSectionOptions, CrossSectionOutput,
 };
-use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::StreamVec;
 
@@ -21,7 +23,9 @@ pub trait CrossSections<'scope> {
     /// of `columns` (feature indices) per bar time, and emits the block's
     /// rows with every output column; feature buffers go back to `pool`.
     /// With `members`, a row outside the universe at its bar time takes no
-    /// part and its cross-sectional values are null.
+    /// part and its cross-sectional values are null. With `early` (live),
+    /// blocks are computed before the frontier passes their time once
+    /// their rows are in ([`super::early`]), and counted there.
     #[allow(clippy::too_many_arguments)]
     fn cross_sections(
         self,
@@ -32,6 +36,7 @@ pub trait CrossSections<'scope> {
         pool: Arc<BufferPool>,
         names: Arc<Names>,
         members: Option<Members>,
+        early: Option<Rc<RefCell<OperatorStats>>>,
     ) -> StreamVec<'scope, u64, OutputBlock>;
 }
 
@@ -45,39 +50,66 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
         pool: Arc<BufferPool>,
         names: Arc<Names>,
         mut members: Option<Members>,
+        early: Option<Rc<RefCell<OperatorStats>>>,
     ) -> StreamVec<'scope, u64, OutputBlock> {
-        let by_time = Exchange::new(|c: &FeatureChunk| c.dest as u64);
+        // One message per chunk: rows computed ahead must not wait in the
+        // exchange for the sender's time to change (`ops::each`).
+        let by_time = exchange_each(|c: &FeatureChunk| c.dest as u64);
         let timer = crate::metrics::global()
             .operator_seconds
             .with_label_values(&["cross_sections"]);
-        self.unary_frontier(by_time, "cross_sections", move |_cap, _info| {
-            let mut stash: Stash<FeatureChunk> = BTreeMap::new();
+        let scope = self.scope();
+        self.unary_frontier(by_time, "cross_sections", move |_cap, info| {
+            let activator = scope.activator_for(info.address);
+            let mut held = Early::new(pool.clone());
             let mut kernel =
                 CrossSectionKernel::new(options).expect("options validated before the run");
             let mut assembler = Assembler::default();
+            let member_names = names.clone();
+            let mut block = move |chunks: &[FeatureChunk], ranks: &Option<Arc<Vec<u32>>>| {
+                let started = std::time::Instant::now();
+                let block = assembler.block(
+                    chunks,
+                    &columns,
+                    &mut kernel,
+                    (worker, peers),
+                    ranks.as_deref().map(Vec::as_slice),
+                    members.as_mut().map(|m| (m, member_names.as_ref())),
+                );
+                timer.observe(started.elapsed().as_secs_f64());
+                block
+            };
             move |(input, frontier), output| {
-                input.for_each_time(|time, data| {
-                    stash_batches(&mut stash, &time, output.output_index(), data)
-                });
-                for (cap, mut chunks) in ready(&mut stash, frontier) {
-                    chunks.retain(|c| !c.is_empty());
-                    if chunks.is_empty() {
+                input.for_each_time(|time, data| held.arrive(&time, output.output_index(), data));
+                for mut pending in held.ready(frontier) {
+                    if pending.chunks.is_empty() {
                         continue;
                     }
-                    let started = std::time::Instant::now();
                     let ranks = names.ranks();
-                    let block = assembler.block(
-                        &chunks,
-                        &columns,
-                        &mut kernel,
-                        (worker, peers),
-                        ranks.as_deref().map(Vec::as_slice),
-                        members.as_mut().map(|m| (m, names.as_ref())),
-                    );
-                    timer.observe(started.elapsed().as_secs_f64());
-                    output.session(&cap).give(block);
-                    for chunk in chunks {
+                    let early_block = pending.take_early(&ranks);
+                    if let Some(stats) = &early {
+                        let counts = &mut stats.borrow_mut().cross_ahead;
+                        *counts = (counts.0 + early_block.is_some() as u64, counts.1 + 1);
+                    }
+                    let out = match early_block {
+                        Some(b) => b,
+                        None => block(&pending.chunks, &ranks),
+                    };
+                    output.session(&pending.cap).give(out);
+                    for chunk in pending.chunks {
                         pool.give(chunk.values);
+                    }
+                }
+                if early.is_none() {
+                    return;
+                }
+                match held.next() {
+                    Next::Nothing => {}
+                    Next::After(wait) => activator.activate_after(wait),
+                    Next::Compute(pending) => {
+                        let ranks = names.ranks();
+                        pending.early = Some((block(&pending.chunks, &ranks), ranks));
+                        activator.activate();
                     }
                 }
             }

@@ -12,6 +12,7 @@ mod ahead;
 mod compute;
 mod cross;
 mod each;
+mod early;
 mod publish;
 mod rolling;
 mod signals;
@@ -38,6 +39,9 @@ pub struct OperatorStats {
     /// Of those, bars computed again when the frontier passed, after a bar
     /// of their symbol at or before their time arrived.
     pub recalled: u64,
+    /// Bar times whose cross-section went out as computed ahead of the
+    /// frontier, and all bar times with a cross-section (live).
+    pub cross_ahead: (u64, u64),
     /// Rows written, per partition.
     pub partitions: BTreeMap<String, u64>,
     /// The first sink failure, if any.

@@ -293,7 +293,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
             // A bar paired with the market's live level needs the close at
             // its own time, which may come after it.
             let live_market = matches!(market, MarketLevels::Live(_));
-            let mut held = Ahead::new(downstream.is_some() && !live_market);
+            let mut held = Ahead::new(downstream.is_some() && !live_market, scope.index());
             let restored = durable
                 .as_mut()
                 .map(|d| std::mem::take(&mut d.restored))
@@ -313,6 +313,7 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                         held.arrive((&time, output.output_index()), chunk, &mut s);
                     }
                 });
+                held.send_withdrawn(|cap, chunk| output.session(cap).give(chunk));
                 let passed = held.ready(frontier);
                 let any_passed = !passed.is_empty();
                 for (
@@ -344,9 +345,8 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                         changed: &mut kept.changed,
                         every,
                     };
-                    for (chunk, rows) in ahead {
+                    for (chunk, _) in ahead {
                         held.install(&chunk, &mut committed);
-                        session.give_iterator(rows.into_iter());
                     }
                     for chunk in &waiting {
                         if let (Some(r), Some(d)) = (&chunk.checkpoint, &durable) {
@@ -382,7 +382,9 @@ impl<'scope> RollingFeatures<'scope> for StreamVec<'scope, u64, BarChunk> {
                 } else {
                     let mut s = stats.borrow_mut();
                     let e = (&*engine, &market);
-                    if held.compute_ahead(e, &states, (peers, &*pool), &mut s) {
+                    let give =
+                        |cap: &_, rows: Vec<_>| output.session(cap).give_iterator(rows.into_iter());
+                    if held.compute_ahead(e, &states, (peers, &*pool), &mut s, give) {
                         activator.activate();
                     }
                 }
