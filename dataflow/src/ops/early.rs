@@ -19,6 +19,11 @@ use timely::progress::frontier::MutableAntichain;
 /// other, and a block computed before the last of them is computed again.
 pub(super) const QUIET: Duration = Duration::from_millis(10);
 
+/// Held times, oldest first, that get early blocks: the next to pass. A
+/// frontier held back (a partition waiting out its idle timeout) then keeps
+/// at most this many blocks in memory, not one per time sent ahead.
+const EARLY_TIMES: usize = 2;
+
 /// Symbol ranks a block was ordered by (`None`: ids are in name order).
 pub(super) type Ranks = Option<Arc<Vec<u32>>>;
 
@@ -119,11 +124,13 @@ impl Early {
         out
     }
 
-    /// The oldest held time with rows and no early block, if its rows have
-    /// been quiet for [`QUIET`]; else when to look again.
+    /// The oldest of the first [`EARLY_TIMES`] held times with rows and no
+    /// early block, if its rows have been quiet for [`QUIET`]; else when to
+    /// look again.
     pub fn next(&mut self) -> Next<'_> {
-        let Some(pending) =
-            (self.times.values_mut()).find(|p| p.early.is_none() && !p.chunks.is_empty())
+        let Some(pending) = (self.times.values_mut())
+            .take(EARLY_TIMES)
+            .find(|p| p.early.is_none() && !p.chunks.is_empty())
         else {
             return Next::Nothing;
         };
@@ -131,5 +138,24 @@ impl Early {
             Some(wait) if !wait.is_zero() => Next::After(wait),
             _ => Next::Compute(pending),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_is_kept_only_under_the_ranks_it_was_ordered_by() {
+        let ranks = Arc::new(vec![1, 0]);
+        assert!(same_ranks(&None, &None));
+        assert!(same_ranks(&Some(ranks.clone()), &Some(ranks.clone())));
+        // Ranks recomputed after a new symbol: another Arc, even with the
+        // same contents, means the block is computed again.
+        assert!(!same_ranks(
+            &Some(ranks.clone()),
+            &Some(Arc::new(vec![1, 0]))
+        ));
+        assert!(!same_ranks(&None, &Some(ranks)));
     }
 }
