@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
-use tickflow::chunks::{time_salt, BarChunk, BufferPool, Standing};
+use tickflow::chunks::{time_salt, BarChunk, BufferPool, FeatureChunk, Standing};
 use tickflow::names::Names;
 use tickflow::ops::{CrossSections, MarketLevels, OperatorStats, RollingFeatures};
 use tickflow_connectors::{BarBatch, TsKind};
@@ -19,7 +19,7 @@ use tickflow_operators::{Bar, FeatureEngine, FeatureSet};
 use timely::dataflow::operators::vec::input::Handle as InputHandle;
 use timely::dataflow::operators::vec::Input;
 use timely::dataflow::operators::{Inspect, Probe};
-use timely::dataflow::ProbeHandle;
+use timely::dataflow::{ProbeHandle, StreamVec};
 
 /// A small deterministic generator (xorshift64*).
 struct Rng(u64);
@@ -99,6 +99,38 @@ fn messages(rng: &mut Rng, symbols: u32, times: i64) -> Vec<Message> {
 
 type Rows = BTreeMap<(u32, i64), Vec<u64>>;
 
+/// What a one-worker test dataflow's operators share.
+struct Parts {
+    engine: Arc<FeatureEngine>,
+    probe: ProbeHandle<u64>,
+    stats: Rc<RefCell<OperatorStats>>,
+    pool: Arc<BufferPool>,
+}
+
+impl Parts {
+    fn new() -> Self {
+        Self {
+            engine: Arc::new(FeatureEngine::new(&FeatureSet::standard()).expect("standard")),
+            probe: ProbeHandle::new(),
+            stats: Rc::default(),
+            pool: Arc::default(),
+        }
+    }
+
+    /// The rolling operator over `bars`, computing ahead once its output
+    /// has gone through `probe`.
+    fn rolling<'s>(&self, bars: StreamVec<'s, u64, BarChunk>) -> StreamVec<'s, u64, FeatureChunk> {
+        bars.rolling_features(
+            (self.engine.clone(), MarketLevels::None),
+            1,
+            self.pool.clone(),
+            self.stats.clone(),
+            None,
+            Some(self.probe.clone()),
+        )
+    }
+}
+
 /// A row as sent: its chunk's standing and each value's bits.
 type Sent = (Standing, Vec<u64>);
 
@@ -115,23 +147,12 @@ fn run(rng_seed: u64, messages: &[Message], times: i64, lateness: i64) -> (Rows,
     let messages = messages.to_vec();
     timely::execute_directly(move |worker| {
         let mut rng = Rng(rng_seed);
-        let engine = Arc::new(FeatureEngine::new(&FeatureSet::standard()).expect("standard"));
-        let mut input = InputHandle::<u64, BarChunk>::new();
-        let probe = ProbeHandle::new();
-        let stats = Rc::new(RefCell::new(OperatorStats::default()));
-        let pool = Arc::new(BufferPool::default());
+        let parts = Parts::new();
+        let (mut input, probe, stats) = (InputHandle::new(), &parts.probe, &parts.stats);
         let rows = out.clone();
         worker.dataflow::<u64, _, _>(|scope| {
-            scope
-                .input_from(&mut input)
-                .rolling_features(
-                    (engine.clone(), MarketLevels::None),
-                    1,
-                    pool.clone(),
-                    stats.clone(),
-                    None,
-                    Some(probe.clone()),
-                )
+            parts
+                .rolling(scope.input_from(&mut input))
                 .inspect(move |c| {
                     // Rows computed ahead go on at once; a withdrawal
                     // removes them again.
@@ -151,7 +172,7 @@ fn run(rng_seed: u64, messages: &[Message], times: i64, lateness: i64) -> (Rows,
                         );
                     }
                 })
-                .probe_with(&probe);
+                .probe_with(probe);
         });
         deliver(
             worker,
@@ -282,14 +303,22 @@ fn oracle(messages: &[Message]) -> (Rows, u64) {
     (rows, seconds)
 }
 
+/// Random case `seed` (scrambled by `salt`): its generator, from `min`
+/// symbols on and 5 bar times plus up to `spread`, with its bars, bar
+/// times and lateness.
+fn case(seed: u64, salt: u64, (min, spread): (u32, usize)) -> (Rng, Vec<Message>, i64, i64) {
+    let mut rng = Rng(seed.wrapping_mul(salt) | 1);
+    let (symbols, times) = (min + rng.below(6) as u32, 5 + rng.below(spread) as i64);
+    let lateness = 1 + rng.below(4) as i64;
+    let messages = messages(&mut rng, symbols, times);
+    (rng, messages, times, lateness)
+}
+
 #[test]
 fn rows_computed_ahead_equal_a_from_scratch_recompute() {
     let (mut ahead, mut recalled) = (0, 0);
     for seed in 1..=300u64 {
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-        let (symbols, times) = (1 + rng.below(6) as u32, 5 + rng.below(40) as i64);
-        let lateness = 1 + rng.below(4) as i64;
-        let messages = messages(&mut rng, symbols, times);
+        let (mut rng, messages, times, lateness) = case(seed, 0x9e37_79b9_7f4a_7c15, (1, 40));
         let (rows, (seconds, a, r)) = run(rng.next() | 1, &messages, times, lateness);
         (ahead, recalled) = (ahead + a, recalled + r);
         let (want, want_seconds) = oracle(&messages);
@@ -395,30 +424,19 @@ fn run_cross(rng_seed: u64, messages: &[Message], times: i64, early: Option<i64>
     let (result, messages) = (out.clone(), messages.to_vec());
     timely::execute_directly(move |worker| {
         let mut rng = Rng(rng_seed);
-        let engine = Arc::new(FeatureEngine::new(&FeatureSet::standard()).expect("standard"));
-        let mut input = InputHandle::<u64, BarChunk>::new();
-        let probe = ProbeHandle::new();
-        let stats = Rc::new(RefCell::new(OperatorStats::default()));
-        let pool = Arc::new(BufferPool::default());
+        let parts = Parts::new();
+        let (mut input, probe, stats) = (InputHandle::new(), &parts.probe, &parts.stats);
         let symbols = messages.iter().map(|m| m.symbol + 1).max().unwrap_or(0);
         let rows = result.clone();
         worker.dataflow::<u64, _, _>(|scope| {
-            scope
-                .input_from(&mut input)
-                .rolling_features(
-                    (engine.clone(), MarketLevels::None),
-                    1,
-                    pool.clone(),
-                    stats.clone(),
-                    None,
-                    Some(probe.clone()),
-                )
+            parts
+                .rolling(scope.input_from(&mut input))
                 .cross_sections(
                     vec![0, 7, 12],
                     CrossSectionOptions::default(),
                     0,
                     1,
-                    pool.clone(),
+                    parts.pool.clone(),
                     names(symbols),
                     None,
                     early.map(|_| stats.clone()),
@@ -436,7 +454,7 @@ fn run_cross(rng_seed: u64, messages: &[Message], times: i64, early: Option<i64>
                         );
                     }
                 })
-                .probe_with(&probe);
+                .probe_with(probe);
         });
         match early {
             Some(lateness) => deliver(
@@ -475,10 +493,7 @@ fn run_cross(rng_seed: u64, messages: &[Message], times: i64, early: Option<i64>
 fn blocks_computed_early_equal_blocks_computed_at_the_frontier() {
     let (mut early, mut all) = (0, 0);
     for seed in 1..=60u64 {
-        let mut rng = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1);
-        let (symbols, times) = (2 + rng.below(6) as u32, 5 + rng.below(20) as i64);
-        let lateness = 1 + rng.below(4) as i64;
-        let messages = messages(&mut rng, symbols, times);
+        let (mut rng, messages, times, lateness) = case(seed, 0x2545_f491_4f6c_dd1d, (2, 20));
         let (got, (e, a)) = run_cross(rng.next() | 1, &messages, times, Some(lateness));
         let (want, _) = run_cross(1, &messages, times, None);
         (early, all) = (early + e, all + a);
