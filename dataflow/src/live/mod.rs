@@ -639,7 +639,6 @@ fn segment(
     Ok(Some(manifest))
 }
 
-/// The median and 99th percentile of `l` (sorted here), if any.
 /// Turns transparent huge pages off for the rest of the process (new
 /// faults take 4 KiB pages). The allocator asks for huge pages on its
 /// arenas, and the first touch of fresh memory then zeroes 2 MiB at once:
@@ -658,6 +657,7 @@ fn small_pages() {
     }
 }
 
+/// The median and 99th percentile of `l` (sorted here), if any.
 fn median_p99(l: &mut [f64]) -> Option<(f64, f64)> {
     l.sort_by(f64::total_cmp);
     let at = |q: f64| l[((l.len() - 1) as f64 * q).round() as usize];

@@ -127,7 +127,7 @@ impl Ahead {
     }
 
     /// Sends the chunk computed ahead at `time` that holds a bar of
-    /// `symbol` back to wait, its rows dropped.
+    /// `symbol` back to wait, its rows withdrawn.
     fn recall(&mut self, time: u64, symbol: u32, stats: &mut OperatorStats) {
         let held = self.held.get_mut(&time).expect("a copy's time is held");
         let k = (held.ahead.iter())
@@ -150,22 +150,14 @@ impl Ahead {
     /// one's waiting chunks no longer count as held for their symbols:
     /// compute them (after [`Ahead::install`]).
     pub fn ready(&mut self, frontier: &MutableAntichain<u64>) -> Vec<(u64, Held)> {
-        let mut out = Vec::new();
-        while let Some((&t, _)) = self.held.first_key_value() {
-            if frontier.less_equal(&t) {
-                break;
+        let out = super::stash::passed(&mut self.held, frontier);
+        if self.enabled {
+            let symbols = out.iter().flat_map(|(_, h)| &h.waiting);
+            for &s in symbols.flat_map(|c| &c.bars.symbol) {
+                self.waiting[s as usize] -= 1;
             }
-            let held = self.held.pop_first().expect("non-empty").1;
-            if self.enabled {
-                for c in &held.waiting {
-                    for &s in &c.bars.symbol {
-                        self.waiting[s as usize] -= 1;
-                    }
-                }
-            }
-            out.push((t, held));
-            self.changed = true;
         }
+        self.changed |= !out.is_empty();
         out
     }
 

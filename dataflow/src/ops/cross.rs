@@ -2,7 +2,7 @@
 //! block's output rows in (ts, symbol) order.
 
 use super::each::exchange_each;
-use super::early::{Early, Next};
+use super::early::{Early, Next, Ranks};
 use super::OperatorStats;
 use crate::chunks::{time_index_owner, BufferPool, FeatureChunk, OutputBlock};
 use crate::names::Names;
@@ -66,7 +66,7 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
                 CrossSectionKernel::new(options).expect("options validated before the run");
             let mut assembler = Assembler::default();
             let member_names = names.clone();
-            let mut block = move |chunks: &[FeatureChunk], ranks: &Option<Arc<Vec<u32>>>| {
+            let mut block = move |chunks: &[FeatureChunk], ranks: &Ranks| {
                 let started = std::time::Instant::now();
                 let block = assembler.block(
                     chunks,

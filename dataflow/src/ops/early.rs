@@ -17,7 +17,7 @@ use timely::progress::frontier::MutableAntichain;
 /// How long a time's rows must have been unchanged before its block is
 /// computed early: a bar time's rows arrive within milliseconds of each
 /// other, and a block computed before the last of them is computed again.
-pub(super) const QUIET: Duration = Duration::from_millis(10);
+const QUIET: Duration = Duration::from_millis(10);
 
 /// Held times, oldest first, that get early blocks: the next to pass. A
 /// frontier held back (a partition waiting out its idle timeout) then keeps
@@ -114,14 +114,8 @@ impl Early {
 
     /// Removes the held times the frontier has passed, oldest first.
     pub fn ready(&mut self, frontier: &MutableAntichain<u64>) -> Vec<Pending> {
-        let mut out = Vec::new();
-        while let Some((&t, _)) = self.times.first_key_value() {
-            if frontier.less_equal(&t) {
-                break;
-            }
-            out.push(self.times.pop_first().expect("non-empty").1);
-        }
-        out
+        let passed = super::stash::passed(&mut self.times, frontier);
+        passed.into_iter().map(|(_, p)| p).collect()
     }
 
     /// The oldest of the first [`EARLY_TIMES`] held times with rows and no

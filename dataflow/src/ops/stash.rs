@@ -27,12 +27,20 @@ pub fn ready<D>(
     stash: &mut Stash<D>,
     frontier: &MutableAntichain<u64>,
 ) -> Vec<(Capability<u64>, Vec<D>)> {
+    passed(stash, frontier)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// Removes the entries of the times the frontier has passed, oldest first.
+pub fn passed<V>(held: &mut BTreeMap<u64, V>, frontier: &MutableAntichain<u64>) -> Vec<(u64, V)> {
     let mut out = Vec::new();
-    while let Some((&t, _)) = stash.first_key_value() {
+    while let Some((&t, _)) = held.first_key_value() {
         if frontier.less_equal(&t) {
             break;
         }
-        out.push(stash.pop_first().expect("non-empty").1);
+        out.push(held.pop_first().expect("non-empty"));
     }
     out
 }
