@@ -9,11 +9,14 @@
 //! readable as soon as their bar time closes. Completed files are handed to
 //! the checkpoint ([`Sink::take_completed`]), which lists them in the manifest.
 
+mod direct;
+
 use crate::config::{Codec, OutputFormat, SinkConfig};
 use crate::durable::{failpoint, StoreFile};
 use crate::schema::OutputSchema;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use direct::OutputFile;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -53,8 +56,8 @@ pub fn partition_end(ts_kind: TsKind, ts: i64) -> i64 {
 }
 
 enum Writer {
-    Parquet(ArrowWriter<File>),
-    Ipc(arrow_ipc::writer::FileWriter<BufWriter<File>>),
+    Parquet(ArrowWriter<OutputFile>),
+    Ipc(arrow_ipc::writer::FileWriter<BufWriter<OutputFile>>),
 }
 
 struct PartitionFile {
@@ -183,7 +186,9 @@ impl Sink {
         self.seq += 1;
         let path = dir.join(format!("{name}.{ext}{}", self.suffix));
         let temp = dir.join(format!(".{name}.{ext}.tmp"));
-        let file = File::create(&temp).map_err(|e| fail(&temp, e))?;
+        // A rolling sink's files are small and read at once: through the
+        // page cache. The others' are large: around it.
+        let file = OutputFile::create(&temp, !self.rolling).map_err(|e| fail(&temp, e))?;
         let schema = self.schema.clone();
         let writer = match self.config.format {
             OutputFormat::Parquet => {
@@ -357,7 +362,7 @@ pub fn seq_of(path: &str) -> Option<u64> {
 }
 
 fn close(f: PartitionFile) -> Result<u64, String> {
-    let file = match f.writer {
+    let out = match f.writer {
         Writer::Parquet(w) => w.into_inner().map_err(|e| fail(&f.temp, e))?,
         Writer::Ipc(mut w) => {
             w.finish().map_err(|e| fail(&f.temp, e))?;
@@ -367,6 +372,7 @@ fn close(f: PartitionFile) -> Result<u64, String> {
                 .map_err(|e| fail(&f.temp, e.into_error()))?
         }
     };
+    let file = out.finish().map_err(|e| fail(&f.temp, e))?;
     file.sync_all().map_err(|e| fail(&f.temp, e))?;
     std::fs::rename(&f.temp, &f.path).map_err(|e| fail(&f.path, e))?;
     if let Some(dir) = f.path.parent() {
