@@ -17,6 +17,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 
 /// Offsets, lengths and addresses of direct writes are multiples of this.
@@ -25,6 +26,11 @@ const ALIGN: usize = 4096;
 const BUFFER: usize = 8 << 20;
 /// Buffers per file: one being filled, one queued, one being written.
 const BUFFERS: usize = 3;
+/// Buffers kept for the next files (two files' worth): fresh memory is
+/// faulted in page by page, reused memory is not.
+const SPARES: usize = 2 * BUFFERS;
+
+static SPARE: Mutex<Vec<Buffer>> = Mutex::new(Vec::new());
 
 /// `BUFFER` bytes at an `ALIGN`ed address.
 struct Buffer {
@@ -38,6 +44,22 @@ impl Buffer {
         let raw = vec![0u8; BUFFER + ALIGN];
         let start = raw.as_ptr().align_offset(ALIGN);
         Self { raw, start, len: 0 }
+    }
+
+    /// A spare buffer, or a new one.
+    fn take() -> Self {
+        let spare = SPARE.lock().ok().and_then(|mut s| s.pop());
+        spare.unwrap_or_else(Self::new)
+    }
+
+    /// Keeps this buffer for a later file, if there is room.
+    fn give(mut self) {
+        self.len = 0;
+        if let Ok(mut spare) = SPARE.lock() {
+            if !self.raw.is_empty() && spare.len() < SPARES {
+                spare.push(self);
+            }
+        }
     }
 
     /// A placeholder that holds nothing.
@@ -100,7 +122,7 @@ impl DirectFile {
             .name("tickflow-write".into())
             .spawn(move || drain(Output { file, path, direct }, queued, done))?;
         Ok(Self {
-            current: Buffer::new(),
+            current: Buffer::take(),
             full: Some(full),
             empty,
             made: 1,
@@ -114,7 +136,7 @@ impl DirectFile {
             Ok(b) => b,
             Err(_) if self.made < BUFFERS => {
                 self.made += 1;
-                Buffer::new()
+                Buffer::take()
             }
             Err(_) => match self.empty.recv() {
                 Ok(b) => b,
@@ -154,11 +176,15 @@ impl DirectFile {
             }
         }
         self.full = None;
-        match self.thread.take().map(JoinHandle::join) {
+        let result = match self.thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
             Some(Err(_)) => Err(io::Error::other("the file writer thread panicked")),
             None => Err(io::Error::other("the file writer thread stopped")),
+        };
+        while let Ok(b) = self.empty.try_recv() {
+            b.give();
         }
+        result
     }
 }
 
