@@ -17,6 +17,7 @@ use super::manifest::checkpoint_dir;
 use super::state_file::codec;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tickflow_operators::SymbolState;
@@ -146,27 +147,34 @@ const TRAILER: usize = 12;
 /// symbol), then the index's length and CRC-32; a revision decodes only
 /// the symbols it replays.
 pub fn encode(history: &WorkerHistory) -> Vec<u8> {
+    let mut out = Vec::new();
+    write(&mut out, history).expect("writes to memory succeed");
+    out
+}
+
+/// Writes [`encode`]'s bytes to `out`, streamed: one symbol's history at
+/// a time, through a buffer reused for each.
+pub fn write(out: &mut impl Write, history: &WorkerHistory) -> std::io::Result<()> {
     use bincode::Options;
-    let mut out = Vec::from(&MAGIC[..]);
+    let mut out = BufWriter::with_capacity(1 << 20, out);
+    out.write_all(MAGIC)?;
+    let mut at = MAGIC.len() as u64;
+    let mut blob = Vec::new();
     let mut index: Vec<Entry> = Vec::with_capacity(history.histories.len());
     for (name, h) in &history.histories {
-        let at = out.len();
+        blob.clear();
         codec()
-            .serialize_into(&mut out, h)
-            .expect("states serialise");
-        let blob = &out[at..];
-        index.push((
-            name.clone(),
-            at as u64,
-            blob.len() as u64,
-            crc32fast::hash(blob),
-        ));
+            .serialize_into(&mut blob, h)
+            .map_err(std::io::Error::other)?;
+        out.write_all(&blob)?;
+        index.push((name.clone(), at, blob.len() as u64, crc32fast::hash(&blob)));
+        at += blob.len() as u64;
     }
-    let index = codec().serialize(&index).expect("names serialise");
-    out.extend_from_slice(&index);
-    out.extend_from_slice(&(index.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&index).to_le_bytes());
-    out
+    let index = codec().serialize(&index).map_err(std::io::Error::other)?;
+    out.write_all(&index)?;
+    out.write_all(&(index.len() as u64).to_le_bytes())?;
+    out.write_all(&crc32fast::hash(&index).to_le_bytes())?;
+    out.flush()
 }
 
 /// The histories in `bytes` of the symbols `wanted` keeps (each checked

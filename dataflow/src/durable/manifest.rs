@@ -383,13 +383,22 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 /// Writes `bytes` to `path` atomically: a temporary name, fsync, rename,
 /// fsync of the directory. A crash leaves the old content or the new one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `write` writes to the temporary file (large
+/// files are streamed, not built in memory first).
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
     let temp = path.with_extension("tmp");
     let out = |p: &Path, e: std::io::Error| TickflowError::Output {
         path: p.display().to_string(),
         message: e.to_string(),
     };
     let mut f = std::fs::File::create(&temp).map_err(|e| out(&temp, e))?;
-    f.write_all(bytes)
+    write(&mut f)
         .and_then(|_| f.sync_all())
         .map_err(|e| out(&temp, e))?;
     std::fs::rename(&temp, path).map_err(|e| out(path, e))?;

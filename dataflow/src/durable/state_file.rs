@@ -8,6 +8,7 @@
 
 use bincode::Options;
 use serde::{Deserialize, Serialize};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Arc;
 use tickflow_operators::SymbolState;
@@ -41,14 +42,53 @@ pub fn encode(state: &WorkerState) -> Vec<u8> {
     frame(codec().serialize(state).expect("states serialise"))
 }
 
-/// The file's bytes for shared states (read back as a [`WorkerState`]):
-/// a checkpoint encodes a worker's states without copying them first.
-pub fn encode_shared(states: &[(String, Arc<SymbolState>)]) -> Vec<u8> {
-    frame(
-        codec()
-            .serialize(&SharedStates { states })
-            .expect("states serialise"),
-    )
+/// Writes the file for shared states (read back as a [`WorkerState`]) to
+/// `out`, streamed: a checkpoint encodes a worker's states without copying
+/// them, and without building the file in memory (the header's length and
+/// checksum are written last, over their placeholders).
+pub fn write_shared(
+    out: &mut (impl Write + Seek),
+    states: &[(String, Arc<SymbolState>)],
+) -> io::Result<()> {
+    let start = out.stream_position()?;
+    out.write_all(MAGIC)?;
+    out.write_all(&[0; HEADER - 8])?;
+    let sum = Checksummed {
+        out: &mut *out,
+        crc: crc32fast::Hasher::new(),
+        len: 0,
+    };
+    let mut payload = BufWriter::with_capacity(1 << 20, sum);
+    codec()
+        .serialize_into(&mut payload, &SharedStates { states })
+        .map_err(io::Error::other)?;
+    let sum = payload.into_inner().map_err(|e| e.into_error())?;
+    let (len, crc) = (sum.len, sum.crc.finalize());
+    out.seek(SeekFrom::Start(start + 8))?;
+    out.write_all(&len.to_le_bytes())?;
+    out.write_all(&crc.to_le_bytes())?;
+    out.seek(SeekFrom::End(0))?;
+    Ok(())
+}
+
+/// A writer that counts and checksums what passes through it.
+struct Checksummed<W: Write> {
+    out: W,
+    crc: crc32fast::Hasher,
+    len: u64,
+}
+
+impl<W: Write> Write for Checksummed<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(data)?;
+        self.crc.update(&data[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 fn frame(payload: Vec<u8>) -> Vec<u8> {
@@ -125,9 +165,11 @@ mod tests {
         };
         let back = decode(&encode(&file)).unwrap();
         assert_eq!(back, file);
-        // Shared states are the same file.
+        // Shared states, streamed, are the same file.
         let shared = [("AAPL".to_string(), Arc::new(state.clone()))];
-        assert_eq!(encode_shared(&shared), encode(&file));
+        let mut streamed = io::Cursor::new(Vec::new());
+        write_shared(&mut streamed, &shared).unwrap();
+        assert_eq!(streamed.into_inner(), encode(&file));
         let bar = Bar {
             open: 101.0,
             high: 102.0,

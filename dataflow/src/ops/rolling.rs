@@ -9,10 +9,10 @@ use crate::durable::board::{Checkpoints, Request};
 use crate::durable::history::{self, History, WorkerHistory};
 use crate::durable::manifest::{
     checkpoint_dir, link_file, link_worker_files, revised_state_path, state_path, sync_dir,
-    write_atomic,
+    write_atomic_with,
 };
 use crate::durable::restore::Share;
-use crate::durable::state_file::encode_shared;
+use crate::durable::state_file::write_shared;
 use crate::names::Names;
 use crate::reference::Market;
 use std::cell::RefCell;
@@ -229,10 +229,10 @@ impl StateStore {
                             Files::LinkAll(from) => link_files(&root, (from, r.epoch), worker)
                                 .map_err(|e| e.to_string()),
                             Files::Write(states, histories) => {
-                                write_atomic(&path, &encode_shared(&states))
+                                write_atomic_with(&path, |f| write_shared(f, &states))
                                     .and_then(|()| match histories {
                                         Histories::Write(h) => {
-                                            write_atomic(&kept, &history::encode(&h))
+                                            write_atomic_with(&kept, |f| history::write(f, &h))
                                         }
                                         Histories::Link(from) => link_file(
                                             &history::history_path(&root, from, worker),

@@ -10,7 +10,8 @@ use crate::chunks::OutputBlock;
 use crate::durable::history::{self, revised_history_path, WorkerHistory};
 use crate::durable::manifest::{
     checkpoint_dir, link_worker_files, revised_state_path, store_error, sync_dir, ts_kind_of,
-    write_atomic, CheckpointRef, Manifest, StoreFile, HISTORY, HISTORY_PREFIX, HISTORY_SUFFIX,
+    write_atomic, write_atomic_with, CheckpointRef, Manifest, StoreFile, HISTORY, HISTORY_PREFIX,
+    HISTORY_SUFFIX,
 };
 use crate::durable::state_file;
 use crate::error::{Result, TickflowError};
@@ -539,7 +540,9 @@ fn write_checkpoint(cx: &Context<'_>, manifest: &mut Manifest, revised: &[Revise
         &revised_state_path(root, epoch),
         &state_file::encode(&states),
     )?;
-    write_atomic(&revised_history_path(root, epoch), &history::encode(&kept))?;
+    write_atomic_with(&revised_history_path(root, epoch), |f| {
+        history::write(f, &kept)
+    })?;
     sync_dir(&dir)?;
     manifest.checkpoint = Some(CheckpointRef { epoch, ..c });
     Ok(())

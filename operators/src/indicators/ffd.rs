@@ -360,8 +360,16 @@ mod tests {
             let mut copy = f.clone();
             for (i, &x) in xs.iter().enumerate().skip(cut) {
                 let want = expected[i];
-                assert_eq!(restored.update(x).map_or(0, f64::to_bits), want, "cut {cut} bar {i}");
-                assert_eq!(copy.update(x).map_or(0, f64::to_bits), want, "cut {cut} bar {i}");
+                assert_eq!(
+                    restored.update(x).map_or(0, f64::to_bits),
+                    want,
+                    "cut {cut} bar {i}"
+                );
+                assert_eq!(
+                    copy.update(x).map_or(0, f64::to_bits),
+                    want,
+                    "cut {cut} bar {i}"
+                );
             }
         }
         whole.reset();
