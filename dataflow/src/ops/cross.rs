@@ -168,8 +168,9 @@ impl Assembler {
             }
             if chunks.len() > 1 || ranks.is_some() {
                 // name order: one sorted run per chunk when ids are in name
-                // order (the sort merges them), any order otherwise
-                self.rows.sort_unstable();
+                // order (a stable sort finds the runs and merges them), any
+                // order otherwise
+                self.rows.sort();
             }
             self.sectors.clear();
             self.sectors.extend(
@@ -177,14 +178,19 @@ impl Assembler {
                     .iter()
                     .map(|&(_, c, r)| chunks[c as usize].sector[r as usize]),
             );
+            // One pass over the rows (each row's cache lines read once),
+            // every column gathered from it.
             self.inputs.resize_with(columns.len(), Vec::new);
-            for (input, &f) in self.inputs.iter_mut().zip(columns) {
+            for input in &mut self.inputs {
                 input.clear();
-                input.extend(
-                    self.rows
-                        .iter()
-                        .map(|&(_, c, r)| chunks[c as usize].values[r as usize * width + f]),
-                );
+                input.reserve(self.rows.len());
+            }
+            for &(_, c, r) in &self.rows {
+                let at = r as usize * width;
+                let row = &chunks[c as usize].values[at..at + width];
+                for (input, &f) in self.inputs.iter_mut().zip(columns) {
+                    input.push(row[f]);
+                }
             }
             if let Some((members, names)) = members.as_mut() {
                 for (k, &(_, c, r)) in self.rows.iter().enumerate() {
