@@ -42,9 +42,11 @@ impl Mfi {
         let tp = ((high + low) + close) / 3.0;
         let prev = self.prev_tp.replace(tp)?;
         let i = self.next;
+        // The sums move in locals and are stored once (see Vidya::update).
+        let (mut pos_sum, mut neg_sum) = (self.pos_sum, self.neg_sum);
         if self.flows >= n {
-            self.pos_sum -= self.pos[i];
-            self.neg_sum -= self.neg[i];
+            pos_sum -= self.pos[i];
+            neg_sum -= self.neg[i];
         }
         let change = tp - prev;
         let scale = tp.abs() + prev.abs();
@@ -60,21 +62,22 @@ impl Mfi {
         };
         self.pos[i] = pos;
         self.neg[i] = neg;
-        self.pos_sum += pos;
-        self.neg_sum += neg;
+        pos_sum += pos;
+        neg_sum += neg;
         self.null_run = if flow == 0.0 { self.null_run + 1 } else { 0 };
         if self.null_run >= n {
             self.null_run = n;
-            self.pos_sum = 0.0;
-            self.neg_sum = 0.0;
+            pos_sum = 0.0;
+            neg_sum = 0.0;
         }
+        (self.pos_sum, self.neg_sum) = (pos_sum, neg_sum);
         self.next = if i + 1 == n { 0 } else { i + 1 };
         self.flows += 1;
         if self.flows < n {
             return None;
         }
-        let total = self.pos_sum + self.neg_sum;
-        let pos = self.pos_sum.max(0.0).min(total);
+        let total = pos_sum + neg_sum;
+        let pos = pos_sum.max(0.0).min(total);
         Some(if total <= 0.0 {
             0.0
         } else {

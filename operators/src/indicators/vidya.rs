@@ -40,14 +40,19 @@ impl Vidya {
     pub fn update(&mut self, x: f64) -> Option<f64> {
         let index = self.seen;
         self.seen += 1;
+        // The sums move in locals and are stored once: stored field by field
+        // around the ring's write, they were read back as one vector the
+        // stores could not forward to (a stall per bar).
+        let (mut up, mut down) = (self.up, self.down);
         if let Some(prev) = self.prev_x.replace(x) {
             let change = x - prev;
             if let Some(old) = self.changes.push(change) {
-                self.up.remove(old.max(0.0));
-                self.down.remove((-old).max(0.0));
+                up.remove(old.max(0.0));
+                down.remove((-old).max(0.0));
             }
-            self.up.add(change.max(0.0));
-            self.down.add((-change).max(0.0));
+            up.add(change.max(0.0));
+            down.add((-change).max(0.0));
+            (self.up, self.down) = (up, down);
         }
         if index + 1 < self.cmo_period {
             return None;
@@ -56,7 +61,7 @@ impl Vidya {
             self.value = Some(x);
             return None;
         }
-        let (su, sd) = (self.up.value(), self.down.value());
+        let (su, sd) = (up.value(), down.value());
         let cmo = if su + sd == 0.0 {
             0.0
         } else {
