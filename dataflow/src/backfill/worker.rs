@@ -121,7 +121,8 @@ fn run_dataflow(
         job.schema.clone(),
         job.config.sink.clone(),
     )
-    .starting_at(start.first_seq);
+    .starting_at(start.first_seq)
+    .direct();
     if !sh.cluster.is_single() {
         sink = sink.in_process(sh.cluster.process);
     }

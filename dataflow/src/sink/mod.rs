@@ -82,6 +82,8 @@ pub struct Sink {
     /// The next file's sequence number.
     seq: u64,
     rolling: bool,
+    /// Data files written around the page cache ([`Sink::direct`]).
+    direct: bool,
     /// The cluster process, named in file names.
     process: Option<usize>,
     /// File names: `{prefix}-…{ext}{suffix}`.
@@ -119,6 +121,7 @@ impl Sink {
             completed: Vec::new(),
             seq: 0,
             rolling: false,
+            direct: false,
             process: None,
             prefix: "part",
             suffix: "",
@@ -143,6 +146,17 @@ impl Sink {
     /// A sink that completes its files at every [`Sink::roll`].
     pub fn rolling(mut self) -> Self {
         self.rolling = true;
+        self
+    }
+
+    /// Writes its files around the page cache (`O_DIRECT`, a writer thread
+    /// per open file, up to three 8 MiB buffers each): for a backfill,
+    /// whose few open files grow to hundreds of megabytes nobody reads
+    /// back at once. Sinks that may hold many small files open at once (a
+    /// revision's rewrite, one per partition touched) or roll them (live)
+    /// write through the page cache.
+    pub fn direct(mut self) -> Self {
+        self.direct = true;
         self
     }
 
@@ -186,9 +200,8 @@ impl Sink {
         self.seq += 1;
         let path = dir.join(format!("{name}.{ext}{}", self.suffix));
         let temp = dir.join(format!(".{name}.{ext}.tmp"));
-        // A rolling sink's files are small and read at once: through the
-        // page cache. The others' are large: around it.
-        let file = OutputFile::create(&temp, !self.rolling).map_err(|e| fail(&temp, e))?;
+        let direct = self.direct && !self.rolling;
+        let file = OutputFile::create(&temp, direct).map_err(|e| fail(&temp, e))?;
         let schema = self.schema.clone();
         let writer = match self.config.format {
             OutputFormat::Parquet => {
