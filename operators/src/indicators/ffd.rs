@@ -121,7 +121,7 @@ impl PartialEq for FracDiff {
 #[derive(Debug, Clone, Default)]
 struct Tails {
     values: [f64; BLOCK],
-    next: usize,
+    /// Tails not yet taken: the next is `values[BLOCK - left]`.
     left: usize,
 }
 
@@ -133,8 +133,7 @@ impl Tails {
         if self.left == 0 {
             self.fill(ring, w);
         }
-        let v = self.values[self.next];
-        self.next += 1;
+        let v = self.values[BLOCK - self.left];
         self.left -= 1;
         v
     }
@@ -160,7 +159,6 @@ impl Tails {
                 self.values[j] = lo[j] + hi[j];
             }
         });
-        self.next = 0;
         self.left = BLOCK;
     }
 }
