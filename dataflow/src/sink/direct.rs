@@ -151,14 +151,22 @@ impl DirectFile {
         }
     }
 
-    /// The writer thread's error, once it has stopped.
-    fn failure(&mut self) -> io::Error {
+    /// Closes the queue and waits for the writer thread: its file, or
+    /// its error.
+    fn join(&mut self) -> io::Result<File> {
         self.full = None;
         match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(Err(e))) => e,
-            Some(Err(_)) => io::Error::other("the file writer thread panicked"),
-            _ => io::Error::other("the file writer thread stopped"),
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the file writer thread panicked")),
+            None => Err(io::Error::other("the file writer thread stopped")),
         }
+    }
+
+    /// The writer thread's error, once it has stopped.
+    fn failure(&mut self) -> io::Error {
+        self.join()
+            .err()
+            .unwrap_or_else(|| io::Error::other("the file writer thread stopped"))
     }
 
     /// Writes what is buffered and returns the file (not yet synced).
@@ -175,12 +183,7 @@ impl DirectFile {
                 return Err(self.failure());
             }
         }
-        self.full = None;
-        let result = match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err(io::Error::other("the file writer thread panicked")),
-            None => Err(io::Error::other("the file writer thread stopped")),
-        };
+        let result = self.join();
         while let Ok(b) = self.empty.try_recv() {
             b.give();
         }
