@@ -39,7 +39,9 @@ struct SharedStates<'a> {
 
 /// The file's bytes for `state`.
 pub fn encode(state: &WorkerState) -> Vec<u8> {
-    frame(codec().serialize(state).expect("states serialise"))
+    let mut out = io::Cursor::new(Vec::new());
+    write_framed(&mut out, state).expect("writes to memory succeed");
+    out.into_inner()
 }
 
 /// Writes the file for shared states (read back as a [`WorkerState`]) to
@@ -50,6 +52,11 @@ pub fn write_shared(
     out: &mut (impl Write + Seek),
     states: &[(String, Arc<SymbolState>)],
 ) -> io::Result<()> {
+    write_framed(out, &SharedStates { states })
+}
+
+/// Writes the magic, the header and `payload` (bincode) to `out`.
+fn write_framed(out: &mut (impl Write + Seek), payload: &impl Serialize) -> io::Result<()> {
     let start = out.stream_position()?;
     out.write_all(MAGIC)?;
     out.write_all(&[0; HEADER - 8])?;
@@ -58,11 +65,11 @@ pub fn write_shared(
         crc: crc32fast::Hasher::new(),
         len: 0,
     };
-    let mut payload = BufWriter::with_capacity(1 << 20, sum);
+    let mut buffered = BufWriter::with_capacity(1 << 20, sum);
     codec()
-        .serialize_into(&mut payload, &SharedStates { states })
+        .serialize_into(&mut buffered, payload)
         .map_err(io::Error::other)?;
-    let sum = payload.into_inner().map_err(|e| e.into_error())?;
+    let sum = buffered.into_inner().map_err(|e| e.into_error())?;
     let (len, crc) = (sum.len, sum.crc.finalize());
     out.seek(SeekFrom::Start(start + 8))?;
     out.write_all(&len.to_le_bytes())?;
@@ -89,15 +96,6 @@ impl<W: Write> Write for Checksummed<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
-}
-
-fn frame(payload: Vec<u8>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER + payload.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    out
 }
 
 /// Reads back what [`encode`] wrote; any other input is an error.
