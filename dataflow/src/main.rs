@@ -368,7 +368,36 @@ fn keep_freed_memory() {
     // SAFETY: mi_option_set only stores an integer option; mimalloc reads it
     // on its next purge decision. No memory is touched.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    keep_freed_c_memory();
 }
+
+/// The same for the C allocator, which zstd's compression contexts use
+/// (one per Parquet column being written, created and freed per column
+/// chunk): glibc would give their memory back (trim, or a fresh mapping per
+/// context) and fault it in again, zeroed, for the next. Measured on the
+/// 4,000 x 5,000 backfill with 1 MiB pages: 26 s of system time without,
+/// 13 s with.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn keep_freed_c_memory() {
+    use std::ffi::c_int;
+    // glibc's <malloc.h> parameter numbers.
+    const M_TRIM_THRESHOLD: c_int = -1;
+    const M_MMAP_THRESHOLD: c_int = -3;
+    extern "C" {
+        fn mallopt(param: c_int, value: c_int) -> c_int;
+    }
+    // SAFETY: mallopt only sets two of glibc's allocator thresholds (1 GiB
+    // before trimming, 32 MiB, its maximum, before a block gets its own
+    // mapping); called before any thread starts.
+    unsafe {
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);
+        mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_c_memory() {}
 
 fn main() -> ExitCode {
     keep_freed_memory();
