@@ -1,6 +1,7 @@
 //! Parquet and Arrow IPC files as a stream of record batches: the transport
 //! half of the columnar readers (the format half is [`super::columnar`]).
 
+use super::chunk_cache::ChunkCache;
 use super::columnar::{append_batch, ColumnarLayout, RowOrigin};
 use super::discover::FileFormat;
 use crate::batch::{BarBatch, Interner};
@@ -94,7 +95,12 @@ fn open_parquet(
     ));
     let hinted =
         ArrowReaderMetadata::try_new(meta.clone(), options).map_err(|e| columnar_error(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, hinted);
+    let chunks = ChunkCache::new(path, file, meta).map_err(|source| ConnectorError::Io {
+        path: path.to_path_buf(),
+        what: "opening".into(),
+        source,
+    })?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(chunks, hinted);
     let mask = ProjectionMask::roots(builder.parquet_schema(), layout.projection(keys_only));
     let reader = builder
         .with_projection(mask)

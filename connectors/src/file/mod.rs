@@ -2,6 +2,7 @@
 //! or gzip; Parquet; Arrow IPC). Transport (bytes, record batches) is apart
 //! from format (rows to validated bars).
 
+mod chunk_cache;
 mod columnar;
 mod columnar_file;
 mod csv_bars;
