@@ -15,7 +15,7 @@ use parquet::errors::{ParquetError, Result};
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{ChunkReader, Length};
 use std::fs::{File, OpenOptions};
-use std::io;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,10 +23,8 @@ use std::sync::Mutex;
 
 /// Offsets, lengths and addresses of direct reads are multiples of this.
 const ALIGN: u64 = 4096;
-/// Larger column chunks are read request by request, not kept whole.
+/// Larger column chunks are read request by request, as over a plain file.
 const MAX_CHUNK: u64 = 64 << 20;
-/// What a header read outside every column chunk (a corrupt offset) gets.
-const STRAY_READ: u64 = 1 << 20;
 
 /// One column chunk's bytes: where they start in the file, and its row group.
 #[derive(Debug, Clone, Copy)]
@@ -155,17 +153,35 @@ impl Length for ChunkCache {
     }
 }
 
+/// A header's bytes: from a kept chunk, or from the file itself.
+pub enum HeaderRead {
+    /// Inside a kept chunk.
+    Memory(bytes::buf::Reader<Bytes>),
+    /// Anywhere else (a chunk too large to keep).
+    File(BufReader<File>),
+}
+
+impl Read for HeaderRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            HeaderRead::Memory(r) => r.read(buf),
+            HeaderRead::File(r) => r.read(buf),
+        }
+    }
+}
+
 impl ChunkReader for ChunkCache {
-    type T = bytes::buf::Reader<Bytes>;
+    type T = HeaderRead;
 
     fn get_read(&self, start: u64) -> Result<Self::T> {
         match self.chunk(start)? {
-            Some((span, bytes)) => Ok(bytes.slice((start - span.start) as usize..).reader()),
+            Some((span, bytes)) => Ok(HeaderRead::Memory(
+                bytes.slice((start - span.start) as usize..).reader(),
+            )),
             None => {
-                let left = self.len.checked_sub(start).ok_or_else(|| {
-                    ParquetError::EOF(format!("offset {start} past the end ({})", self.len))
-                })?;
-                Ok(self.read(start, left.min(STRAY_READ) as usize)?.reader())
+                let mut file = self.file.try_clone()?;
+                file.seek(SeekFrom::Start(start))?;
+                Ok(HeaderRead::File(BufReader::new(file)))
             }
         }
     }
@@ -255,6 +271,12 @@ mod tests {
         let path = sample(dir.path());
         let c = cache(&path);
         assert_eq!(c.get_bytes(0, 4).unwrap().as_ref(), b"PAR1");
+        let mut magic = [0u8; 4];
+        c.get_read(c.len - 4)
+            .unwrap()
+            .read_exact(&mut magic)
+            .unwrap();
+        assert_eq!(&magic, b"PAR1");
         let spans = c.spans.clone();
         assert_eq!(spans.len(), 5 * 2, "five row groups of two columns");
         for s in &spans {
