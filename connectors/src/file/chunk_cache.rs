@@ -157,7 +157,7 @@ impl Length for ChunkCache {
 pub enum HeaderRead {
     /// Inside a kept chunk.
     Memory(bytes::buf::Reader<Bytes>),
-    /// Anywhere else (a chunk too large to keep).
+    /// Anywhere else (the footer, a chunk too large to keep).
     File(BufReader<File>),
 }
 

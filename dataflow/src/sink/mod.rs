@@ -216,8 +216,11 @@ impl Sink {
                 // float features they cost time and save nothing. Pages end
                 // by size (1 MiB), not at 20,000 rows: each column's zstd
                 // context then compresses eight blocks per call while its
-                // buffers are in cache, not one or two from cold memory
-                // (10% less CPU on the 4,000 x 5,000 backfill, 3% smaller).
+                // buffers are in cache, not one or two from cold memory.
+                // Values go to the column writers 8,192 at a time (fewer
+                // level and statistics passes than 1,024 at a time). The two
+                // were measured together: 10% less CPU on the 4,000 x 5,000
+                // backfill, files 3% smaller.
                 let mut props = WriterProperties::builder()
                     .set_compression(compression)
                     .set_dictionary_enabled(false)
