@@ -9,15 +9,18 @@
 //! readable as soon as their bar time closes. Completed files are handed to
 //! the checkpoint ([`Sink::take_completed`]), which lists them in the manifest.
 
+mod codec;
 mod direct;
+mod floats;
+mod parquet_file;
 
 use crate::config::{Codec, OutputFormat, SinkConfig};
 use crate::durable::{failpoint, StoreFile};
 use crate::schema::OutputSchema;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use codec::PageCodec;
 use direct::OutputFile;
-use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use std::collections::BTreeMap;
@@ -56,7 +59,7 @@ pub fn partition_end(ts_kind: TsKind, ts: i64) -> i64 {
 }
 
 enum Writer {
-    Parquet(ArrowWriter<OutputFile>),
+    Parquet(parquet_file::ParquetWriter<OutputFile>),
     Ipc(arrow_ipc::writer::FileWriter<BufWriter<OutputFile>>),
 }
 
@@ -212,16 +215,12 @@ impl Sink {
                     Codec::Lz4 => Compression::LZ4_RAW,
                     Codec::None => Compression::UNCOMPRESSED,
                 };
-                // Dictionaries pay for the repetitive key columns only; on
-                // float features they cost time and save nothing. Pages end
-                // by size (1 MiB), not at 20,000 rows: each column's zstd
-                // context then compresses eight blocks per call while its
-                // buffers are in cache, not one or two from cold memory.
-                // Values go to the column writers 8,192 at a time (fewer
-                // level and statistics passes than 1,024 at a time). The two
-                // were measured together: 10% less CPU on the 4,000 x 5,000
-                // backfill, files 3% smaller.
-                let mut props = WriterProperties::builder()
+                // Float columns are encoded by `floats` (split by byte plane:
+                // the exponent planes compress, and zstd runs faster over them
+                // than over plain doubles; pages of 1 MiB). The rest go
+                // through the parquet crate: dictionaries for the repetitive
+                // key columns, values to the column writers 8,192 at a time.
+                let props = WriterProperties::builder()
                     .set_compression(compression)
                     .set_dictionary_enabled(false)
                     .set_column_dictionary_enabled("symbol".into(), true)
@@ -229,24 +228,13 @@ impl Sink {
                     .set_max_row_group_row_count(Some(self.config.row_group_rows))
                     .set_data_page_row_count_limit(usize::MAX)
                     .set_write_batch_size(8192)
-                    .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk);
-                // Floats split by byte plane: the exponent planes compress,
-                // and zstd runs faster over them than over plain doubles.
-                let floats = schema.fields().iter().filter(|f| {
-                    matches!(
-                        f.data_type(),
-                        arrow_schema::DataType::Float64 | arrow_schema::DataType::Float32
-                    )
-                });
-                for f in floats {
-                    props = props.set_column_encoding(
-                        f.name().as_str().into(),
-                        parquet::basic::Encoding::BYTE_STREAM_SPLIT,
-                    );
-                }
-                let props = props.build();
+                    .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk)
+                    .build();
+                let codec = PageCodec::new(self.config.codec, self.config.zstd_level)
+                    .map_err(|e| fail(&temp, e))?;
                 Writer::Parquet(
-                    ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| fail(&temp, e))?,
+                    parquet_file::ParquetWriter::try_new(file, schema, props, codec)
+                        .map_err(|e| fail(&temp, e))?,
                 )
             }
             OutputFormat::Ipc => {
