@@ -35,8 +35,35 @@ pub trait Float: ArrowPrimitiveType<Native = Self::Value> {
     const INFINITIES: (Self::Value, Self::Value);
     /// Appends `values` split by byte plane (plane 0, the low bytes, first).
     fn split(values: &[Self::Value], out: &mut Vec<u8>);
-    /// Chunk statistics: zero as min is -0, as max +0 (the format's rule).
-    fn statistics(min_max: Option<(Self::Value, Self::Value)>, nulls: u64) -> Statistics;
+    /// -0 and +0.
+    const ZEROS: (Self::Value, Self::Value);
+    /// Statistics of this physical type.
+    fn statistics(min: Option<Self::Value>, max: Option<Self::Value>, nulls: u64) -> Statistics;
+}
+
+/// A chunk's statistics: zero as min is -0, as max +0 (the format's rule).
+fn chunk_statistics<T: Float>(min_max: Option<(T::Value, T::Value)>, nulls: u64) -> Statistics {
+    let (neg, pos) = T::ZEROS;
+    let (min, max) = match min_max {
+        Some((lo, hi)) => (
+            Some(if lo == pos { neg } else { lo }),
+            Some(if hi == neg { pos } else { hi }),
+        ),
+        None => (None, None),
+    };
+    T::statistics(min, max, nulls)
+}
+
+/// Stores `values[from..]` into their byte planes in `out` (planes of
+/// `values.len()` bytes, the low bytes first), one byte at a time.
+fn split_from<V: arrow_buffer::ArrowNativeType>(values: &[V], from: usize, out: &mut [u8]) {
+    use arrow_buffer::ToByteSlice;
+    let n = values.len();
+    for (i, v) in values.iter().enumerate().skip(from) {
+        for (plane, &byte) in std::slice::from_ref(v).to_byte_slice().iter().enumerate() {
+            out[plane * n + i] = byte;
+        }
+    }
 }
 
 impl Float for Float64Type {
@@ -71,21 +98,12 @@ impl Float for Float64Type {
                 out[p * n + at..p * n + at + BLOCK].copy_from_slice(plane);
             }
         }
-        for (i, v) in values.iter().enumerate().skip(whole) {
-            for (plane, byte) in v.to_le_bytes().into_iter().enumerate() {
-                out[plane * n + i] = byte;
-            }
-        }
+        split_from(values, whole, out);
     }
 
-    fn statistics(min_max: Option<(f64, f64)>, nulls: u64) -> Statistics {
-        let (min, max) = match min_max {
-            Some((lo, hi)) => (
-                Some(if lo == 0.0 { -0.0 } else { lo }),
-                Some(if hi == 0.0 { 0.0 } else { hi }),
-            ),
-            None => (None, None),
-        };
+    const ZEROS: (f64, f64) = (-0.0, 0.0);
+
+    fn statistics(min: Option<f64>, max: Option<f64>, nulls: u64) -> Statistics {
         Statistics::double(min, max, None, Some(nulls), false)
     }
 }
@@ -99,22 +117,12 @@ impl Float for Float32Type {
         let n = values.len();
         let base = out.len();
         out.resize(base + 4 * n, 0);
-        let out = &mut out[base..];
-        for (i, v) in values.iter().enumerate() {
-            for (plane, byte) in v.to_le_bytes().into_iter().enumerate() {
-                out[plane * n + i] = byte;
-            }
-        }
+        split_from(values, 0, &mut out[base..]);
     }
 
-    fn statistics(min_max: Option<(f32, f32)>, nulls: u64) -> Statistics {
-        let (min, max) = match min_max {
-            Some((lo, hi)) => (
-                Some(if lo == 0.0 { -0.0 } else { lo }),
-                Some(if hi == 0.0 { 0.0 } else { hi }),
-            ),
-            None => (None, None),
-        };
+    const ZEROS: (f32, f32) = (-0.0, 0.0);
+
+    fn statistics(min: Option<f32>, max: Option<f32>, nulls: u64) -> Statistics {
         Statistics::float(min, max, None, Some(nulls), false)
     }
 }
@@ -367,7 +375,7 @@ impl<T: Float> FloatChunk<T> {
             .set_total_compressed_size(data.len() as i64)
             .set_total_uncompressed_size(self.uncompressed)
             .set_data_page_offset(0)
-            .set_statistics(T::statistics(self.min_max, self.nulls))
+            .set_statistics(chunk_statistics::<T>(self.min_max, self.nulls))
             .build()?;
         let close = ColumnCloseResult {
             bytes_written: data.len() as u64,
@@ -448,7 +456,7 @@ mod tests {
 
     #[test]
     fn split_is_the_byte_planes() {
-        for n in [0usize, 1, 7, 8, 9, 17, 100] {
+        for n in [0usize, 1, 7, 8, 9, 17, 64, 100, 1000] {
             let values: Vec<f64> = (0..n)
                 .map(|i| (i as f64 * 1.37).sin() * 1e3 - 5.0)
                 .collect();
@@ -464,6 +472,18 @@ mod tests {
                     );
                 }
             }
+            let narrow: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+            let mut out = Vec::new();
+            Float32Type::split(&narrow, &mut out);
+            for (i, v) in narrow.iter().enumerate() {
+                for (plane, byte) in v.to_le_bytes().into_iter().enumerate() {
+                    assert_eq!(
+                        out[plane * n + i],
+                        byte,
+                        "f32: n {n} value {i} plane {plane}"
+                    );
+                }
+            }
         }
     }
 
@@ -473,7 +493,7 @@ mod tests {
         assert_eq!(min_max(&values, Float64Type::INFINITIES), Some((-0.0, 7.5)));
         assert_eq!(min_max(&[f64::NAN; 5], Float64Type::INFINITIES), None);
         assert_eq!(min_max::<f64>(&[], Float64Type::INFINITIES), None);
-        let stats = Float64Type::statistics(Some((0.0, -0.0)), 2);
+        let stats = chunk_statistics::<Float64Type>(Some((0.0, -0.0)), 2);
         match stats {
             Statistics::Double(s) => {
                 assert!(s.min_opt().unwrap().is_sign_negative());
