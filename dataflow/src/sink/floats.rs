@@ -29,8 +29,6 @@ const PAGE_BYTES: usize = 1 << 20;
 pub trait Float: ArrowPrimitiveType<Native = Self::Value> {
     /// The Rust value.
     type Value: arrow_buffer::ArrowNativeType + PartialOrd;
-    /// Bytes per value.
-    const WIDTH: usize;
     /// +inf and -inf: the neutral elements of min and max.
     const INFINITIES: (Self::Value, Self::Value);
     /// Appends `values` split by byte plane (plane 0, the low bytes, first).
@@ -68,7 +66,6 @@ fn split_from<V: arrow_buffer::ArrowNativeType>(values: &[V], from: usize, out: 
 
 impl Float for Float64Type {
     type Value = f64;
-    const WIDTH: usize = 8;
     const INFINITIES: (f64, f64) = (f64::INFINITY, f64::NEG_INFINITY);
 
     fn split(values: &[f64], out: &mut Vec<u8>) {
@@ -110,7 +107,6 @@ impl Float for Float64Type {
 
 impl Float for Float32Type {
     type Value = f32;
-    const WIDTH: usize = 4;
     const INFINITIES: (f32, f32) = (f32::INFINITY, f32::NEG_INFINITY);
 
     fn split(values: &[f32], out: &mut Vec<u8>) {
@@ -273,7 +269,7 @@ impl<T: Float> FloatChunk<T> {
     }
 
     fn page_rows() -> usize {
-        PAGE_BYTES / T::WIDTH
+        PAGE_BYTES / std::mem::size_of::<T::Value>()
     }
 
     /// Appends `array`'s values, completing a page whenever one is full.

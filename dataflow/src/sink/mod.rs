@@ -21,7 +21,6 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use codec::PageCodec;
 use direct::OutputFile;
-use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -208,20 +207,15 @@ impl Sink {
         let schema = self.schema.clone();
         let writer = match self.config.format {
             OutputFormat::Parquet => {
-                let compression = match self.config.codec {
-                    Codec::Zstd => Compression::ZSTD(
-                        ZstdLevel::try_new(self.config.zstd_level).map_err(|e| fail(&temp, e))?,
-                    ),
-                    Codec::Lz4 => Compression::LZ4_RAW,
-                    Codec::None => Compression::UNCOMPRESSED,
-                };
+                let codec = PageCodec::new(self.config.codec, self.config.zstd_level)
+                    .map_err(|e| fail(&temp, e))?;
                 // Float columns are encoded by `floats` (split by byte plane:
                 // the exponent planes compress, and zstd runs faster over them
                 // than over plain doubles; pages of 1 MiB). The rest go
                 // through the parquet crate: dictionaries for the repetitive
                 // key columns, values to the column writers 8,192 at a time.
                 let props = WriterProperties::builder()
-                    .set_compression(compression)
+                    .set_compression(codec.compression())
                     .set_dictionary_enabled(false)
                     .set_column_dictionary_enabled("symbol".into(), true)
                     .set_column_dictionary_enabled("sector".into(), true)
@@ -230,8 +224,6 @@ impl Sink {
                     .set_write_batch_size(8192)
                     .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk)
                     .build();
-                let codec = PageCodec::new(self.config.codec, self.config.zstd_level)
-                    .map_err(|e| fail(&temp, e))?;
                 Writer::Parquet(
                     parquet_file::ParquetWriter::try_new(file, schema, props, codec)
                         .map_err(|e| fail(&temp, e))?,
