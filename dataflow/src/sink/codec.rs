@@ -1,6 +1,8 @@
 //! The page compression of a Parquet file's hand-encoded float columns
-//! ([`super::floats`]): one zstd context per file, reused for every page.
+//! ([`super::floats`]): one zstd context and one output buffer per file,
+//! reused for every page.
 
+use super::zstd_planes;
 use crate::config::Codec;
 use bytes::Bytes;
 use parquet::basic::{Compression, ZstdLevel};
@@ -8,8 +10,9 @@ use parquet::errors::{ParquetError, Result};
 
 /// Compresses data pages with a file's codec.
 pub enum PageCodec {
-    /// zstd at a level, with its context.
-    Zstd(ZstdLevel, zstd::bulk::Compressor<'static>),
+    /// zstd at a level, with its context and the buffer pages are
+    /// compressed into (handed out as the page, and back by [`Self::reclaim`]).
+    Zstd(ZstdLevel, zstd::bulk::Compressor<'static>, Vec<u8>),
     /// LZ4 blocks without a frame (`LZ4_RAW`).
     Lz4,
     /// Pages stored as they are.
@@ -27,6 +30,7 @@ impl PageCodec {
             Codec::Zstd => Self::Zstd(
                 ZstdLevel::try_new(zstd_level)?,
                 zstd::bulk::Compressor::new(zstd_level).map_err(external)?,
+                Vec::new(),
             ),
             Codec::Lz4 => Self::Lz4,
             Codec::None => Self::None,
@@ -36,19 +40,22 @@ impl PageCodec {
     /// What a column chunk's metadata names.
     pub fn compression(&self) -> Compression {
         match self {
-            Self::Zstd(level, _) => Compression::ZSTD(*level),
+            Self::Zstd(level, ..) => Compression::ZSTD(*level),
             Self::Lz4 => Compression::LZ4_RAW,
             Self::None => Compression::UNCOMPRESSED,
         }
     }
 
-    /// `page` compressed (an uncompressed page is taken, not copied).
-    pub fn compress(&mut self, page: &mut Vec<u8>) -> Result<Bytes> {
+    /// `page` compressed (an uncompressed page is taken, not copied). After
+    /// `head` bytes the page holds `planes` byte planes of equal length;
+    /// zstd stores those that look random as they are
+    /// ([`super::zstd_planes`]).
+    pub fn compress(&mut self, page: &mut Vec<u8>, head: usize, planes: usize) -> Result<Bytes> {
         Ok(match self {
-            Self::Zstd(_, context) => {
-                let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(page.len()));
-                context
-                    .compress_to_buffer(page.as_slice(), &mut out)
+            Self::Zstd(_, context, spare) => {
+                let mut out = std::mem::take(spare);
+                out.clear();
+                zstd_planes::compress_planes(context, page, head, planes, &mut out)
                     .map_err(external)?;
                 Bytes::from(out)
             }
@@ -60,5 +67,13 @@ impl PageCodec {
             }
             Self::None => Bytes::from(std::mem::take(page)),
         })
+    }
+
+    /// Takes back a page [`Self::compress`] returned, once written, to
+    /// compress the next one into (zstd; the others let it go).
+    pub fn reclaim(&mut self, page: Bytes) {
+        if let Self::Zstd(.., spare) = self {
+            *spare = Vec::from(page);
+        }
     }
 }

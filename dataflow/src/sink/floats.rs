@@ -331,6 +331,7 @@ impl<T: Float> FloatChunk<T> {
             self.body[..4].copy_from_slice(&len.to_le_bytes());
             self.valid.truncate(0);
         }
+        let head = self.body.len();
         T::split(&self.values, &mut self.body);
         if let Some((lo, hi)) = min_max(&self.values, T::INFINITIES) {
             self.min_max = Some(match self.min_max {
@@ -339,7 +340,9 @@ impl<T: Float> FloatChunk<T> {
             });
         }
         let uncompressed = self.body.len();
-        let buf = codec.compress(&mut self.body)?;
+        let planes = std::mem::size_of::<T::Value>();
+        let buf = codec.compress(&mut self.body, head, planes)?;
+        let written = buf.clone();
         let page = Page::DataPage {
             buf,
             num_values: self.levels as u32,
@@ -350,6 +353,7 @@ impl<T: Float> FloatChunk<T> {
         };
         let spec = SerializedPageWriter::new(&mut self.pages)
             .write_page(CompressedPage::new(page, uncompressed))?;
+        codec.reclaim(written);
         self.uncompressed += spec.uncompressed_size as i64;
         self.rows += self.levels as u64;
         self.values.clear();

@@ -13,6 +13,7 @@ mod codec;
 mod direct;
 mod floats;
 mod parquet_file;
+mod zstd_planes;
 
 use crate::config::{Codec, OutputFormat, SinkConfig};
 use crate::durable::{failpoint, StoreFile};

@@ -1,0 +1,188 @@
+//! zstd for a page of byte planes (a float page split by byte plane): the
+//! planes whose bytes look random (a float's low mantissa bytes) are stored
+//! in raw-block frames, the others (sign and exponent, levels) compressed,
+//! and the page is the concatenation of the frames. zstd data is "one or
+//! more frames" (RFC 8878 §3), so every decoder reads the page back; what is
+//! saved is zstd's attempt to compress incompressible bytes, which then
+//! fails and stores them raw anyway (most of a backfill's zstd time).
+
+use zstd::bulk::Compressor;
+
+/// Bytes sampled from a plane to judge it.
+const SAMPLES: usize = 4096;
+
+/// Above this entropy (bits per byte) a plane is stored raw: Huffman coding
+/// would save at most about 1% of it.
+const RAW_ENTROPY: f64 = 7.9;
+
+/// Whether `plane`'s bytes look uniformly random, by the entropy of a
+/// sample of them (Miller–Madow corrected for the sample's size). Planes
+/// shorter than the sample are left to zstd.
+pub fn looks_random(plane: &[u8]) -> bool {
+    if plane.len() < SAMPLES {
+        return false;
+    }
+    let mut counts = [0u32; 256];
+    let stride = plane.len() / SAMPLES;
+    for &byte in plane.iter().step_by(stride).take(SAMPLES) {
+        counts[byte as usize] += 1;
+    }
+    let m = SAMPLES as f64;
+    let (mut sum, mut seen) = (0.0, 0u32);
+    for &c in counts.iter().filter(|&&c| c > 0) {
+        let c = f64::from(c);
+        sum += c * c.log2();
+        seen += 1;
+    }
+    let entropy = m.log2() - sum / m + f64::from(seen - 1) / (2.0 * m * std::f64::consts::LN_2);
+    entropy > RAW_ENTROPY
+}
+
+/// Appends `data` to `out` as one zstd frame of raw blocks: the magic
+/// number, a header with a 4-byte content size and a single segment (the
+/// window is the content; no checksum, no dictionary), then blocks of at
+/// most 128 KiB, each a 3-byte header (last flag, type raw, size) and its
+/// bytes (RFC 8878 §3.1.1).
+pub fn raw_frame(data: &[u8], out: &mut Vec<u8>) {
+    const MAGIC: u32 = 0xFD2F_B528;
+    const BLOCK: usize = 128 << 10;
+    const SINGLE_SEGMENT_4_BYTE_SIZE: u8 = 0b1010_0000;
+    let size = u32::try_from(data.len()).expect("a page is far below 4 GiB");
+    out.reserve(9 + data.len() + 3 * (data.len() / BLOCK + 1));
+    out.extend_from_slice(&MAGIC.to_le_bytes());
+    out.push(SINGLE_SEGMENT_4_BYTE_SIZE);
+    out.extend_from_slice(&size.to_le_bytes());
+    let blocks = data.len().div_ceil(BLOCK).max(1);
+    for b in 0..blocks {
+        let block = &data[(b * BLOCK).min(data.len())..((b + 1) * BLOCK).min(data.len())];
+        let last = u32::from(b + 1 == blocks);
+        let header = (block.len() as u32) << 3 | last;
+        out.extend_from_slice(&header.to_le_bytes()[..3]);
+        out.extend_from_slice(block);
+    }
+}
+
+/// Appends `page` compressed to `out`: after `head` bytes (levels), the page
+/// holds `planes` byte planes of equal length. Runs of neighbouring planes
+/// judged alike become one frame each; the head goes with the first plane.
+pub fn compress_planes(
+    context: &mut Compressor<'static>,
+    page: &[u8],
+    head: usize,
+    planes: usize,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    assert!(planes > 0, "a page has at least one plane");
+    let plane = (page.len() - head) / planes;
+    debug_assert_eq!(head + plane * planes, page.len());
+    let raw: Vec<bool> = (0..planes)
+        .map(|p| looks_random(&page[head + p * plane..head + (p + 1) * plane]))
+        .collect();
+    let mut start = 0;
+    let mut p = 0;
+    while p < planes {
+        let mut end = p + 1;
+        while end < planes && raw[end] == raw[p] {
+            end += 1;
+        }
+        let stop = head + end * plane;
+        if raw[p] {
+            raw_frame(&page[start..stop], out);
+        } else {
+            compressed_frame(context, &page[start..stop], out)?;
+        }
+        (start, p) = (stop, end);
+    }
+    Ok(())
+}
+
+/// Appends `data` to `out` as one compressed zstd frame.
+pub fn compressed_frame(
+    context: &mut Compressor<'static>,
+    data: &[u8],
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    out.reserve(zstd::zstd_safe::compress_bound(data.len()));
+    let mut cursor = std::io::Cursor::new(std::mem::take(out));
+    cursor.set_position(cursor.get_ref().len() as u64);
+    let written = context.compress_to_buffer(data, &mut cursor);
+    *out = cursor.into_inner();
+    written.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes from a xorshift generator: uniformly random for the test's
+    /// purpose.
+    fn random_bytes(n: usize, mut state: u64) -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 56) as u8
+            })
+            .collect()
+    }
+
+    fn decompress(frames: &[u8], size: usize) -> Vec<u8> {
+        zstd::bulk::decompress(frames, size).unwrap()
+    }
+
+    #[test]
+    fn a_raw_frame_decodes_to_its_bytes() {
+        for n in [0, 1, 4095, 128 << 10, (128 << 10) + 1, 300_000] {
+            let data = random_bytes(n, 7 + n as u64);
+            let mut out = vec![0xAB];
+            raw_frame(&data, &mut out);
+            assert_eq!(out[0], 0xAB, "what was in the buffer stays");
+            assert_eq!(decompress(&out[1..], n), data, "{n} bytes");
+            assert_eq!(
+                zstd::zstd_safe::get_frame_content_size(&out[1..]).unwrap(),
+                Some(n as u64)
+            );
+        }
+    }
+
+    #[test]
+    fn random_planes_are_told_from_structured_ones() {
+        assert!(looks_random(&random_bytes(1 << 17, 1)));
+        assert!(looks_random(&random_bytes(SAMPLES, 2)));
+        assert!(
+            !looks_random(&random_bytes(SAMPLES - 1, 3)),
+            "too short to judge"
+        );
+        assert!(!looks_random(&vec![0x40; 1 << 17]));
+        // Bytes drawn from 128 values: 7 bits of entropy.
+        let half: Vec<u8> = random_bytes(1 << 17, 4).iter().map(|b| b & 0x7F).collect();
+        assert!(!looks_random(&half));
+    }
+
+    #[test]
+    fn a_page_of_planes_decodes_to_itself() {
+        let n = 20_000;
+        let mut context = Compressor::new(1).unwrap();
+        for head in [0, 37] {
+            // Head, then planes: random, random, constant, skewed, random.
+            let mut page = random_bytes(head, 9);
+            page.extend(random_bytes(2 * n, 10));
+            page.extend(std::iter::repeat_n(0x3F, n));
+            page.extend(random_bytes(n, 11).iter().map(|b| b % 5));
+            page.extend(random_bytes(n, 12));
+            let mut out = vec![1, 2, 3];
+            compress_planes(&mut context, &page, head, 5, &mut out).unwrap();
+            assert_eq!(&out[..3], &[1, 2, 3]);
+            assert_eq!(decompress(&out[3..], page.len()), page);
+            assert!(
+                out.len() < page.len() - n,
+                "the constant plane is compressed"
+            );
+            // A page of nulls: levels and empty planes.
+            let mut empty = Vec::new();
+            compress_planes(&mut context, &page[..head], head, 8, &mut empty).unwrap();
+            assert_eq!(decompress(&empty, head), &page[..head]);
+        }
+    }
+}
