@@ -71,8 +71,12 @@ impl PageCodec {
 
     /// Takes back a page [`Self::compress`] returned, once written, to
     /// compress the next one into (zstd; the others let it go).
-    pub fn reclaim(&mut self, page: Bytes) {
+    pub fn reclaim(&mut self, mut page: Bytes) {
         if let Self::Zstd(.., spare) = self {
+            // Emptied first: a unique `Bytes` becomes its `Vec` again by
+            // moving its bytes to the allocation's start (a copy of the
+            // page even where they are there already).
+            page.clear();
             *spare = Vec::from(page);
         }
     }
