@@ -1,20 +1,20 @@
 //! The page compression of a Parquet file's hand-encoded float columns
-//! ([`super::floats`]): one zstd context and one output buffer per file,
-//! reused for every page.
+//! ([`super::floats`]): one zstd context and one scratch buffer per file,
+//! reused for every page; a page goes into its chunk's buffer once, after
+//! its header.
 
-use super::zstd_planes;
+use super::zstd_planes::Frames;
 use crate::config::Codec;
-use bytes::Bytes;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::{ParquetError, Result};
 
 /// Compresses data pages with a file's codec.
 pub enum PageCodec {
-    /// zstd at a level, with its context and the buffer pages are
-    /// compressed into (handed out as the page, and back by [`Self::reclaim`]).
-    Zstd(ZstdLevel, zstd::bulk::Compressor<'static>, Vec<u8>),
-    /// LZ4 blocks without a frame (`LZ4_RAW`).
-    Lz4,
+    /// zstd at a level, with its context and a page's planned frames.
+    Zstd(ZstdLevel, zstd::bulk::Compressor<'static>, Frames),
+    /// LZ4 blocks without a frame (`LZ4_RAW`), compressed into a scratch
+    /// buffer.
+    Lz4(Vec<u8>),
     /// Pages stored as they are.
     None,
 }
@@ -30,9 +30,9 @@ impl PageCodec {
             Codec::Zstd => Self::Zstd(
                 ZstdLevel::try_new(zstd_level)?,
                 zstd::bulk::Compressor::new(zstd_level).map_err(external)?,
-                Vec::new(),
+                Frames::default(),
             ),
-            Codec::Lz4 => Self::Lz4,
+            Codec::Lz4 => Self::Lz4(Vec::new()),
             Codec::None => Self::None,
         })
     }
@@ -41,43 +41,42 @@ impl PageCodec {
     pub fn compression(&self) -> Compression {
         match self {
             Self::Zstd(level, ..) => Compression::ZSTD(*level),
-            Self::Lz4 => Compression::LZ4_RAW,
+            Self::Lz4(_) => Compression::LZ4_RAW,
             Self::None => Compression::UNCOMPRESSED,
         }
     }
 
-    /// `page` compressed (an uncompressed page is taken, not copied). After
-    /// `head` bytes the page holds `planes` byte planes of equal length;
-    /// zstd stores those that look random as they are
-    /// ([`super::zstd_planes`]).
-    pub fn compress(&mut self, page: &mut Vec<u8>, head: usize, planes: usize) -> Result<Bytes> {
-        Ok(match self {
-            Self::Zstd(_, context, spare) => {
-                let mut out = std::mem::take(spare);
-                out.clear();
-                zstd_planes::compress_planes(context, page, head, planes, &mut out)
-                    .map_err(external)?;
-                Bytes::from(out)
+    /// Appends `header(compressed size, out)` and then `page` compressed to
+    /// `out`; returns the compressed size. After `head` bytes the page holds
+    /// `planes` byte planes of equal length: zstd stores those that look
+    /// random as they are ([`super::zstd_planes`]).
+    pub fn write_page(
+        &mut self,
+        page: &[u8],
+        (head, planes): (usize, usize),
+        out: &mut Vec<u8>,
+        header: impl FnOnce(usize, &mut Vec<u8>) -> Result<()>,
+    ) -> Result<usize> {
+        match self {
+            Self::Zstd(_, context, frames) => {
+                frames.plan(context, page, head, planes).map_err(external)?;
+                let len = frames.len();
+                header(len, out)?;
+                frames.write(page, out);
+                Ok(len)
             }
-            Self::Lz4 => {
-                let mut out = vec![0; lz4_flex::block::get_maximum_output_size(page.len())];
-                let len = lz4_flex::block::compress_into(page, &mut out).map_err(external)?;
-                out.truncate(len);
-                Bytes::from(out)
+            Self::Lz4(scratch) => {
+                scratch.resize(lz4_flex::block::get_maximum_output_size(page.len()), 0);
+                let len = lz4_flex::block::compress_into(page, scratch).map_err(external)?;
+                header(len, out)?;
+                out.extend_from_slice(&scratch[..len]);
+                Ok(len)
             }
-            Self::None => Bytes::from(std::mem::take(page)),
-        })
-    }
-
-    /// Takes back a page [`Self::compress`] returned, once written, to
-    /// compress the next one into (zstd; the others let it go).
-    pub fn reclaim(&mut self, mut page: Bytes) {
-        if let Self::Zstd(.., spare) = self {
-            // Emptied first: a unique `Bytes` becomes its `Vec` again by
-            // moving its bytes to the allocation's start (a copy of the
-            // page even where they are there already).
-            page.clear();
-            *spare = Vec::from(page);
+            Self::None => {
+                header(page.len(), out)?;
+                out.extend_from_slice(page);
+                Ok(page.len())
+            }
         }
     }
 }

@@ -9,17 +9,16 @@
 //! buffers.
 
 use super::codec::PageCodec;
+use super::page_header;
 use arrow_array::types::{Float32Type, Float64Type};
 use arrow_array::{Array, ArrowPrimitiveType, PrimitiveArray};
 use arrow_buffer::BooleanBufferBuilder;
 use bytes::Bytes;
 use parquet::basic::Encoding;
-use parquet::column::page::{CompressedPage, Page, PageWriter};
 use parquet::column::writer::ColumnCloseResult;
 use parquet::errors::Result;
 use parquet::file::metadata::ColumnChunkMetaData;
 use parquet::file::statistics::Statistics;
-use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
 
 /// Bytes of values per data page (the parquet crate's default page size).
@@ -239,7 +238,7 @@ pub struct FloatChunk<T: Float> {
     valid: BooleanBufferBuilder,
     levels: usize,
     /// The chunk's pages so far, as they will lie in the file.
-    pages: TrackedWrite<Vec<u8>>,
+    pages: Vec<u8>,
     uncompressed: i64,
     rows: u64,
     nulls: u64,
@@ -259,7 +258,7 @@ impl<T: Float> FloatChunk<T> {
             values: Vec::with_capacity(page),
             valid: BooleanBufferBuilder::new(page),
             levels: 0,
-            pages: TrackedWrite::new(Vec::new()),
+            pages: Vec::new(),
             uncompressed: 0,
             rows: 0,
             nulls: 0,
@@ -341,20 +340,14 @@ impl<T: Float> FloatChunk<T> {
         }
         let uncompressed = self.body.len();
         let planes = std::mem::size_of::<T::Value>();
-        let buf = codec.compress(&mut self.body, head, planes)?;
-        let written = buf.clone();
-        let page = Page::DataPage {
-            buf,
-            num_values: self.levels as u32,
-            encoding: Encoding::BYTE_STREAM_SPLIT,
-            def_level_encoding: Encoding::RLE,
-            rep_level_encoding: Encoding::RLE,
-            statistics: None,
-        };
-        let spec = SerializedPageWriter::new(&mut self.pages)
-            .write_page(CompressedPage::new(page, uncompressed))?;
-        codec.reclaim(written);
-        self.uncompressed += spec.uncompressed_size as i64;
+        let start = self.pages.len();
+        let levels = self.levels;
+        let compressed =
+            codec.write_page(&self.body, (head, planes), &mut self.pages, |len, out| {
+                page_header::data_page(uncompressed, len, levels, out)
+            })?;
+        let header = self.pages.len() - start - compressed;
+        self.uncompressed += (header + uncompressed) as i64;
         self.rows += self.levels as u64;
         self.values.clear();
         self.levels = 0;
@@ -363,11 +356,11 @@ impl<T: Float> FloatChunk<T> {
 
     /// Completes the chunk: its bytes (pages from offset 0) and what the
     /// row group needs to splice them in. The next row group's chunk starts
-    /// empty, with this one's buffers.
+    /// empty, with this one's buffers (hand the bytes back with
+    /// [`Self::reclaim`] once spliced).
     pub fn finish(&mut self, codec: &mut PageCodec) -> Result<(Bytes, ColumnCloseResult)> {
         self.flush_page(codec)?;
-        let pages = std::mem::replace(&mut self.pages, TrackedWrite::new(Vec::new()));
-        let data = Bytes::from(pages.into_inner()?);
+        let data = Bytes::from(std::mem::take(&mut self.pages));
         let metadata = ColumnChunkMetaData::builder(self.descr.clone())
             .set_compression(codec.compression())
             .set_encodings(vec![Encoding::RLE, Encoding::BYTE_STREAM_SPLIT])
@@ -387,6 +380,16 @@ impl<T: Float> FloatChunk<T> {
         };
         (self.uncompressed, self.rows, self.nulls, self.min_max) = (0, 0, 0, None);
         Ok((data, close))
+    }
+
+    /// Takes back the bytes [`Self::finish`] returned, once spliced, to
+    /// hold the next chunk's pages.
+    pub fn reclaim(&mut self, mut data: Bytes) {
+        // Emptied first: a unique `Bytes` becomes its `Vec` again by moving
+        // its bytes to the allocation's start (a copy of the chunk even
+        // where they are there already).
+        data.clear();
+        self.pages = Vec::from(data);
     }
 }
 

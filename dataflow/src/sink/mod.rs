@@ -12,6 +12,7 @@
 mod codec;
 mod direct;
 mod floats;
+mod page_header;
 mod parquet_file;
 mod zstd_planes;
 

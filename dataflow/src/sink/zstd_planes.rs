@@ -6,6 +6,7 @@
 //! saved is zstd's attempt to compress incompressible bytes, which then
 //! fails and stores them raw anyway (most of a backfill's zstd time).
 
+use std::ops::Range;
 use zstd::bulk::Compressor;
 
 /// Bytes sampled from a plane to judge it.
@@ -38,6 +39,15 @@ pub fn looks_random(plane: &[u8]) -> bool {
     entropy > RAW_ENTROPY
 }
 
+/// Largest block of a frame.
+const BLOCK: usize = 128 << 10;
+
+/// The size of [`raw_frame`]`(data)` for `n` bytes of data: magic, header,
+/// content size, and a 3-byte header per block (one at least).
+fn raw_frame_len(n: usize) -> usize {
+    4 + 1 + 4 + n + 3 * n.div_ceil(BLOCK).max(1)
+}
+
 /// Appends `data` to `out` as one zstd frame of raw blocks: the magic
 /// number, a header with a 4-byte content size and a single segment (the
 /// window is the content; no checksum, no dictionary), then blocks of at
@@ -45,10 +55,9 @@ pub fn looks_random(plane: &[u8]) -> bool {
 /// bytes (RFC 8878 §3.1.1).
 pub fn raw_frame(data: &[u8], out: &mut Vec<u8>) {
     const MAGIC: u32 = 0xFD2F_B528;
-    const BLOCK: usize = 128 << 10;
     const SINGLE_SEGMENT_4_BYTE_SIZE: u8 = 0b1010_0000;
     let size = u32::try_from(data.len()).expect("a page is far below 4 GiB");
-    out.reserve(9 + data.len() + 3 * (data.len() / BLOCK + 1));
+    out.reserve(raw_frame_len(data.len()));
     out.extend_from_slice(&MAGIC.to_le_bytes());
     out.push(SINGLE_SEGMENT_4_BYTE_SIZE);
     out.extend_from_slice(&size.to_le_bytes());
@@ -62,42 +71,88 @@ pub fn raw_frame(data: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Appends `page` compressed to `out`: after `head` bytes (levels), the page
-/// holds `planes` byte planes of equal length. Runs of neighbouring planes
-/// judged alike become one frame each; the head goes with the first plane.
-pub fn compress_planes(
-    context: &mut Compressor<'static>,
-    page: &[u8],
-    head: usize,
-    planes: usize,
-    out: &mut Vec<u8>,
-) -> std::io::Result<()> {
-    assert!(planes > 0, "a page has at least one plane");
-    let plane = (page.len() - head) / planes;
-    debug_assert_eq!(head + plane * planes, page.len());
-    let raw: Vec<bool> = (0..planes)
-        .map(|p| looks_random(&page[head + p * plane..head + (p + 1) * plane]))
-        .collect();
-    let mut start = 0;
-    let mut p = 0;
-    while p < planes {
-        let mut end = p + 1;
-        while end < planes && raw[end] == raw[p] {
-            end += 1;
+/// One frame of a compressed page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// These bytes of the page, stored raw.
+    Raw(Range<usize>),
+    /// A compressed frame: these bytes of the scratch buffer.
+    Compressed(Range<usize>),
+}
+
+/// A page's frames, planned before any is written so that the page's
+/// compressed size (which its header holds) is known first.
+#[derive(Debug, Default)]
+pub struct Frames {
+    frames: Vec<Frame>,
+    /// The compressed frames, one after the other.
+    scratch: Vec<u8>,
+}
+
+impl Frames {
+    /// Plans `page`'s frames: after `head` bytes (levels), the page holds
+    /// `planes` byte planes of equal length. Runs of neighbouring planes
+    /// judged alike become one frame each; the head goes with the first
+    /// plane. The compressed frames are made here.
+    pub fn plan(
+        &mut self,
+        context: &mut Compressor<'static>,
+        page: &[u8],
+        head: usize,
+        planes: usize,
+    ) -> std::io::Result<()> {
+        assert!(planes > 0, "a page has at least one plane");
+        let plane = (page.len() - head) / planes;
+        debug_assert_eq!(head + plane * planes, page.len());
+        self.frames.clear();
+        self.scratch.clear();
+        let raw: Vec<bool> = (0..planes)
+            .map(|p| looks_random(&page[head + p * plane..head + (p + 1) * plane]))
+            .collect();
+        let (mut start, mut p) = (0, 0);
+        while p < planes {
+            let mut end = p + 1;
+            while end < planes && raw[end] == raw[p] {
+                end += 1;
+            }
+            let stop = head + end * plane;
+            self.frames.push(if raw[p] {
+                Frame::Raw(start..stop)
+            } else {
+                let at = self.scratch.len();
+                compressed_frame(context, &page[start..stop], &mut self.scratch)?;
+                Frame::Compressed(at..self.scratch.len())
+            });
+            (start, p) = (stop, end);
         }
-        let stop = head + end * plane;
-        if raw[p] {
-            raw_frame(&page[start..stop], out);
-        } else {
-            compressed_frame(context, &page[start..stop], out)?;
-        }
-        (start, p) = (stop, end);
+        Ok(())
     }
-    Ok(())
+
+    /// The planned frames' size.
+    pub fn len(&self) -> usize {
+        self.frames
+            .iter()
+            .map(|f| match f {
+                Frame::Raw(r) => raw_frame_len(r.len()),
+                Frame::Compressed(r) => r.len(),
+            })
+            .sum()
+    }
+
+    /// Appends the planned frames of `page` to `out`.
+    pub fn write(&self, page: &[u8], out: &mut Vec<u8>) {
+        out.reserve(self.len());
+        for frame in &self.frames {
+            match frame {
+                Frame::Raw(r) => raw_frame(&page[r.clone()], out),
+                Frame::Compressed(r) => out.extend_from_slice(&self.scratch[r.clone()]),
+            }
+        }
+    }
 }
 
 /// Appends `data` to `out` as one compressed zstd frame.
-pub fn compressed_frame(
+fn compressed_frame(
     context: &mut Compressor<'static>,
     data: &[u8],
     out: &mut Vec<u8>,
@@ -138,6 +193,7 @@ mod tests {
             let mut out = vec![0xAB];
             raw_frame(&data, &mut out);
             assert_eq!(out[0], 0xAB, "what was in the buffer stays");
+            assert_eq!(out.len() - 1, raw_frame_len(n));
             assert_eq!(decompress(&out[1..], n), data, "{n} bytes");
             assert_eq!(
                 zstd::zstd_safe::get_frame_content_size(&out[1..]).unwrap(),
@@ -171,17 +227,32 @@ mod tests {
             page.extend(std::iter::repeat_n(0x3F, n));
             page.extend(random_bytes(n, 11).iter().map(|b| b % 5));
             page.extend(random_bytes(n, 12));
+            let mut frames = Frames::default();
+            frames.plan(&mut context, &page, head, 5).unwrap();
+            let raw: Vec<bool> = frames
+                .frames
+                .iter()
+                .map(|f| matches!(f, Frame::Raw(_)))
+                .collect();
+            assert_eq!(
+                raw,
+                [true, false, true],
+                "random, constant and skewed, random"
+            );
             let mut out = vec![1, 2, 3];
-            compress_planes(&mut context, &page, head, 5, &mut out).unwrap();
+            frames.write(&page, &mut out);
             assert_eq!(&out[..3], &[1, 2, 3]);
+            assert_eq!(out.len() - 3, frames.len());
             assert_eq!(decompress(&out[3..], page.len()), page);
             assert!(
                 out.len() < page.len() - n,
                 "the constant plane is compressed"
             );
             // A page of nulls: levels and empty planes.
+            frames.plan(&mut context, &page[..head], head, 8).unwrap();
             let mut empty = Vec::new();
-            compress_planes(&mut context, &page[..head], head, 8, &mut empty).unwrap();
+            frames.write(&page[..head], &mut empty);
+            assert_eq!(empty.len(), frames.len());
             assert_eq!(decompress(&empty, head), &page[..head]);
         }
     }
