@@ -12,9 +12,9 @@ use parquet::errors::{ParquetError, Result};
 pub enum PageCodec {
     /// zstd at a level, with its context and a page's planned frames.
     Zstd(ZstdLevel, zstd::bulk::Compressor<'static>, Frames),
-    /// LZ4 blocks without a frame (`LZ4_RAW`), compressed into a scratch
-    /// buffer.
-    Lz4(Vec<u8>),
+    /// LZ4 blocks without a frame (`LZ4_RAW`): a page is gathered, then
+    /// compressed, in buffers of its own.
+    Lz4 { page: Vec<u8>, compressed: Vec<u8> },
     /// Pages stored as they are.
     None,
 }
@@ -32,7 +32,10 @@ impl PageCodec {
                 zstd::bulk::Compressor::new(zstd_level).map_err(external)?,
                 Frames::default(),
             ),
-            Codec::Lz4 => Self::Lz4(Vec::new()),
+            Codec::Lz4 => Self::Lz4 {
+                page: Vec::new(),
+                compressed: Vec::new(),
+            },
             Codec::None => Self::None,
         })
     }
@@ -41,41 +44,51 @@ impl PageCodec {
     pub fn compression(&self) -> Compression {
         match self {
             Self::Zstd(level, ..) => Compression::ZSTD(*level),
-            Self::Lz4(_) => Compression::LZ4_RAW,
+            Self::Lz4 { .. } => Compression::LZ4_RAW,
             Self::None => Compression::UNCOMPRESSED,
         }
     }
 
-    /// Appends `header(compressed size, out)` and then `page` compressed to
-    /// `out`; returns the compressed size. After `head` bytes the page holds
-    /// `planes` byte planes of equal length: zstd stores those that look
+    /// Appends `header(compressed size, out)` and then the page made of
+    /// `head` (levels) and `planes` (the values' byte planes), compressed,
+    /// to `out`; returns the compressed size. zstd stores planes that look
     /// random as they are ([`super::zstd_planes`]).
     pub fn write_page(
         &mut self,
-        page: &[u8],
-        (head, planes): (usize, usize),
+        head: &[u8],
+        planes: &[&[u8]],
         out: &mut Vec<u8>,
         header: impl FnOnce(usize, &mut Vec<u8>) -> Result<()>,
     ) -> Result<usize> {
+        let mut segments = Vec::with_capacity(1 + planes.len());
+        segments.push(head);
+        segments.extend_from_slice(planes);
         match self {
             Self::Zstd(_, context, frames) => {
-                frames.plan(context, page, head, planes).map_err(external)?;
-                let len = frames.len();
+                frames.plan(context, &segments).map_err(external)?;
+                let len = frames.len(&segments);
                 header(len, out)?;
-                frames.write(page, out);
+                frames.write(&segments, out);
                 Ok(len)
             }
-            Self::Lz4(scratch) => {
-                scratch.resize(lz4_flex::block::get_maximum_output_size(page.len()), 0);
-                let len = lz4_flex::block::compress_into(page, scratch).map_err(external)?;
+            Self::Lz4 { page, compressed } => {
+                page.clear();
+                for segment in segments {
+                    page.extend_from_slice(segment);
+                }
+                compressed.resize(lz4_flex::block::get_maximum_output_size(page.len()), 0);
+                let len = lz4_flex::block::compress_into(page, compressed).map_err(external)?;
                 header(len, out)?;
-                out.extend_from_slice(&scratch[..len]);
+                out.extend_from_slice(&compressed[..len]);
                 Ok(len)
             }
             Self::None => {
-                header(page.len(), out)?;
-                out.extend_from_slice(page);
-                Ok(page.len())
+                let len = segments.iter().map(|s| s.len()).sum();
+                header(len, out)?;
+                for segment in segments {
+                    out.extend_from_slice(segment);
+                }
+                Ok(len)
             }
         }
     }

@@ -30,8 +30,9 @@ pub trait Float: ArrowPrimitiveType<Native = Self::Value> {
     type Value: arrow_buffer::ArrowNativeType + PartialOrd;
     /// +inf and -inf: the neutral elements of min and max.
     const INFINITIES: (Self::Value, Self::Value);
-    /// Appends `values` split by byte plane (plane 0, the low bytes, first).
-    fn split(values: &[Self::Value], out: &mut Vec<u8>);
+    /// Stores `values` by byte plane into `planes` (plane 0, the low bytes,
+    /// first; planes `stride` bytes apart), from byte `at` of each plane.
+    fn split(values: &[Self::Value], planes: &mut [u8], stride: usize, at: usize);
     /// -0 and +0.
     const ZEROS: (Self::Value, Self::Value);
     /// Statistics of this physical type.
@@ -51,14 +52,17 @@ fn chunk_statistics<T: Float>(min_max: Option<(T::Value, T::Value)>, nulls: u64)
     T::statistics(min, max, nulls)
 }
 
-/// Stores `values[from..]` into their byte planes in `out` (planes of
-/// `values.len()` bytes, the low bytes first), one byte at a time.
-fn split_from<V: arrow_buffer::ArrowNativeType>(values: &[V], from: usize, out: &mut [u8]) {
+/// [`Float::split`] one byte at a time.
+fn split_bytes<V: arrow_buffer::ArrowNativeType>(
+    values: &[V],
+    planes: &mut [u8],
+    stride: usize,
+    at: usize,
+) {
     use arrow_buffer::ToByteSlice;
-    let n = values.len();
-    for (i, v) in values.iter().enumerate().skip(from) {
+    for (i, v) in values.iter().enumerate() {
         for (plane, &byte) in std::slice::from_ref(v).to_byte_slice().iter().enumerate() {
-            out[plane * n + i] = byte;
+            planes[plane * stride + at + i] = byte;
         }
     }
 }
@@ -67,17 +71,14 @@ impl Float for Float64Type {
     type Value = f64;
     const INFINITIES: (f64, f64) = (f64::INFINITY, f64::NEG_INFINITY);
 
-    fn split(values: &[f64], out: &mut Vec<u8>) {
+    fn split(values: &[f64], planes: &mut [u8], stride: usize, at: usize) {
         // Blocks of 64 values: each plane's 64 bytes gathered in a local
         // line, then stored as one (stores eight bytes apart at the same
         // offset of eight planes would contend for the same cache sets).
         const BLOCK: usize = 64;
         let n = values.len();
-        let base = out.len();
-        out.resize(base + 8 * n, 0);
-        let out = &mut out[base..];
         let whole = n / BLOCK * BLOCK;
-        let mut planes = [[0u8; BLOCK]; 8];
+        let mut lines = [[0u8; BLOCK]; 8];
         for (b, block) in values[..whole].chunks_exact(BLOCK).enumerate() {
             for (g, group) in block.chunks_exact(8).enumerate() {
                 let mut rows = [0u64; 8];
@@ -85,16 +86,16 @@ impl Float for Float64Type {
                     *row = v.to_bits();
                 }
                 transpose_bytes(&mut rows);
-                for (plane, row) in planes.iter_mut().zip(rows) {
-                    plane[g * 8..g * 8 + 8].copy_from_slice(&row.to_le_bytes());
+                for (line, row) in lines.iter_mut().zip(rows) {
+                    line[g * 8..g * 8 + 8].copy_from_slice(&row.to_le_bytes());
                 }
             }
-            let at = b * BLOCK;
-            for (p, plane) in planes.iter().enumerate() {
-                out[p * n + at..p * n + at + BLOCK].copy_from_slice(plane);
+            for (p, line) in lines.iter().enumerate() {
+                let start = p * stride + at + b * BLOCK;
+                planes[start..start + BLOCK].copy_from_slice(line);
             }
         }
-        split_from(values, whole, out);
+        split_bytes(&values[whole..], planes, stride, at + whole);
     }
 
     const ZEROS: (f64, f64) = (-0.0, 0.0);
@@ -108,11 +109,8 @@ impl Float for Float32Type {
     type Value = f32;
     const INFINITIES: (f32, f32) = (f32::INFINITY, f32::NEG_INFINITY);
 
-    fn split(values: &[f32], out: &mut Vec<u8>) {
-        let n = values.len();
-        let base = out.len();
-        out.resize(base + 4 * n, 0);
-        split_from(values, 0, &mut out[base..]);
+    fn split(values: &[f32], planes: &mut [u8], stride: usize, at: usize) {
+        split_bytes(values, planes, stride, at);
     }
 
     const ZEROS: (f32, f32) = (-0.0, 0.0);
@@ -258,17 +256,24 @@ fn compact<V: Copy>(values: &[V], valid: &BooleanBuffer, out: &mut Vec<V>) {
 pub struct FloatChunk<T: Float> {
     descr: ColumnDescPtr,
     nullable: bool,
-    /// This page's values (nulls left out) and levels.
-    values: Vec<T::Value>,
+    /// Values per page: planes are this many bytes apart.
+    stride: usize,
+    /// This page's values (nulls left out) split by byte plane as they
+    /// arrive: `count` bytes of each plane.
+    planes: Vec<u8>,
+    count: usize,
+    /// A write's valid values, where it has nulls.
+    dense: Vec<T::Value>,
+    /// This page's levels, and their encoding (length first).
     valid: BooleanBufferBuilder,
     levels: usize,
+    head: Vec<u8>,
     /// The chunk's pages so far, as they will lie in the file.
     pages: Vec<u8>,
     uncompressed: i64,
     rows: u64,
     nulls: u64,
     min_max: Option<(T::Value, T::Value)>,
-    body: Vec<u8>,
 }
 
 impl<T: Float> FloatChunk<T> {
@@ -276,24 +281,23 @@ impl<T: Float> FloatChunk<T> {
     /// `group_rows` rows.
     pub fn new(descr: ColumnDescPtr, group_rows: usize) -> Self {
         let nullable = descr.max_def_level() > 0;
-        let page = Self::page_rows().min(group_rows);
+        let stride = (PAGE_BYTES / std::mem::size_of::<T::Value>()).min(group_rows);
         Self {
             descr,
             nullable,
-            values: Vec::with_capacity(page),
-            valid: BooleanBufferBuilder::new(page),
+            stride,
+            planes: vec![0; stride * std::mem::size_of::<T::Value>()],
+            count: 0,
+            dense: Vec::new(),
+            valid: BooleanBufferBuilder::new(stride),
             levels: 0,
+            head: Vec::new(),
             pages: Vec::new(),
             uncompressed: 0,
             rows: 0,
             nulls: 0,
             min_max: None,
-            body: Vec::new(),
         }
-    }
-
-    fn page_rows() -> usize {
-        PAGE_BYTES / std::mem::size_of::<T::Value>()
     }
 
     /// Appends `array`'s values, completing a page whenever one is full.
@@ -308,26 +312,35 @@ impl<T: Float> FloatChunk<T> {
         let values = array.values();
         let mut start = 0;
         while start < values.len() {
-            let take = (Self::page_rows() - self.levels).min(values.len() - start);
+            let take = (self.stride - self.levels).min(values.len() - start);
             let slice = &values[start..start + take];
-            match nulls {
+            let dense: &[T::Value] = match nulls {
                 None => {
-                    self.values.extend_from_slice(slice);
                     if self.nullable {
                         self.valid.append_n(take, true);
                     }
+                    slice
                 }
                 Some(nulls) => {
                     let bits = nulls.inner().slice(start, take);
-                    let before = self.values.len();
-                    compact(slice, &bits, &mut self.values);
-                    self.nulls += (take - (self.values.len() - before)) as u64;
+                    self.dense.clear();
+                    compact(slice, &bits, &mut self.dense);
+                    self.nulls += (take - self.dense.len()) as u64;
                     self.valid.append_buffer(&bits);
+                    &self.dense
                 }
+            };
+            T::split(dense, &mut self.planes, self.stride, self.count);
+            self.count += dense.len();
+            if let Some((lo, hi)) = min_max(dense, T::INFINITIES) {
+                self.min_max = Some(match self.min_max {
+                    Some((a, b)) => (if lo < a { lo } else { a }, if hi > b { hi } else { b }),
+                    None => (lo, hi),
+                });
             }
             self.levels += take;
             start += take;
-            if self.levels == Self::page_rows() {
+            if self.levels == self.stride {
                 self.flush_page(codec)?;
             }
         }
@@ -338,34 +351,30 @@ impl<T: Float> FloatChunk<T> {
         if self.levels == 0 {
             return Ok(());
         }
-        self.body.clear();
+        self.head.clear();
         if self.nullable {
-            self.body.extend_from_slice(&[0; 4]);
-            encode_levels(self.valid.as_slice(), self.levels, &mut self.body);
-            let len = (self.body.len() - 4) as u32;
-            self.body[..4].copy_from_slice(&len.to_le_bytes());
+            self.head.extend_from_slice(&[0; 4]);
+            encode_levels(self.valid.as_slice(), self.levels, &mut self.head);
+            let len = (self.head.len() - 4) as u32;
+            self.head[..4].copy_from_slice(&len.to_le_bytes());
             self.valid.truncate(0);
         }
-        let head = self.body.len();
-        T::split(&self.values, &mut self.body);
-        if let Some((lo, hi)) = min_max(&self.values, T::INFINITIES) {
-            self.min_max = Some(match self.min_max {
-                Some((a, b)) => (if lo < a { lo } else { a }, if hi > b { hi } else { b }),
-                None => (lo, hi),
-            });
-        }
-        let uncompressed = self.body.len();
-        let planes = std::mem::size_of::<T::Value>();
+        let (stride, count) = (self.stride, self.count);
+        let planes: Vec<&[u8]> = self
+            .planes
+            .chunks_exact(stride)
+            .map(|plane| &plane[..count])
+            .collect();
+        let uncompressed = self.head.len() + planes.len() * count;
         let start = self.pages.len();
         let levels = self.levels;
-        let compressed =
-            codec.write_page(&self.body, (head, planes), &mut self.pages, |len, out| {
-                page_header::data_page(uncompressed, len, levels, out)
-            })?;
+        let compressed = codec.write_page(&self.head, &planes, &mut self.pages, |len, out| {
+            page_header::data_page(uncompressed, len, levels, out)
+        })?;
         let header = self.pages.len() - start - compressed;
         self.uncompressed += (header + uncompressed) as i64;
         self.rows += self.levels as u64;
-        self.values.clear();
+        self.count = 0;
         self.levels = 0;
         Ok(())
     }
@@ -476,32 +485,31 @@ mod tests {
     #[test]
     fn split_is_the_byte_planes() {
         for n in [0usize, 1, 7, 8, 9, 17, 64, 100, 1000] {
-            let values: Vec<f64> = (0..n)
-                .map(|i| (i as f64 * 1.37).sin() * 1e3 - 5.0)
-                .collect();
-            let mut out = vec![9u8];
-            Float64Type::split(&values, &mut out);
-            assert_eq!(out.len(), 1 + 8 * n);
-            for (i, v) in values.iter().enumerate() {
-                for (plane, byte) in v.to_le_bytes().into_iter().enumerate() {
-                    assert_eq!(
-                        out[1 + plane * n + i],
-                        byte,
-                        "n {n} value {i} plane {plane}"
-                    );
+            for at in [0, 3, 64] {
+                let stride = n + at + 5;
+                let values: Vec<f64> = (0..n)
+                    .map(|i| (i as f64 * 1.37).sin() * 1e3 - 5.0)
+                    .collect();
+                let mut planes = vec![0xEE; 8 * stride];
+                Float64Type::split(&values, &mut planes, stride, at);
+                let narrow: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+                let mut narrow_planes = vec![0xEE; 4 * stride];
+                Float32Type::split(&narrow, &mut narrow_planes, stride, at);
+                // every byte of a value in its plane, nothing else touched
+                let mut expected = vec![0xEE; 8 * stride];
+                for (i, v) in values.iter().enumerate() {
+                    for (plane, byte) in v.to_le_bytes().into_iter().enumerate() {
+                        expected[plane * stride + at + i] = byte;
+                    }
                 }
-            }
-            let narrow: Vec<f32> = values.iter().map(|&v| v as f32).collect();
-            let mut out = Vec::new();
-            Float32Type::split(&narrow, &mut out);
-            for (i, v) in narrow.iter().enumerate() {
-                for (plane, byte) in v.to_le_bytes().into_iter().enumerate() {
-                    assert_eq!(
-                        out[plane * n + i],
-                        byte,
-                        "f32: n {n} value {i} plane {plane}"
-                    );
+                assert_eq!(planes, expected, "n {n} at {at}");
+                let mut expected = vec![0xEE; 4 * stride];
+                for (i, v) in narrow.iter().enumerate() {
+                    for (plane, byte) in v.to_le_bytes().into_iter().enumerate() {
+                        expected[plane * stride + at + i] = byte;
+                    }
                 }
+                assert_eq!(narrow_planes, expected, "f32: n {n} at {at}");
             }
         }
     }

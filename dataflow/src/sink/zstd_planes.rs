@@ -1,10 +1,11 @@
-//! zstd for a page of byte planes (a float page split by byte plane): the
-//! planes whose bytes look random (a float's low mantissa bytes) are stored
-//! in raw-block frames, the others (sign and exponent, levels) compressed,
-//! and the page is the concatenation of the frames. zstd data is "one or
-//! more frames" (RFC 8878 §3), so every decoder reads the page back; what is
-//! saved is zstd's attempt to compress incompressible bytes, which then
-//! fails and stores them raw anyway (most of a backfill's zstd time).
+//! zstd for a page of byte planes (a float page split by byte plane): one
+//! frame per plane, those whose bytes look random (a float's low mantissa
+//! bytes) stored in raw blocks, the others (sign and exponent; the levels)
+//! compressed, and the page is the concatenation of the frames. zstd data
+//! is "one or more frames" (RFC 8878 §3), so every decoder reads the page
+//! back; what is saved is zstd's attempt to compress incompressible bytes,
+//! which then fails and stores them raw anyway (most of a backfill's zstd
+//! time).
 
 use std::ops::Range;
 use zstd::bulk::Compressor;
@@ -73,9 +74,9 @@ pub fn raw_frame(data: &[u8], out: &mut Vec<u8>) {
 
 /// One frame of a compressed page.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Frame {
-    /// These bytes of the page, stored raw.
-    Raw(Range<usize>),
+enum Frame {
+    /// This segment of the page, stored raw.
+    Raw(usize),
     /// A compressed frame: these bytes of the scratch buffer.
     Compressed(Range<usize>),
 }
@@ -90,61 +91,52 @@ pub struct Frames {
 }
 
 impl Frames {
-    /// Plans `page`'s frames: after `head` bytes (levels), the page holds
-    /// `planes` byte planes of equal length. Runs of neighbouring planes
-    /// judged alike become one frame each; the head goes with the first
-    /// plane. The compressed frames are made here.
+    /// Plans the frames of the page made of `segments` (the levels, then
+    /// each byte plane), one frame per segment that has bytes: raw where
+    /// they look random, compressed (here) otherwise.
     pub fn plan(
         &mut self,
         context: &mut Compressor<'static>,
-        page: &[u8],
-        head: usize,
-        planes: usize,
+        segments: &[&[u8]],
     ) -> std::io::Result<()> {
-        assert!(planes > 0, "a page has at least one plane");
-        let plane = (page.len() - head) / planes;
-        debug_assert_eq!(head + plane * planes, page.len());
         self.frames.clear();
         self.scratch.clear();
-        let raw: Vec<bool> = (0..planes)
-            .map(|p| looks_random(&page[head + p * plane..head + (p + 1) * plane]))
-            .collect();
-        let (mut start, mut p) = (0, 0);
-        while p < planes {
-            let mut end = p + 1;
-            while end < planes && raw[end] == raw[p] {
-                end += 1;
+        for (i, segment) in segments.iter().enumerate() {
+            if segment.is_empty() {
+                continue;
             }
-            let stop = head + end * plane;
-            self.frames.push(if raw[p] {
-                Frame::Raw(start..stop)
+            self.frames.push(if looks_random(segment) {
+                Frame::Raw(i)
             } else {
                 let at = self.scratch.len();
-                compressed_frame(context, &page[start..stop], &mut self.scratch)?;
+                compressed_frame(context, segment, &mut self.scratch)?;
                 Frame::Compressed(at..self.scratch.len())
             });
-            (start, p) = (stop, end);
+        }
+        if self.frames.is_empty() {
+            compressed_frame(context, &[], &mut self.scratch)?;
+            self.frames.push(Frame::Compressed(0..self.scratch.len()));
         }
         Ok(())
     }
 
     /// The planned frames' size.
-    pub fn len(&self) -> usize {
+    pub fn len(&self, segments: &[&[u8]]) -> usize {
         self.frames
             .iter()
             .map(|f| match f {
-                Frame::Raw(r) => raw_frame_len(r.len()),
+                Frame::Raw(i) => raw_frame_len(segments[*i].len()),
                 Frame::Compressed(r) => r.len(),
             })
             .sum()
     }
 
-    /// Appends the planned frames of `page` to `out`.
-    pub fn write(&self, page: &[u8], out: &mut Vec<u8>) {
-        out.reserve(self.len());
+    /// Appends the planned frames of the page made of `segments` to `out`.
+    pub fn write(&self, segments: &[&[u8]], out: &mut Vec<u8>) {
+        out.reserve(self.len(segments));
         for frame in &self.frames {
             match frame {
-                Frame::Raw(r) => raw_frame(&page[r.clone()], out),
+                Frame::Raw(i) => raw_frame(segments[*i], out),
                 Frame::Compressed(r) => out.extend_from_slice(&self.scratch[r.clone()]),
             }
         }
@@ -221,39 +213,44 @@ mod tests {
         let n = 20_000;
         let mut context = Compressor::new(1).unwrap();
         for head in [0, 37] {
-            // Head, then planes: random, random, constant, skewed, random.
-            let mut page = random_bytes(head, 9);
-            page.extend(random_bytes(2 * n, 10));
-            page.extend(std::iter::repeat_n(0x3F, n));
-            page.extend(random_bytes(n, 11).iter().map(|b| b % 5));
-            page.extend(random_bytes(n, 12));
+            // Levels, then planes: random, random, constant, skewed, random.
+            let levels = random_bytes(head, 9);
+            let planes = [
+                random_bytes(n, 10),
+                random_bytes(n, 11),
+                vec![0x3F; n],
+                random_bytes(n, 12).iter().map(|b| b % 5).collect(),
+                random_bytes(n, 13),
+            ];
+            let mut segments: Vec<&[u8]> = vec![&levels];
+            segments.extend(planes.iter().map(Vec::as_slice));
+            let page = segments.concat();
             let mut frames = Frames::default();
-            frames.plan(&mut context, &page, head, 5).unwrap();
+            frames.plan(&mut context, &segments).unwrap();
             let raw: Vec<bool> = frames
                 .frames
                 .iter()
                 .map(|f| matches!(f, Frame::Raw(_)))
                 .collect();
-            assert_eq!(
-                raw,
-                [true, false, true],
-                "random, constant and skewed, random"
-            );
+            let expected = [true, true, false, false, true];
+            assert_eq!(raw[raw.len() - 5..], expected, "levels {head}");
+            assert_eq!(raw.len(), 5 + (head > 0) as usize, "no frame for no levels");
             let mut out = vec![1, 2, 3];
-            frames.write(&page, &mut out);
+            frames.write(&segments, &mut out);
             assert_eq!(&out[..3], &[1, 2, 3]);
-            assert_eq!(out.len() - 3, frames.len());
+            assert_eq!(out.len() - 3, frames.len(&segments));
             assert_eq!(decompress(&out[3..], page.len()), page);
             assert!(
                 out.len() < page.len() - n,
                 "the constant plane is compressed"
             );
             // A page of nulls: levels and empty planes.
-            frames.plan(&mut context, &page[..head], head, 8).unwrap();
+            let nulls: Vec<&[u8]> = vec![&levels, &[], &[]];
+            frames.plan(&mut context, &nulls).unwrap();
             let mut empty = Vec::new();
-            frames.write(&page[..head], &mut empty);
-            assert_eq!(empty.len(), frames.len());
-            assert_eq!(decompress(&empty, head), &page[..head]);
+            frames.write(&nulls, &mut empty);
+            assert_eq!(empty.len(), frames.len(&nulls));
+            assert_eq!(decompress(&empty, head), levels);
         }
     }
 }
