@@ -10,8 +10,11 @@
 use std::ops::Range;
 use zstd::bulk::Compressor;
 
-/// Bytes sampled from a plane to judge it.
+/// Bytes sampled from a plane to judge it: runs of `RUN` bytes spread
+/// evenly over it (a few cache lines, where single bytes spread as far
+/// apart would touch all of them).
 const SAMPLES: usize = 4096;
+const RUN: usize = 256;
 
 /// Above this entropy (bits per byte) a plane is stored raw: Huffman coding
 /// would save at most about 1% of it.
@@ -25,9 +28,12 @@ pub fn looks_random(plane: &[u8]) -> bool {
         return false;
     }
     let mut counts = [0u32; 256];
-    let stride = plane.len() / SAMPLES;
-    for &byte in plane.iter().step_by(stride).take(SAMPLES) {
-        counts[byte as usize] += 1;
+    let runs = SAMPLES / RUN;
+    let gap = plane.len() / runs;
+    for r in 0..runs {
+        for &byte in &plane[r * gap..r * gap + RUN] {
+            counts[byte as usize] += 1;
+        }
     }
     let m = SAMPLES as f64;
     let (mut sum, mut seen) = (0.0, 0u32);
