@@ -108,6 +108,40 @@ impl BarBatch {
         self.line.push(other.line[i]);
     }
 
+    /// Appends every row of `other`, a column at a time: the same rows as
+    /// [`push_row`](Self::push_row) of each.
+    ///
+    /// ```
+    /// use tickflow_connectors::BarBatch;
+    /// let mut other = BarBatch::default();
+    /// for (s, t) in [(4, 10), (2, 11)] {
+    ///     other.symbol.push(s);
+    ///     other.ts.push(t);
+    ///     other.bar.push(Default::default());
+    ///     other.sector.push(Some(s + 1));
+    ///     other.file.push(0);
+    ///     other.line.push(t as u64);
+    /// }
+    /// let (mut rows, mut whole) = (BarBatch::default(), BarBatch::default());
+    /// for i in 0..other.len() {
+    ///     rows.push_row(&other, i);
+    /// }
+    /// whole.extend_from(&other);
+    /// whole.extend_from(&BarBatch::default());
+    /// assert_eq!((whole.symbol, whole.ts, whole.sector), (rows.symbol, rows.ts, rows.sector));
+    /// ```
+    pub fn extend_from(&mut self, other: &BarBatch) {
+        if !other.is_empty() {
+            self.ts_kind = other.ts_kind;
+        }
+        self.symbol.extend_from_slice(&other.symbol);
+        self.ts.extend_from_slice(&other.ts);
+        self.bar.extend_from_slice(&other.bar);
+        self.sector.extend_from_slice(&other.sector);
+        self.file.extend_from_slice(&other.file);
+        self.line.extend_from_slice(&other.line);
+    }
+
     /// Removes the first `n` rows.
     pub fn drain_front(&mut self, n: usize) {
         self.symbol.drain(..n);

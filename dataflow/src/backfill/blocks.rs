@@ -42,9 +42,7 @@ impl Cutter {
 
     /// Appends bars whose times are not below any pending time.
     pub fn push(&mut self, bars: &BarBatch) {
-        for i in 0..bars.len() {
-            self.pending.push_row(bars, i);
-        }
+        self.pending.extend_from(bars);
     }
 
     /// The next complete block, if enough rows are pending; with `all`, the
