@@ -113,7 +113,9 @@ impl BarBatch {
     ///
     /// ```
     /// use tickflow_connectors::BarBatch;
+    /// use tickflow_connectors::TsKind;
     /// let mut other = BarBatch::default();
+    /// other.ts_kind = Some(TsKind::Date);
     /// for (s, t) in [(4, 10), (2, 11)] {
     ///     other.symbol.push(s);
     ///     other.ts.push(t);
@@ -127,8 +129,8 @@ impl BarBatch {
     ///     rows.push_row(&other, i);
     /// }
     /// whole.extend_from(&other);
-    /// whole.extend_from(&BarBatch::default());
-    /// assert_eq!((whole.symbol, whole.ts, whole.sector), (rows.symbol, rows.ts, rows.sector));
+    /// whole.extend_from(&BarBatch::default()); // keeps the kind
+    /// assert_eq!(whole, rows);
     /// ```
     pub fn extend_from(&mut self, other: &BarBatch) {
         if !other.is_empty() {
