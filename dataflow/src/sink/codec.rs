@@ -50,25 +50,21 @@ impl PageCodec {
     }
 
     /// Appends `header(compressed size, out)` and then the page made of
-    /// `head` (levels) and `planes` (the values' byte planes), compressed,
+    /// `segments` (the levels, then the values' byte planes), compressed,
     /// to `out`; returns the compressed size. zstd stores planes that look
     /// random as they are ([`super::zstd_planes`]).
     pub fn write_page(
         &mut self,
-        head: &[u8],
-        planes: &[&[u8]],
+        segments: &[&[u8]],
         out: &mut Vec<u8>,
         header: impl FnOnce(usize, &mut Vec<u8>) -> Result<()>,
     ) -> Result<usize> {
-        let mut segments = Vec::with_capacity(1 + planes.len());
-        segments.push(head);
-        segments.extend_from_slice(planes);
         match self {
             Self::Zstd(_, context, frames) => {
-                frames.plan(context, &segments).map_err(external)?;
-                let len = frames.len(&segments);
+                frames.plan(context, segments).map_err(external)?;
+                let len = frames.len(segments);
                 header(len, out)?;
-                frames.write(&segments, out);
+                frames.write(segments, out);
                 Ok(len)
             }
             Self::Lz4 { page, compressed } => {

@@ -155,7 +155,7 @@ fn transpose_bytes(rows: &mut [u64; 8]) {
 }
 
 /// Appends `x` as an unsigned LEB128 varint.
-fn varint(mut x: u64, out: &mut Vec<u8>) {
+pub(super) fn varint(mut x: u64, out: &mut Vec<u8>) {
     while x >= 0x80 {
         out.push(x as u8 | 0x80);
         x >>= 7;
@@ -362,15 +362,16 @@ impl<T: Float> FloatChunk<T> {
             self.valid.truncate(0);
         }
         let (stride, count) = (self.stride, self.count);
-        let planes: Vec<&[u8]> = self
-            .planes
-            .chunks_exact(stride)
-            .map(|plane| &plane[..count])
-            .collect();
-        let uncompressed = self.head.len() + planes.len() * count;
+        let mut segments: Vec<&[u8]> = vec![&self.head];
+        segments.extend(
+            self.planes
+                .chunks_exact(stride)
+                .map(|plane| &plane[..count]),
+        );
+        let uncompressed: usize = segments.iter().map(|s| s.len()).sum();
         let start = self.pages.len();
         let levels = self.levels;
-        let compressed = codec.write_page(&self.head, &planes, &mut self.pages, |len, out| {
+        let compressed = codec.write_page(&segments, &mut self.pages, |len, out| {
             page_header::data_page(uncompressed, len, levels, out)
         })?;
         let header = self.pages.len() - start - compressed;

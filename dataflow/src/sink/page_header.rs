@@ -54,12 +54,7 @@ fn field(delta: u8, kind: u8, out: &mut Vec<u8>) {
 
 /// An i32 zigzag-encoded as a ULEB128 varint.
 fn varint(n: i32, out: &mut Vec<u8>) {
-    let mut z = ((n << 1) ^ (n >> 31)) as u32;
-    while z >= 0x80 {
-        out.push(z as u8 | 0x80);
-        z >>= 7;
-    }
-    out.push(z as u8);
+    super::floats::varint(((n << 1) ^ (n >> 31)) as u32 as u64, out);
 }
 
 #[cfg(test)]

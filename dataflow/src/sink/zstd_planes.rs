@@ -60,10 +60,15 @@ pub fn looks_random(plane: &[u8]) -> bool {
 /// Largest block of a frame.
 const BLOCK: usize = 128 << 10;
 
+/// The blocks of a raw frame of `n` bytes (one at least).
+fn raw_blocks(n: usize) -> usize {
+    n.div_ceil(BLOCK).max(1)
+}
+
 /// The size of [`raw_frame`]`(data)` for `n` bytes of data: magic, header,
-/// content size, and a 3-byte header per block (one at least).
+/// content size, and a 3-byte header per block.
 fn raw_frame_len(n: usize) -> usize {
-    4 + 1 + 4 + n + 3 * n.div_ceil(BLOCK).max(1)
+    4 + 1 + 4 + n + 3 * raw_blocks(n)
 }
 
 /// Appends `data` to `out` as one zstd frame of raw blocks: the magic
@@ -79,7 +84,7 @@ pub fn raw_frame(data: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(&MAGIC.to_le_bytes());
     out.push(SINGLE_SEGMENT_4_BYTE_SIZE);
     out.extend_from_slice(&size.to_le_bytes());
-    let blocks = data.len().div_ceil(BLOCK).max(1);
+    let blocks = raw_blocks(data.len());
     for b in 0..blocks {
         let block = &data[(b * BLOCK).min(data.len())..((b + 1) * BLOCK).min(data.len())];
         let last = u32::from(b + 1 == blocks);
