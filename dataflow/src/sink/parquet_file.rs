@@ -133,12 +133,10 @@ impl<W: Write + Send> ParquetWriter<W> {
                 Column::F64(c) => {
                     let (data, close) = c.finish(&mut self.codec)?;
                     out.append_column(&data, close)?;
-                    c.reclaim(data);
                 }
                 Column::F32(c) => {
                     let (data, close) = c.finish(&mut self.codec)?;
                     out.append_column(&data, close)?;
-                    c.reclaim(data);
                 }
             }
         }
