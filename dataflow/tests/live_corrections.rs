@@ -87,6 +87,13 @@ fn wait_for(run: &mut std::process::Child, what: &str, mut done: impl FnMut() ->
     }
 }
 
+/// The mid-run tests' `--idle-exit`: the run must outlast the test's
+/// steps between its first stretch and the change (waiting for the store,
+/// then publishing) with four tests on two loaded cores, or it would end
+/// first and apply the change at its end instead. 15 s was not enough
+/// there (the steps took longer under CI's load).
+const IDLE_EXIT: &str = "40";
+
 fn manifest(store: &Path) -> Option<Manifest> {
     Manifest::load(store).ok().flatten()
 }
@@ -120,11 +127,9 @@ fn correction_mid_run(processes: usize) {
     let store = dir.path().join("live");
     publish(&topic, &bars[..split]);
     let hosts = common::cluster::hostfile(dir.path());
-    // --idle-exit long enough that the run outlasts the test's steps on a
-    // loaded machine (it would apply what it read at its end instead).
     let member = |id: usize| {
         let mut c = live(&brokers(), &topic, &group, &store);
-        c.args(["--idle-exit", "15", "--metrics-addr", "off"])
+        c.args(["--idle-exit", IDLE_EXIT, "--metrics-addr", "off"])
             .args(["--corrections-interval", "1s", "--checkpoint-every", "1"])
             .arg("--sectors")
             .arg(data("sp500_sectors.csv"));
@@ -328,7 +333,7 @@ fn references_mid_run(via_topics: bool) {
     let mut c = live(&brokers(), &topic, &group, &store);
     c.args([
         "--idle-exit",
-        "15",
+        IDLE_EXIT,
         "--metrics-addr",
         "off",
         "--workers",

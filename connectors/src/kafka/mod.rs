@@ -11,4 +11,4 @@ pub use client::{ensure_topic, BarConsumer, DeliveryCounter, TopicProducer};
 pub use config::KafkaConfig;
 pub use message::{decode, encode_csv, encode_json, CsvLayout, DecodedBar, MessageFormat};
 pub use rdkafka::message::Message;
-pub use whole::{read_whole, topic_ends, TopicMessage, WholeTopic};
+pub use whole::{read_whole, topic_ends, TopicEnds, TopicMessage, WholeTopic};

@@ -40,20 +40,64 @@ fn client(config: &KafkaConfig) -> Result<BaseConsumer> {
     assigned_consumer(config, "tickflow-reference")
 }
 
-/// Per partition of `topic`, the offset the next message will get.
+/// Per partition of `topic`, the offset the next message will get
+/// (waiting up to `wait` for the topic to exist).
 pub fn topic_ends(config: &KafkaConfig, topic: &str, wait: Duration) -> Result<BTreeMap<i32, i64>> {
     let mut for_topic = config.clone();
     for_topic.topic = Some(topic.to_string());
     let partitions = BarConsumer::partition_count(&for_topic, wait)?;
-    let consumer = client(config)?;
-    (0..partitions)
-        .map(|p| {
-            consumer
-                .fetch_watermarks(topic, p, Duration::from_secs(10))
-                .map(|(_, high)| (p, high))
-                .map_err(|e| kafka(format!("reading the end of {topic}/{p}"), e))
+    TopicEnds::new(config)?.of(topic, partitions, Duration::from_secs(10))
+}
+
+/// One client that looks at topics' ends again and again (a live run's
+/// watch on its reference topics), instead of a client per look.
+pub struct TopicEnds {
+    consumer: BaseConsumer,
+}
+
+impl TopicEnds {
+    /// A client of `config`'s brokers (it joins no group).
+    pub fn new(config: &KafkaConfig) -> Result<Self> {
+        Ok(Self {
+            consumer: client(config)?,
         })
-        .collect()
+    }
+
+    /// Per partition of `topic` (as its metadata says now), the offset
+    /// the next message will get; each request waits up to `wait`.
+    pub fn ends(&self, topic: &str, wait: Duration) -> Result<BTreeMap<i32, i64>> {
+        let metadata = (self.consumer)
+            .fetch_metadata(Some(topic), wait)
+            .map_err(|e| kafka(format!("reading the metadata of `{topic}`"), e))?;
+        let partitions = match metadata.topics().iter().find(|t| t.name() == topic) {
+            Some(t) if t.error().is_none() => t.partitions().len() as i32,
+            Some(t) => {
+                return Err(kafka(
+                    format!("`{topic}` not ready"),
+                    format!("{:?}", t.error()),
+                ))
+            }
+            None => {
+                return Err(kafka(
+                    format!("reading the metadata of `{topic}`"),
+                    "not found",
+                ))
+            }
+        };
+        self.of(topic, partitions, wait)
+    }
+
+    /// The ends of `topic`'s first `partitions` partitions.
+    fn of(&self, topic: &str, partitions: i32, wait: Duration) -> Result<BTreeMap<i32, i64>> {
+        (0..partitions)
+            .map(|p| {
+                (self.consumer)
+                    .fetch_watermarks(topic, p, wait)
+                    .map(|(_, high)| (p, high))
+                    .map_err(|e| kafka(format!("reading the end of {topic}/{p}"), e))
+            })
+            .collect()
+    }
 }
 
 /// Reads `topic` whole (waiting up to `wait` for it to exist, and for its

@@ -54,6 +54,7 @@ use crate::error::{Result, TickflowError};
 use crate::metrics;
 use crate::names::Names;
 use crate::reference::universe::Members;
+use crate::reference::watch::{ReferenceWatch, Watched};
 use crate::reference::{SectorSchedule, Universe};
 use crate::schema::OutputSchema;
 use labels::LabelWriter;
@@ -507,6 +508,18 @@ pub fn run(args: &LiveArgs) -> Result<LiveSummary> {
     Ok(summary)
 }
 
+/// Process 0's watch on the stretch's reference inputs, when the run
+/// pauses for corrections.
+fn watch(args: &LiveArgs, prepared: &Prepared) -> Option<ReferenceWatch> {
+    let every = args.corrections.filter(|_| args.cluster.process == 0)?;
+    let watched = Watched {
+        files: prepared.references.clone(),
+        topics: prepared.topics.clone(),
+    };
+    let any = !watched.files.is_empty() || !watched.topics.is_empty();
+    any.then(|| ReferenceWatch::start(watched, &args.kafka, every))
+}
+
 /// One stretch of a run, from opening (or resuming) the store to worker
 /// 0's stop: at `--idle-exit` (the end), or a pause to apply late bars
 /// (`summary.again`). Returns process 0's manifest, saved complete.
@@ -548,8 +561,7 @@ fn segment(
         columns: prepared.columns.clone(),
         identity: prepared.identity.clone(),
         sectors: prepared.sectors.clone(),
-        references: prepared.references.clone(),
-        topics: prepared.topics.clone(),
+        watch: watch(args, prepared),
         members: (prepared.universe.clone()).map(|u| Members::new(u, ts_kind.clone())),
         ts_kind: ts_kind.clone(),
         abort: AtomicBool::new(false),

@@ -23,7 +23,6 @@ use crate::cluster::relay::{hand_out, Reports};
 use crate::cluster::Cluster;
 use crate::durable::board::{Board, Checkpoints, Request, AT_END};
 use crate::durable::failpoint;
-use crate::durable::InputFingerprint;
 use crate::error::{Result, TickflowError};
 use crate::metrics;
 use crate::ops::{
@@ -31,6 +30,7 @@ use crate::ops::{
     RollingFeatures, StateStore, WriteOutput,
 };
 use crate::reference::universe::Members;
+use crate::reference::watch::ReferenceWatch;
 use crate::reference::SectorSchedule;
 use crate::schema::OutputSchema;
 use crate::sink::Sink;
@@ -60,12 +60,9 @@ pub(super) struct Context {
     /// This process's store identity (checked against process 0's).
     pub identity: serde_json::Value,
     pub sectors: SectorSchedule,
-    /// The reference files as read at the start (worker 0 pauses the run
-    /// when one changes).
-    pub references: Vec<(std::path::PathBuf, InputFingerprint)>,
-    /// The reference topics as read (worker 0 pauses the run when one
-    /// has grown).
-    pub topics: Vec<crate::reference::topic::TopicRead>,
+    /// Process 0's watch on the reference files and topics (worker 0
+    /// pauses the run when one changed).
+    pub watch: Option<ReferenceWatch>,
     pub members: Option<Members>,
     pub ts_kind: Arc<OnceLock<TsKind>>,
     pub abort: AtomicBool,
@@ -154,8 +151,6 @@ struct Peers {
     paused_at: Option<i64>,
     /// When this stretch of the run started.
     started: Instant,
-    /// Worker 0: when it last looked at the reference files.
-    looked: Instant,
     /// Worker 0: the timestamp kind a worker found.
     kind: Option<bool>,
     /// Worker 0's word before the main dataflow: its kind, or stop.
@@ -178,7 +173,6 @@ impl Peers {
             again: false,
             paused_at: None,
             started: Instant::now(),
-            looked: Instant::now(),
             kind: None,
             begin: None,
         }
@@ -244,8 +238,8 @@ impl Peers {
     /// Tells worker 0 (once) that this worker read a late bar. Worker 0
     /// pauses the run to revise the store ([`super::corrections`]) once
     /// `[live] corrections_interval` passed since the run (re)started and
-    /// some worker read a late bar or a reference file changed (looked at
-    /// once per interval).
+    /// some worker read a late bar or the watch saw a reference input
+    /// change (it looks once per interval).
     fn corrections(&mut self, control: &mut Control, feed: &Feed, index: usize, cx: &Context) {
         if feed.late > 0 && !self.told_late {
             control.send(0, Signal::Late);
@@ -261,17 +255,8 @@ impl Peers {
         if self.started.elapsed() < every {
             return;
         }
-        let changed = || {
-            let file = cx.references.iter().any(|(path, print)| {
-                InputFingerprint::of(path).is_ok_and(|now| !now.same_content(print))
-            });
-            file || cx.topics.iter().any(|t| t.grown(&cx.args.kafka))
-        };
-        let look = self.looked.elapsed() >= every;
-        if look {
-            self.looked = Instant::now();
-        }
-        if self.late || (look && changed()) {
+        let changed = cx.watch.as_ref().is_some_and(ReferenceWatch::changed);
+        if self.late || changed {
             control.broadcast(Signal::Stop { again: true });
             self.stop_sent = true;
             self.paused_at = self.frontiers.iter().copied().filter(|&f| f != IDLE).min();

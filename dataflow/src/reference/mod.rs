@@ -14,6 +14,7 @@ pub mod market;
 pub mod sectors;
 pub mod topic;
 pub mod universe;
+pub mod watch;
 
 pub use actions::{Action, ActionKind, Actions};
 pub use market::Market;

@@ -8,14 +8,14 @@
 //! earlier one; a tombstone is skipped), which the run then reads like the
 //! file it stands for: its content is what the store records, and a topic
 //! that has grown since it was read is a changed reference input (a live
-//! run's worker 0 looks at its ends every `--corrections-interval`).
+//! run watches its ends every `--corrections-interval`: [`super::watch`]).
 
 use crate::durable::manifest::write_atomic;
 use crate::error::{Result, TickflowError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tickflow_connectors::kafka::{read_whole, topic_ends, KafkaConfig};
+use tickflow_connectors::kafka::{read_whole, KafkaConfig};
 
 /// How a reference topic is named on the command line.
 pub const PREFIX: &str = "kafka:";
@@ -64,12 +64,9 @@ pub struct TopicRead {
 }
 
 impl TopicRead {
-    /// The topic has messages past those read (an unreachable broker: no).
-    pub fn grown(&self, kafka: &KafkaConfig) -> bool {
-        topic_ends(kafka, &self.topic, Duration::from_secs(5)).is_ok_and(|now| {
-            now.iter()
-                .any(|(p, &e)| e > self.ends.get(p).copied().unwrap_or(0))
-        })
+    /// The topic's ends `now` lie past those read.
+    pub fn grown(&self, now: &BTreeMap<i32, i64>) -> bool {
+        (now.iter()).any(|(p, &e)| e > self.ends.get(p).copied().unwrap_or(0))
     }
 }
 
