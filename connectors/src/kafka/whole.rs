@@ -20,6 +20,8 @@ pub struct TopicMessage {
     pub partition: i32,
     /// Its offset.
     pub offset: i64,
+    /// Its key, if it has one.
+    pub key: Option<Vec<u8>>,
     /// Its payload (`None` for a tombstone).
     pub payload: Option<Vec<u8>>,
 }
@@ -151,6 +153,7 @@ pub fn read_whole(config: &KafkaConfig, topic: &str, wait: Duration) -> Result<W
         by_partition.entry(p).or_default().push(TopicMessage {
             partition: p,
             offset: o,
+            key: m.key().map(<[u8]>::to_vec),
             payload: m.payload().map(<[u8]>::to_vec),
         });
     }
