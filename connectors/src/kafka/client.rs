@@ -54,6 +54,23 @@ pub struct BarConsumer {
     ended: Mutex<HashSet<i32>>,
 }
 
+/// `topic`'s partition count as its metadata says now (one request of up
+/// to `wait`), or why it has none yet.
+pub(super) fn partitions_now(
+    consumer: &BaseConsumer,
+    topic: &str,
+    wait: Duration,
+) -> std::result::Result<i32, String> {
+    let md = (consumer.fetch_metadata(Some(topic), wait)).map_err(|e| e.to_string())?;
+    match md.topics().iter().find(|t| t.name() == topic) {
+        Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
+            Ok(t.partitions().len() as i32)
+        }
+        Some(t) => Err(format!("topic `{topic}` not ready ({:?})", t.error())),
+        None => Err(format!("topic `{topic}` not found")),
+    }
+}
+
 impl BarConsumer {
     /// The topic's partition count, waiting up to `wait` for the topic to
     /// exist (a live run may start before the first bar is published).
@@ -66,15 +83,9 @@ impl BarConsumer {
             .map_err(|e| kafka("creating a client", e))?;
         let start = Instant::now();
         loop {
-            let last = match consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) {
-                Ok(md) => match md.topics().iter().find(|t| t.name() == topic) {
-                    Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
-                        return Ok(t.partitions().len() as i32)
-                    }
-                    Some(t) => format!("topic `{topic}` not ready ({:?})", t.error()),
-                    None => format!("topic `{topic}` not found"),
-                },
-                Err(e) => e.to_string(),
+            let last = match partitions_now(&consumer, topic, Duration::from_secs(5)) {
+                Ok(n) => return Ok(n),
+                Err(e) => e,
             };
             if start.elapsed() >= wait {
                 return Err(kafka(

@@ -3,7 +3,7 @@
 //! to its end as it was when the read started, and those ends, so a later
 //! look at the ends ([`topic_ends`]) says whether it has grown.
 
-use super::client::{assigned_consumer, kafka};
+use super::client::{assigned_consumer, kafka, partitions_now};
 use super::config::KafkaConfig;
 use super::BarConsumer;
 use crate::error::Result;
@@ -68,24 +68,8 @@ impl TopicEnds {
     /// Per partition of `topic` (as its metadata says now), the offset
     /// the next message will get; each request waits up to `wait`.
     pub fn ends(&self, topic: &str, wait: Duration) -> Result<BTreeMap<i32, i64>> {
-        let metadata = (self.consumer)
-            .fetch_metadata(Some(topic), wait)
+        let partitions = partitions_now(&self.consumer, topic, wait)
             .map_err(|e| kafka(format!("reading the metadata of `{topic}`"), e))?;
-        let partitions = match metadata.topics().iter().find(|t| t.name() == topic) {
-            Some(t) if t.error().is_none() => t.partitions().len() as i32,
-            Some(t) => {
-                return Err(kafka(
-                    format!("`{topic}` not ready"),
-                    format!("{:?}", t.error()),
-                ))
-            }
-            None => {
-                return Err(kafka(
-                    format!("reading the metadata of `{topic}`"),
-                    "not found",
-                ))
-            }
-        };
         self.of(topic, partitions, wait)
     }
 
