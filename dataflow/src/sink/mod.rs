@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 use tickflow_connectors::{civil_from_days, days_from_civil, TsKind};
 
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -83,6 +84,9 @@ pub struct Sink {
     closed: BTreeMap<String, u64>,
     /// Completed files not yet taken by a checkpoint.
     completed: Vec<StoreFile>,
+    /// Direct files being written out, synced and renamed by threads of
+    /// their own; settled at a checkpoint, at the end, or on abort.
+    closing: Vec<Closing>,
     /// The next file's sequence number.
     seq: u64,
     rolling: bool,
@@ -123,6 +127,7 @@ impl Sink {
             files: BTreeMap::new(),
             closed: BTreeMap::new(),
             completed: Vec::new(),
+            closing: Vec::new(),
             seq: 0,
             rolling: false,
             direct: false,
@@ -154,9 +159,13 @@ impl Sink {
     }
 
     /// Writes its files around the page cache (`O_DIRECT`, a writer thread
-    /// per open file, up to three 8 MiB buffers each): for a backfill,
+    /// per open file, up to eight 8 MiB buffers each): for a backfill,
     /// whose few open files grow to hundreds of megabytes nobody reads
-    /// back at once. Sinks that may hold many small files open at once (a
+    /// back at once. A direct file is completed in the background: the
+    /// worker writes its footer and goes on, while a thread waits for the
+    /// last buffers to reach the device, syncs and renames it; a
+    /// checkpoint, [`finish`](Self::finish) and [`abort`](Self::abort)
+    /// wait for those threads. Sinks that may hold many small files open at once (a
     /// revision's rewrite, one per partition touched) or roll them (live)
     /// write through the page cache.
     pub fn direct(mut self) -> Self {
@@ -179,9 +188,33 @@ impl Sink {
         }
     }
 
-    /// Completes every open file (a checkpoint).
+    /// Completes every open file (a checkpoint), including those completing
+    /// in the background.
     pub fn complete_all(&mut self) -> Result<(), String> {
-        self.close_before(i64::MAX)
+        self.close_before(i64::MAX)?;
+        self.settle()
+    }
+
+    /// Waits for the files completing in the background: each one done
+    /// is completed, the first failure is returned (after waiting for all).
+    fn settle(&mut self) -> Result<(), String> {
+        let mut first = Ok(());
+        for c in std::mem::take(&mut self.closing) {
+            match c.thread.join() {
+                Ok(Ok(())) => self.done(c.file),
+                Ok(Err(e)) => first = first.and(Err(e)),
+                Err(_) => {
+                    first = first.and(Err(format!("{}: the closing thread panicked", c.file.path)))
+                }
+            }
+        }
+        first
+    }
+
+    /// Counts a completed file and keeps it for the next checkpoint.
+    fn done(&mut self, file: StoreFile) {
+        *self.closed.entry(file.partition.clone()).or_default() += file.rows;
+        self.completed.push(file);
     }
 
     /// The files completed since the last call.
@@ -296,6 +329,11 @@ impl Sink {
     /// the completed files no checkpoint has listed: nothing partial is
     /// left behind, nothing unlisted stays under a final name.
     pub fn abort(self) {
+        for c in self.closing {
+            let _ = c.thread.join();
+            let _ = std::fs::remove_file(&c.temp);
+            let _ = std::fs::remove_file(self.root.join(&c.file.path));
+        }
         for f in self.files.into_values() {
             drop(f.writer);
             let _ = std::fs::remove_file(&f.temp);
@@ -329,19 +367,32 @@ impl Sink {
             .expect("under the root")
             .to_string_lossy()
             .replace('\\', "/");
-        let rows = close(f)?;
-        self.completed.push(StoreFile {
+        let file = StoreFile {
             path,
             partition: partition.to_string(),
-            rows,
-        });
-        *self.closed.entry(partition.to_string()).or_default() += rows;
+            rows: f.rows,
+        };
+        let (temp, path) = (f.temp.clone(), f.path.clone());
+        let out = into_file(f.writer, &temp)?;
+        if !matches!(out, OutputFile::Direct(_)) {
+            install(out, &temp, &path)?;
+            self.done(file);
+            return Ok(());
+        }
+        let thread = std::thread::Builder::new()
+            .name("tickflow-close".into())
+            .spawn({
+                let temp = temp.clone();
+                move || install(out, &temp, &path)
+            })
+            .map_err(|e| fail(&temp, e))?;
+        self.closing.push(Closing { file, temp, thread });
         Ok(())
     }
 
     /// Completes every partition; returns rows per partition.
     pub fn finish(mut self) -> Result<BTreeMap<String, u64>, String> {
-        self.close_before(i64::MAX)?;
+        self.complete_all()?;
         Ok(self.closed)
     }
 }
@@ -365,27 +416,41 @@ pub fn seq_of(path: &str) -> Option<u64> {
     stem.rsplit('-').next()?.parse().ok()
 }
 
-fn close(f: PartitionFile) -> Result<u64, String> {
-    let out = match f.writer {
-        Writer::Parquet(w) => w.into_inner().map_err(|e| fail(&f.temp, e))?,
+/// A file completing in the background ([`Sink::direct`]).
+struct Closing {
+    file: StoreFile,
+    temp: PathBuf,
+    thread: JoinHandle<Result<(), String>>,
+}
+
+/// Writes the format's end (a Parquet footer, an IPC file's end) and
+/// returns the file under it.
+fn into_file(writer: Writer, temp: &Path) -> Result<OutputFile, String> {
+    Ok(match writer {
+        Writer::Parquet(w) => w.into_inner().map_err(|e| fail(temp, e))?,
         Writer::Ipc(mut w) => {
-            w.finish().map_err(|e| fail(&f.temp, e))?;
+            w.finish().map_err(|e| fail(temp, e))?;
             w.into_inner()
-                .map_err(|e| fail(&f.temp, e))?
+                .map_err(|e| fail(temp, e))?
                 .into_inner()
-                .map_err(|e| fail(&f.temp, e.into_error()))?
+                .map_err(|e| fail(temp, e.into_error()))?
         }
-    };
-    let file = out.finish().map_err(|e| fail(&f.temp, e))?;
-    file.sync_all().map_err(|e| fail(&f.temp, e))?;
-    std::fs::rename(&f.temp, &f.path).map_err(|e| fail(&f.path, e))?;
-    if let Some(dir) = f.path.parent() {
+    })
+}
+
+/// Writes out what `out` still buffers, syncs it and renames `temp` to
+/// `path` (syncing the directory): the file is then complete.
+fn install(out: OutputFile, temp: &Path, path: &Path) -> Result<(), String> {
+    let file = out.finish().map_err(|e| fail(temp, e))?;
+    file.sync_all().map_err(|e| fail(temp, e))?;
+    std::fs::rename(temp, path).map_err(|e| fail(path, e))?;
+    if let Some(dir) = path.parent() {
         File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| fail(dir, e))?;
     }
     failpoint::hit("after_rename");
-    Ok(f.rows)
+    Ok(())
 }
 
 #[cfg(test)]
