@@ -9,7 +9,6 @@ use crate::durable::InputFingerprint;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 use tickflow_connectors::kafka::{KafkaConfig, TopicEnds};
 
@@ -35,11 +34,13 @@ impl Watched {
     }
 }
 
-/// The watching thread; stopped and joined when dropped.
+/// The watching thread. Dropped, it is told to stop and left to end on
+/// its own: a look in progress against an unreachable broker can take
+/// seconds, and the stretch that drops the watch must not wait for it
+/// (the thread only ever writes its own flag).
 pub struct ReferenceWatch {
     changed: Arc<AtomicBool>,
     stop: Arc<(Mutex<bool>, Condvar)>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl ReferenceWatch {
@@ -48,7 +49,7 @@ impl ReferenceWatch {
         let changed = Arc::new(AtomicBool::new(false));
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let kafka = kafka.clone();
-        let thread = {
+        let spawned = {
             let (changed, stop) = (changed.clone(), stop.clone());
             std::thread::Builder::new()
                 .name("reference-watch".into())
@@ -75,13 +76,11 @@ impl ReferenceWatch {
                         }
                     }
                 })
-                .ok()
         };
-        Self {
-            changed,
-            stop,
-            thread,
+        if let Err(e) = spawned {
+            eprintln!("warning: reference inputs are not watched this stretch: {e}");
         }
+        Self { changed, stop }
     }
 
     /// A reference input has changed since the stretch read it.
@@ -95,9 +94,6 @@ impl Drop for ReferenceWatch {
         let (lock, bell) = &*self.stop;
         *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
         bell.notify_all();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -141,6 +137,30 @@ mod tests {
         assert!(!wait_until(&watch, Duration::from_millis(200)));
         std::fs::write(&path, "symbol,sector\nA,Energy\n").unwrap();
         assert!(wait_until(&watch, Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn dropping_the_watch_returns_during_a_look_at_an_unreachable_broker() {
+        let topic = |name: &str| TopicRead {
+            topic: name.into(),
+            file: PathBuf::from(format!("{name}.topic.csv")),
+            ends: [(0, 0)].into(),
+        };
+        let watched = Watched {
+            files: Vec::new(),
+            topics: vec![topic("sectors"), topic("universe")],
+        };
+        // Nothing listens on port 9 here: each look waits out its requests
+        // (at least a second each).
+        let kafka = KafkaConfig {
+            brokers: Some("127.0.0.1:9".into()),
+            ..KafkaConfig::default()
+        };
+        let watch = ReferenceWatch::start(watched, &kafka, Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(200));
+        let start = Instant::now();
+        drop(watch);
+        assert!(start.elapsed() < Duration::from_millis(500));
     }
 
     #[test]
