@@ -165,9 +165,9 @@ impl Sink {
     /// worker writes its footer and goes on, while a thread waits for the
     /// last buffers to reach the device, syncs and renames it; a
     /// checkpoint, [`finish`](Self::finish) and [`abort`](Self::abort)
-    /// wait for those threads. Sinks that may hold many small files open at once (a
-    /// revision's rewrite, one per partition touched) or roll them (live)
-    /// write through the page cache.
+    /// wait for those threads. Sinks that may hold many small files open
+    /// at once (a revision's rewrite, one per partition touched) or roll
+    /// them (live) write through the page cache.
     pub fn direct(mut self) -> Self {
         self.direct = true;
         self
@@ -196,17 +196,22 @@ impl Sink {
     }
 
     /// Waits for the files completing in the background: each one done
-    /// is completed, the first failure is returned (after waiting for all).
+    /// is completed; a failed one is removed under both its names (as an
+    /// abort would) and the first failure is returned, after waiting for all.
     fn settle(&mut self) -> Result<(), String> {
         let mut first = Ok(());
         for c in std::mem::take(&mut self.closing) {
-            match c.thread.join() {
-                Ok(Ok(())) => self.done(c.file),
-                Ok(Err(e)) => first = first.and(Err(e)),
-                Err(_) => {
-                    first = first.and(Err(format!("{}: the closing thread panicked", c.file.path)))
+            let failed = match c.thread.join() {
+                Ok(Ok(())) => {
+                    self.done(c.file);
+                    continue;
                 }
-            }
+                Ok(Err(e)) => e,
+                Err(_) => format!("{}: the closing thread panicked", c.file.path),
+            };
+            let _ = std::fs::remove_file(&c.temp);
+            let _ = std::fs::remove_file(self.root.join(&c.file.path));
+            first = first.and(Err(failed));
         }
         first
     }
