@@ -243,12 +243,19 @@ impl Assembler {
             );
         }
         let mut features: Vec<Vec<f64>> = (0..width).map(|_| Vec::with_capacity(n)).collect();
+        // A tile's rows are read whole, in order (the reads stream), into a
+        // column-major tile in cache; then each column takes its run.
+        let mut transposed = vec![0.0; TILE * width];
         for tile in order.chunks(TILE) {
-            for (f, column) in features.iter_mut().enumerate() {
-                column.extend(
-                    tile.iter()
-                        .map(|&(c, r)| chunks[c as usize].values[r as usize * width + f]),
-                );
+            for (i, &(c, r)) in tile.iter().enumerate() {
+                let at = r as usize * width;
+                let row = &chunks[c as usize].values[at..at + width];
+                for (column, &v) in transposed.chunks_exact_mut(TILE).zip(row) {
+                    column[i] = v;
+                }
+            }
+            for (column, run) in features.iter_mut().zip(transposed.chunks_exact(TILE)) {
+                column.extend_from_slice(&run[..tile.len()]);
             }
         }
         block.values = features;

@@ -3,6 +3,7 @@
 //! reused for every page; a page goes into its chunk's buffer once, after
 //! its header.
 
+use super::chunk_parts::{ChunkParts, Segment};
 use super::zstd_planes::Frames;
 use crate::config::Codec;
 use parquet::basic::{Compression, ZstdLevel};
@@ -51,38 +52,39 @@ impl PageCodec {
 
     /// Appends `header(compressed size, out)` and then the page made of
     /// `segments` (the levels, then the values' byte planes), compressed,
-    /// to `out`; returns the compressed size. zstd stores planes that look
-    /// random as they are ([`super::zstd_planes`]).
+    /// to `out`; returns the compressed size. Planes stored as they are
+    /// (zstd's that look random, [`super::zstd_planes`]; all of them
+    /// uncompressed) are referenced, not copied.
     pub fn write_page(
         &mut self,
-        segments: &[&[u8]],
-        out: &mut Vec<u8>,
+        segments: &[Segment<'_>],
+        out: &mut ChunkParts,
         header: impl FnOnce(usize, &mut Vec<u8>) -> Result<()>,
     ) -> Result<usize> {
         match self {
             Self::Zstd(_, context, frames) => {
                 frames.plan(context, segments).map_err(external)?;
                 let len = frames.len(segments);
-                header(len, out)?;
+                out.small_with(|out| header(len, out))?;
                 frames.write(segments, out);
                 Ok(len)
             }
             Self::Lz4 { page, compressed } => {
                 page.clear();
                 for segment in segments {
-                    page.extend_from_slice(segment);
+                    page.extend_from_slice(segment.bytes);
                 }
                 compressed.resize(lz4_flex::block::get_maximum_output_size(page.len()), 0);
                 let len = lz4_flex::block::compress_into(page, compressed).map_err(external)?;
-                header(len, out)?;
-                out.extend_from_slice(&compressed[..len]);
+                out.small_with(|out| header(len, out))?;
+                out.copy(&compressed[..len]);
                 Ok(len)
             }
             Self::None => {
-                let len = segments.iter().map(|s| s.len()).sum();
-                header(len, out)?;
+                let len = segments.iter().map(|s| s.bytes.len()).sum();
+                out.small_with(|out| header(len, out))?;
                 for segment in segments {
-                    out.extend_from_slice(segment);
+                    out.segment(*segment);
                 }
                 Ok(len)
             }

@@ -7,14 +7,15 @@
 //! buffer per page (a quarter of a backfill's CPU); here values go into
 //! their byte planes as they arrive (a double's eight bytes through 8x8
 //! transposes; only a write with nulls is compacted first, 64 values at a
-//! time), and each page is compressed straight into the chunk's buffer.
+//! time), and each page is compressed into the chunk's parts, its raw
+//! planes left where they lie ([`super::chunk_parts`]).
 
+use super::chunk_parts::{ChunkParts, Segment};
 use super::codec::PageCodec;
 use super::page_header;
 use arrow_array::types::{Float32Type, Float64Type};
 use arrow_array::{Array, ArrowPrimitiveType, PrimitiveArray};
 use arrow_buffer::{BooleanBuffer, BooleanBufferBuilder};
-use bytes::Bytes;
 use parquet::basic::Encoding;
 use parquet::column::writer::ColumnCloseResult;
 use parquet::errors::Result;
@@ -260,8 +261,11 @@ pub struct FloatChunk<T: Float> {
     /// Values per page: planes are this many bytes apart.
     stride: usize,
     /// This page's values (nulls left out) split by byte plane as they
-    /// arrive: `count` bytes of each plane.
+    /// arrive: `count` bytes of each plane. A completed page's buffer goes
+    /// into the chunk's parts; it comes back to `spare` once the chunk is
+    /// in the file.
     planes: Vec<u8>,
+    spare: Vec<Vec<u8>>,
     count: usize,
     /// A write's valid values, where it has nulls.
     dense: Vec<T::Value>,
@@ -270,7 +274,7 @@ pub struct FloatChunk<T: Float> {
     levels: usize,
     head: Vec<u8>,
     /// The chunk's pages so far, as they will lie in the file.
-    pages: Vec<u8>,
+    parts: ChunkParts,
     uncompressed: i64,
     rows: u64,
     nulls: u64,
@@ -287,13 +291,14 @@ impl<T: Float> FloatChunk<T> {
             descr,
             nullable,
             stride,
-            planes: vec![0; stride * std::mem::size_of::<T::Value>()],
+            planes: Vec::new(),
+            spare: Vec::new(),
             count: 0,
             dense: Vec::new(),
             valid: BooleanBufferBuilder::new(stride),
             levels: 0,
             head: Vec::new(),
-            pages: Vec::new(),
+            parts: ChunkParts::default(),
             uncompressed: 0,
             rows: 0,
             nulls: 0,
@@ -313,6 +318,11 @@ impl<T: Float> FloatChunk<T> {
         let values = array.values();
         let mut start = 0;
         while start < values.len() {
+            if self.planes.is_empty() {
+                // a page's first values: a spare buffer, or a new one
+                let size = self.stride * std::mem::size_of::<T::Value>();
+                self.planes = self.spare.pop().unwrap_or_else(|| vec![0; size]);
+            }
             let take = (self.stride - self.levels).min(values.len() - start);
             let slice = &values[start..start + take];
             let dense: &[T::Value] = match nulls {
@@ -361,19 +371,27 @@ impl<T: Float> FloatChunk<T> {
             self.valid.truncate(0);
         }
         let (stride, count) = (self.stride, self.count);
-        let mut segments: Vec<&[u8]> = vec![&self.head];
+        let mut segments = vec![Segment {
+            bytes: &self.head,
+            at: None,
+        }];
         segments.extend(
             self.planes
                 .chunks_exact(stride)
-                .map(|plane| &plane[..count]),
+                .enumerate()
+                .map(|(p, plane)| Segment {
+                    bytes: &plane[..count],
+                    at: Some(p * stride),
+                }),
         );
-        let uncompressed: usize = segments.iter().map(|s| s.len()).sum();
-        let start = self.pages.len();
+        let uncompressed: usize = segments.iter().map(|s| s.bytes.len()).sum();
+        let start = self.parts.len();
         let levels = self.levels;
-        let compressed = codec.write_page(&segments, &mut self.pages, |len, out| {
+        let compressed = codec.write_page(&segments, &mut self.parts, |len, out| {
             page_header::data_page(uncompressed, len, levels, out)
         })?;
-        let header = self.pages.len() - start - compressed;
+        self.parts.end_page(std::mem::take(&mut self.planes));
+        let header = self.parts.len() - start - compressed;
         self.uncompressed += (header + uncompressed) as i64;
         self.rows += self.levels as u64;
         self.count = 0;
@@ -381,14 +399,13 @@ impl<T: Float> FloatChunk<T> {
         Ok(())
     }
 
-    /// Completes the chunk: its bytes (pages from offset 0) and what the
+    /// Completes the chunk: its parts (pages from offset 0) and what the
     /// row group needs to splice them in. The next row group's chunk starts
-    /// empty, with this one's plane and level buffers; its pages go into a
-    /// new buffer (keeping them, one per float column of every open file,
-    /// cost a backfill ~100 MiB of peak memory for no time measured).
-    pub fn finish(&mut self, codec: &mut PageCodec) -> Result<(Bytes, ColumnCloseResult)> {
+    /// empty; give the parts back ([`Self::recycle`]) once they are in the
+    /// file, and their plane buffers serve its pages.
+    pub fn finish(&mut self, codec: &mut PageCodec) -> Result<(ChunkParts, ColumnCloseResult)> {
         self.flush_page(codec)?;
-        let data = Bytes::from(std::mem::take(&mut self.pages));
+        let data = std::mem::take(&mut self.parts);
         let metadata = ColumnChunkMetaData::builder(self.descr.clone())
             .set_compression(codec.compression())
             .set_encodings(vec![Encoding::RLE, Encoding::BYTE_STREAM_SPLIT])
@@ -408,6 +425,12 @@ impl<T: Float> FloatChunk<T> {
         };
         (self.uncompressed, self.rows, self.nulls, self.min_max) = (0, 0, 0, None);
         Ok((data, close))
+    }
+
+    /// Takes back a finished chunk's parts, written: their buffers serve
+    /// the next chunk.
+    pub fn recycle(&mut self, parts: ChunkParts) {
+        self.parts = parts.recycle(&mut self.spare);
     }
 }
 

@@ -9,6 +9,7 @@
 //! readable as soon as their bar time closes. Completed files are handed to
 //! the checkpoint ([`Sink::take_completed`]), which lists them in the manifest.
 
+mod chunk_parts;
 mod codec;
 mod direct;
 mod floats;

@@ -3,8 +3,9 @@
 //! parquet crate's Arrow column writers, both spliced into the row group
 //! in schema order when it holds `row_group_rows` rows or the file ends.
 
+use super::chunk_parts::SharedChunk;
 use super::codec::PageCodec;
-use super::floats::FloatChunk;
+use super::floats::{Float, FloatChunk};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Float64Type};
 use arrow_array::RecordBatch;
@@ -23,6 +24,22 @@ enum Column {
     Arrow(Option<Box<ArrowColumnWriter>>),
     F64(FloatChunk<Float64Type>),
     F32(FloatChunk<Float32Type>),
+}
+
+/// Completes `chunk`'s column chunk into the row group `out`, and takes
+/// its buffers back.
+fn append<T: Float, W: Write + Send>(
+    chunk: &mut FloatChunk<T>,
+    codec: &mut PageCodec,
+    out: &mut parquet::file::writer::SerializedRowGroupWriter<'_, W>,
+) -> Result<()> {
+    let (parts, close) = chunk.finish(codec)?;
+    let shared = SharedChunk::new(parts);
+    out.append_column(&shared, close)?;
+    if let Some(parts) = shared.into_inner() {
+        chunk.recycle(parts);
+    }
+    Ok(())
 }
 
 /// A Parquet file being written.
@@ -130,14 +147,8 @@ impl<W: Write + Send> ParquetWriter<W> {
                     let w = w.take().expect("made at the row group's start");
                     w.close()?.append_to_row_group(&mut out)?
                 }
-                Column::F64(c) => {
-                    let (data, close) = c.finish(&mut self.codec)?;
-                    out.append_column(&data, close)?;
-                }
-                Column::F32(c) => {
-                    let (data, close) = c.finish(&mut self.codec)?;
-                    out.append_column(&data, close)?;
-                }
+                Column::F64(c) => append(c, &mut self.codec, &mut out)?,
+                Column::F32(c) => append(c, &mut self.codec, &mut out)?,
             }
         }
         out.close()?;

@@ -7,6 +7,7 @@
 //! which then fails and stores them raw anyway (most of a backfill's zstd
 //! time).
 
+use super::chunk_parts::{ChunkParts, Segment};
 use std::ops::Range;
 use zstd::bulk::Compressor;
 
@@ -75,22 +76,24 @@ fn raw_frame_len(n: usize) -> usize {
 /// number, a header with a 4-byte content size and a single segment (the
 /// window is the content; no checksum, no dictionary), then blocks of at
 /// most 128 KiB, each a 3-byte header (last flag, type raw, size) and its
-/// bytes (RFC 8878 §3.1.1).
-pub fn raw_frame(data: &[u8], out: &mut Vec<u8>) {
+/// bytes (RFC 8878 §3.1.1), referenced where they lie rather than copied.
+pub fn raw_frame(data: Segment<'_>, out: &mut ChunkParts) {
     const MAGIC: u32 = 0xFD2F_B528;
     const SINGLE_SEGMENT_4_BYTE_SIZE: u8 = 0b1010_0000;
-    let size = u32::try_from(data.len()).expect("a page is far below 4 GiB");
-    out.reserve(raw_frame_len(data.len()));
-    out.extend_from_slice(&MAGIC.to_le_bytes());
-    out.push(SINGLE_SEGMENT_4_BYTE_SIZE);
-    out.extend_from_slice(&size.to_le_bytes());
-    let blocks = raw_blocks(data.len());
+    let n = data.bytes.len();
+    let size = u32::try_from(n).expect("a page is far below 4 GiB");
+    out.small_with(|out| {
+        out.extend_from_slice(&MAGIC.to_le_bytes());
+        out.push(SINGLE_SEGMENT_4_BYTE_SIZE);
+        out.extend_from_slice(&size.to_le_bytes());
+    });
+    let blocks = raw_blocks(n);
     for b in 0..blocks {
-        let block = &data[(b * BLOCK).min(data.len())..((b + 1) * BLOCK).min(data.len())];
+        let block = data.slice((b * BLOCK).min(n)..((b + 1) * BLOCK).min(n));
         let last = u32::from(b + 1 == blocks);
-        let header = (block.len() as u32) << 3 | last;
-        out.extend_from_slice(&header.to_le_bytes()[..3]);
-        out.extend_from_slice(block);
+        let header = (block.bytes.len() as u32) << 3 | last;
+        out.copy(&header.to_le_bytes()[..3]);
+        out.segment(block);
     }
 }
 
@@ -119,11 +122,11 @@ impl Frames {
     pub fn plan(
         &mut self,
         context: &mut Compressor<'static>,
-        segments: &[&[u8]],
+        segments: &[Segment<'_>],
     ) -> std::io::Result<()> {
         self.frames.clear();
         self.scratch.clear();
-        for (i, segment) in segments.iter().enumerate() {
+        for (i, segment) in segments.iter().map(|s| s.bytes).enumerate() {
             if segment.is_empty() {
                 continue;
             }
@@ -143,23 +146,22 @@ impl Frames {
     }
 
     /// The planned frames' size.
-    pub fn len(&self, segments: &[&[u8]]) -> usize {
+    pub fn len(&self, segments: &[Segment<'_>]) -> usize {
         self.frames
             .iter()
             .map(|f| match f {
-                Frame::Raw(i) => raw_frame_len(segments[*i].len()),
+                Frame::Raw(i) => raw_frame_len(segments[*i].bytes.len()),
                 Frame::Compressed(r) => r.len(),
             })
             .sum()
     }
 
     /// Appends the planned frames of the page made of `segments` to `out`.
-    pub fn write(&self, segments: &[&[u8]], out: &mut Vec<u8>) {
-        out.reserve(self.len(segments));
+    pub fn write(&self, segments: &[Segment<'_>], out: &mut ChunkParts) {
         for frame in &self.frames {
             match frame {
                 Frame::Raw(i) => raw_frame(segments[*i], out),
-                Frame::Compressed(r) => out.extend_from_slice(&self.scratch[r.clone()]),
+                Frame::Compressed(r) => out.copy(&self.scratch[r.clone()]),
             }
         }
     }
@@ -200,13 +202,37 @@ mod tests {
         zstd::bulk::decompress(frames, size).unwrap()
     }
 
+    /// The bytes of `parts`, as the row group reads them.
+    fn file_bytes(parts: ChunkParts) -> Vec<u8> {
+        use parquet::file::reader::ChunkReader;
+        use std::io::Read;
+        let mut out = Vec::new();
+        let chunk = super::super::chunk_parts::SharedChunk::new(parts);
+        chunk.get_read(0).unwrap().read_to_end(&mut out).unwrap();
+        out
+    }
+
     #[test]
     fn a_raw_frame_decodes_to_its_bytes() {
         for n in [0, 1, 4095, 128 << 10, (128 << 10) + 1, 300_000] {
-            let data = random_bytes(n, 7 + n as u64);
-            let mut out = vec![0xAB];
-            raw_frame(&data, &mut out);
-            assert_eq!(out[0], 0xAB, "what was in the buffer stays");
+            // the data in a page's plane buffer, after 5 other bytes
+            let mut planes = vec![0xCD; 5];
+            planes.extend(random_bytes(n, 7 + n as u64));
+            let data = &planes[5..];
+            let mut parts = ChunkParts::default();
+            parts.copy(&[0xAB]);
+            raw_frame(
+                Segment {
+                    bytes: data,
+                    at: Some(5),
+                },
+                &mut parts,
+            );
+            assert_eq!(parts.len() - 1, raw_frame_len(n));
+            let data = data.to_vec();
+            parts.end_page(planes);
+            let out = file_bytes(parts);
+            assert_eq!(out[0], 0xAB, "what was in the chunk stays");
             assert_eq!(out.len() - 1, raw_frame_len(n));
             assert_eq!(decompress(&out[1..], n), data, "{n} bytes");
             assert_eq!(
@@ -250,9 +276,17 @@ mod tests {
                 random_bytes(n, 12).iter().map(|b| b % 5).collect(),
                 random_bytes(n, 13),
             ];
-            let mut segments: Vec<&[u8]> = vec![&levels];
-            segments.extend(planes.iter().map(Vec::as_slice));
-            let page = segments.concat();
+            // the planes in one buffer, as a page's are
+            let buffer = planes.concat();
+            let mut segments = vec![Segment {
+                bytes: &levels,
+                at: None,
+            }];
+            segments.extend((0..planes.len()).map(|p| Segment {
+                bytes: &buffer[p * n..(p + 1) * n],
+                at: Some(p * n),
+            }));
+            let page = [levels.as_slice(), &buffer].concat();
             let mut frames = Frames::default();
             frames.plan(&mut context, &segments).unwrap();
             let raw: Vec<bool> = frames
@@ -263,8 +297,11 @@ mod tests {
             let expected = [true, true, false, false, true];
             assert_eq!(raw[raw.len() - 5..], expected, "levels {head}");
             assert_eq!(raw.len(), 5 + (head > 0) as usize, "no frame for no levels");
-            let mut out = vec![1, 2, 3];
-            frames.write(&segments, &mut out);
+            let mut parts = ChunkParts::default();
+            parts.copy(&[1, 2, 3]);
+            frames.write(&segments, &mut parts);
+            parts.end_page(buffer.clone());
+            let out = file_bytes(parts);
             assert_eq!(&out[..3], &[1, 2, 3]);
             assert_eq!(out.len() - 3, frames.len(&segments));
             assert_eq!(decompress(&out[3..], page.len()), page);
@@ -273,10 +310,15 @@ mod tests {
                 "the constant plane is compressed"
             );
             // A page of nulls: levels and empty planes.
-            let nulls: Vec<&[u8]> = vec![&levels, &[], &[]];
+            let nulls: Vec<Segment> = [(&levels[..], None), (&[][..], Some(0)), (&[], Some(0))]
+                .into_iter()
+                .map(|(bytes, at)| Segment { bytes, at })
+                .collect();
             frames.plan(&mut context, &nulls).unwrap();
-            let mut empty = Vec::new();
-            frames.write(&nulls, &mut empty);
+            let mut parts = ChunkParts::default();
+            frames.write(&nulls, &mut parts);
+            parts.end_page(Vec::new());
+            let empty = file_bytes(parts);
             assert_eq!(empty.len(), frames.len(&nulls));
             assert_eq!(decompress(&empty, head), levels);
         }
