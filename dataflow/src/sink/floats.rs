@@ -26,6 +26,32 @@ use parquet::schema::types::ColumnDescPtr;
 /// Bytes of values per data page (the parquet crate's default page size).
 const PAGE_BYTES: usize = 1 << 20;
 
+/// Plane buffers of files written, for the next files' pages: a new file's
+/// columns would otherwise each fault in (and zero) a fresh MiB, 78 MiB a
+/// file in a backfill. At most [`SPARE_PLANES`] are kept.
+static SPARE: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+const SPARE_PLANES: usize = 160;
+
+/// A plane buffer of `size` bytes: a kept one, or a new one.
+fn take_planes(size: usize) -> Vec<u8> {
+    let kept = (size == PAGE_BYTES)
+        .then(|| SPARE.lock().ok().and_then(|mut s| s.pop()))
+        .flatten();
+    kept.unwrap_or_else(|| vec![0; size])
+}
+
+/// Keeps page-sized plane buffers for the next files.
+fn give_planes(buffers: impl Iterator<Item = Vec<u8>>) {
+    if let Ok(mut spare) = SPARE.lock() {
+        for b in buffers.filter(|b| b.len() == PAGE_BYTES) {
+            if spare.len() == SPARE_PLANES {
+                break;
+            }
+            spare.push(b);
+        }
+    }
+}
+
 /// A float type whose columns [`FloatChunk`] writes.
 pub trait Float: ArrowPrimitiveType<Native = Self::Value> {
     /// The Rust value.
@@ -321,7 +347,7 @@ impl<T: Float> FloatChunk<T> {
             if self.planes.is_empty() {
                 // a page's first values: a spare buffer, or a new one
                 let size = self.stride * std::mem::size_of::<T::Value>();
-                self.planes = self.spare.pop().unwrap_or_else(|| vec![0; size]);
+                self.planes = self.spare.pop().unwrap_or_else(|| take_planes(size));
             }
             let take = (self.stride - self.levels).min(values.len() - start);
             let slice = &values[start..start + take];
@@ -431,6 +457,16 @@ impl<T: Float> FloatChunk<T> {
     /// the next chunk.
     pub fn recycle(&mut self, parts: ChunkParts) {
         self.parts = parts.recycle(&mut self.spare);
+    }
+}
+
+impl<T: Float> Drop for FloatChunk<T> {
+    /// The file is done (or abandoned): its plane buffers serve the next.
+    fn drop(&mut self) {
+        let mut buffers = std::mem::take(&mut self.spare);
+        buffers.push(std::mem::take(&mut self.planes));
+        std::mem::take(&mut self.parts).recycle(&mut buffers);
+        give_planes(buffers.into_iter());
     }
 }
 

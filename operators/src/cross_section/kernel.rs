@@ -1,7 +1,7 @@
 //! The columnar cross-section kernel.
 
 use super::radix::RadixSorter;
-use super::stats::{average_ranks, quantile_sorted, zscore_rows};
+use super::stats::{average_ranks, quantile_sorted, zscores, GroupSums};
 use crate::error::{OperatorError, Result};
 use serde::{Deserialize, Serialize};
 
@@ -86,9 +86,7 @@ pub struct CrossSectionKernel {
     sorted: Vec<u32>,
     present: Vec<u32>,
     clipped: Vec<f64>,
-    group_rows: Vec<u32>,
-    group_bounds: Vec<usize>,
-    scratch: Vec<u32>,
+    sums: Vec<GroupSums>,
 }
 
 impl CrossSectionKernel {
@@ -101,9 +99,7 @@ impl CrossSectionKernel {
             sorted: Vec::new(),
             present: Vec::new(),
             clipped: Vec::new(),
-            group_rows: Vec::new(),
-            group_bounds: Vec::new(),
-            scratch: Vec::new(),
+            sums: Vec::new(),
         })
     }
 
@@ -125,7 +121,12 @@ impl CrossSectionKernel {
                 c.len()
             )));
         }
-        self.group_by_sector(batch.sectors);
+        let groups = batch
+            .sectors
+            .iter()
+            .flatten()
+            .max()
+            .map_or(0, |&m| m as usize + 1);
         let k = batch.columns.len();
         for v in [&mut out.rank, &mut out.z, &mut out.sector_z] {
             v.resize_with(k, Vec::new);
@@ -137,6 +138,7 @@ impl CrossSectionKernel {
         for (f, column) in batch.columns.iter().enumerate() {
             self.one_column(
                 column,
+                (batch.sectors, groups),
                 &mut out.rank[f],
                 &mut out.z[f],
                 &mut out.sector_z[f],
@@ -145,34 +147,10 @@ impl CrossSectionKernel {
         Ok(())
     }
 
-    fn group_by_sector(&mut self, sectors: &[Option<u32>]) {
-        let groups = sectors
-            .iter()
-            .flatten()
-            .max()
-            .map_or(0, |&m| m as usize + 1);
-        self.group_bounds.clear();
-        self.group_bounds.resize(groups + 1, 0);
-        for s in sectors.iter().flatten() {
-            self.group_bounds[*s as usize + 1] += 1;
-        }
-        for g in 0..groups {
-            self.group_bounds[g + 1] += self.group_bounds[g];
-        }
-        let mut next: Vec<usize> = self.group_bounds[..groups].to_vec();
-        self.group_rows.clear();
-        self.group_rows.resize(self.group_bounds[groups], 0);
-        for (row, s) in sectors.iter().enumerate() {
-            if let Some(s) = s {
-                self.group_rows[next[*s as usize]] = row as u32;
-                next[*s as usize] += 1;
-            }
-        }
-    }
-
     fn one_column(
         &mut self,
         column: &[f64],
+        (sectors, groups): (&[Option<u32>], usize),
         rank: &mut [f64],
         z: &mut [f64],
         sector_z: &mut [f64],
@@ -214,16 +192,15 @@ impl CrossSectionKernel {
         self.present.clear();
         self.present
             .extend((0..column.len() as u32).filter(|&r| !column[r as usize].is_nan()));
-        zscore_rows(values, &self.present, min_count, z);
-        for g in 0..self.group_bounds.len().saturating_sub(1) {
-            let rows = &self.group_rows[self.group_bounds[g]..self.group_bounds[g + 1]];
-            self.scratch.clear();
-            self.scratch.extend(
-                rows.iter()
-                    .copied()
-                    .filter(|&r| !column[r as usize].is_nan()),
-            );
-            zscore_rows(values, &self.scratch, min_count, sector_z);
-        }
+        zscores(
+            values,
+            &self.present,
+            sectors,
+            groups,
+            min_count,
+            &mut self.sums,
+            z,
+            sector_z,
+        );
     }
 }

@@ -1,39 +1,111 @@
 //! Row-order mean / population-std z-scores and average-tie ranks over index lists.
 
-/// Writes `(x - mean) / std` (population std, sums in the order of `rows`) into
-/// `out` for every row in `rows`; NaN for all of them when fewer than
-/// `min_count` rows or when all values are equal.
-pub fn zscore_rows(values: &[f64], rows: &[u32], min_count: usize, out: &mut [f64]) {
-    let n = rows.len();
-    if n < min_count.max(2) {
-        for &r in rows {
-            out[r as usize] = f64::NAN;
+/// One group's running sums for [`zscores`].
+#[derive(Debug, Clone, Copy)]
+pub struct GroupSums {
+    n: usize,
+    first: f64,
+    equal: bool,
+    sum: f64,
+    ss: f64,
+    /// Mean and std once the sums are in; NaN std: the group's z-scores
+    /// are null.
+    mean: f64,
+    std: f64,
+}
+
+impl Default for GroupSums {
+    fn default() -> Self {
+        Self {
+            n: 0,
+            first: f64::NAN,
+            equal: true,
+            sum: 0.0,
+            ss: 0.0,
+            mean: f64::NAN,
+            std: f64::NAN,
         }
-        return;
     }
-    let first = values[rows[0] as usize];
-    let mut sum = 0.0;
-    let mut all_equal = true;
+}
+
+impl GroupSums {
+    #[inline]
+    fn add(&mut self, x: f64) {
+        if self.n == 0 {
+            self.first = x;
+        }
+        self.equal &= x == self.first;
+        self.sum += x;
+        self.n += 1;
+    }
+
+    /// The mean, where the group has z-scores: at least `need` values, not
+    /// all equal.
+    fn settle_mean(&mut self, need: usize) {
+        if self.n >= need && !self.equal {
+            self.mean = self.sum / self.n as f64;
+        }
+    }
+
+    fn settle_std(&mut self) {
+        if !self.mean.is_nan() {
+            self.std = (self.ss / self.n as f64).sqrt();
+        }
+    }
+}
+
+/// Z-scores `(x - mean) / std` (population std) of the values at `rows`
+/// (ascending, none NaN): over all of them into `z`, and within each row's
+/// group (`groups[r]`, below `n_groups`; `None`: no group, left as is) into
+/// `group_z`. Sums run in the order of `rows`, each group's over its own
+/// rows in that order; a set of fewer than `min_count` (and 2) values, or
+/// of equal values, has NaN z-scores. One pass for the sums, one for the
+/// squares, one for the outputs: the groups' sums interleave with the
+/// whole's, each still in row order.
+#[allow(clippy::too_many_arguments)]
+pub fn zscores(
+    values: &[f64],
+    rows: &[u32],
+    groups: &[Option<u32>],
+    n_groups: usize,
+    min_count: usize,
+    sums: &mut Vec<GroupSums>,
+    z: &mut [f64],
+    group_z: &mut [f64],
+) {
+    let need = min_count.max(2);
+    sums.clear();
+    sums.resize(n_groups, GroupSums::default());
+    let mut all = GroupSums::default();
     for &r in rows {
         let x = values[r as usize];
-        sum += x;
-        all_equal &= x == first;
-    }
-    if all_equal {
-        for &r in rows {
-            out[r as usize] = f64::NAN;
+        all.add(x);
+        if let Some(g) = groups[r as usize] {
+            sums[g as usize].add(x);
         }
-        return;
     }
-    let mean = sum / n as f64;
-    let mut ss = 0.0;
+    all.settle_mean(need);
+    sums.iter_mut().for_each(|s| s.settle_mean(need));
     for &r in rows {
-        let d = values[r as usize] - mean;
-        ss += d * d;
+        let x = values[r as usize];
+        let d = x - all.mean;
+        all.ss += d * d;
+        if let Some(g) = groups[r as usize] {
+            let s = &mut sums[g as usize];
+            let d = x - s.mean;
+            s.ss += d * d;
+        }
     }
-    let std = (ss / n as f64).sqrt();
+    all.settle_std();
+    sums.iter_mut().for_each(GroupSums::settle_std);
     for &r in rows {
-        out[r as usize] = (values[r as usize] - mean) / std;
+        let r = r as usize;
+        let x = values[r];
+        z[r] = (x - all.mean) / all.std;
+        if let Some(g) = groups[r] {
+            let s = &sums[g as usize];
+            group_z[r] = (x - s.mean) / s.std;
+        }
     }
 }
 
