@@ -4,15 +4,26 @@
 //! its header.
 
 use super::chunk_parts::{ChunkParts, Segment};
-use super::zstd_planes::Frames;
+use super::zstd_planes::{sparse_compressor, Frames};
 use crate::config::Codec;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::{ParquetError, Result};
 
+/// Levels up to this one compress [`super::zstd_planes::Kind::Sparse`]
+/// planes with zstd's fastest settings (to about the same size); above it
+/// every plane gets the level asked for.
+const SPARSE_FAST_UP_TO: i32 = 3;
+
 /// Compresses data pages with a file's codec.
 pub enum PageCodec {
-    /// zstd at a level, with its context and a page's planned frames.
-    Zstd(ZstdLevel, zstd::bulk::Compressor<'static>, Frames),
+    /// zstd at a level, with its context, the one for sparse planes, and a
+    /// page's planned frames.
+    Zstd {
+        level: ZstdLevel,
+        context: zstd::bulk::Compressor<'static>,
+        sparse: Option<zstd::bulk::Compressor<'static>>,
+        frames: Frames,
+    },
     /// LZ4 blocks without a frame (`LZ4_RAW`): a page is gathered, then
     /// compressed, in buffers of its own.
     Lz4 { page: Vec<u8>, compressed: Vec<u8> },
@@ -28,11 +39,15 @@ impl PageCodec {
     /// The codec `codec` (zstd at `zstd_level`).
     pub fn new(codec: Codec, zstd_level: i32) -> Result<Self> {
         Ok(match codec {
-            Codec::Zstd => Self::Zstd(
-                ZstdLevel::try_new(zstd_level)?,
-                zstd::bulk::Compressor::new(zstd_level).map_err(external)?,
-                Frames::default(),
-            ),
+            Codec::Zstd => Self::Zstd {
+                level: ZstdLevel::try_new(zstd_level)?,
+                context: zstd::bulk::Compressor::new(zstd_level).map_err(external)?,
+                sparse: (zstd_level <= SPARSE_FAST_UP_TO)
+                    .then(sparse_compressor)
+                    .transpose()
+                    .map_err(external)?,
+                frames: Frames::default(),
+            },
             Codec::Lz4 => Self::Lz4 {
                 page: Vec::new(),
                 compressed: Vec::new(),
@@ -44,7 +59,7 @@ impl PageCodec {
     /// What a column chunk's metadata names.
     pub fn compression(&self) -> Compression {
         match self {
-            Self::Zstd(level, ..) => Compression::ZSTD(*level),
+            Self::Zstd { level, .. } => Compression::ZSTD(*level),
             Self::Lz4 { .. } => Compression::LZ4_RAW,
             Self::None => Compression::UNCOMPRESSED,
         }
@@ -62,8 +77,15 @@ impl PageCodec {
         header: impl FnOnce(usize, &mut Vec<u8>) -> Result<()>,
     ) -> Result<usize> {
         match self {
-            Self::Zstd(_, context, frames) => {
-                frames.plan(context, segments).map_err(external)?;
+            Self::Zstd {
+                context,
+                sparse,
+                frames,
+                ..
+            } => {
+                frames
+                    .plan(context, sparse.as_mut(), segments)
+                    .map_err(external)?;
                 let len = frames.len(segments);
                 out.small_with(|out| header(len, out))?;
                 frames.write(segments, out);

@@ -1,7 +1,9 @@
 //! zstd for a page of byte planes (a float page split by byte plane): one
 //! frame per plane, those whose bytes look random (a float's low mantissa
 //! bytes) stored in raw blocks, the others (sign and exponent; the levels)
-//! compressed, and the page is the concatenation of the frames. zstd data
+//! compressed, those of few distinct bytes (a sign and exponent plane) with
+//! zstd's fastest match search, and the page is the concatenation of the
+//! frames. zstd data
 //! is "one or more frames" (RFC 8878 §3), so every decoder reads the page
 //! back; what is saved is zstd's attempt to compress incompressible bytes,
 //! which then fails and stores them raw anyway (most of a backfill's zstd
@@ -21,16 +23,35 @@ const RUN: usize = 256;
 /// would save at most about 1% of it.
 const RAW_ENTROPY: f64 = 7.9;
 
-/// Whether `plane`'s bytes look uniformly random, by the entropy of a
-/// sample of them (Miller–Madow corrected for the sample's size) and by
-/// how often a sampled byte repeats the one before it: a plane of evenly
-/// spread bytes that come in runs (a value carried over rows) is left to
-/// zstd, whose matches shrink it. Repeats at longer distances are not
-/// looked for: such a plane is stored raw, at worst the size it has.
-/// Planes shorter than the sample are left to zstd.
-pub fn looks_random(plane: &[u8]) -> bool {
+/// Below this entropy (bits per byte) a plane is compressed with zstd's
+/// fastest match search ([`Kind::Sparse`]).
+const SPARSE_ENTROPY: f64 = 2.0;
+
+/// How a plane is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Its bytes look uniformly random: stored raw.
+    Random,
+    /// Few distinct bytes (a sign and exponent plane): Huffman coding of
+    /// the literals does nearly all the work, and a thorough match search
+    /// takes most of the time. On a backfill's sign and exponent planes
+    /// zstd at its fastest setting with Huffman-coded literals compressed
+    /// 2.4x as fast as level 1, to the same size (10.1% against 10.3%).
+    Sparse,
+    /// Anything else: zstd at the file's level.
+    Structured,
+}
+
+/// How `plane` is stored, by the entropy of a sample of its bytes
+/// (Miller–Madow corrected for the sample's size) and by how often a
+/// sampled byte repeats the one before it: a plane of evenly spread bytes
+/// that come in runs (a value carried over rows) is left to zstd, whose
+/// matches shrink it. Repeats at longer distances are not looked for: such
+/// a plane is stored raw, at worst the size it has. Planes shorter than the
+/// sample are left to zstd.
+pub fn judge(plane: &[u8]) -> Kind {
     if plane.len() < SAMPLES {
-        return false;
+        return Kind::Structured;
     }
     let mut counts = [0u32; 256];
     let mut repeats = 0usize;
@@ -43,10 +64,6 @@ pub fn looks_random(plane: &[u8]) -> bool {
         }
         repeats += run.windows(2).filter(|w| w[0] == w[1]).count();
     }
-    // Random bytes repeat their neighbour once in 256 pairs.
-    if repeats > SAMPLES / 64 {
-        return false;
-    }
     let m = SAMPLES as f64;
     let (mut sum, mut seen) = (0.0, 0u32);
     for &c in counts.iter().filter(|&&c| c > 0) {
@@ -55,7 +72,27 @@ pub fn looks_random(plane: &[u8]) -> bool {
         seen += 1;
     }
     let entropy = m.log2() - sum / m + f64::from(seen - 1) / (2.0 * m * std::f64::consts::LN_2);
-    entropy > RAW_ENTROPY
+    // Random bytes repeat their neighbour once in 256 pairs.
+    if entropy < SPARSE_ENTROPY {
+        Kind::Sparse
+    } else if entropy > RAW_ENTROPY && repeats <= SAMPLES / 64 {
+        Kind::Random
+    } else {
+        Kind::Structured
+    }
+}
+
+/// zstd's level for [`Kind::Sparse`] planes: its fastest match search
+/// (measured: faster than -100 and -2,000, as small).
+const SPARSE_LEVEL: i32 = -20_000;
+
+/// A context for [`Kind::Sparse`] planes: the fastest match search, and
+/// literals Huffman-coded (negative levels store them raw by default).
+pub fn sparse_compressor() -> std::io::Result<Compressor<'static>> {
+    use zstd::zstd_safe::{CParameter, ParamSwitch};
+    let mut context = Compressor::new(SPARSE_LEVEL)?;
+    context.set_parameter(CParameter::LiteralCompressionMode(ParamSwitch::Enable))?;
+    Ok(context)
 }
 
 /// Largest block of a frame.
@@ -118,10 +155,12 @@ pub struct Frames {
 impl Frames {
     /// Plans the frames of the page made of `segments` (the levels, then
     /// each byte plane), one frame per segment that has bytes: raw where
-    /// they look random, compressed (here) otherwise.
+    /// they look random, compressed (here) otherwise, by `sparse` where
+    /// they are few distinct bytes and it is given, by `context` else.
     pub fn plan(
         &mut self,
         context: &mut Compressor<'static>,
+        mut sparse: Option<&mut Compressor<'static>>,
         segments: &[Segment<'_>],
     ) -> std::io::Result<()> {
         self.frames.clear();
@@ -130,13 +169,18 @@ impl Frames {
             if segment.is_empty() {
                 continue;
             }
-            self.frames.push(if looks_random(segment) {
-                Frame::Raw(i)
-            } else {
-                let at = self.scratch.len();
-                compressed_frame(context, segment, &mut self.scratch)?;
-                Frame::Compressed(at..self.scratch.len())
-            });
+            let kind = judge(segment);
+            if kind == Kind::Random {
+                self.frames.push(Frame::Raw(i));
+                continue;
+            }
+            let by = match (kind, sparse.as_deref_mut()) {
+                (Kind::Sparse, Some(fast)) => fast,
+                _ => &mut *context,
+            };
+            let at = self.scratch.len();
+            compressed_frame(by, segment, &mut self.scratch)?;
+            self.frames.push(Frame::Compressed(at..self.scratch.len()));
         }
         if self.frames.is_empty() {
             compressed_frame(context, &[], &mut self.scratch)?;
@@ -198,6 +242,14 @@ mod tests {
             .collect()
     }
 
+    /// The top bytes of doubles of about 0.03 in size and random sign.
+    fn signs(n: usize, seed: u64) -> Vec<u8> {
+        random_bytes(n, seed)
+            .iter()
+            .map(|b| if b & 1 == 0 { 0x3F } else { 0xBF })
+            .collect()
+    }
+
     fn decompress(frames: &[u8], size: usize) -> Vec<u8> {
         zstd::bulk::decompress(frames, size).unwrap()
     }
@@ -244,30 +296,35 @@ mod tests {
 
     #[test]
     fn random_planes_are_told_from_structured_ones() {
-        assert!(looks_random(&random_bytes(1 << 17, 1)));
-        assert!(looks_random(&random_bytes(SAMPLES, 2)));
-        assert!(
-            !looks_random(&random_bytes(SAMPLES - 1, 3)),
+        assert_eq!(judge(&random_bytes(1 << 17, 1)), Kind::Random);
+        assert_eq!(judge(&random_bytes(SAMPLES, 2)), Kind::Random);
+        assert_eq!(
+            judge(&random_bytes(SAMPLES - 1, 3)),
+            Kind::Structured,
             "too short to judge"
         );
-        assert!(!looks_random(&vec![0x40; 1 << 17]));
+        assert_eq!(judge(&vec![0x40; 1 << 17]), Kind::Sparse);
+        // A sign and exponent plane: two values, at random.
+        assert_eq!(judge(&signs(1 << 17, 6)), Kind::Sparse);
         // Bytes drawn from 128 values: 7 bits of entropy.
         let half: Vec<u8> = random_bytes(1 << 17, 4).iter().map(|b| b & 0x7F).collect();
-        assert!(!looks_random(&half));
+        assert_eq!(judge(&half), Kind::Structured);
         // Every byte value, evenly, but each in a run of four.
         let runs: Vec<u8> = random_bytes(1 << 15, 5)
             .iter()
             .flat_map(|&b| [b; 4])
             .collect();
-        assert!(!looks_random(&runs));
+        assert_eq!(judge(&runs), Kind::Structured);
     }
 
     #[test]
     fn a_page_of_planes_decodes_to_itself() {
         let n = 20_000;
         let mut context = Compressor::new(1).unwrap();
-        for head in [0, 37] {
-            // Levels, then planes: random, random, constant, skewed, random.
+        let mut fast = sparse_compressor().unwrap();
+        for (head, sparse) in [(0, false), (37, false), (0, true), (37, true)] {
+            // Levels, then planes: random, random, constant, skewed,
+            // random, signs.
             let levels = random_bytes(head, 9);
             let planes = [
                 random_bytes(n, 10),
@@ -275,6 +332,7 @@ mod tests {
                 vec![0x3F; n],
                 random_bytes(n, 12).iter().map(|b| b % 5).collect(),
                 random_bytes(n, 13),
+                signs(n, 14),
             ];
             // the planes in one buffer, as a page's are
             let buffer = planes.concat();
@@ -288,15 +346,21 @@ mod tests {
             }));
             let page = [levels.as_slice(), &buffer].concat();
             let mut frames = Frames::default();
-            frames.plan(&mut context, &segments).unwrap();
+            frames
+                .plan(&mut context, sparse.then_some(&mut fast), &segments)
+                .unwrap();
             let raw: Vec<bool> = frames
                 .frames
                 .iter()
                 .map(|f| matches!(f, Frame::Raw(_)))
                 .collect();
-            let expected = [true, true, false, false, true];
-            assert_eq!(raw[raw.len() - 5..], expected, "levels {head}");
-            assert_eq!(raw.len(), 5 + (head > 0) as usize, "no frame for no levels");
+            let expected = [true, true, false, false, true, false];
+            assert_eq!(raw[raw.len() - 6..], expected, "levels {head}");
+            assert_eq!(raw.len(), 6 + (head > 0) as usize, "no frame for no levels");
+            match frames.frames.last() {
+                Some(Frame::Compressed(r)) => assert!(r.len() < n / 5, "signs: {} bytes", r.len()),
+                other => panic!("signs stored as {other:?}"),
+            }
             let mut parts = ChunkParts::default();
             parts.copy(&[1, 2, 3]);
             frames.write(&segments, &mut parts);
@@ -314,7 +378,9 @@ mod tests {
                 .into_iter()
                 .map(|(bytes, at)| Segment { bytes, at })
                 .collect();
-            frames.plan(&mut context, &nulls).unwrap();
+            frames
+                .plan(&mut context, sparse.then_some(&mut fast), &nulls)
+                .unwrap();
             let mut parts = ChunkParts::default();
             frames.write(&nulls, &mut parts);
             parts.end_page(Vec::new());
