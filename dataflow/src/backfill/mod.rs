@@ -539,11 +539,32 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
     let sectors_print = args.sectors.as_deref().map(fingerprint).transpose()?;
     let universe_print = args.universe.as_deref().map(fingerprint).transpose()?;
     let market_print = market_path.map(fingerprint).transpose()?;
-    let inputs = files
-        .iter()
-        .map(|p| fingerprint(p))
-        .collect::<Result<Vec<_>>>()?;
-    let mut plan = scan(&files, &options, &ts, &sectors, true)?;
+    // The inputs' fingerprints (a read of every byte) beside the scan of
+    // their keys (another read): both before the store is opened.
+    let (inputs, plan) = std::thread::scope(|s| {
+        let prints = std::thread::Builder::new()
+            .name("tickflow-fingerprint".into())
+            .spawn_scoped(s, || {
+                files
+                    .iter()
+                    .map(|p| fingerprint(p))
+                    .collect::<Result<Vec<_>>>()
+            });
+        let plan = scan(&files, &options, &ts, &sectors, true);
+        let inputs = match prints {
+            Ok(thread) => thread.join().unwrap_or_else(|_| {
+                Err(TickflowError::Config {
+                    path: "inputs".into(),
+                    message: "the fingerprint thread panicked".into(),
+                })
+            }),
+            // no thread: read them here
+            Err(_) => files.iter().map(|p| fingerprint(p)).collect(),
+        };
+        (inputs, plan)
+    });
+    let inputs = inputs?;
+    let mut plan = plan?;
     if let (Some(m), Some(p)) = (&market, market_path) {
         m.check_kind(plan.ts_kind)
             .map_err(|m| reference_error(p, m))?;
