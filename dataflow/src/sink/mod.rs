@@ -334,12 +334,10 @@ impl Sink {
     /// Drops every open file and removes its temporary name, and removes
     /// the completed files no checkpoint has listed: nothing partial is
     /// left behind, nothing unlisted stays under a final name.
-    pub fn abort(self) {
-        for c in self.closing {
-            let _ = c.thread.join();
-            let _ = std::fs::remove_file(&c.temp);
-            let _ = std::fs::remove_file(self.root.join(&c.file.path));
-        }
+    pub fn abort(mut self) {
+        // files completing in the background end first: those that failed
+        // are removed there, the others join the completed ones below
+        let _ = self.settle();
         for f in self.files.into_values() {
             drop(f.writer);
             let _ = std::fs::remove_file(&f.temp);
@@ -378,8 +376,8 @@ impl Sink {
             partition: partition.to_string(),
             rows: f.rows,
         };
-        let (temp, path) = (f.temp.clone(), f.path.clone());
-        let out = into_file(f.writer, &temp)?;
+        let out = into_file(f.writer, &f.temp)?;
+        let (temp, path) = (f.temp, f.path);
         if !matches!(out, OutputFile::Direct(_)) {
             install(out, &temp, &path)?;
             self.done(file);
