@@ -541,17 +541,18 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
     let market_print = market_path.map(fingerprint).transpose()?;
     // The inputs' fingerprints (a read of every byte) beside the scan of
     // their keys (another read): both before the store is opened.
+    let prints = || {
+        files
+            .iter()
+            .map(|p| fingerprint(p))
+            .collect::<Result<Vec<_>>>()
+    };
     let (inputs, plan) = std::thread::scope(|s| {
-        let prints = std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("tickflow-fingerprint".into())
-            .spawn_scoped(s, || {
-                files
-                    .iter()
-                    .map(|p| fingerprint(p))
-                    .collect::<Result<Vec<_>>>()
-            });
+            .spawn_scoped(s, prints);
         let plan = scan(&files, &options, &ts, &sectors, true);
-        let inputs = match prints {
+        let inputs = match thread {
             Ok(thread) => thread.join().unwrap_or_else(|_| {
                 Err(TickflowError::Config {
                     path: "inputs".into(),
@@ -559,7 +560,7 @@ fn prepare(args: &BackfillArgs, started: Instant) -> Result<Prepared> {
                 })
             }),
             // no thread: read them here
-            Err(_) => files.iter().map(|p| fingerprint(p)).collect(),
+            Err(_) => prints(),
         };
         (inputs, plan)
     });

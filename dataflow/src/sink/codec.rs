@@ -1,7 +1,9 @@
 //! The page compression of a Parquet file's hand-encoded float columns
-//! ([`super::floats`]): one zstd context and one scratch buffer per file,
-//! reused for every page; a page goes into its chunk's buffer once, after
-//! its header.
+//! ([`super::floats`]): one zstd context (two at the fast levels, see
+//! [`super::zstd_planes::Kind::Sparse`]) and one scratch buffer per file,
+//! reused for every page; a page goes into its chunk's parts once, after
+//! its header, its planes stored raw referenced rather than copied
+//! ([`super::chunk_parts`]).
 
 use super::chunk_parts::{ChunkParts, Segment};
 use super::zstd_planes::{sparse_compressor, Frames};

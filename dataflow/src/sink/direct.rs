@@ -10,6 +10,7 @@
 //! system refuses `O_DIRECT` (tmpfs, some network file systems) the same
 //! writer falls back to plain writes.
 
+use super::spares::Spares;
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 use std::fs::{File, OpenOptions};
@@ -17,7 +18,6 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Mutex;
 use std::thread::JoinHandle;
 
 /// Offsets, lengths and addresses of direct writes are multiples of this.
@@ -36,7 +36,7 @@ const BUFFERS: usize = 8;
 /// faulted in page by page, reused memory is not.
 const SPARES: usize = 2 * BUFFERS;
 
-static SPARE: Mutex<Vec<Buffer>> = Mutex::new(Vec::new());
+static SPARE: Spares<Buffer> = Spares::new(SPARES);
 
 /// `BUFFER` bytes at an `ALIGN`ed address.
 struct Buffer {
@@ -54,17 +54,14 @@ impl Buffer {
 
     /// A spare buffer, or a new one.
     fn take() -> Self {
-        let spare = SPARE.lock().ok().and_then(|mut s| s.pop());
-        spare.unwrap_or_else(Self::new)
+        SPARE.take().unwrap_or_else(Self::new)
     }
 
     /// Keeps this buffer for a later file, if there is room.
     fn give(mut self) {
         self.len = 0;
-        if let Ok(mut spare) = SPARE.lock() {
-            if !self.raw.is_empty() && spare.len() < SPARES {
-                spare.push(self);
-            }
+        if !self.raw.is_empty() {
+            SPARE.give([self]);
         }
     }
 

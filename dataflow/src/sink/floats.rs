@@ -13,6 +13,7 @@
 use super::chunk_parts::{ChunkParts, Segment};
 use super::codec::PageCodec;
 use super::page_header;
+use super::spares::Spares;
 use arrow_array::types::{Float32Type, Float64Type};
 use arrow_array::{Array, ArrowPrimitiveType, PrimitiveArray};
 use arrow_buffer::{BooleanBuffer, BooleanBufferBuilder};
@@ -29,27 +30,13 @@ const PAGE_BYTES: usize = 1 << 20;
 /// Plane buffers of files written, for the next files' pages: a new file's
 /// columns would otherwise each fault in (and zero) a fresh MiB, 78 MiB a
 /// file in a backfill. At most [`SPARE_PLANES`] are kept.
-static SPARE: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+static SPARE: Spares<Vec<u8>> = Spares::new(SPARE_PLANES);
 const SPARE_PLANES: usize = 160;
 
 /// A plane buffer of `size` bytes: a kept one, or a new one.
 fn take_planes(size: usize) -> Vec<u8> {
-    let kept = (size == PAGE_BYTES)
-        .then(|| SPARE.lock().ok().and_then(|mut s| s.pop()))
-        .flatten();
+    let kept = (size == PAGE_BYTES).then(|| SPARE.take()).flatten();
     kept.unwrap_or_else(|| vec![0; size])
-}
-
-/// Keeps page-sized plane buffers for the next files.
-fn give_planes(buffers: impl Iterator<Item = Vec<u8>>) {
-    if let Ok(mut spare) = SPARE.lock() {
-        for b in buffers.filter(|b| b.len() == PAGE_BYTES) {
-            if spare.len() == SPARE_PLANES {
-                break;
-            }
-            spare.push(b);
-        }
-    }
 }
 
 /// A float type whose columns [`FloatChunk`] writes.
@@ -466,7 +453,7 @@ impl<T: Float> Drop for FloatChunk<T> {
         let mut buffers = std::mem::take(&mut self.spare);
         buffers.push(std::mem::take(&mut self.planes));
         std::mem::take(&mut self.parts).recycle(&mut buffers);
-        give_planes(buffers.into_iter());
+        SPARE.give(buffers.into_iter().filter(|b| b.len() == PAGE_BYTES));
     }
 }
 

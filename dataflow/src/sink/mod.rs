@@ -15,6 +15,7 @@ mod direct;
 mod floats;
 mod page_header;
 mod parquet_file;
+mod spares;
 mod zstd_planes;
 
 use crate::config::{Codec, OutputFormat, SinkConfig};

@@ -3,8 +3,8 @@
 //! bytes) stored in raw blocks, the others (sign and exponent; the levels)
 //! compressed, those of few distinct bytes (a sign and exponent plane) with
 //! zstd's fastest match search, and the page is the concatenation of the
-//! frames. zstd data
-//! is "one or more frames" (RFC 8878 §3), so every decoder reads the page
+//! frames. zstd data is "one or more frames" (RFC 8878 §3), so every
+//! decoder reads the page
 //! back; what is saved is zstd's attempt to compress incompressible bytes,
 //! which then fails and stores them raw anyway (most of a backfill's zstd
 //! time).
@@ -72,9 +72,9 @@ pub fn judge(plane: &[u8]) -> Kind {
         seen += 1;
     }
     let entropy = m.log2() - sum / m + f64::from(seen - 1) / (2.0 * m * std::f64::consts::LN_2);
-    // Random bytes repeat their neighbour once in 256 pairs.
     if entropy < SPARSE_ENTROPY {
         Kind::Sparse
+    // Random bytes repeat their neighbour once in 256 pairs.
     } else if entropy > RAW_ENTROPY && repeats <= SAMPLES / 64 {
         Kind::Random
     } else {
