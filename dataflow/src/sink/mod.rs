@@ -12,6 +12,7 @@
 mod chunk_parts;
 mod codec;
 mod direct;
+mod encoder;
 mod floats;
 mod page_header;
 mod parquet_file;
@@ -64,6 +65,8 @@ pub fn partition_end(ts_kind: TsKind, ts: i64) -> i64 {
 
 enum Writer {
     Parquet(parquet_file::ParquetWriter<OutputFile>),
+    /// Encoded on a thread of its own ([`encoder`]): a direct file's.
+    Beside(encoder::Encoder<OutputFile>),
     Ipc(arrow_ipc::writer::FileWriter<BufWriter<OutputFile>>),
 }
 
@@ -163,9 +166,11 @@ impl Sink {
     /// Writes its files around the page cache (`O_DIRECT`, a writer thread
     /// per open file, up to eight 8 MiB buffers each): for a backfill,
     /// whose few open files grow to hundreds of megabytes nobody reads
-    /// back at once. A direct file is completed in the background: the
-    /// worker writes its footer and goes on, while a thread waits for the
-    /// last buffers to reach the device, syncs and renames it; a
+    /// back at once. A direct Parquet file is also encoded by a thread of
+    /// its own ([`encoder`]), and a direct file is completed in the
+    /// background: the worker goes on, while a thread writes its footer,
+    /// waits for the last buffers to reach the device, syncs and renames
+    /// it; a
     /// checkpoint, [`finish`](Self::finish) and [`abort`](Self::abort)
     /// wait for those threads. Sinks that may hold many small files open
     /// at once (a revision's rewrite, one per partition touched) or roll
@@ -266,10 +271,12 @@ impl Sink {
                     .set_write_batch_size(8192)
                     .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk)
                     .build();
-                Writer::Parquet(
-                    parquet_file::ParquetWriter::try_new(file, schema, props, codec)
-                        .map_err(|e| fail(&temp, e))?,
-                )
+                let w = parquet_file::ParquetWriter::try_new(file, schema, props, codec)
+                    .map_err(|e| fail(&temp, e))?;
+                match direct {
+                    true => Writer::Beside(encoder::Encoder::spawn(w).map_err(|e| fail(&temp, e))?),
+                    false => Writer::Parquet(w),
+                }
             }
             OutputFormat::Ipc => {
                 use arrow_ipc::writer::IpcWriteOptions;
@@ -320,6 +327,7 @@ impl Sink {
             failpoint::disk_full().map_err(|e| fail(&f.temp, e))?;
             match &mut f.writer {
                 Writer::Parquet(w) => w.write(&part).map_err(|e| fail(&f.temp, e))?,
+                Writer::Beside(w) => w.write(&part).map_err(|e| fail(&f.temp, e))?,
                 Writer::Ipc(w) => w.write(&part).map_err(|e| fail(&f.temp, e))?,
             }
             f.rows += len as u64;
@@ -377,10 +385,9 @@ impl Sink {
             partition: partition.to_string(),
             rows: f.rows,
         };
-        let out = into_file(f.writer, &f.temp)?;
-        let (temp, path) = (f.temp, f.path);
-        if !matches!(out, OutputFile::Direct(_)) {
-            install(out, &temp, &path)?;
+        let (temp, path, writer) = (f.temp, f.path, f.writer);
+        if !self.direct || self.rolling {
+            install(into_file(writer, &temp)?, &temp, &path)?;
             self.done(file);
             return Ok(());
         }
@@ -388,7 +395,7 @@ impl Sink {
             .name("tickflow-close".into())
             .spawn({
                 let temp = temp.clone();
-                move || install(out, &temp, &path)
+                move || install(into_file(writer, &temp)?, &temp, &path)
             })
             .map_err(|e| fail(&temp, e))?;
         self.closing.push(Closing { file, temp, thread });
@@ -433,6 +440,7 @@ struct Closing {
 fn into_file(writer: Writer, temp: &Path) -> Result<OutputFile, String> {
     Ok(match writer {
         Writer::Parquet(w) => w.into_inner().map_err(|e| fail(temp, e))?,
+        Writer::Beside(w) => w.into_inner().map_err(|e| fail(temp, e))?,
         Writer::Ipc(mut w) => {
             w.finish().map_err(|e| fail(temp, e))?;
             w.into_inner()
