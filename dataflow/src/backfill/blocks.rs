@@ -7,11 +7,13 @@ use tickflow_connectors::BarBatch;
 /// Rows per block, about: large enough that the per-block costs (progress,
 /// one exchange message per worker pair) stay small and each symbol's engine
 /// runs over a few bars while its state is in cache, small enough that the
-/// blocks in flight stay within a few hundred MB. 65,536 took as long in one
-/// process and 12% longer across two (the exchanged messages' buffers are
-/// fresh pages to fault in and zero), with 40% more peak memory, on the S&P
-/// 500 file (`bench/cluster_vs_threads.sh`).
-pub const BLOCK_ROWS: usize = 16_384;
+/// blocks in flight stay within a few hundred MB. Until the cut was mended
+/// (a Parquet input's 65,536-row batches went on as one block each), the
+/// blocks were that large whatever this said; on the 4,000 x 5,000
+/// backfill 32,768 (with [`super::IN_FLIGHT`] 4) ran as fast with 100 MB
+/// less peak memory, and 16,384 (in flight 6) used 270 MB less but ran
+/// slower (each symbol's engine over fewer bars per block).
+pub const BLOCK_ROWS: usize = 32_768;
 
 /// One block: its bar times and one chunk per worker.
 #[derive(Debug, Default)]
@@ -55,14 +57,19 @@ impl Cutter {
         let cut = if all && n <= self.block_rows {
             n
         } else {
-            // Whole times only: the last pending time may still grow.
-            let limit = if all { n.min(self.block_rows) } else { n };
+            // Whole times only, about `block_rows` rows: up to the end of
+            // the time at the limit if a later time follows it (it is
+            // complete), else up to its start (it may still grow).
+            let limit = n.min(self.block_rows);
             let last = self.pending.ts[limit - 1];
-            let cut = self.pending.ts[..limit].partition_point(|&t| t < last);
-            match (cut, all) {
-                (0, true) => self.pending.ts.partition_point(|&t| t <= last),
-                (0, false) => return None,
-                (c, _) => c,
+            let end = self.pending.ts.partition_point(|&t| t <= last);
+            if end < n || all {
+                end
+            } else {
+                match self.pending.ts[..limit].partition_point(|&t| t < last) {
+                    0 => return None,
+                    cut => cut,
+                }
             }
         };
         let block = self.split(cut);
@@ -133,5 +140,25 @@ mod tests {
         let b = c.next_block(true).unwrap();
         assert_eq!((b.rows, b.chunks[0].times.clone()), (6, vec![3]));
         assert!(c.next_block(true).is_none());
+    }
+
+    /// Input arrives in batches far larger than a block (65,536 rows from
+    /// a Parquet file): it is cut into blocks of about `block_rows`, not
+    /// handed on as one.
+    #[test]
+    fn a_large_batch_is_cut_into_blocks() {
+        let mut c = Cutter::new(2, 4);
+        c.push(&bars(&[1, 1, 2, 2, 3, 3, 4, 4, 4, 5, 5, 6, 6, 7]));
+        let mut blocks = Vec::new();
+        while let Some(b) = c.next_block(false) {
+            blocks.push((b.rows, b.chunks[0].times.clone()));
+        }
+        assert_eq!(
+            blocks,
+            vec![(4, vec![1, 2]), (5, vec![3, 4]), (4, vec![5, 6])],
+            "time 4 is whole in its block; 7 may still grow"
+        );
+        let b = c.next_block(true).unwrap();
+        assert_eq!((b.rows, b.chunks[0].times.clone()), (1, vec![7]));
     }
 }

@@ -26,12 +26,14 @@ const ALIGN: usize = 4096;
 const BUFFER: usize = 8 << 20;
 /// Buffers per file: one being filled, one being written, the rest queued.
 /// A row group reaches the file in one burst (all its column chunks are
-/// complete at once, ~60 MB for the standard set's 131,072 rows): with
-/// room for most of it queued the worker goes on computing while the
-/// writer thread drains it, where with one buffer queued it waited on the
-/// device for the rest (measured: 40% of the two cores' idle time).
-/// Buffers are made as a burst needs them, and kept as spares after.
-const BUFFERS: usize = 8;
+/// complete at once, ~60 MB for the standard set's 131,072 rows). When the
+/// worker wrote it, eight let the worker go on computing while the writer
+/// thread drained it (with one queued it waited on the device for the
+/// rest: 40% of the two cores' idle time); now a backfill's file is
+/// encoded by a thread of its own ([`super::encoder`]), which may wait,
+/// and four hold 32 MiB less per file. Buffers are made as a burst needs
+/// them, and kept as spares after.
+const BUFFERS: usize = 4;
 /// Buffers kept for the next files (two files' worth): fresh memory is
 /// faulted in page by page, reused memory is not.
 const SPARES: usize = 2 * BUFFERS;

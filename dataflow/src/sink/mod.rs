@@ -164,7 +164,7 @@ impl Sink {
     }
 
     /// Writes its files around the page cache (`O_DIRECT`, a writer thread
-    /// per open file, up to eight 8 MiB buffers each): for a backfill,
+    /// per open file, up to four 8 MiB buffers each): for a backfill,
     /// whose few open files grow to hundreds of megabytes nobody reads
     /// back at once. A direct Parquet file is also encoded by a thread of
     /// its own ([`encoder`]), and a direct file is completed in the
