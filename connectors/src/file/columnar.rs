@@ -18,7 +18,9 @@ use arrow_array::types::{
     UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Schema, TimeUnit};
+use std::borrow::Cow;
 use std::path::Path;
 use tickflow_operators::Bar;
 
@@ -91,32 +93,64 @@ impl<'a> StrCol<'a> {
     }
 }
 
-/// A numeric column of any float or integer type, read as `f64`.
-struct NumCol<'a>(&'a ArrayRef);
+/// A numeric column of any float or integer type, read as `f64`: its type
+/// resolved once per batch (a `Float64` column borrowed, any other widened
+/// in one pass), not at every value through the array's dynamic type.
+struct NumCol<'a> {
+    nulls: Option<&'a NullBuffer>,
+    /// None: a type that is not numeric (every value reads as null).
+    values: Option<Cow<'a, [f64]>>,
+}
 
-impl NumCol<'_> {
+/// `a`'s values (of the primitive type `$t`) as `f64`.
+macro_rules! widen {
+    ($a:expr, $t:ty) => {
+        Cow::Owned(
+            $a.as_primitive::<$t>()
+                .values()
+                .iter()
+                .map(|&v| v as f64)
+                .collect(),
+        )
+    };
+}
+
+impl<'a> NumCol<'a> {
     fn accepts(t: &DataType) -> bool {
         t.is_floating() || t.is_integer()
     }
 
+    fn new(a: &'a ArrayRef) -> Self {
+        let values = match a.data_type() {
+            DataType::Float64 => Cow::Borrowed(&a.as_primitive::<Float64Type>().values()[..]),
+            DataType::Float32 => widen!(a, Float32Type),
+            DataType::Int64 => widen!(a, Int64Type),
+            DataType::Int32 => widen!(a, Int32Type),
+            DataType::Int16 => widen!(a, Int16Type),
+            DataType::Int8 => widen!(a, Int8Type),
+            DataType::UInt64 => widen!(a, UInt64Type),
+            DataType::UInt32 => widen!(a, UInt32Type),
+            DataType::UInt16 => widen!(a, UInt16Type),
+            DataType::UInt8 => widen!(a, UInt8Type),
+            _ => {
+                return Self {
+                    nulls: None,
+                    values: None,
+                }
+            }
+        };
+        Self {
+            nulls: a.nulls(),
+            values: Some(values),
+        }
+    }
+
+    #[inline]
     fn get(&self, i: usize) -> Option<f64> {
-        let a = self.0;
-        if a.is_null(i) {
+        if self.nulls.is_some_and(|n| n.is_null(i)) {
             return None;
         }
-        Some(match a.data_type() {
-            DataType::Float64 => a.as_primitive::<Float64Type>().value(i),
-            DataType::Float32 => a.as_primitive::<Float32Type>().value(i) as f64,
-            DataType::Int64 => a.as_primitive::<Int64Type>().value(i) as f64,
-            DataType::Int32 => a.as_primitive::<Int32Type>().value(i) as f64,
-            DataType::Int16 => a.as_primitive::<Int16Type>().value(i) as f64,
-            DataType::Int8 => a.as_primitive::<Int8Type>().value(i) as f64,
-            DataType::UInt64 => a.as_primitive::<UInt64Type>().value(i) as f64,
-            DataType::UInt32 => a.as_primitive::<UInt32Type>().value(i) as f64,
-            DataType::UInt16 => a.as_primitive::<UInt16Type>().value(i) as f64,
-            DataType::UInt8 => a.as_primitive::<UInt8Type>().value(i) as f64,
-            _ => return None,
-        })
+        self.values.as_ref().map(|v| v[i])
     }
 }
 
@@ -330,7 +364,7 @@ pub fn append_batch(
     let symbol_ids = symbol.as_ref().map(|s| s.intern_all(n, symbols));
     let sector_ids = sector.as_ref().map(|s| s.intern_all(n, sectors));
     let ts = TsCol::new(col(columns.ts)).expect("checked");
-    let ohlcv = (!origin.keys_only).then(|| columns.ohlcv.map(|i| NumCol(col(i))));
+    let ohlcv = (!origin.keys_only).then(|| columns.ohlcv.map(|i| NumCol::new(col(i))));
     for i in 0..n {
         let parsed = (|| -> Result<(u32, TsKind, i64, Bar, Option<u32>), RowReject> {
             let sym = match &symbol_ids {
