@@ -194,8 +194,13 @@ impl OutputSchema {
             columns.push(Arc::new(Float64Array::from(c)));
         }
         for values in block.values {
-            let valid = BooleanBuffer::collect_bool(n, |i| !values[i].is_nan());
-            let nulls = Some(NullBuffer::new(valid)).filter(|b| b.null_count() > 0);
+            // most columns of most blocks have no null: a scan that
+            // vectorises decides, and only the others build a bitmap
+            let has_nan = values
+                .chunks(16)
+                .any(|c| c.iter().fold(false, |a, v| a | v.is_nan()));
+            let nulls = has_nan
+                .then(|| NullBuffer::new(BooleanBuffer::collect_bool(n, |i| !values[i].is_nan())));
             let array: ArrayRef = if self.float32 {
                 let narrow: Vec<f32> = values.iter().map(|&v| v as f32).collect();
                 Arc::new(Float32Array::new(narrow.into(), nulls))
