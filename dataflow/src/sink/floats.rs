@@ -378,7 +378,13 @@ impl<T: Float> FloatChunk<T> {
         self.head.clear();
         if self.nullable {
             self.head.extend_from_slice(&[0; 4]);
-            encode_levels(self.valid.as_slice(), self.levels, &mut self.head);
+            if self.count == self.levels {
+                // no null: the one RLE run `encode_levels` would write
+                varint((self.levels as u64) << 1, &mut self.head);
+                self.head.push(1);
+            } else {
+                encode_levels(self.valid.as_slice(), self.levels, &mut self.head);
+            }
             let len = (self.head.len() - 4) as u32;
             self.head[..4].copy_from_slice(&len.to_le_bytes());
             self.valid.truncate(0);
@@ -518,6 +524,22 @@ mod tests {
                     "count {count} density {density}"
                 );
             }
+        }
+    }
+
+    /// A page without nulls writes its levels as one run: the bytes
+    /// `encode_levels` writes for all-valid bits.
+    #[test]
+    fn a_page_without_nulls_is_one_run() {
+        for count in [1, 7, 8, 9, 1000, 131_071, 131_072] {
+            let mut bits = BooleanBufferBuilder::new(count);
+            bits.append_n(count, true);
+            let mut out = Vec::new();
+            encode_levels(bits.as_slice(), count, &mut out);
+            let mut run = Vec::new();
+            varint((count as u64) << 1, &mut run);
+            run.push(1);
+            assert_eq!(out, run, "{count} levels");
         }
     }
 
