@@ -98,12 +98,15 @@ impl RadixSorter {
                 .map(|(k, &key)| ((key >> 32) << 32) | k as u64),
         );
         self.packed.sort_unstable();
-        self.keys_tmp.clear();
-        self.idx_tmp.clear();
-        for &p in &self.packed {
+        // sized first, then filled by position (pushes would store and
+        // reload each vector's length around every gathered load)
+        self.keys_tmp.resize(n, 0);
+        self.idx_tmp.resize(n, 0);
+        let gathered = self.keys_tmp.iter_mut().zip(self.idx_tmp.iter_mut());
+        for ((key, i), &p) in gathered.zip(&self.packed) {
             let k = (p & u64::from(u32::MAX)) as usize;
-            self.keys_tmp.push(self.keys[k]);
-            self.idx_tmp.push(idx[k]);
+            *key = self.keys[k];
+            *i = idx[k];
         }
         std::mem::swap(&mut self.keys, &mut self.keys_tmp);
         std::mem::swap(idx, &mut self.idx_tmp);
