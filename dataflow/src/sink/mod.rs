@@ -170,9 +170,9 @@ impl Sink {
     /// its own ([`encoder`]), and a direct file is completed in the
     /// background: the worker goes on, while a thread writes its footer,
     /// waits for the last buffers to reach the device, syncs and renames
-    /// it; a
-    /// checkpoint, [`finish`](Self::finish) and [`abort`](Self::abort)
-    /// wait for those threads. Sinks that may hold many small files open
+    /// it (a failure there is returned by the next checkpoint or
+    /// [`finish`](Self::finish)); a checkpoint, `finish` and
+    /// [`abort`](Self::abort) wait for those threads. Sinks that may hold many small files open
     /// at once (a revision's rewrite, one per partition touched) or roll
     /// them (live) write through the page cache.
     pub fn direct(mut self) -> Self {
