@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Batches queued for the thread (a backfill's are a worker's half of a
-/// time block, ~5 MB): room for a row group's completion to run while the
+/// time block, ~10 MB): room for a row group's completion to run while the
 /// worker goes on.
 const QUEUED: usize = 4;
 

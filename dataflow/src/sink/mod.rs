@@ -258,7 +258,7 @@ impl Sink {
                     .map_err(|e| fail(&temp, e))?;
                 // Float columns are encoded by `floats` (split by byte plane:
                 // the exponent planes compress, and zstd runs faster over them
-                // than over plain doubles; pages of 1 MiB). The rest go
+                // than over plain doubles; pages of 256 KiB). The rest go
                 // through the parquet crate: dictionaries for the repetitive
                 // key columns, values to the column writers 8,192 at a time.
                 let props = WriterProperties::builder()
