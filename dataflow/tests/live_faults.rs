@@ -240,7 +240,9 @@ fn a_flood_of_malformed_messages_is_dead_lettered_in_bounded_memory() {
         peaks.push(peak);
         std::fs::remove_dir_all(&store).unwrap();
     }
-    // Ten times the flood (72 MB more of it) costs no more than noise.
+    // Ten times the flood (72 MB more of it) costs no more than noise: the
+    // consumer reads at most 16 MiB ahead (librdkafka's default, 64 MiB, let
+    // a run hold 64 MB more whenever the fetches ran ahead of the parsing).
     eprintln!(
         "peak resident memory: {} MB (20k), {} MB (200k)",
         peaks[0] >> 20,

@@ -28,16 +28,26 @@ fn config_error(e: String) -> ConnectorError {
     kafka("config", e)
 }
 
+/// What librdkafka may fetch ahead of the reader, in KiB
+/// (`queued.max.messages.kbytes`; its default is 64 MiB). A backlog is then
+/// held at most this far ahead of the dataflow: a live process read a flood
+/// of 200,000 malformed 400-byte messages 64 MB heavier than one of 20,000,
+/// whenever the fetches ran ahead of the parsing. 16 MiB is 100,000 bars
+/// or more: the reader never waits on it.
+const READ_AHEAD_KIB: &str = "16384";
+
 /// A consumer for partitions assigned explicitly, in `group` (never joined;
-/// offsets committed only when a caller says so): tickflow's settings, then
-/// the user's client overrides, then end-of-partition events, which is how
-/// a reader knows a partition's backlog is read (not overridable).
+/// offsets committed only when a caller says so): tickflow's settings (the
+/// read-ahead bounded by [`READ_AHEAD_KIB`]), then the user's client
+/// overrides, then end-of-partition events, which is how a reader knows a
+/// partition's backlog is read (not overridable).
 pub(super) fn assigned_consumer(config: &KafkaConfig, group: &str) -> Result<BaseConsumer> {
     let mut c = config.client_config().map_err(config_error)?;
     c.set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest");
+        .set("auto.offset.reset", "earliest")
+        .set("queued.max.messages.kbytes", READ_AHEAD_KIB);
     for (k, v) in &config.client {
         c.set(k, v);
     }
