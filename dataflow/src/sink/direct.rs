@@ -10,6 +10,7 @@
 //! system refuses `O_DIRECT` (tmpfs, some network file systems) the same
 //! writer falls back to plain writes.
 
+use super::fed_thread::FedThread;
 use super::spares::Spares;
 use rustix::fs::OFlags;
 use rustix::io::Errno;
@@ -18,7 +19,6 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::thread::JoinHandle;
 
 /// Offsets, lengths and addresses of direct writes are multiples of this.
 const ALIGN: usize = 4096;
@@ -100,10 +100,9 @@ impl Buffer {
 /// file is left for the caller to remove.
 pub struct DirectFile {
     current: Buffer,
-    full: Option<SyncSender<Buffer>>,
+    writer: FedThread<Buffer, File, io::Error>,
     empty: Receiver<Buffer>,
     made: usize,
-    thread: Option<JoinHandle<io::Result<File>>>,
 }
 
 impl DirectFile {
@@ -120,18 +119,19 @@ impl DirectFile {
             Err(e) if refused(&e) => (File::create(path)?, false),
             Err(e) => return Err(e),
         };
-        let (full, queued) = sync_channel::<Buffer>(BUFFERS - 1);
         let (done, empty) = sync_channel::<Buffer>(BUFFERS);
         let path = path.to_path_buf();
-        let thread = std::thread::Builder::new()
-            .name("tickflow-write".into())
-            .spawn(move || drain(Output { file, path, direct }, queued, done))?;
+        let writer = FedThread::spawn(
+            "file writer",
+            "tickflow-write",
+            BUFFERS - 1,
+            move |queued| drain(Output { file, path, direct }, queued, done),
+        )?;
         Ok(Self {
             current: Buffer::take(),
-            full: Some(full),
+            writer,
             empty,
             made: 1,
-            thread: Some(thread),
         })
     }
 
@@ -145,50 +145,20 @@ impl DirectFile {
             }
             Err(_) => match self.empty.recv() {
                 Ok(b) => b,
-                Err(_) => return Err(self.failure()),
+                Err(_) => return Err(self.writer.failure()),
             },
         };
         let full = std::mem::replace(&mut self.current, next);
-        let sent = self.full.as_ref().map(|tx| tx.send(full));
-        match sent {
-            Some(Ok(())) => Ok(()),
-            _ => Err(self.failure()),
-        }
-    }
-
-    /// Closes the queue and waits for the writer thread: its file, or
-    /// its error.
-    fn join(&mut self) -> io::Result<File> {
-        self.full = None;
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err(io::Error::other("the file writer thread panicked")),
-            None => Err(io::Error::other("the file writer thread stopped")),
-        }
-    }
-
-    /// The writer thread's error, once it has stopped.
-    fn failure(&mut self) -> io::Error {
-        self.join()
-            .err()
-            .unwrap_or_else(|| io::Error::other("the file writer thread stopped"))
+        self.writer.send(full)
     }
 
     /// Writes what is buffered and returns the file (not yet synced).
     pub fn finish(mut self) -> io::Result<File> {
         if self.current.len > 0 {
             let last = std::mem::replace(&mut self.current, Buffer::none());
-            if self
-                .full
-                .as_ref()
-                .map(|tx| tx.send(last))
-                .transpose()
-                .is_err()
-            {
-                return Err(self.failure());
-            }
+            self.writer.send(last)?;
         }
-        let result = self.join();
+        let result = self.writer.join();
         while let Ok(b) = self.empty.try_recv() {
             b.give();
         }
@@ -198,7 +168,7 @@ impl DirectFile {
 
 impl Write for DirectFile {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.thread.is_none() {
+        if !self.writer.is_running() {
             return Err(io::Error::other("the file writer thread stopped"));
         }
         if self.current.len == BUFFER {

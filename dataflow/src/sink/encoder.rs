@@ -7,14 +7,13 @@
 //! waited on it (measured: most of a run's idle time). Beside the workers
 //! it fills their idle time instead.
 
+use super::fed_thread::FedThread;
 use super::parquet_file::ParquetWriter;
 use arrow_array::RecordBatch;
 use parquet::errors::{ParquetError, Result};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 /// Batches queued for the thread (a backfill's are a worker's half of a
 /// time block, ~10 MB): room for a row group's completion to run while the
@@ -26,74 +25,47 @@ const QUEUED: usize = 4;
 /// Dropped unfinished, the thread stops at its next batch and the output
 /// is dropped unfinished.
 pub struct Encoder<W: Write + Send + 'static> {
-    batches: Option<SyncSender<RecordBatch>>,
+    thread: FedThread<RecordBatch, W, ParquetError>,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Result<W>>>,
 }
 
 impl<W: Write + Send + 'static> Encoder<W> {
     /// Starts `writer`'s thread.
     pub fn spawn(writer: ParquetWriter<W>) -> std::io::Result<Self> {
-        let (batches, queued) = sync_channel::<RecordBatch>(QUEUED);
         let stop = Arc::new(AtomicBool::new(false));
-        let thread = std::thread::Builder::new()
-            .name("tickflow-encode".into())
-            .spawn({
-                let stop = stop.clone();
-                move || {
-                    let mut writer = writer;
-                    for batch in queued {
-                        if stop.load(Ordering::Relaxed) {
-                            return Err(ParquetError::General("abandoned".into()));
-                        }
-                        writer.write(&batch)?;
+        let thread = FedThread::spawn("Parquet encoder", "tickflow-encode", QUEUED, {
+            let stop = stop.clone();
+            move |queued| {
+                let mut writer = writer;
+                for batch in queued {
+                    if stop.load(Ordering::Relaxed) {
+                        return Err(ParquetError::General("abandoned".into()));
                     }
-                    writer.into_inner()
+                    writer.write(&batch)?;
                 }
-            })?;
-        Ok(Self {
-            batches: Some(batches),
-            stop,
-            thread: Some(thread),
-        })
+                writer.into_inner()
+            }
+        })?;
+        Ok(Self { thread, stop })
     }
 
     /// Queues `batch` (of the file's schema).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        match self.batches.as_ref().map(|tx| tx.send(batch.clone())) {
-            Some(Ok(())) => Ok(()),
-            _ => Err(self.join().err().unwrap_or_else(stopped)),
-        }
+        self.thread.send(batch.clone())
     }
 
     /// Waits for every queued batch, the last row group and the footer;
     /// returns the output.
     pub fn into_inner(mut self) -> Result<W> {
-        self.join()
+        self.thread.join()
     }
-
-    /// Closes the queue and waits for the thread: its output, or its error.
-    fn join(&mut self) -> Result<W> {
-        self.batches = None;
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err(ParquetError::General(
-                "the Parquet encoder thread panicked".into(),
-            )),
-            None => Err(stopped()),
-        }
-    }
-}
-
-fn stopped() -> ParquetError {
-    ParquetError::General("the Parquet encoder thread stopped".into())
 }
 
 impl<W: Write + Send + 'static> Drop for Encoder<W> {
     fn drop(&mut self) {
-        if self.thread.is_some() {
+        if self.thread.is_running() {
             self.stop.store(true, Ordering::Relaxed);
-            let _ = self.join();
+            let _ = self.thread.join();
         }
     }
 }

@@ -13,6 +13,7 @@ mod chunk_parts;
 mod codec;
 mod direct;
 mod encoder;
+mod fed_thread;
 mod floats;
 mod page_header;
 mod parquet_file;
