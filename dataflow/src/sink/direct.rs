@@ -169,7 +169,7 @@ impl DirectFile {
 impl Write for DirectFile {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         if !self.writer.is_running() {
-            return Err(io::Error::other("the file writer thread stopped"));
+            return Err(self.writer.failure());
         }
         if self.current.len == BUFFER {
             self.hand_over()?;

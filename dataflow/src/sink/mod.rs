@@ -173,9 +173,9 @@ impl Sink {
     /// waits for the last buffers to reach the device, syncs and renames
     /// it (a failure there is returned by the next checkpoint or
     /// [`finish`](Self::finish)); a checkpoint, `finish` and
-    /// [`abort`](Self::abort) wait for those threads. Sinks that may hold many small files open
-    /// at once (a revision's rewrite, one per partition touched) or roll
-    /// them (live) write through the page cache.
+    /// [`abort`](Self::abort) wait for those threads. Sinks that may hold
+    /// many small files open at once (a revision's rewrite, one per
+    /// partition touched) or roll them (live) write through the page cache.
     pub fn direct(mut self) -> Self {
         self.direct = true;
         self
