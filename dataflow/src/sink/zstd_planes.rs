@@ -11,6 +11,7 @@
 
 use super::chunk_parts::{ChunkParts, Segment};
 use std::ops::Range;
+use std::sync::OnceLock;
 use zstd::bulk::Compressor;
 
 /// Bytes sampled from a plane to judge it: runs of `RUN` bytes spread
@@ -53,23 +54,31 @@ pub fn judge(plane: &[u8]) -> Kind {
     if plane.len() < SAMPLES {
         return Kind::Structured;
     }
-    let mut counts = [0u32; 256];
+    // Four tallies, a byte to each in turn: a plane of few distinct bytes
+    // (a sign and exponent plane) would otherwise increment one counter
+    // after another, each waiting on the store before it.
+    let mut tallies = [[0u32; 256]; 4];
     let mut repeats = 0usize;
     let runs = SAMPLES / RUN;
     let gap = plane.len() / runs;
     for r in 0..runs {
         let run = &plane[r * gap..r * gap + RUN];
-        for &byte in run {
-            counts[byte as usize] += 1;
+        for four in run.chunks_exact(4) {
+            for (tally, &byte) in tallies.iter_mut().zip(four) {
+                tally[byte as usize] += 1;
+            }
         }
         repeats += run.windows(2).filter(|w| w[0] == w[1]).count();
     }
     let m = SAMPLES as f64;
     let (mut sum, mut seen) = (0.0, 0u32);
-    for &c in counts.iter().filter(|&&c| c > 0) {
-        let c = f64::from(c);
-        sum += c * c.log2();
-        seen += 1;
+    let x_log2_x = x_log2_x_table();
+    for byte in 0..256 {
+        let c = tallies.iter().map(|t| t[byte]).sum::<u32>();
+        if c > 0 {
+            sum += x_log2_x[c as usize];
+            seen += 1;
+        }
     }
     let entropy = m.log2() - sum / m + f64::from(seen - 1) / (2.0 * m * std::f64::consts::LN_2);
     if entropy < SPARSE_ENTROPY {
@@ -80,6 +89,20 @@ pub fn judge(plane: &[u8]) -> Kind {
     } else {
         Kind::Structured
     }
+}
+
+/// `c * log2(c)` for every count a sample can hold (a plane of random
+/// bytes has about 256 distinct ones, each a logarithm to take).
+fn x_log2_x_table() -> &'static [f64] {
+    static TABLE: OnceLock<Vec<f64>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..=SAMPLES)
+            .map(|c| {
+                let c = c as f64;
+                c * c.log2()
+            })
+            .collect()
+    })
 }
 
 /// zstd's level for [`Kind::Sparse`] planes: its fastest match search

@@ -55,7 +55,8 @@ impl GroupSums {
 }
 
 /// Z-scores `(x - mean) / std` (population std) of the values at `rows`
-/// (ascending, none NaN): over all of them into `z`, and within each row's
+/// (ascending: every row whose value is not NaN): over all of them into `z`
+/// (a NaN row gets NaN), and within each row's
 /// group (`groups[r]`, below `n_groups`; `None`: no group, left as is) into
 /// `group_z`. Sums run in the order of `rows`, each group's over its own
 /// rows in that order; a set of fewer than `min_count` (and 2) values, or
@@ -98,13 +99,15 @@ pub fn zscores(
     }
     all.settle_std();
     sums.iter_mut().for_each(GroupSums::settle_std);
+    // Over every row, in lanes: a null row stays null (NaN in, NaN out).
+    for (z, &x) in z.iter_mut().zip(values) {
+        *z = (x - all.mean) / all.std;
+    }
     for &r in rows {
         let r = r as usize;
-        let x = values[r];
-        z[r] = (x - all.mean) / all.std;
         if let Some(g) = groups[r] {
             let s = &sums[g as usize];
-            group_z[r] = (x - s.mean) / s.std;
+            group_z[r] = (values[r] - s.mean) / s.std;
         }
     }
 }
