@@ -10,7 +10,8 @@
 //!   per-symbol [`SymbolState`]s are serialisable for checkpoints;
 //! - [`cross_section`]: columnar per-timestamp ranks and z-scores (also
 //!   within sectors) with a radix sort;
-//! - [`rolling`]: the numerically careful window primitives underneath.
+//! - [`rolling`]: the numerically careful window primitives underneath;
+//! - [`prefetch`]: cache hints for the state a caller updates next.
 //!
 //! ```
 //! use tickflow_operators::{Bar, FeatureEngine};
@@ -28,6 +29,7 @@ pub mod cross_section;
 pub mod engine;
 pub mod error;
 pub mod indicators;
+pub mod prefetch;
 pub mod rolling;
 
 pub use bar::{Bar, RejectReason};

@@ -17,6 +17,9 @@ pub(super) trait Slots {
     fn slot(&mut self, symbol: usize) -> &mut SymbolState;
     /// Called after each update, with whether the engine took the bar.
     fn updated(&mut self, symbol: usize, ts: i64, took: bool);
+    /// Hints the state `symbol`'s next bar will update into cache (see
+    /// [`SymbolState::prefetch`]), where it exists already.
+    fn prefetch(&self, _symbol: usize) {}
 }
 
 /// The operator's states, and a copy of a symbol's state into its history
@@ -64,6 +67,12 @@ impl Slots for Committed<'_> {
         let engine = self.engine;
         let state = self.states[symbol].get_or_insert_with(|| Arc::new(engine.new_state()));
         Arc::make_mut(state)
+    }
+
+    fn prefetch(&self, symbol: usize) {
+        if let Some(Some(state)) = self.states.get(symbol) {
+            state.prefetch();
+        }
     }
 
     fn updated(&mut self, symbol: usize, ts: i64, took: bool) {
@@ -148,24 +157,34 @@ pub(super) fn compute(
         by_symbol[*slot as usize] = k as u32;
         *slot += 1;
     }
-    for k in by_symbol {
-        let (symbol, k) = (symbol_of(k as usize), k as usize);
-        let (d, slot) = place[k];
-        let out = &mut outs[d as usize];
-        let row = &mut out.values[slot as usize * width..(slot as usize + 1) * width];
-        let i = kept[k] as usize;
-        let level = match market {
-            MarketLevels::None => f64::NAN,
-            MarketLevels::Series(m) => m.level(bars.ts[i]),
-            MarketLevels::Live(level) => level.unwrap_or(f64::NAN),
-        };
-        // The input thread validated every bar with the same rule, so the
-        // engine cannot refuse one; if it did, the row stays all-null.
-        let state = slots.slot(symbol);
-        let took = engine
-            .update_joined(state, &bars.bar[i], level, row)
-            .is_ok();
-        slots.updated(symbol, bars.ts[i], took);
+    // Each symbol's run of bars, with the next run's state hinted into
+    // cache while this one computes.
+    let mut runs = by_symbol
+        .chunk_by(|&a, &b| symbol_of(a as usize) == symbol_of(b as usize))
+        .peekable();
+    while let Some(run) = runs.next() {
+        if let Some(ahead) = runs.peek() {
+            slots.prefetch(symbol_of(ahead[0] as usize));
+        }
+        for &k in run {
+            let (symbol, k) = (symbol_of(k as usize), k as usize);
+            let (d, slot) = place[k];
+            let out = &mut outs[d as usize];
+            let row = &mut out.values[slot as usize * width..(slot as usize + 1) * width];
+            let i = kept[k] as usize;
+            let level = match market {
+                MarketLevels::None => f64::NAN,
+                MarketLevels::Series(m) => m.level(bars.ts[i]),
+                MarketLevels::Live(level) => level.unwrap_or(f64::NAN),
+            };
+            // The input thread validated every bar with the same rule, so the
+            // engine cannot refuse one; if it did, the row stays all-null.
+            let state = slots.slot(symbol);
+            let took = engine
+                .update_joined(state, &bars.bar[i], level, row)
+                .is_ok();
+            slots.updated(symbol, bars.ts[i], took);
+        }
     }
     outs
 }

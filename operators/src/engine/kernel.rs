@@ -1,6 +1,7 @@
 //! The closed set of indicator states the engine drives, behind one `match`.
 
 use crate::indicators::*;
+use crate::prefetch;
 use crate::Bar;
 use serde::{Deserialize, Serialize};
 
@@ -102,6 +103,41 @@ impl Kernel {
             Kernel::Adv(k) => put(out, 0, k.update(bar.close, bar.volume)),
             Kernel::Beta(k) => put(out, 0, k.update(x, market)),
             Kernel::Corr(k) => put(out, 0, k.update(x, market)),
+        }
+    }
+
+    /// Hints the lines this indicator's next updates touch: a boxed
+    /// state's own lines, then its buffers' (see [`crate::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch(&self) {
+        fn boxed<T>(k: &T, buffers: fn(&T)) {
+            prefetch::lines(k);
+            buffers(k);
+        }
+        match self {
+            Kernel::Return(k) => k.prefetch(),
+            Kernel::Roc(k) => k.prefetch(),
+            Kernel::Sma(k) => k.prefetch(),
+            Kernel::Lag(k) => k.prefetch(),
+            Kernel::Adv(k) => k.prefetch(),
+            Kernel::Ema(_) | Kernel::Rsi(_) | Kernel::Atr(_) | Kernel::Obv(_) => {}
+            Kernel::Kama(k) => boxed(&**k, Kama::prefetch),
+            Kernel::Macd(k) => prefetch::lines(&**k),
+            Kernel::Stoch(k) => boxed(&**k, Stoch::prefetch),
+            Kernel::Willr(k) => boxed(&**k, Willr::prefetch),
+            Kernel::Cci(k) => boxed(&**k, Cci::prefetch),
+            Kernel::Aroon(k) => boxed(&**k, Aroon::prefetch),
+            Kernel::Adx(k) => prefetch::lines(&**k),
+            Kernel::Bbands(k) => boxed(&**k, Bbands::prefetch),
+            Kernel::StdDev(k) => boxed(&**k, StdDev::prefetch),
+            Kernel::Volatility(k) => boxed(&**k, Volatility::prefetch),
+            Kernel::Mfi(k) => boxed(&**k, Mfi::prefetch),
+            Kernel::ZScore(k) => boxed(&**k, ZScore::prefetch),
+            Kernel::ConnorsRsi(k) => boxed(&**k, ConnorsRsi::prefetch),
+            Kernel::Vidya(k) => boxed(&**k, Vidya::prefetch),
+            Kernel::FracDiff(k) => boxed(&**k, FracDiff::prefetch),
+            Kernel::Beta(k) => boxed(&**k, Beta::prefetch),
+            Kernel::Corr(k) => boxed(&**k, Corr::prefetch),
         }
     }
 

@@ -79,6 +79,33 @@ impl SymbolState {
     pub fn bars(&self) -> u64 {
         self.bars
     }
+
+    /// Hints the cache lines the next updates of this state touch (see
+    /// [`crate::prefetch`]): a caller that knows which state it updates
+    /// next calls this one state ahead, so the loads overlap the current
+    /// update instead of stalling the next. Values are unaffected.
+    ///
+    /// ```
+    /// use tickflow_operators::{Bar, FeatureEngine};
+    /// let engine = FeatureEngine::standard();
+    /// let mut states = vec![engine.new_state(), engine.new_state()];
+    /// let mut row = vec![0.0; engine.columns().len()];
+    /// let bar = Bar { open: 10.0, high: 10.5, low: 9.5, close: 10.2, volume: 1000.0 };
+    /// for s in 0..states.len() {
+    ///     if let Some(next) = states.get(s + 1) {
+    ///         next.prefetch();
+    ///     }
+    ///     engine.update(&mut states[s], &bar, &mut row).unwrap();
+    /// }
+    /// assert_eq!(states[1].bars(), 1);
+    /// ```
+    #[inline]
+    pub fn prefetch(&self) {
+        crate::prefetch::slice(&self.kernels);
+        for kernel in &self.kernels {
+            kernel.prefetch();
+        }
+    }
 }
 
 impl FeatureEngine {

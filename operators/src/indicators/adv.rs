@@ -16,6 +16,12 @@ pub struct AvgDollarVolume {
 }
 
 impl AvgDollarVolume {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.ring.prefetch_next();
+    }
+
     /// A fresh average over `period` bars (at least 1).
     pub fn new(period: usize) -> Self {
         Self {

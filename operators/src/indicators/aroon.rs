@@ -22,6 +22,13 @@ pub struct Aroon {
 }
 
 impl Aroon {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.highest.prefetch();
+        self.lowest.prefetch();
+    }
+
     /// Over `period` (>= 1) bars.
     pub fn new(period: usize) -> Self {
         Self {

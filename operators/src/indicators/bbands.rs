@@ -32,6 +32,13 @@ pub struct Bbands {
 }
 
 impl Bbands {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.middle.prefetch();
+        self.variance.prefetch();
+    }
+
     /// Over `period` (>= 2) values with the two deviation factors.
     pub fn new(period: usize, nbdev_up: f64, nbdev_dn: f64) -> Self {
         Self {

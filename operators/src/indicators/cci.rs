@@ -1,6 +1,7 @@
 //! Commodity Channel Index (TA-Lib CCI).
 
 use super::ta_is_zero_scaled;
+use crate::prefetch;
 use serde::{Deserialize, Serialize};
 
 /// `(tp - mean) / (0.015 * mean deviation)` of the typical price
@@ -16,6 +17,12 @@ pub struct Cci {
 }
 
 impl Cci {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        prefetch::slice(&self.slots);
+    }
+
     /// Over `period` (>= 1) bars.
     pub fn new(period: usize) -> Self {
         Self {

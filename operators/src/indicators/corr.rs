@@ -14,6 +14,12 @@ pub struct Corr {
 }
 
 impl Corr {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.pairs.prefetch();
+    }
+
     /// Over windows of `period` (>= 2) pairs.
     pub fn new(period: usize) -> Self {
         Self {

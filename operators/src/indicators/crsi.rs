@@ -20,6 +20,12 @@ pub struct ConnorsRsi {
 }
 
 impl ConnorsRsi {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.changes.prefetch_all();
+    }
+
     /// Connors RSI with the three periods (each >= 1).
     pub fn new(rsi_period: usize, streak_period: usize, rank_period: usize) -> Self {
         Self {

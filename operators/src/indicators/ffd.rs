@@ -180,6 +180,12 @@ fn lanes(s: &[f64], w: &[f64], from: usize, to: usize) -> [f64; BLOCK] {
 }
 
 impl FracDiff {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.ring.prefetch_next();
+    }
+
     /// Weights for order `d` (> 0) cut at `threshold` (in (0, 1)).
     pub fn new(d: f64, threshold: f64) -> Self {
         let weights = shared_weights(d, threshold);

@@ -22,6 +22,12 @@ pub struct Kama {
 }
 
 impl Kama {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.ring.prefetch_next();
+    }
+
     /// Over `period` (>= 1) changes.
     pub fn new(period: usize) -> Self {
         Self {

@@ -10,6 +10,12 @@ pub struct Lag {
 }
 
 impl Lag {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.ring.prefetch_next();
+    }
+
     /// Lag by `k` (>= 1) bars.
     pub fn new(k: usize) -> Self {
         Self {

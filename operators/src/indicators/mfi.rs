@@ -1,6 +1,7 @@
 //! Money flow index (TA-Lib MFI).
 
 use super::ta_is_zero_scaled;
+use crate::prefetch;
 use serde::{Deserialize, Serialize};
 
 /// TA-Lib 0.8 MFI: typical price `((h + l) + c) / 3`, money flow `tp * volume`
@@ -21,6 +22,13 @@ pub struct Mfi {
 }
 
 impl Mfi {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        prefetch::slice(&self.pos);
+        prefetch::slice(&self.neg);
+    }
+
     /// Over `period` (>= 1) bars.
     pub fn new(period: usize) -> Self {
         Self {

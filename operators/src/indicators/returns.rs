@@ -20,6 +20,12 @@ pub struct Return {
 }
 
 impl Return {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.ring.prefetch_next();
+    }
+
     /// A `kind` return over `period` (>= 1) bars.
     pub fn new(kind: ReturnKind, period: usize) -> Self {
         Self {

@@ -11,6 +11,12 @@ pub struct Roc {
 }
 
 impl Roc {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.ring.prefetch_next();
+    }
+
     /// Over `period` (>= 1) bars.
     pub fn new(period: usize) -> Self {
         Self {

@@ -15,6 +15,12 @@ pub struct Sma {
 }
 
 impl Sma {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.ring.prefetch_next();
+    }
+
     /// Over `period` (>= 1) values.
     pub fn new(period: usize) -> Self {
         Self {

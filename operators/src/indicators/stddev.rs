@@ -12,6 +12,12 @@ pub struct StdDev {
 }
 
 impl StdDev {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.variance.prefetch();
+    }
+
     /// Over `period` (>= 1) values, scaled by `nbdev`.
     pub fn new(period: usize, nbdev: f64) -> Self {
         Self {

@@ -26,6 +26,15 @@ pub struct Stoch {
 }
 
 impl Stoch {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.highest.prefetch();
+        self.lowest.prefetch();
+        self.slow_k.prefetch();
+        self.slow_d.prefetch();
+    }
+
     /// Periods each >= 1.
     pub fn new(fastk_period: usize, slowk_period: usize, slowd_period: usize) -> Self {
         Self {

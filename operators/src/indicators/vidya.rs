@@ -20,6 +20,12 @@ pub struct Vidya {
 }
 
 impl Vidya {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.changes.prefetch_next();
+    }
+
     /// VIDYA with smoothing `period` (>= 1) and CMO window `cmo_period` (>= 1).
     pub fn new(period: usize, cmo_period: usize) -> Self {
         Self {

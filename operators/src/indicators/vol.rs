@@ -10,6 +10,12 @@ pub struct Volatility {
 }
 
 impl Volatility {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.moments.prefetch();
+    }
+
     /// Over windows of `period` (>= 2) values.
     pub fn new(period: usize) -> Self {
         Self {

@@ -14,6 +14,13 @@ pub struct Willr {
 }
 
 impl Willr {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.highest.prefetch();
+        self.lowest.prefetch();
+    }
+
     /// Over `period` (>= 1) bars.
     pub fn new(period: usize) -> Self {
         Self {

@@ -13,6 +13,12 @@ pub struct ZScore {
 }
 
 impl ZScore {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.moments.prefetch();
+    }
+
     /// Over windows of `period` (>= 2) values.
     pub fn new(period: usize) -> Self {
         Self {

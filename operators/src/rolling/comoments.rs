@@ -28,6 +28,13 @@ pub struct RollingCoMoments {
 }
 
 impl RollingCoMoments {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.x.prefetch_next();
+        self.y.prefetch_next();
+    }
+
     /// Co-moments over windows of `period` (>= 1) pairs.
     pub fn new(period: usize) -> Self {
         Self {

@@ -1,5 +1,6 @@
 //! Rolling maximum / minimum with a monotonic deque (O(1) amortised).
 
+use crate::prefetch;
 use serde::{Deserialize, Serialize};
 
 /// Which extremum a [`RollingExtremum`] tracks.
@@ -78,6 +79,21 @@ impl RollingExtremum {
             self.len -= 1;
         }
         (self.values[self.head], self.positions[self.head])
+    }
+
+    /// Hints the deque's ends, where the next pushes read and write.
+    #[inline]
+    pub fn prefetch(&self) {
+        if self.values.len() <= 16 {
+            prefetch::slice(&self.values);
+            prefetch::slice(&self.positions);
+        } else {
+            let tail = self.slot(self.len.saturating_sub(1));
+            for i in [self.head, tail] {
+                prefetch::at(&self.values, i);
+                prefetch::at(&self.positions, i);
+            }
+        }
     }
 
     /// How many values have been pushed since creation or reset.

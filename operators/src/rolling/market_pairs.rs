@@ -17,6 +17,12 @@ pub struct MarketPairs {
 }
 
 impl MarketPairs {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.co.prefetch();
+    }
+
     /// Over windows of `period` (>= 1) pairs.
     pub fn new(period: usize) -> Self {
         Self {

@@ -23,6 +23,12 @@ pub struct RollingMoments {
 }
 
 impl RollingMoments {
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self) {
+        self.ring.prefetch_next();
+    }
+
     /// Moments over windows of `period` (>= 1) values.
     pub fn new(period: usize) -> Self {
         Self {

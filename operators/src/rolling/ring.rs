@@ -1,5 +1,6 @@
 //! A fixed-capacity ring buffer of `f64`.
 
+use crate::prefetch;
 use serde::{Deserialize, Serialize};
 
 /// Keeps the last `capacity` values pushed, oldest first, in one fixed
@@ -69,6 +70,20 @@ impl Ring {
             self.next = 0;
         }
         evicted
+    }
+
+    /// Hints the slots the next pushes write and evict (the next eight).
+    #[inline]
+    pub fn prefetch_next(&self) {
+        prefetch::at(&self.buf, self.next);
+        let ahead = self.next + 7;
+        prefetch::at(&self.buf, if ahead < self.buf.len() { ahead } else { 0 });
+    }
+
+    /// Hints every slot (for a ring its updates read whole).
+    #[inline]
+    pub fn prefetch_all(&self) {
+        prefetch::slice(&self.buf);
     }
 
     /// Number of values held (at most the capacity).
