@@ -53,7 +53,7 @@ use worker::{Shared, WorkerResult};
 
 /// Blocks in the dataflow at once, at most: enough that a worker has the
 /// next block while the sink's threads encode the last ones. Each block in
-/// flight is ~30 MB of feature and output columns on the 4,000-symbol
+/// flight is ~60 MB of feature and output columns on the 4,000-symbol
 /// benchmark; every MB held is a page to fault in and zero once.
 pub const IN_FLIGHT: u64 = 4;
 
