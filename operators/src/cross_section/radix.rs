@@ -279,6 +279,20 @@ mod tests {
         assert_eq!(order_key(-0.0), order_key(0.0));
     }
 
+    /// Argsorts `pairs` (positions into `xs`, in any order) and checks the
+    /// positions and keys against a stable sort by `(key, position)`.
+    fn sorts_by_key_then_position(xs: &[f64], pairs: Vec<(u32, f64)>, what: &str) {
+        let n = xs.len();
+        let mut sorter = RadixSorter::default();
+        let mut idx = Vec::new();
+        sorter.argsort(pairs.into_iter(), &mut idx);
+        let mut exp: Vec<u32> = (0..n as u32).collect();
+        exp.sort_by_key(|&i| (order_key(xs[i as usize]), i));
+        assert_eq!(idx, exp, "{what} n={n}");
+        let keys: Vec<u64> = exp.iter().map(|&i| order_key(xs[i as usize])).collect();
+        assert_eq!(sorter.keys(), keys, "{what} n={n}");
+    }
+
     #[test]
     fn key_value_inverts_order_key() {
         for x in [
@@ -348,14 +362,7 @@ mod tests {
                     if falling {
                         pairs.reverse();
                     }
-                    let mut sorter = RadixSorter::default();
-                    let mut idx = Vec::new();
-                    sorter.argsort(pairs.into_iter(), &mut idx);
-                    let mut exp: Vec<u32> = (0..n as u32).collect();
-                    exp.sort_by_key(|&i| (order_key(xs[i as usize]), i));
-                    assert_eq!(idx, exp, "shape {s} n={n} falling={falling}");
-                    let keys: Vec<u64> = exp.iter().map(|&i| order_key(xs[i as usize])).collect();
-                    assert_eq!(sorter.keys(), keys, "shape {s} n={n}");
+                    sorts_by_key_then_position(&xs, pairs, &format!("shape {s} falling={falling}"));
                 }
             }
         }
@@ -368,18 +375,11 @@ mod tests {
         let base = [1.0, 1.0 + 1e-12, 1.0 - 1e-12, -2.0, 1.0, 1e-300, 0.0, -0.0];
         for (n, falling) in [(8usize, true), (100, true), (5_000, true), (9_000, false)] {
             let xs: Vec<f64> = (0..n).map(|k| base[(k * 7 + k / 8) % base.len()]).collect();
-            let mut sorter = RadixSorter::default();
-            let mut idx = Vec::new();
             let pairs: Vec<(u32, f64)> = match falling {
                 true => (0..n).rev().map(|i| (i as u32, xs[i])).collect(),
                 false => (0..n).map(|i| (i as u32, xs[i])).collect(),
             };
-            sorter.argsort(pairs.into_iter(), &mut idx);
-            let mut exp: Vec<u32> = (0..n as u32).collect();
-            exp.sort_by_key(|&i| (order_key(xs[i as usize]), i));
-            assert_eq!(idx, exp, "n={n}");
-            let keys: Vec<u64> = exp.iter().map(|&i| order_key(xs[i as usize])).collect();
-            assert_eq!(sorter.keys(), keys, "n={n}");
+            sorts_by_key_then_position(&xs, pairs, "base");
         }
     }
 
