@@ -43,8 +43,6 @@ pub struct RadixSorter {
     keys_tmp: Vec<u64>,
     idx_tmp: Vec<u32>,
     histograms: Vec<u32>,
-    /// The values, in input order, for [`Self::bucket_sort`].
-    values: Vec<f64>,
     /// Each value's bucket in [`Self::bucket_sort`].
     buckets: Vec<u32>,
     /// Top half of a key above the entry's place in `keys`.
@@ -60,11 +58,9 @@ impl RadixSorter {
     /// `values` are `(position, value)` pairs of finite-or-infinite, non-NaN values.
     pub fn argsort(&mut self, values: impl Iterator<Item = (u32, f64)>, idx: &mut Vec<u32>) {
         self.keys.clear();
-        self.values.clear();
         idx.clear();
         for (i, v) in values {
             self.keys.push(order_key(v));
-            self.values.push(v);
             idx.push(i);
         }
         let n = self.keys.len();
@@ -114,8 +110,9 @@ impl RadixSorter {
     /// values (the few values outside share the end buckets instead of
     /// stretching every bucket, even where one outlier is sampled), in one
     /// counting pass; the buckets then lie in order and one insertion pass
-    /// orders the few values within each. Returns false,
-    /// sorting nothing, where the sampled range is empty or not finite, or
+    /// orders the few values within each (the value is read back from its
+    /// key: either zero lands in the same bucket). Returns false, sorting
+    /// nothing, where the sampled range is empty or not finite, or
     /// where a bucket holds more than a sixteenth of the values (ties, or a
     /// clump): the insertion pass would be slow.
     fn bucket_sort(&mut self, idx: &mut Vec<u32>) -> bool {
@@ -135,11 +132,10 @@ impl RadixSorter {
         // Monotone in the value: a subtraction, a product by a positive
         // number and an addition (each rounded) never reverse two values.
         self.buckets.clear();
-        self.buckets.extend(
-            self.values
-                .iter()
-                .map(|&v| ((v - lo) * scale + 1.0).clamp(0.0, top) as u32),
-        );
+        self.buckets.extend(self.keys.iter().map(|&k| {
+            let v = key_value(k);
+            ((v - lo) * scale + 1.0).clamp(0.0, top) as u32
+        }));
         self.histograms.clear();
         self.histograms.resize(buckets, 0);
         for &b in &self.buckets {
@@ -350,7 +346,6 @@ mod tests {
                 if n == 4_000 {
                     let mut sorter = RadixSorter {
                         keys: xs.iter().map(|&x| order_key(x)).collect(),
-                        values: xs.clone(),
                         ..RadixSorter::default()
                     };
                     let mut idx = (0..n as u32).collect();

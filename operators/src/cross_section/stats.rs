@@ -56,13 +56,13 @@ impl GroupSums {
 
 /// Z-scores `(x - mean) / std` (population std) of the values at `rows`
 /// (ascending: every row whose value is not NaN): over all of them into `z`
-/// (a NaN row gets NaN), and within each row's
-/// group (`groups[r]`, below `n_groups`; `None`: no group, left as is) into
-/// `group_z`. Sums run in the order of `rows`, each group's over its own
-/// rows in that order; a set of fewer than `min_count` (and 2) values, or
-/// of equal values, has NaN z-scores. One pass for the sums, one for the
-/// squares, one for the outputs: the groups' sums interleave with the
-/// whole's, each still in row order.
+/// (a NaN row gets NaN), and within each row's group (`groups[r]`, below
+/// `n_groups`; `None`: no group, left as is) into `group_z`. Sums run in
+/// the order of `rows`, each group's over its own rows in that order; a set
+/// of fewer than `min_count` (and 2) values, or of equal values, has NaN
+/// z-scores. One pass for the sums, one for the squares, one for the
+/// outputs: the groups' sums interleave with the whole's, each still in row
+/// order.
 #[allow(clippy::too_many_arguments)]
 pub fn zscores(
     values: &[f64],
