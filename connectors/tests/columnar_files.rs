@@ -153,6 +153,8 @@ fn parquet_and_ipc_give_the_same_bars_and_rejects() {
         // the first pass reads keys only: bar faults pass, key faults do not
         let keys = read(path, None, true).unwrap();
         assert_eq!(keys.bars.len(), 5);
+        // and keeps only each row's symbol and time
+        assert_eq!((keys.bars.symbol.len(), keys.bars.bar.len()), (5, 0));
     }
 }
 

@@ -42,9 +42,16 @@ impl<'a> StrCol<'a> {
                 let dict = a.as_any_dictionary();
                 let values = StrCol::new(dict.values())?;
                 let keys = dict.normalized_keys();
-                let keys = (0..a.len())
-                    .map(|i| a.is_valid(i).then(|| keys[i]))
-                    .collect();
+                // the keys' validity read once from their null buffer (not
+                // per row through the array's dynamic type)
+                let keys = match a.nulls() {
+                    None => keys.into_iter().map(Some).collect(),
+                    Some(nulls) => keys
+                        .into_iter()
+                        .zip(nulls.iter())
+                        .map(|(k, valid)| valid.then_some(k))
+                        .collect(),
+                };
                 StrCol::Dict(keys, Box::new(values))
             }
             _ => return None,
@@ -334,8 +341,9 @@ pub struct RowOrigin {
     pub first_row: u64,
     /// Symbol of files without a symbol column.
     pub file_symbol: Option<u32>,
-    /// Read only the keys (symbol, time, sector): bars are left zero and
-    /// only key faults reject a row.
+    /// Read only the keys (symbol, time, sector): only key faults reject a
+    /// row, and a valid row fills only the batch's symbol and time columns
+    /// (sectors are interned, not kept per row).
     pub keys_only: bool,
 }
 
@@ -398,10 +406,12 @@ pub fn append_batch(
                 out.ts_kind = Some(kind);
                 out.symbol.push(sym);
                 out.ts.push(t);
-                out.bar.push(bar);
-                out.sector.push(sec);
-                out.file.push(origin.file);
-                out.line.push(line);
+                if !origin.keys_only {
+                    out.bar.push(bar);
+                    out.sector.push(sec);
+                    out.file.push(origin.file);
+                    out.line.push(line);
+                }
             }
             Err(reason) => {
                 counts.add(reason);

@@ -43,8 +43,9 @@ impl BarFileReader {
     }
 
     /// Opens `path` for its keys (symbol, time, sector) only: columnar files
-    /// then skip the bar columns, and only key faults reject a row (CSV rows
-    /// are read whole).
+    /// then skip the bar columns, only key faults reject a row, and a batch
+    /// holds only the symbol and time of each valid row (CSV rows are read
+    /// whole).
     pub fn open_keys(
         path: &Path,
         file: u32,
