@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use tickflow_operators::cross_section::{
-    CrossSectionBatch, CrossSectionKernel, CrossSectionOptions, CrossSectionOutput,
+    CrossSectionBatch, CrossSectionKernel, CrossSectionOptions,
 };
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::StreamVec;
@@ -124,7 +124,6 @@ struct Assembler {
     rows: Vec<(u32, u32, u32)>,
     sectors: Vec<Option<u32>>,
     inputs: Vec<Vec<f64>>,
-    out: CrossSectionOutput,
 }
 
 /// Rows gathered per tile when transposing row-major features to columns:
@@ -202,20 +201,25 @@ impl Assembler {
                 }
             }
             let refs: Vec<&[f64]> = self.inputs.iter().map(Vec::as_slice).collect();
+            // The outputs written straight into this time's place in the
+            // block's columns (rank, z, sector z of each column in turn).
+            let at = order.len();
+            let mut outs: Vec<&mut [f64]> = cross
+                .iter_mut()
+                .map(|c| {
+                    c.resize(at + self.rows.len(), f64::NAN);
+                    &mut c[at..]
+                })
+                .collect();
             kernel
-                .compute(
+                .compute_into(
                     CrossSectionBatch {
                         sectors: &self.sectors,
                         columns: &refs,
                     },
-                    &mut self.out,
+                    &mut outs,
                 )
                 .expect("one value per row in every column");
-            for f in 0..columns.len() {
-                cross[3 * f].extend_from_slice(&self.out.rank[f]);
-                cross[3 * f + 1].extend_from_slice(&self.out.z[f]);
-                cross[3 * f + 2].extend_from_slice(&self.out.sector_z[f]);
-            }
             order.extend(self.rows.iter().map(|&(_, c, r)| (c, r)));
         }
         debug_assert!(chunks.iter().zip(&cursor).all(|(c, &k)| k == c.len()));

@@ -114,10 +114,65 @@ impl CrossSectionKernel {
         batch: CrossSectionBatch<'_>,
         out: &mut CrossSectionOutput,
     ) -> Result<()> {
+        let (n, k) = (batch.sectors.len(), batch.columns.len());
+        for v in [&mut out.rank, &mut out.z, &mut out.sector_z] {
+            v.resize_with(k, Vec::new);
+            for col in v.iter_mut() {
+                col.resize(n, f64::NAN);
+            }
+        }
+        let CrossSectionOutput { rank, z, sector_z } = out;
+        let mut columns: Vec<&mut [f64]> = rank
+            .iter_mut()
+            .zip(z.iter_mut())
+            .zip(sector_z.iter_mut())
+            .flat_map(|((r, z), s)| [r.as_mut_slice(), z.as_mut_slice(), s.as_mut_slice()])
+            .collect();
+        self.compute_into(batch, &mut columns)
+    }
+
+    /// As [`compute`](Self::compute), into the caller's columns: `out` holds
+    /// three per column of `batch` (its rank, z and sector z), each with one
+    /// value per row; every value is written (NaN where null). A caller
+    /// assembling many cross-sections writes each straight into place.
+    ///
+    /// ```
+    /// use tickflow_operators::cross_section::{CrossSectionBatch, CrossSectionKernel, CrossSectionOptions};
+    /// let ret = [0.5, -0.25, 0.25];
+    /// let sectors = [Some(0), Some(0), None];
+    /// let mut kernel = CrossSectionKernel::new(CrossSectionOptions::default()).unwrap();
+    /// // two cross-sections' outputs, one after the other in each column
+    /// let mut columns = vec![vec![0.0; 6]; 3];
+    /// for at in [0, 3] {
+    ///     let mut out: Vec<&mut [f64]> = columns.iter_mut().map(|c| &mut c[at..at + 3]).collect();
+    ///     kernel.compute_into(CrossSectionBatch { sectors: &sectors, columns: &[&ret] }, &mut out).unwrap();
+    /// }
+    /// assert_eq!(columns[0], [1.0, 1.0 / 3.0, 2.0 / 3.0, 1.0, 1.0 / 3.0, 2.0 / 3.0]);
+    /// assert_eq!(columns[2][0], 1.0); // (0.5 - 0.125) / 0.375 within sector 0
+    /// assert!(columns[2][2].is_nan()); // no sector
+    /// ```
+    pub fn compute_into(
+        &mut self,
+        batch: CrossSectionBatch<'_>,
+        out: &mut [&mut [f64]],
+    ) -> Result<()> {
         let n = batch.sectors.len();
         if let Some((i, c)) = batch.columns.iter().enumerate().find(|(_, c)| c.len() != n) {
             return Err(OperatorError::RaggedBatch(format!(
                 "column {i} has {} values for {n} rows",
+                c.len()
+            )));
+        }
+        let k = batch.columns.len();
+        if out.len() != 3 * k {
+            return Err(OperatorError::RaggedBatch(format!(
+                "{} output columns for {k} input columns (3 each)",
+                out.len()
+            )));
+        }
+        if let Some((i, c)) = out.iter().enumerate().find(|(_, c)| c.len() != n) {
+            return Err(OperatorError::RaggedBatch(format!(
+                "output column {i} has {} values for {n} rows",
                 c.len()
             )));
         }
@@ -127,22 +182,13 @@ impl CrossSectionKernel {
             .flatten()
             .max()
             .map_or(0, |&m| m as usize + 1);
-        let k = batch.columns.len();
-        for v in [&mut out.rank, &mut out.z, &mut out.sector_z] {
-            v.resize_with(k, Vec::new);
-            for col in v.iter_mut() {
-                col.clear();
-                col.resize(n, f64::NAN);
+        for (column, outs) in batch.columns.iter().zip(out.chunks_exact_mut(3)) {
+            if let [rank, z, sector_z] = outs {
+                rank.fill(f64::NAN);
+                z.fill(f64::NAN);
+                sector_z.fill(f64::NAN);
+                self.one_column(column, (batch.sectors, groups), rank, z, sector_z);
             }
-        }
-        for (f, column) in batch.columns.iter().enumerate() {
-            self.one_column(
-                column,
-                (batch.sectors, groups),
-                &mut out.rank[f],
-                &mut out.z[f],
-                &mut out.sector_z[f],
-            );
         }
         Ok(())
     }
