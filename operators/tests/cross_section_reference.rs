@@ -213,6 +213,26 @@ fn ragged_batch_and_bad_options_are_errors() {
         err.to_string().contains("column 0 has 1 values for 2 rows"),
         "{err}"
     );
+    // into the caller's columns: three per input column, one value per row
+    let batch = CrossSectionBatch {
+        sectors: &[None, None],
+        columns: &[&[1.0, 2.0]],
+    };
+    let mut cols = vec![vec![0.0; 2]; 3];
+    let mut two: Vec<&mut [f64]> = cols.iter_mut().take(2).map(|c| &mut c[..]).collect();
+    let err = k.compute_into(batch, &mut two).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("2 output columns for 1 input columns"),
+        "{err}"
+    );
+    let mut short: Vec<&mut [f64]> = cols.iter_mut().map(|c| &mut c[..1]).collect();
+    let err = k.compute_into(batch, &mut short).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("output column 0 has 1 values for 2 rows"),
+        "{err}"
+    );
     assert!(CrossSectionKernel::new(CrossSectionOptions {
         winsorize: Some([0.9, 0.1]),
         min_count: 1
