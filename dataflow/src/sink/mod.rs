@@ -27,7 +27,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use codec::PageCodec;
 use direct::OutputFile;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
@@ -270,7 +270,12 @@ impl Sink {
                     .set_max_row_group_row_count(Some(self.config.row_group_rows))
                     .set_data_page_row_count_limit(usize::MAX)
                     .set_write_batch_size(8192)
-                    .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk)
+                    .set_statistics_enabled(EnabledStatistics::Chunk)
+                    // Rows sorted by (ts, symbol): every row group spans
+                    // nearly all symbols and sectors, so their min/max would
+                    // prune nothing, and they cost a string comparison a row.
+                    .set_column_statistics_enabled("symbol".into(), EnabledStatistics::None)
+                    .set_column_statistics_enabled("sector".into(), EnabledStatistics::None)
                     .build();
                 let w = parquet_file::ParquetWriter::try_new(file, schema, props, codec)
                     .map_err(|e| fail(&temp, e))?;
