@@ -191,7 +191,10 @@ impl BufferPool {
     /// Buffers kept, at most (a few blocks in flight, per worker).
     const KEEP: usize = 16;
 
-    /// A buffer of `len` NaNs.
+    /// A buffer of `len` values for the caller to overwrite, every one:
+    /// a kept buffer's values are left as they were (filling a block's
+    /// tens of MB with NaN first was a pass over memory that every row's
+    /// write then repeated), only values beyond its length are NaN.
     pub fn take(&self, len: usize) -> Vec<f64> {
         let mut v = self
             .free
@@ -199,8 +202,11 @@ impl BufferPool {
             .expect("not poisoned")
             .pop()
             .unwrap_or_default();
-        v.clear();
-        v.resize(len, f64::NAN);
+        if v.len() >= len {
+            v.truncate(len);
+        } else {
+            v.resize(len, f64::NAN);
+        }
         v
     }
 

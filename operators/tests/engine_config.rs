@@ -219,6 +219,52 @@ fn every_catalog_kind_builds_and_runs() {
     }
 }
 
+/// An accepted bar writes every column of the row, null (NaN) or not,
+/// during the lookback too, so a caller may hand over a row that still
+/// holds another bar's values: none is left, for every kind and for
+/// features fed by another's column (whose leading nulls skip them).
+#[test]
+fn an_accepted_bar_writes_every_column() {
+    let stale = f64::from_bits(0x7FF4_DEAD_BEEF_0001);
+    let mut sets: Vec<FeatureEngine> = catalog()
+        .iter()
+        .map(|info| {
+            let input = match info.inputs.column() {
+                Some(_) => "input = \"close\"\n",
+                None => "",
+            };
+            engine(&format!("[[features]]\nkind = \"{}\"\n{input}", info.kind)).unwrap()
+        })
+        .collect();
+    sets.push(FeatureEngine::standard());
+    sets.push(
+        engine(
+            "[[features]]\nkind = \"log_return\"\nperiod = 1\n\n\
+             [[features]]\nkind = \"rsi\"\nperiod = 3\ninput = \"ret_1\"\n\n\
+             [[features]]\nkind = \"lag\"\nk = 2\ninput = \"ret_1_rsi_3\"\n",
+        )
+        .unwrap(),
+    );
+    for e in &sets {
+        let mut st = e.new_state();
+        let mut row = vec![stale; e.columns().len()];
+        for i in 0..300 {
+            let c = 100.0 + (i as f64 * 0.1).sin() * 5.0;
+            let market = (i as f64 * 0.3).cos() * 0.01;
+            row.fill(stale);
+            e.update_joined(&mut st, &bar(c, 1000.0 + i as f64), market, &mut row)
+                .unwrap();
+            for (name, v) in e.columns().iter().zip(&row) {
+                assert_ne!(
+                    v.to_bits(),
+                    stale.to_bits(),
+                    "{name} not written at bar {i}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn invalid_bar_is_rejected_and_state_untouched() {
     let e = FeatureEngine::standard();

@@ -177,12 +177,17 @@ pub(super) fn compute(
                 MarketLevels::Series(m) => m.level(bars.ts[i]),
                 MarketLevels::Live(level) => level.unwrap_or(f64::NAN),
             };
-            // The input thread validated every bar with the same rule, so the
-            // engine cannot refuse one; if it did, the row stays all-null.
+            // The engine writes every column of a bar it takes (the row
+            // still holds an earlier block's values: `BufferPool::take`).
+            // The input thread validated every bar with the same rule, so
+            // it cannot refuse one; if it did, the row is all null.
             let state = slots.slot(symbol);
             let took = engine
                 .update_joined(state, &bars.bar[i], level, row)
                 .is_ok();
+            if !took {
+                row.fill(f64::NAN);
+            }
             slots.updated(symbol, bars.ts[i], took);
         }
     }

@@ -237,7 +237,8 @@ impl FeatureEngine {
     }
 
     /// Feeds one bar to `state` and writes one row of outputs into `row`
-    /// (NaN = null). An invalid bar is rejected and leaves the state as it was.
+    /// (NaN = null): every column, so `row` may hold anything before. An
+    /// invalid bar is rejected and leaves the state and `row` as they were.
     /// Features paired with the market (`beta`, `corr`) see no market here:
     /// their outputs are null (see [`update_joined`](Self::update_joined)).
     ///
