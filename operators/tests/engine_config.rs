@@ -272,6 +272,7 @@ fn invalid_bar_is_rejected_and_state_untouched() {
     let mut row = vec![0.0; e.columns().len()];
     e.update(&mut st, &bar(10.0, 5.0), &mut row).unwrap();
     let before = st.clone();
+    let row_before: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
     let bad = Bar {
         close: f64::NAN,
         ..bar(10.0, 5.0)
@@ -281,6 +282,11 @@ fn invalid_bar_is_rejected_and_state_untouched() {
         Err(tickflow_operators::RejectReason::NonFinitePrice)
     );
     assert_eq!(st, before);
+    let row_after: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
+    assert_eq!(
+        row_after, row_before,
+        "a rejected bar leaves the row as it was"
+    );
     assert_eq!(st.bars(), 1);
 }
 
