@@ -1,7 +1,7 @@
 //! Feature sets as data: parsing, naming, derived inputs, and the typed
 //! errors a user sees for a bad config.
 
-use tickflow_operators::engine::catalog;
+use tickflow_operators::engine::{catalog, IndicatorInfo};
 use tickflow_operators::{Bar, FeatureEngine, FeatureSet, OperatorError};
 
 fn engine(toml_text: &str) -> Result<FeatureEngine, OperatorError> {
@@ -197,22 +197,33 @@ fn unknown_top_level_key_is_rejected() {
         .contains("unknown field `featurez`"));
 }
 
+/// An engine of `info`'s kind alone, with its defaults (fed `close` where
+/// it takes an input column).
+fn single_kind(info: &IndicatorInfo) -> FeatureEngine {
+    let input = match info.inputs.column() {
+        Some(_) => "input = \"close\"\n",
+        None => "",
+    };
+    engine(&format!("[[features]]\nkind = \"{}\"\n{input}", info.kind)).unwrap()
+}
+
+/// Bar `i` of a smooth series and the market's level then.
+fn series(i: usize) -> (Bar, f64) {
+    let c = 100.0 + (i as f64 * 0.1).sin() * 5.0;
+    let market = (i as f64 * 0.3).cos() * 0.01;
+    (bar(c, 1000.0 + i as f64), market)
+}
+
 #[test]
 fn every_catalog_kind_builds_and_runs() {
     for info in catalog() {
-        let input = match info.inputs.column() {
-            Some(_) => "input = \"close\"\n",
-            None => "",
-        };
-        let e = engine(&format!("[[features]]\nkind = \"{}\"\n{input}", info.kind)).unwrap();
+        let e = single_kind(info);
         assert_eq!(e.columns().len(), info.outputs.len());
         let mut st = e.new_state();
         let mut row = vec![0.0; e.columns().len()];
         for i in 0..400 {
-            let c = 100.0 + (i as f64 * 0.1).sin() * 5.0;
-            let market = (i as f64 * 0.3).cos() * 0.01;
-            e.update_joined(&mut st, &bar(c, 1000.0 + i as f64), market, &mut row)
-                .unwrap();
+            let (bar, market) = series(i);
+            e.update_joined(&mut st, &bar, market, &mut row).unwrap();
         }
         assert!(row.iter().all(|v| v.is_finite()), "{}: {row:?}", info.kind);
         assert!(!info.to_string().is_empty());
@@ -226,16 +237,7 @@ fn every_catalog_kind_builds_and_runs() {
 #[test]
 fn an_accepted_bar_writes_every_column() {
     let stale = f64::from_bits(0x7FF4_DEAD_BEEF_0001);
-    let mut sets: Vec<FeatureEngine> = catalog()
-        .iter()
-        .map(|info| {
-            let input = match info.inputs.column() {
-                Some(_) => "input = \"close\"\n",
-                None => "",
-            };
-            engine(&format!("[[features]]\nkind = \"{}\"\n{input}", info.kind)).unwrap()
-        })
-        .collect();
+    let mut sets: Vec<FeatureEngine> = catalog().iter().map(single_kind).collect();
     sets.push(FeatureEngine::standard());
     sets.push(
         engine(
@@ -249,11 +251,9 @@ fn an_accepted_bar_writes_every_column() {
         let mut st = e.new_state();
         let mut row = vec![stale; e.columns().len()];
         for i in 0..300 {
-            let c = 100.0 + (i as f64 * 0.1).sin() * 5.0;
-            let market = (i as f64 * 0.3).cos() * 0.01;
+            let (bar, market) = series(i);
             row.fill(stale);
-            e.update_joined(&mut st, &bar(c, 1000.0 + i as f64), market, &mut row)
-                .unwrap();
+            e.update_joined(&mut st, &bar, market, &mut row).unwrap();
             for (name, v) in e.columns().iter().zip(&row) {
                 assert_ne!(
                     v.to_bits(),

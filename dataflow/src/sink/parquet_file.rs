@@ -288,11 +288,11 @@ mod tests {
                 }
                 // Float chunks (all but the key) state the page codec, though the crate's
                 // writers for those columns were given none.
+                let stated = PageCodec::new(codec, 3).unwrap().compression();
                 for group in meta.row_groups() {
                     for column in &group.columns()[1..] {
                         let named = std::mem::discriminant(&column.compression());
-                        let codec = PageCodec::new(codec, 3).unwrap().compression();
-                        assert_eq!(named, std::mem::discriminant(&codec), "{codec:?}");
+                        assert_eq!(named, std::mem::discriminant(&stated), "{stated:?}");
                     }
                 }
                 // Stored as they are, a chunk is as large both ways: the
