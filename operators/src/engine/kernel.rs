@@ -1,7 +1,9 @@
 //! The closed set of indicator states the engine drives, behind one `match`.
 
+use super::share::{Back, View};
 use crate::indicators::*;
 use crate::prefetch;
+use crate::rolling::Ring;
 use crate::Bar;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +36,16 @@ pub(crate) enum Kernel {
     Adv(AvgDollarVolume),
     Beta(Box<Beta>),
     Corr(Box<Corr>),
+}
+
+/// A [`View::Back`] of `window`, whose newest value is `x`.
+#[inline]
+fn back(window: &Ring, k: usize, of: Back, x: f64) -> Option<f64> {
+    window.back(k).map(|base| match of {
+        Back::Return(kind) => kind.of(x, base),
+        Back::Roc => rate_of_change(x, base),
+        Back::Lag => base,
+    })
 }
 
 #[inline]
@@ -104,6 +116,26 @@ impl Kernel {
             Kernel::Beta(k) => put(out, 0, k.update(x, market)),
             Kernel::Corr(k) => put(out, 0, k.update(x, market)),
         }
+    }
+
+    /// A feature read from this state as of its last update (NaN = null):
+    /// `x` is that update's input. The plan makes views only of the states
+    /// that hold what they read ([`super::share`]).
+    #[inline]
+    pub(crate) fn view(&self, view: View, x: f64, bar: &Bar) -> f64 {
+        let value = match (view, self) {
+            (View::Mean, Kernel::Bbands(k)) => k.mean(),
+            (View::StdDev { nbdev }, Kernel::Bbands(k)) => {
+                k.variance().map(|v| scaled_deviation(v, nbdev))
+            }
+            (View::Willr, Kernel::Stoch(k)) => {
+                k.extremes().map(|(hi, lo)| williams_r(hi, lo, bar.close))
+            }
+            (View::Back { k, of }, Kernel::Sma(s)) => back(s.window(), k, of, x),
+            (View::Back { k, of }, Kernel::Bbands(b)) => back(b.window(), k, of, x),
+            (view, kernel) => unreachable!("the plan made a {view:?} view of {kernel:?}"),
+        };
+        value.unwrap_or(f64::NAN)
     }
 
     /// Hints the lines this indicator's next updates touch: a boxed

@@ -9,6 +9,7 @@ mod catalog;
 mod feature_set;
 mod kernel;
 mod plan;
+mod share;
 
 pub use catalog::{catalog, IndicatorInfo, InputShape, ParamInfo};
 pub use feature_set::{FeatureDef, FeatureSet, ParamValue};

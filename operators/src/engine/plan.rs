@@ -3,6 +3,7 @@
 use super::catalog::{self, IndicatorInfo, InputShape, ParamInfo};
 use super::feature_set::{FeatureDef, FeatureSet, ParamValue};
 use super::kernel::Kernel;
+use super::share::{self, View};
 use crate::error::{OperatorError, Result};
 use crate::{Bar, RejectReason};
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Where a node's single-series input comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Source {
+pub(super) enum Source {
     Open,
     High,
     Low,
@@ -30,6 +31,9 @@ struct Node {
     first_output: usize,
     outputs: usize,
     prototype: Kernel,
+    /// Features computed from this node's state after its update, each
+    /// written to its column (see [`share`]).
+    views: Vec<(View, usize)>,
 }
 
 /// A compiled feature set: turns one symbol's bars into rows of outputs.
@@ -112,6 +116,7 @@ impl FeatureEngine {
     /// Compiles `set`: checks kinds, parameters, inputs and output names.
     pub fn new(set: &FeatureSet) -> Result<Self> {
         let mut nodes = Vec::with_capacity(set.features.len());
+        let mut kinds = Vec::with_capacity(set.features.len());
         let mut columns: Vec<String> = Vec::new();
         let mut by_name: HashMap<String, usize> = HashMap::new();
         let mut canonical = String::new();
@@ -167,8 +172,35 @@ impl FeatureEngine {
                 first_output,
                 outputs: names.len(),
                 prototype,
+                views: Vec::new(),
             });
+            kinds.push((info.kind, params));
         }
+        let features: Vec<share::Feature<'_>> = kinds
+            .iter()
+            .zip(&nodes)
+            .map(|((kind, params), node)| share::Feature {
+                kind,
+                params,
+                source: node.source,
+                columns: node.first_output..node.first_output + node.outputs,
+            })
+            .collect();
+        let shared = share::plan(&features);
+        for (i, &(owner, view)) in shared
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
+        {
+            canonical.push_str(&format!("view {i} of {owner}: {view:?};"));
+            let column = nodes[i].first_output;
+            nodes[owner].views.push((view, column));
+        }
+        let nodes = nodes
+            .into_iter()
+            .zip(&shared)
+            .filter_map(|(node, s)| s.is_none().then_some(node))
+            .collect();
         Ok(Self {
             set: set.clone(),
             nodes,
@@ -224,7 +256,15 @@ impl FeatureEngine {
 
     /// Checks that `state` (for example a restored snapshot) belongs to this engine.
     pub fn check_state(&self, state: &SymbolState) -> Result<()> {
-        if state.fingerprint != self.fingerprint || state.kernels.len() != self.nodes.len() {
+        let same_kinds = state
+            .kernels
+            .iter()
+            .zip(&self.nodes)
+            .all(|(k, n)| std::mem::discriminant(k) == std::mem::discriminant(&n.prototype));
+        if state.fingerprint != self.fingerprint
+            || state.kernels.len() != self.nodes.len()
+            || !same_kinds
+        {
             return Err(OperatorError::StateMismatch(format!(
                 "snapshot fingerprint {:016x} with {} indicators, engine {:016x} with {}",
                 state.fingerprint,
@@ -321,9 +361,15 @@ impl FeatureEngine {
                 // A null input (an upstream feature still in its lookback):
                 // this indicator is not fed, its outputs are null.
                 out.fill(f64::NAN);
+                for &(_, column) in &node.views {
+                    row[column] = f64::NAN;
+                }
                 continue;
             }
             kernel.step(bar, x, market, out);
+            for &(view, column) in &node.views {
+                row[column] = kernel.view(view, x, bar);
+            }
         }
         Ok(())
     }

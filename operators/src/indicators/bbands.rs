@@ -29,6 +29,9 @@ pub struct Bbands {
     middle: Sma,
     variance: Variance,
     run: EqualRun,
+    /// The window's variance as of the last update, once a window is full.
+    #[serde(default)]
+    last_variance: Option<f64>,
 }
 
 impl Bbands {
@@ -48,6 +51,7 @@ impl Bbands {
             middle: Sma::new(period),
             variance: Variance::new(period),
             run: EqualRun::default(),
+            last_variance: None,
         }
     }
 
@@ -57,6 +61,7 @@ impl Bbands {
         self.run.push(x);
         let middle = self.middle.update(x);
         let variance = self.variance.update(x)?;
+        self.last_variance = Some(variance);
         let middle = middle?;
         let sd = if variance != 0.0 {
             variance.sqrt()
@@ -83,6 +88,24 @@ impl Bbands {
             pctb,
             width,
         })
+    }
+
+    /// The middle band (the window's mean) as of the last update.
+    #[inline]
+    pub fn mean(&self) -> Option<f64> {
+        self.middle.value()
+    }
+
+    /// The window's population variance as of the last update.
+    #[inline]
+    pub fn variance(&self) -> Option<f64> {
+        self.last_variance
+    }
+
+    /// The last `period` values fed (the newest `back(0)`).
+    #[inline]
+    pub fn window(&self) -> &crate::rolling::Ring {
+        self.middle.window()
     }
 
     /// True once values are produced.

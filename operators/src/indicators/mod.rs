@@ -60,6 +60,10 @@ pub use vol::Volatility;
 pub use willr::Willr;
 pub use zscore::ZScore;
 
+pub(crate) use roc::rate_of_change;
+pub(crate) use stddev::scaled_deviation;
+pub(crate) use willr::williams_r;
+
 /// TA-Lib's `TA_IS_ZERO`: strictly inside (-1e-14, 1e-14).
 #[inline]
 pub(crate) fn ta_is_zero(v: f64) -> bool {

@@ -12,6 +12,17 @@ pub enum ReturnKind {
     Simple,
 }
 
+impl ReturnKind {
+    /// The return from `base` to `x`.
+    #[inline]
+    pub fn of(self, x: f64, base: f64) -> f64 {
+        match self {
+            ReturnKind::Log => (x / base).ln(),
+            ReturnKind::Simple => x / base - 1.0,
+        }
+    }
+}
+
 /// The k-bar return of a series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Return {
@@ -42,10 +53,7 @@ impl Return {
             return None;
         }
         let base = self.ring.front().expect("full ring");
-        Some(match self.kind {
-            ReturnKind::Log => (x / base).ln(),
-            ReturnKind::Simple => x / base - 1.0,
-        })
+        Some(self.kind.of(x, base))
     }
 
     /// True once a value is produced.

@@ -3,6 +3,16 @@
 use crate::rolling::Ring;
 use serde::{Deserialize, Serialize};
 
+/// `((x / base) - 1) * 100`, 0 when `base` is 0, as [`Roc`] reports it.
+#[inline]
+pub(crate) fn rate_of_change(x: f64, base: f64) -> f64 {
+    if base != 0.0 {
+        ((x / base) - 1.0) * 100.0
+    } else {
+        0.0
+    }
+}
+
 /// `((x_i / x_{i-period}) - 1) * 100`, 0 when the earlier value is 0.
 /// First value at index `period`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,11 +43,7 @@ impl Roc {
         } else {
             return None;
         };
-        Some(if base != 0.0 {
-            ((x / base) - 1.0) * 100.0
-        } else {
-            0.0
-        })
+        Some(rate_of_change(x, base))
     }
 
     /// True once values are produced.

@@ -36,9 +36,21 @@ impl Sma {
             self.total.remove(old);
         }
         self.total.add(x);
+        self.value()
+    }
+
+    /// The mean as of the last update, once `period` values exist.
+    #[inline]
+    pub fn value(&self) -> Option<f64> {
         self.ring
             .is_full()
             .then(|| self.total.value() / self.ring.capacity() as f64)
+    }
+
+    /// The last `period` values fed (the newest `back(0)`).
+    #[inline]
+    pub fn window(&self) -> &Ring {
+        &self.ring
     }
 
     /// True once values are produced.

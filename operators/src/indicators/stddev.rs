@@ -11,6 +11,17 @@ pub struct StdDev {
     nbdev: f64,
 }
 
+/// `sqrt(variance) * nbdev`, as [`StdDev`] reports it.
+#[inline]
+pub(crate) fn scaled_deviation(variance: f64, nbdev: f64) -> f64 {
+    let sd = variance.sqrt();
+    if nbdev != 1.0 {
+        sd * nbdev
+    } else {
+        sd
+    }
+}
+
 impl StdDev {
     /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
     #[inline]
@@ -29,12 +40,7 @@ impl StdDev {
     /// Feeds one value.
     #[inline]
     pub fn update(&mut self, x: f64) -> Option<f64> {
-        let sd = self.variance.update(x)?.sqrt();
-        Some(if self.nbdev != 1.0 {
-            sd * self.nbdev
-        } else {
-            sd
-        })
+        Some(scaled_deviation(self.variance.update(x)?, self.nbdev))
     }
 
     /// True once values are produced.

@@ -64,6 +64,15 @@ impl Stoch {
         Some(StochOutput { k, d })
     }
 
+    /// The highest high and lowest low of the last `fastk_period` bars, as
+    /// of the last update, once that many bars exist.
+    #[inline]
+    pub fn extremes(&self) -> Option<(f64, f64)> {
+        self.highest
+            .is_full()
+            .then(|| (self.highest.current(), self.lowest.current()))
+    }
+
     /// True once values are produced.
     pub fn is_ready(&self) -> bool {
         self.slow_d.is_ready()

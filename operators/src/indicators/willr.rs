@@ -13,6 +13,17 @@ pub struct Willr {
     lowest: RollingExtremum,
 }
 
+/// %R of `close` within the window's `highest` and `lowest`, as [`Willr`]
+/// reports it.
+#[inline]
+pub(crate) fn williams_r(highest: f64, lowest: f64, close: f64) -> f64 {
+    let range = highest - lowest;
+    if ta_is_zero_scaled(range, highest.abs() + lowest.abs()) {
+        return 0.0;
+    }
+    (((highest - close) / range) * -100.0).clamp(-100.0, 0.0)
+}
+
 impl Willr {
     /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
     #[inline]
@@ -37,11 +48,7 @@ impl Willr {
         if !self.highest.is_full() {
             return None;
         }
-        let range = hi - lo;
-        if ta_is_zero_scaled(range, hi.abs() + lo.abs()) {
-            return Some(0.0);
-        }
-        Some((((hi - close) / range) * -100.0).clamp(-100.0, 0.0))
+        Some(williams_r(hi, lo, close))
     }
 
     /// True once values are produced.

@@ -96,6 +96,16 @@ impl RollingExtremum {
         }
     }
 
+    /// The window's extremum as the last push returned it (NaN before any).
+    #[inline]
+    pub fn current(&self) -> f64 {
+        if self.len == 0 {
+            f64::NAN
+        } else {
+            self.values[self.head]
+        }
+    }
+
     /// How many values have been pushed since creation or reset.
     #[inline]
     pub fn pushed(&self) -> u64 {
