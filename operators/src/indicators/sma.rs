@@ -15,10 +15,16 @@ pub struct Sma {
 }
 
 impl Sma {
-    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]).
+    /// Hints the cache lines the next updates touch (see [`crate::prefetch`]):
+    /// the whole window when it is at most 8 lines, since features that
+    /// read values further back in it may share it (`engine::share`).
     #[inline]
     pub fn prefetch(&self) {
-        self.ring.prefetch_next();
+        if self.ring.capacity() <= 64 {
+            self.ring.prefetch_all();
+        } else {
+            self.ring.prefetch_next();
+        }
     }
 
     /// Over `period` (>= 1) values.
