@@ -18,7 +18,22 @@ pub enum Extremum {
 /// input (each value enters and leaves the deque once). Ties resolve to the
 /// most recent position, as TA-Lib's scans with `>=`/`<=` do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ExtremumParts", into = "ExtremumParts")]
 pub struct RollingExtremum {
+    kind: Extremum,
+    period: u64,
+    pushed: u64,
+    /// The deque's (value, position) entries in a ring of `period + 1`: a
+    /// value beside its position, so each end is one cache line.
+    entries: Vec<(f64, u64)>,
+    head: usize,
+    len: usize,
+}
+
+/// A [`RollingExtremum`] as a snapshot holds it (values and positions as
+/// two arrays), checked when read.
+#[derive(Serialize, Deserialize)]
+struct ExtremumParts {
     kind: Extremum,
     period: u64,
     pushed: u64,
@@ -26,6 +41,52 @@ pub struct RollingExtremum {
     positions: Vec<u64>,
     head: usize,
     len: usize,
+}
+
+impl TryFrom<ExtremumParts> for RollingExtremum {
+    type Error = String;
+
+    fn try_from(p: ExtremumParts) -> Result<Self, String> {
+        let cap = p.values.len();
+        if p.period == 0
+            || cap as u64 != p.period + 1
+            || p.positions.len() != cap
+            || p.head >= cap
+            || p.len > cap
+        {
+            return Err(format!(
+                "extremum snapshot out of range: period {}, {} values, {} positions, head {}, len {}",
+                p.period,
+                cap,
+                p.positions.len(),
+                p.head,
+                p.len
+            ));
+        }
+        Ok(Self {
+            kind: p.kind,
+            period: p.period,
+            pushed: p.pushed,
+            entries: p.values.into_iter().zip(p.positions).collect(),
+            head: p.head,
+            len: p.len,
+        })
+    }
+}
+
+impl From<RollingExtremum> for ExtremumParts {
+    fn from(r: RollingExtremum) -> Self {
+        let (values, positions) = r.entries.into_iter().unzip();
+        Self {
+            kind: r.kind,
+            period: r.period,
+            pushed: r.pushed,
+            values,
+            positions,
+            head: r.head,
+            len: r.len,
+        }
+    }
 }
 
 impl RollingExtremum {
@@ -36,8 +97,7 @@ impl RollingExtremum {
             kind,
             period: period as u64,
             pushed: 0,
-            values: vec![0.0; period + 1],
-            positions: vec![0; period + 1],
+            entries: vec![(0.0, 0); period + 1],
             head: 0,
             len: 0,
         }
@@ -46,8 +106,8 @@ impl RollingExtremum {
     #[inline]
     fn slot(&self, offset: usize) -> usize {
         let i = self.head + offset;
-        if i >= self.values.len() {
-            i - self.values.len()
+        if i >= self.entries.len() {
+            i - self.entries.len()
         } else {
             i
         }
@@ -60,7 +120,7 @@ impl RollingExtremum {
         let idx = self.pushed;
         self.pushed += 1;
         while self.len > 0 {
-            let back = self.values[self.slot(self.len - 1)];
+            let back = self.entries[self.slot(self.len - 1)].0;
             let dominated = match self.kind {
                 Extremum::Max => back <= x,
                 Extremum::Min => back >= x,
@@ -71,28 +131,23 @@ impl RollingExtremum {
             self.len -= 1;
         }
         let tail = self.slot(self.len);
-        self.values[tail] = x;
-        self.positions[tail] = idx;
+        self.entries[tail] = (x, idx);
         self.len += 1;
-        if self.positions[self.head] + self.period <= idx {
+        if self.entries[self.head].1 + self.period <= idx {
             self.head = self.slot(1);
             self.len -= 1;
         }
-        (self.values[self.head], self.positions[self.head])
+        self.entries[self.head]
     }
 
     /// Hints the deque's ends, where the next pushes read and write.
     #[inline]
     pub fn prefetch(&self) {
-        if self.values.len() <= 16 {
-            prefetch::slice(&self.values);
-            prefetch::slice(&self.positions);
+        if self.entries.len() <= 16 {
+            prefetch::slice(&self.entries);
         } else {
-            let tail = self.slot(self.len.saturating_sub(1));
-            for i in [self.head, tail] {
-                prefetch::at(&self.values, i);
-                prefetch::at(&self.positions, i);
-            }
+            prefetch::at(&self.entries, self.head);
+            prefetch::at(&self.entries, self.slot(self.len.saturating_sub(1)));
         }
     }
 
@@ -102,7 +157,7 @@ impl RollingExtremum {
         if self.len == 0 {
             f64::NAN
         } else {
-            self.values[self.head]
+            self.entries[self.head].0
         }
     }
 
@@ -162,6 +217,24 @@ mod tests {
                 assert_eq!(r.push(xs[i]), naive(&xs, i, 4, kind));
             }
         }
+    }
+
+    #[test]
+    fn snapshots_round_trip_and_out_of_range_ones_are_refused() {
+        let mut r = RollingExtremum::new(Extremum::Max, 3);
+        for x in [2.0, 5.0, 1.0, 4.0, 3.0] {
+            r.push(x);
+        }
+        let json = serde_json::to_string(&r).unwrap();
+        let mut back: RollingExtremum = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.push(0.5), r.push(0.5));
+        let bad = json.replace("\"head\":", "\"head\":9");
+        let e = serde_json::from_str::<RollingExtremum>(&bad).unwrap_err();
+        assert!(
+            e.to_string().contains("extremum snapshot out of range"),
+            "{e}"
+        );
     }
 
     #[test]
