@@ -92,6 +92,16 @@ impl BarBatch {
         self.ts.len()
     }
 
+    /// Makes room for `rows` more rows in every column.
+    pub fn reserve(&mut self, rows: usize) {
+        self.symbol.reserve(rows);
+        self.ts.reserve(rows);
+        self.bar.reserve(rows);
+        self.sector.reserve(rows);
+        self.file.reserve(rows);
+        self.line.reserve(rows);
+    }
+
     /// True without rows.
     pub fn is_empty(&self) -> bool {
         self.ts.is_empty()

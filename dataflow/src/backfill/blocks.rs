@@ -97,10 +97,19 @@ impl Cutter {
                 at: None,
             })
             .collect();
-        for i in 0..cut {
-            chunks[symbol_owner(p.symbol[i], self.peers)]
-                .bars
-                .push_row(p, i);
+        let owners: Vec<usize> = p.symbol[..cut]
+            .iter()
+            .map(|&s| symbol_owner(s, self.peers))
+            .collect();
+        let mut rows = vec![0; self.peers];
+        for &d in &owners {
+            rows[d] += 1;
+        }
+        for (chunk, &n) in chunks.iter_mut().zip(&rows) {
+            chunk.bars.reserve(n);
+        }
+        for (i, &d) in owners.iter().enumerate() {
+            chunks[d].bars.push_row(p, i);
         }
         Block { chunks, rows: cut }
     }
