@@ -303,3 +303,15 @@ fn snapshot_of_another_feature_set_is_refused() {
     let c = engine("[[features]]\nkind = \"sma\"\nperiod = 51\n").unwrap();
     assert_ne!(b.fingerprint(), c.fingerprint());
 }
+
+#[test]
+fn snapshot_with_its_indicators_out_of_place_is_refused() {
+    // the right fingerprint and count, but two kernels swapped: each
+    // would be fed another feature's input and write another's columns
+    let e = FeatureEngine::standard();
+    let mut json: serde_json::Value = serde_json::to_value(e.new_state()).unwrap();
+    json["kernels"].as_array_mut().unwrap().swap(0, 7);
+    let swapped = serde_json::from_value(json).unwrap();
+    let err = e.check_state(&swapped).unwrap_err();
+    assert!(matches!(err, OperatorError::StateMismatch(_)), "{err}");
+}
