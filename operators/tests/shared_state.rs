@@ -160,10 +160,11 @@ fn views_of_a_derived_input_and_views_read_by_later_features() {
     each_alone_equals_the_set(&s, &bars);
 }
 
-/// Bytes of a fresh state of `set`, as a snapshot holds it.
+/// Bytes of a fresh state of `set`, as a checkpoint holds it (bincode:
+/// fixed-width numbers, so two fingerprints take the same room).
 fn state_size(set: &FeatureSet) -> usize {
     let engine = FeatureEngine::new(set).unwrap();
-    serde_json::to_string(&engine.new_state()).unwrap().len()
+    bincode::serialize(&engine.new_state()).unwrap().len()
 }
 
 #[test]

@@ -9,6 +9,11 @@ use crate::{Bar, RejectReason};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
+/// Raised whenever a kernel's serialised form changes, so that snapshots
+/// of the old form are refused ([`FeatureEngine::check_state`]) rather than
+/// misread.
+const STATE_LAYOUT: u32 = 2;
+
 /// Where a node's single-series input comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Source {
@@ -119,7 +124,9 @@ impl FeatureEngine {
         let mut kinds = Vec::with_capacity(set.features.len());
         let mut columns: Vec<String> = Vec::new();
         let mut by_name: HashMap<String, usize> = HashMap::new();
-        let mut canonical = String::new();
+        // The kernels' serialised layout is part of the plan: a snapshot
+        // from a build that lays a state out otherwise is another engine's.
+        let mut canonical = format!("layout {STATE_LAYOUT};");
         for def in &set.features {
             let info = catalog::find(&def.kind).ok_or_else(|| OperatorError::UnknownIndicator {
                 kind: def.kind.clone(),

@@ -1,6 +1,6 @@
 //! Bollinger bands with %b and width (TA-Lib BBANDS, SMA middle band).
 
-use super::{sma::Sma, variance::Variance};
+use super::{sma::Sma, variance::VarianceSums};
 use crate::rolling::EqualRun;
 use serde::{Deserialize, Serialize};
 
@@ -26,11 +26,11 @@ pub struct Bbands {
     period: usize,
     nbdev_up: f64,
     nbdev_dn: f64,
+    /// The middle band; its window is the variance's too.
     middle: Sma,
-    variance: Variance,
+    variance: VarianceSums,
     run: EqualRun,
     /// The window's variance as of the last update, once a window is full.
-    #[serde(default)]
     last_variance: Option<f64>,
 }
 
@@ -39,7 +39,6 @@ impl Bbands {
     #[inline]
     pub fn prefetch(&self) {
         self.middle.prefetch();
-        self.variance.prefetch();
     }
 
     /// Over `period` (>= 2) values with the two deviation factors.
@@ -49,7 +48,7 @@ impl Bbands {
             nbdev_up,
             nbdev_dn,
             middle: Sma::new(period),
-            variance: Variance::new(period),
+            variance: VarianceSums::new(period),
             run: EqualRun::default(),
             last_variance: None,
         }
@@ -59,8 +58,9 @@ impl Bbands {
     #[inline]
     pub fn update(&mut self, x: f64) -> Option<BbandsOutput> {
         self.run.push(x);
+        let first = self.middle.window().is_empty();
         let middle = self.middle.update(x);
-        let variance = self.variance.update(x)?;
+        let variance = self.variance.update(self.middle.window(), x, first)?;
         self.last_variance = Some(variance);
         let middle = middle?;
         let sd = if variance != 0.0 {
@@ -110,7 +110,7 @@ impl Bbands {
 
     /// True once values are produced.
     pub fn is_ready(&self) -> bool {
-        self.variance.is_ready()
+        self.middle.is_ready()
     }
 
     /// Forgets all history.

@@ -12,11 +12,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Variance {
     ring: Ring,
-    inv_period: f64,
-    shift: f64,
-    total1: f64,
-    total2: f64,
-    bars_to_reseed: i64,
+    sums: VarianceSums,
 }
 
 impl Variance {
@@ -30,6 +26,44 @@ impl Variance {
     pub fn new(period: usize) -> Self {
         Self {
             ring: Ring::new(period),
+            sums: VarianceSums::new(period),
+        }
+    }
+
+    /// Feeds one value; the variance once `period` values exist.
+    #[inline]
+    pub fn update(&mut self, x: f64) -> Option<f64> {
+        let first = self.ring.is_empty();
+        self.ring.push(x);
+        self.sums.update(&self.ring, x, first)
+    }
+
+    /// True once values are produced.
+    pub fn is_ready(&self) -> bool {
+        self.ring.is_full()
+    }
+
+    /// Forgets all history.
+    pub fn reset(&mut self) {
+        *self = Self::new(self.ring.capacity());
+    }
+}
+
+/// [`Variance`]'s sums over a window kept by its owner (a `Bbands` shares
+/// the ring of its middle band's SMA).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct VarianceSums {
+    inv_period: f64,
+    shift: f64,
+    total1: f64,
+    total2: f64,
+    bars_to_reseed: i64,
+}
+
+impl VarianceSums {
+    /// For a window of `period` (>= 1) values.
+    pub(crate) fn new(period: usize) -> Self {
+        Self {
             inv_period: 1.0 / period as f64,
             shift: 0.0,
             total1: 0.0,
@@ -61,63 +95,50 @@ impl Variance {
         self.total2 * self.inv_period - mean * mean
     }
 
-    /// Feeds one value; the variance once `period` values exist.
+    /// Takes in `x`, just pushed to `window` (`first`: the window was
+    /// empty before it); the variance once the window is full.
     #[inline]
-    pub fn update(&mut self, x: f64) -> Option<f64> {
-        if self.ring.is_empty() {
+    pub(crate) fn update(&mut self, window: &Ring, x: f64, first: bool) -> Option<f64> {
+        if first {
             self.shift = x;
         }
-        self.ring.push(x);
         self.add(x);
-        if !self.ring.is_full() {
+        if !window.is_full() {
             return None;
         }
         let mut variance = self.current();
-        let oldest = self.ring.front().expect("full ring");
+        let oldest = window.front().expect("full ring");
         let removed = self.remove(oldest);
         self.bars_to_reseed -= 1;
         if variance < 0.000001 * (self.total2 * self.inv_period)
             || removed > 1_000_000.0 * self.total2
             || self.bars_to_reseed <= 0
         {
-            variance = self.reseed();
+            variance = self.reseed(window);
         }
         Some(variance)
     }
 
-    fn reseed(&mut self) -> f64 {
-        self.bars_to_reseed = 32 * self.ring.capacity() as i64;
+    fn reseed(&mut self, window: &Ring) -> f64 {
+        self.bars_to_reseed = 32 * window.capacity() as i64;
         let mut sum = 0.0;
-        for v in self.ring.iter() {
+        for v in window.iter() {
             sum += v;
         }
         self.shift = sum * self.inv_period;
         self.total1 = 0.0;
         self.total2 = 0.0;
-        for i in 0..self.ring.len() {
-            let v = self
-                .ring
-                .back(self.ring.len() - 1 - i)
-                .expect("index in range");
+        for i in 0..window.len() {
+            let v = window.back(window.len() - 1 - i).expect("index in range");
             self.add(v);
         }
         let mut variance = self.current();
         if variance < 0.000000000001 * (self.total2 * self.inv_period) {
             variance = 0.0;
         }
-        let oldest = self.ring.front().expect("full ring");
+        let oldest = window.front().expect("full ring");
         self.remove(oldest);
         variance
-    }
-
-    /// True once values are produced.
-    pub fn is_ready(&self) -> bool {
-        self.ring.is_full()
-    }
-
-    /// Forgets all history.
-    pub fn reset(&mut self) {
-        *self = Self::new(self.ring.capacity());
     }
 }
 
