@@ -89,7 +89,7 @@ impl From<FracDiff> for FracDiffState {
 /// `w_k = -w_{k-1} (d - k + 1) / k`, K the first k with `|w_k| < threshold`.
 ///
 /// O(K) per bar by definition (282 taps for d = 0.4, threshold 1e-4), split
-/// in two: the newest [`BLOCK`] taps (the head) are summed at each bar; the
+/// in two: the newest `BLOCK` taps (the head) are summed at each bar; the
 /// older ones (the tail) read only values at least `BLOCK` bars old, so
 /// every `BLOCK` bars the tails of the next `BLOCK` bars are summed at once
 /// over one linear copy of the window. Each window value is then read once
