@@ -32,7 +32,12 @@ pub struct Block {
 /// Accumulates bars in time order and hands out complete blocks.
 #[derive(Debug)]
 pub struct Cutter {
+    /// Rows from `start` on are pending; those before it were handed out
+    /// and are dropped when they are at least as many as the rest (so a
+    /// large batch, such as a spill bucket of a million rows, is not
+    /// shifted down once per block cut from it).
     pending: BarBatch,
+    start: usize,
     peers: usize,
     block_rows: usize,
 }
@@ -42,6 +47,7 @@ impl Cutter {
     pub fn new(peers: usize, block_rows: usize) -> Self {
         Self {
             pending: BarBatch::default(),
+            start: 0,
             peers,
             block_rows,
         }
@@ -52,10 +58,30 @@ impl Cutter {
         self.pending.extend_from(bars);
     }
 
+    /// [`push`](Self::push) of a batch the caller is done with: taken as
+    /// it is when nothing is pending (a spill bucket is not copied).
+    pub fn push_owned(&mut self, bars: BarBatch) {
+        if self.start == self.pending.len() {
+            self.pending = bars;
+            self.start = 0;
+        } else {
+            self.push(&bars);
+        }
+    }
+
+    /// Forgets the rows handed out when they are at least half of those held.
+    fn compact(&mut self) {
+        if self.start > 0 && 2 * self.start >= self.pending.len() {
+            self.pending.drain_front(self.start);
+            self.start = 0;
+        }
+    }
+
     /// The next complete block, if enough rows are pending; with `all`, the
     /// pending rows are complete (no more rows of their times will come).
     pub fn next_block(&mut self, all: bool) -> Option<Block> {
-        let n = self.pending.len();
+        let ts = &self.pending.ts[self.start..];
+        let n = ts.len();
         if n == 0 || (!all && n < self.block_rows) {
             return None;
         }
@@ -66,25 +92,28 @@ impl Cutter {
             // the time at the limit if a later time follows it (it is
             // complete), else up to its start (it may still grow).
             let limit = n.min(self.block_rows);
-            let last = self.pending.ts[limit - 1];
-            let end = self.pending.ts.partition_point(|&t| t <= last);
+            let last = ts[limit - 1];
+            let end = ts.partition_point(|&t| t <= last);
             if end < n || all {
                 end
             } else {
-                match self.pending.ts[..limit].partition_point(|&t| t < last) {
+                match ts[..limit].partition_point(|&t| t < last) {
                     0 => return None,
                     cut => cut,
                 }
             }
         };
-        let block = self.split(cut);
-        self.pending.drain_front(cut);
+        let block = self.split(self.start..self.start + cut);
+        self.start += cut;
+        self.compact();
         Some(block)
     }
 
-    fn split(&self, cut: usize) -> Block {
+    /// The block of pending rows `rows`.
+    fn split(&self, rows: std::ops::Range<usize>) -> Block {
         let p = &self.pending;
-        let mut times: Vec<i64> = p.ts[..cut].to_vec();
+        let cut = rows.len();
+        let mut times: Vec<i64> = p.ts[rows.clone()].to_vec();
         times.dedup();
         let mut chunks: Vec<BarChunk> = (0..self.peers)
             .map(|d| BarChunk {
@@ -97,18 +126,18 @@ impl Cutter {
                 at: None,
             })
             .collect();
-        let owners: Vec<usize> = p.symbol[..cut]
+        let owners: Vec<usize> = p.symbol[rows.clone()]
             .iter()
             .map(|&s| symbol_owner(s, self.peers))
             .collect();
-        let mut rows = vec![0; self.peers];
+        let mut per_worker = vec![0; self.peers];
         for &d in &owners {
-            rows[d] += 1;
+            per_worker[d] += 1;
         }
-        for (chunk, &n) in chunks.iter_mut().zip(&rows) {
+        for (chunk, &n) in chunks.iter_mut().zip(&per_worker) {
             chunk.bars.reserve(n);
         }
-        for (i, &d) in owners.iter().enumerate() {
+        for (i, &d) in rows.zip(&owners) {
             chunks[d].bars.push_row(p, i);
         }
         Block { chunks, rows: cut }
@@ -174,5 +203,27 @@ mod tests {
         );
         let b = c.next_block(true).unwrap();
         assert_eq!((b.rows, b.chunks[0].times.clone()), (1, vec![7]));
+    }
+
+    /// Rows handed out are dropped only once they are half of those held,
+    /// and a batch pushed whole after them is taken as it is: every row
+    /// still goes out once, in order.
+    #[test]
+    fn rows_go_out_once_in_order_across_pushes() {
+        let mut c = Cutter::new(1, 3);
+        let mut out = Vec::new();
+        let mut drain = |c: &mut Cutter, all| {
+            while let Some(b) = c.next_block(all) {
+                out.extend(b.chunks[0].bars.line.iter().copied());
+            }
+        };
+        c.push(&bars(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+        drain(&mut c, false);
+        c.push(&bars(&[11, 12]));
+        drain(&mut c, true);
+        c.push_owned(bars(&[20, 21, 22, 23]));
+        drain(&mut c, true);
+        let lines: Vec<u64> = (2..12).chain(2..4).chain(2..6).collect();
+        assert_eq!(out, lines);
     }
 }

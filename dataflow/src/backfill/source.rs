@@ -115,7 +115,7 @@ impl Source<'_> {
                     .next_bucket(self.plan.ts_kind)
                     .map_err(|e| TickflowError::output(dir, e))?
                 {
-                    cutter.push(&bars);
+                    cutter.push_owned(bars);
                     while let Some(block) = cutter.next_block(true) {
                         if !send(block) {
                             break 'buckets;
