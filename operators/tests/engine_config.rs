@@ -314,4 +314,9 @@ fn snapshot_with_its_indicators_out_of_place_is_refused() {
     let swapped = serde_json::from_value(json).unwrap();
     let err = e.check_state(&swapped).unwrap_err();
     assert!(matches!(err, OperatorError::StateMismatch(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("not the engine's indicators in the engine's order"),
+        "{err}"
+    );
 }

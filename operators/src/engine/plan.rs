@@ -272,8 +272,13 @@ impl FeatureEngine {
             || state.kernels.len() != self.nodes.len()
             || !same_kinds
         {
+            let order = if same_kinds {
+                ""
+            } else {
+                " (not the engine's indicators in the engine's order)"
+            };
             return Err(OperatorError::StateMismatch(format!(
-                "snapshot fingerprint {:016x} with {} indicators, engine {:016x} with {}",
+                "snapshot fingerprint {:016x} with {} indicators{order}, engine {:016x} with {}",
                 state.fingerprint,
                 state.kernels.len(),
                 self.fingerprint,
