@@ -18,7 +18,7 @@ pub enum Extremum {
 /// input (each value enters and leaves the deque once). Ties resolve to the
 /// most recent position, as TA-Lib's scans with `>=`/`<=` do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "ExtremumParts", into = "ExtremumParts")]
+#[serde(try_from = "ExtremumParts")]
 pub struct RollingExtremum {
     kind: Extremum,
     period: u64,
@@ -30,15 +30,14 @@ pub struct RollingExtremum {
     len: usize,
 }
 
-/// A [`RollingExtremum`] as a snapshot holds it (values and positions as
-/// two arrays), checked when read.
-#[derive(Serialize, Deserialize)]
+/// A [`RollingExtremum`] as a snapshot holds it, before its indices are
+/// checked.
+#[derive(Deserialize)]
 struct ExtremumParts {
     kind: Extremum,
     period: u64,
     pushed: u64,
-    values: Vec<f64>,
-    positions: Vec<u64>,
+    entries: Vec<(f64, u64)>,
     head: usize,
     len: usize,
 }
@@ -47,45 +46,21 @@ impl TryFrom<ExtremumParts> for RollingExtremum {
     type Error = String;
 
     fn try_from(p: ExtremumParts) -> Result<Self, String> {
-        let cap = p.values.len();
-        if p.period == 0
-            || cap as u64 != p.period + 1
-            || p.positions.len() != cap
-            || p.head >= cap
-            || p.len > cap
-        {
+        let cap = p.entries.len();
+        if p.period == 0 || cap as u64 != p.period + 1 || p.head >= cap || p.len > cap {
             return Err(format!(
-                "extremum snapshot out of range: period {}, {} values, {} positions, head {}, len {}",
-                p.period,
-                cap,
-                p.positions.len(),
-                p.head,
-                p.len
+                "extremum snapshot out of range: period {}, {} entries, head {}, len {}",
+                p.period, cap, p.head, p.len
             ));
         }
         Ok(Self {
             kind: p.kind,
             period: p.period,
             pushed: p.pushed,
-            entries: p.values.into_iter().zip(p.positions).collect(),
+            entries: p.entries,
             head: p.head,
             len: p.len,
         })
-    }
-}
-
-impl From<RollingExtremum> for ExtremumParts {
-    fn from(r: RollingExtremum) -> Self {
-        let (values, positions) = r.entries.into_iter().unzip();
-        Self {
-            kind: r.kind,
-            period: r.period,
-            pushed: r.pushed,
-            values,
-            positions,
-            head: r.head,
-            len: r.len,
-        }
     }
 }
 
