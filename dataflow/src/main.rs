@@ -263,7 +263,7 @@ struct BackfillCmd {
     quiet: bool,
     /// Rows per spill bucket for input not in time order (the memory bound:
     /// about 150 bytes per row).
-    #[arg(long, default_value_t = 1 << 20)]
+    #[arg(long, default_value_t = backfill::BUCKET_ROWS)]
     spill_bucket_rows: u64,
     /// Rows per time block, about (tests use small blocks to have many).
     #[arg(long, hide = true, default_value_t = backfill::BLOCK_ROWS)]

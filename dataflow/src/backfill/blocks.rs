@@ -34,7 +34,7 @@ pub struct Block {
 pub struct Cutter {
     /// Rows from `start` on are pending; those before it were handed out
     /// and are dropped when they are at least as many as the rest (so a
-    /// large batch, such as a spill bucket of a million rows, is not
+    /// large batch, such as a spill bucket of 128k rows, is not
     /// shifted down once per block cut from it).
     pending: BarBatch,
     start: usize,
@@ -66,6 +66,15 @@ impl Cutter {
             self.start = 0;
         } else {
             self.push(&bars);
+        }
+    }
+
+    /// Frees the rows' storage when every row has been handed out: a spill
+    /// bucket's columns are not held while the next bucket is read.
+    pub fn release_drained(&mut self) {
+        if self.start == self.pending.len() {
+            self.pending = BarBatch::default();
+            self.start = 0;
         }
     }
 
@@ -225,5 +234,20 @@ mod tests {
         drain(&mut c, true);
         let lines: Vec<u64> = (2..12).chain(2..4).chain(2..6).collect();
         assert_eq!(out, lines);
+    }
+
+    /// A drained batch's storage is freed; rows still pending are kept.
+    #[test]
+    fn release_drained_frees_only_what_was_handed_out() {
+        let mut c = Cutter::new(1, 2);
+        c.push_owned(bars(&[1, 2, 3]));
+        assert_eq!(c.next_block(false).unwrap().rows, 2);
+        c.release_drained();
+        assert_eq!(c.next_block(true).unwrap().chunks[0].bars.ts, vec![3]);
+        assert!(c.pending.ts.capacity() > 0, "drained only at the end");
+        c.release_drained();
+        assert_eq!((c.pending.ts.capacity(), c.start), (0, 0));
+        c.push_owned(bars(&[4]));
+        assert_eq!(c.next_block(true).unwrap().chunks[0].bars.ts, vec![4]);
     }
 }

@@ -21,6 +21,7 @@ mod worker;
 pub use crate::sink::partition_of;
 pub use blocks::BLOCK_ROWS;
 pub use scan::{scan, InputPlan};
+pub use spill::BUCKET_ROWS;
 
 pub use crate::cluster::Cluster;
 use crate::config::PipelineConfig;

@@ -121,6 +121,7 @@ impl Source<'_> {
                             break 'buckets;
                         }
                     }
+                    cutter.release_drained();
                 }
             }
             buckets.remove();
