@@ -122,8 +122,10 @@ impl<'scope> CrossSections<'scope> for StreamVec<'scope, u64, FeatureChunk> {
 #[derive(Default)]
 struct Assembler {
     rows: Vec<(u32, u32, u32)>,
-    sectors: Vec<Option<u32>>,
-    inputs: Vec<Vec<f64>>,
+    /// Where each bar time's rows start in the block, and how many.
+    spans: Vec<(usize, usize)>,
+    /// Inputs of a bar time with rows outside the universe masked.
+    masked: Vec<Vec<f64>>,
 }
 
 /// Rows gathered per tile when transposing row-major features to columns:
@@ -131,6 +133,10 @@ struct Assembler {
 const TILE: usize = 64;
 
 impl Assembler {
+    /// The block's rows in (time, symbol) order with every column. The
+    /// features are transposed to columns first; each bar time's
+    /// cross-sections then read their inputs where they lie in those
+    /// columns (a run of rows each) instead of gathering them row by row.
     fn block(
         &mut self,
         chunks: &[FeatureChunk],
@@ -144,9 +150,7 @@ impl Assembler {
         let width = chunks[0].width;
         let total: usize = chunks.iter().map(FeatureChunk::len).sum();
         let mut order: Vec<(u32, u32)> = Vec::with_capacity(total);
-        let mut cross: Vec<Vec<f64>> = (0..3 * columns.len())
-            .map(|_| Vec::with_capacity(total))
-            .collect();
+        self.spans.clear();
         let mut cursor = vec![0usize; chunks.len()];
         for (k, &t) in times.iter().enumerate() {
             if time_index_owner(k, salt, peers) != worker {
@@ -171,99 +175,100 @@ impl Assembler {
                 // order otherwise
                 self.rows.sort();
             }
-            self.sectors.clear();
-            self.sectors.extend(
-                self.rows
+            self.spans.push((order.len(), self.rows.len()));
+            order.extend(self.rows.iter().map(|&(_, c, r)| (c, r)));
+        }
+        debug_assert!(chunks.iter().zip(&cursor).all(|(c, &k)| k == c.len()));
+        let mut block = rows_in_order(chunks, &order, width);
+        let mut cross: Vec<Vec<f64>> = (0..3 * columns.len())
+            .map(|_| vec![f64::NAN; order.len()])
+            .collect();
+        for &(at, n) in &self.spans {
+            let span = at..at + n;
+            let sectors = &block.sector[span.clone()];
+            let inputs: Vec<&[f64]> = match members.as_mut() {
+                None => columns
                     .iter()
-                    .map(|&(_, c, r)| chunks[c as usize].sector[r as usize]),
-            );
-            // One pass over the rows (each row's cache lines read once),
-            // every column gathered from it.
-            self.inputs.resize_with(columns.len(), Vec::new);
-            for input in &mut self.inputs {
-                input.clear();
-                input.reserve(self.rows.len());
-            }
-            for &(_, c, r) in &self.rows {
-                let at = r as usize * width;
-                let row = &chunks[c as usize].values[at..at + width];
-                for (input, &f) in self.inputs.iter_mut().zip(columns) {
-                    input.push(row[f]);
-                }
-            }
-            if let Some((members, names)) = members.as_mut() {
-                for (k, &(_, c, r)) in self.rows.iter().enumerate() {
-                    if !members.contains(names, chunks[c as usize].symbol[r as usize], t) {
-                        for input in &mut self.inputs {
-                            input[k] = f64::NAN;
+                    .map(|&f| &block.values[f][span.clone()])
+                    .collect(),
+                Some((members, names)) => {
+                    let t = block.ts[at];
+                    self.masked.resize_with(columns.len(), Vec::new);
+                    for (input, &f) in self.masked.iter_mut().zip(columns) {
+                        input.clear();
+                        input.extend_from_slice(&block.values[f][span.clone()]);
+                    }
+                    for (k, &symbol) in block.symbol[span.clone()].iter().enumerate() {
+                        if !members.contains(names, symbol, t) {
+                            for input in &mut self.masked {
+                                input[k] = f64::NAN;
+                            }
                         }
                     }
+                    self.masked.iter().map(Vec::as_slice).collect()
                 }
-            }
-            let refs: Vec<&[f64]> = self.inputs.iter().map(Vec::as_slice).collect();
+            };
             // The outputs written straight into this time's place in the
             // block's columns (rank, z, sector z of each column in turn).
-            let at = order.len();
-            let mut outs: Vec<&mut [f64]> = cross
-                .iter_mut()
-                .map(|c| {
-                    c.resize(at + self.rows.len(), f64::NAN);
-                    &mut c[at..]
-                })
-                .collect();
+            let mut outs: Vec<&mut [f64]> =
+                cross.iter_mut().map(|c| &mut c[span.clone()]).collect();
             kernel
                 .compute_into(
                     CrossSectionBatch {
-                        sectors: &self.sectors,
-                        columns: &refs,
+                        sectors,
+                        columns: &inputs,
                     },
                     &mut outs,
                 )
                 .expect("one value per row in every column");
-            order.extend(self.rows.iter().map(|&(_, c, r)| (c, r)));
         }
-        debug_assert!(chunks.iter().zip(&cursor).all(|(c, &k)| k == c.len()));
-        let n = order.len();
-        let mut block = OutputBlock {
-            symbol: Vec::with_capacity(n),
-            ts: Vec::with_capacity(n),
-            sector: Vec::with_capacity(n),
-            bar: Default::default(),
-            values: Vec::with_capacity(width + cross.len()),
-        };
-        for &(c, r) in &order {
-            let (chunk, r) = (&chunks[c as usize], r as usize);
-            block.symbol.push(chunk.symbol[r]);
-            block.ts.push(chunk.ts[r]);
-            block.sector.push(chunk.sector[r]);
-        }
-        let bar_fields: [fn(&tickflow_operators::Bar) -> f64; 5] =
-            [|b| b.open, |b| b.high, |b| b.low, |b| b.close, |b| b.volume];
-        for (column, get) in block.bar.iter_mut().zip(bar_fields) {
-            column.extend(
-                order
-                    .iter()
-                    .map(|&(c, r)| get(&chunks[c as usize].bar[r as usize])),
-            );
-        }
-        let mut features: Vec<Vec<f64>> = (0..width).map(|_| Vec::with_capacity(n)).collect();
-        // A tile's rows are read whole, in order (the reads stream), into a
-        // column-major tile in cache; then each column takes its run.
-        let mut transposed = vec![0.0; TILE * width];
-        for tile in order.chunks(TILE) {
-            for (i, &(c, r)) in tile.iter().enumerate() {
-                let at = r as usize * width;
-                let row = &chunks[c as usize].values[at..at + width];
-                for (column, &v) in transposed.chunks_exact_mut(TILE).zip(row) {
-                    column[i] = v;
-                }
-            }
-            for (column, run) in features.iter_mut().zip(transposed.chunks_exact(TILE)) {
-                column.extend_from_slice(&run[..tile.len()]);
-            }
-        }
-        block.values = features;
         block.values.extend(cross);
         block
     }
+}
+
+/// The rows `order` picks from `chunks` (chunk, row), in that order: keys,
+/// bars and the `width` features as columns.
+fn rows_in_order(chunks: &[FeatureChunk], order: &[(u32, u32)], width: usize) -> OutputBlock {
+    let n = order.len();
+    let mut block = OutputBlock {
+        symbol: Vec::with_capacity(n),
+        ts: Vec::with_capacity(n),
+        sector: Vec::with_capacity(n),
+        bar: Default::default(),
+        values: Vec::with_capacity(width),
+    };
+    for &(c, r) in order {
+        let (chunk, r) = (&chunks[c as usize], r as usize);
+        block.symbol.push(chunk.symbol[r]);
+        block.ts.push(chunk.ts[r]);
+        block.sector.push(chunk.sector[r]);
+    }
+    let bar_fields: [fn(&tickflow_operators::Bar) -> f64; 5] =
+        [|b| b.open, |b| b.high, |b| b.low, |b| b.close, |b| b.volume];
+    for (column, get) in block.bar.iter_mut().zip(bar_fields) {
+        column.extend(
+            order
+                .iter()
+                .map(|&(c, r)| get(&chunks[c as usize].bar[r as usize])),
+        );
+    }
+    let mut features: Vec<Vec<f64>> = (0..width).map(|_| Vec::with_capacity(n)).collect();
+    // A tile's rows are read whole, in order (the reads stream), into a
+    // column-major tile in cache; then each column takes its run.
+    let mut transposed = vec![0.0; TILE * width];
+    for tile in order.chunks(TILE) {
+        for (i, &(c, r)) in tile.iter().enumerate() {
+            let at = r as usize * width;
+            let row = &chunks[c as usize].values[at..at + width];
+            for (column, &v) in transposed.chunks_exact_mut(TILE).zip(row) {
+                column[i] = v;
+            }
+        }
+        for (column, run) in features.iter_mut().zip(transposed.chunks_exact(TILE)) {
+            column.extend_from_slice(&run[..tile.len()]);
+        }
+    }
+    block.values = features;
+    block
 }
