@@ -1,7 +1,7 @@
 //! The columnar cross-section kernel.
 
 use super::radix::RadixSorter;
-use super::stats::{average_ranks, quantile_sorted, zscores, GroupSums};
+use super::stats::{average_ranks, quantile_sorted, zscores, GroupSums, RankScales};
 use crate::error::{OperatorError, Result};
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +87,7 @@ pub struct CrossSectionKernel {
     present: Vec<u32>,
     clipped: Vec<f64>,
     sums: Vec<GroupSums>,
+    scales: RankScales,
 }
 
 impl CrossSectionKernel {
@@ -100,6 +101,7 @@ impl CrossSectionKernel {
             present: Vec::new(),
             clipped: Vec::new(),
             sums: Vec::new(),
+            scales: RankScales::default(),
         })
     }
 
@@ -215,7 +217,7 @@ impl CrossSectionKernel {
             return;
         }
         if count >= min_count {
-            average_ranks(&self.sorted, self.sorter.keys(), rank);
+            average_ranks(&self.sorted, self.sorter.keys(), &mut self.scales, rank);
         }
         let values: &[f64] = match self.options.winsorize {
             None => column,
