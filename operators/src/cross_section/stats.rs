@@ -172,6 +172,16 @@ impl RankScales {
     }
 }
 
+/// Linear-interpolated quantile (numpy's default) of ascending `sorted` values.
+pub fn quantile_sorted(sorted: impl Fn(usize) -> f64, n: usize, q: f64) -> f64 {
+    let pos = q * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(n - 1);
+    let frac = pos - lo as f64;
+    let (a, b) = (sorted(lo), sorted(hi));
+    a + (b - a) * frac
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,14 +210,4 @@ mod tests {
         average_ranks(&sorted, &keys, &mut RankScales::default(), &mut out);
         assert_eq!(out, [3.0 / 5.0, 5.0 / 5.0, 3.0 / 5.0, 3.0 / 5.0, 1.0 / 5.0]);
     }
-}
-
-/// Linear-interpolated quantile (numpy's default) of ascending `sorted` values.
-pub fn quantile_sorted(sorted: impl Fn(usize) -> f64, n: usize, q: f64) -> f64 {
-    let pos = q * (n - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    let frac = pos - lo as f64;
-    let (a, b) = (sorted(lo), sorted(hi));
-    a + (b - a) * frac
 }
