@@ -2,6 +2,8 @@
 //! for long columns; for the rest, a bucket sort by value where a sample
 //! shows the values spread out, else a comparison sort.
 
+use std::ops::Range;
+
 /// Maps an `f64` to a `u64` whose unsigned order is the numeric order
 /// (`-0.0` and `0.0` map to the same key). NaN must be filtered out first.
 #[inline]
@@ -109,12 +111,17 @@ impl RadixSorter {
     /// value between the second least and the second greatest of 64 sampled
     /// values (the few values outside share the end buckets instead of
     /// stretching every bucket, even where one outlier is sampled), in one
-    /// counting pass; the buckets then lie in order and one insertion pass
-    /// orders the few values within each (the value is read back from its
-    /// key: either zero lands in the same bucket). Returns false, sorting
-    /// nothing, where the sampled range is empty or not finite, or
-    /// where a bucket holds more than a sixteenth of the values (ties, or a
-    /// clump): the insertion pass would be slow.
+    /// counting pass; the buckets then lie in order, the two end buckets are
+    /// sorted by comparison and one insertion pass orders the few values
+    /// within each other bucket (the value is read back from its key: either
+    /// zero lands in the same bucket). Returns false, sorting nothing, where
+    /// the sampled range is empty or not finite, or where a bucket between
+    /// the ends holds more than a sixteenth of the values (ties, or a
+    /// clump): the insertion pass would be slow. The ends hold ~3% of the
+    /// values each, but the sample's second least or greatest value falls
+    /// often enough for one end to take more than a sixteenth (a seventh of
+    /// a backfill's cross-sections fell back to the comparison sort when the
+    /// ends counted too, after the buckets were counted).
     fn bucket_sort(&mut self, idx: &mut Vec<u32>) -> bool {
         let n = self.keys.len();
         let mut sample = [0u64; SAMPLES];
@@ -142,9 +149,11 @@ impl RadixSorter {
             self.histograms[b as usize] += 1;
         }
         let most = (n / 16).max(64) as u32;
-        if self.histograms.iter().any(|&c| c > most) {
+        if self.histograms[1..buckets - 1].iter().any(|&c| c > most) {
             return false;
         }
+        let below = self.histograms[0] as usize;
+        let above = self.histograms[buckets - 1] as usize;
         let mut offset = 0u32;
         for h in self.histograms.iter_mut() {
             let c = *h;
@@ -161,8 +170,29 @@ impl RadixSorter {
         }
         std::mem::swap(&mut self.keys, &mut self.keys_tmp);
         std::mem::swap(idx, &mut self.idx_tmp);
+        self.sort_range(0..below, idx);
+        self.sort_range(n - above..n, idx);
         insertion_sort(&mut self.keys, idx);
         true
+    }
+
+    /// Sorts `keys[range]` and `idx[range]` together by `(key, position)`.
+    fn sort_range(&mut self, range: Range<usize>, idx: &mut [u32]) {
+        if range.len() < 2 {
+            return;
+        }
+        self.run.clear();
+        self.run.extend(
+            self.keys[range.clone()]
+                .iter()
+                .copied()
+                .zip(idx[range.clone()].iter().copied()),
+        );
+        self.run.sort_unstable();
+        for (k, &(key, i)) in self.run.iter().enumerate() {
+            self.keys[range.start + k] = key;
+            idx[range.start + k] = i;
+        }
     }
 
     /// Sorts by `(key, position)`: first plain `u64`s (a key's top 32 bits
@@ -199,20 +229,7 @@ impl RadixSorter {
                     .iter()
                     .take_while(|&&key| key >> 32 == top)
                     .count();
-            if end - start > 1 {
-                self.run.clear();
-                self.run.extend(
-                    self.keys[start..end]
-                        .iter()
-                        .copied()
-                        .zip(idx[start..end].iter().copied()),
-                );
-                self.run.sort_unstable();
-                for (k, &(key, i)) in self.run.iter().enumerate() {
-                    self.keys[start + k] = key;
-                    idx[start + k] = i;
-                }
-            }
+            self.sort_range(start..end, idx);
             start = end;
         }
     }
@@ -337,9 +354,9 @@ mod tests {
             &|u, _, k| (k % 50) as f64 + u * 1e-9,
             &|u, _, _| (u - 0.5).powi(5),
         ];
-        // which shapes the buckets take at 4,000 (ties, clusters the sample
-        // misses and a sharp peak fall back)
-        let bucketed = [true, true, true, false, true, false, false];
+        // which shapes the buckets take at 4,000 (ties and a sharp peak fall
+        // back; the clusters the sample misses go to the end bucket above)
+        let bucketed = [true, true, true, false, true, true, false];
         for (s, shape) in shapes.iter().enumerate() {
             for n in [256usize, 300, 1_000, 4_000, 8_191] {
                 let xs: Vec<f64> = (0..n).map(|k| shape(unit(), unit(), k)).collect();
@@ -359,6 +376,41 @@ mod tests {
                     }
                     sorts_by_key_then_position(&xs, pairs, &format!("shape {s} falling={falling}"));
                 }
+            }
+        }
+    }
+
+    /// Values beyond the sampled range at far more than a sixteenth of the
+    /// positions each side (the sample lands on moderate ones), with ties
+    /// among them: the end buckets take them and the bucket sort still
+    /// applies.
+    #[test]
+    fn full_end_buckets_are_sorted() {
+        for n in [256usize, 1_000, 4_000] {
+            let sampled: Vec<usize> = (0..SAMPLES).map(|s| s * n / SAMPLES).collect();
+            let xs: Vec<f64> = (0..n)
+                .map(|k| match (sampled.contains(&k), k % 5) {
+                    (false, 0) => -1e6 - (k * 7_919 % 100) as f64,
+                    (false, 1) => 1e6 + (k * 104_729 % 100) as f64,
+                    _ => (k % 97) as f64 * 0.01 + k as f64 * 1e-7,
+                })
+                .collect();
+            let mut sorter = RadixSorter {
+                keys: xs.iter().map(|&x| order_key(x)).collect(),
+                ..RadixSorter::default()
+            };
+            let mut idx: Vec<u32> = (0..n as u32).collect();
+            assert!(sorter.bucket_sort(&mut idx), "n={n}");
+            let mut exp: Vec<u32> = (0..n as u32).collect();
+            exp.sort_by_key(|&i| (order_key(xs[i as usize]), i));
+            assert_eq!(idx, exp, "n={n}");
+            for falling in [false, true] {
+                let mut pairs: Vec<(u32, f64)> =
+                    xs.iter().enumerate().map(|(i, &v)| (i as u32, v)).collect();
+                if falling {
+                    pairs.reverse();
+                }
+                sorts_by_key_then_position(&xs, pairs, &format!("ends falling={falling}"));
             }
         }
     }
