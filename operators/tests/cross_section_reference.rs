@@ -85,7 +85,13 @@ fn batch_strategy() -> impl Strategy<Value = (Vec<Option<u32>>, Vec<Vec<f64>>)> 
 fn check(sectors: &[Option<u32>], columns: &[Vec<f64>], options: CrossSectionOptions) {
     let mut kernel = CrossSectionKernel::new(options.clone()).unwrap();
     let cols: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
-    let mut out = CrossSectionOutput::default();
+    // An output holding an earlier batch's values: every one is overwritten.
+    let stale = vec![vec![0.5; sectors.len()]; columns.len()];
+    let mut out = CrossSectionOutput {
+        rank: stale.clone(),
+        z: stale.clone(),
+        sector_z: stale,
+    };
     kernel
         .compute(
             CrossSectionBatch {
@@ -193,6 +199,27 @@ proptest! {
                 prop_assert!(close(b.z[f][pos], a.z[f][i]));
             }
         }
+    }
+}
+
+/// Shapes the random batches seldom take: a column all null (no value to
+/// rank or sum), a constant column, a single value, rows of no sector.
+#[test]
+fn all_null_constant_and_single_value_columns() {
+    let sectors = [Some(0), None, Some(1), Some(0), None];
+    let nan = f64::NAN;
+    let columns = [
+        vec![nan; 5],
+        vec![5.0; 5],
+        vec![nan, 2.0, nan, nan, nan],
+        vec![1.0, 2.0, nan, 3.0, -4.0],
+    ];
+    for min_count in [1, 3] {
+        let options = CrossSectionOptions {
+            winsorize: None,
+            min_count,
+        };
+        check(&sectors, &columns, options);
     }
 }
 

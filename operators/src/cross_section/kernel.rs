@@ -186,15 +186,13 @@ impl CrossSectionKernel {
             .map_or(0, |&m| m as usize + 1);
         for (column, outs) in batch.columns.iter().zip(out.chunks_exact_mut(3)) {
             if let [rank, z, sector_z] = outs {
-                rank.fill(f64::NAN);
-                z.fill(f64::NAN);
-                sector_z.fill(f64::NAN);
                 self.one_column(column, (batch.sectors, groups), rank, z, sector_z);
             }
         }
         Ok(())
     }
 
+    /// Writes every value of `rank`, `z` and `sector_z` (NaN where null).
     fn one_column(
         &mut self,
         column: &[f64],
@@ -213,7 +211,10 @@ impl CrossSectionKernel {
             &mut self.sorted,
         );
         let count = self.sorted.len();
+        rank.fill(f64::NAN);
         if count == 0 {
+            z.fill(f64::NAN);
+            sector_z.fill(f64::NAN);
             return;
         }
         if count >= min_count {

@@ -55,14 +55,16 @@ impl GroupSums {
 }
 
 /// Z-scores `(x - mean) / std` (population std) of the values at `rows`
-/// (ascending: every row whose value is not NaN): over all of them into `z`
-/// (a NaN row gets NaN), and within each row's group (`groups[r]`, below
-/// `n_groups`; `None`: no group, left as is) into `group_z`. Sums run in
-/// the order of `rows`, each group's over its own rows in that order; a set
-/// of fewer than `min_count` (and 2) values, or of equal values, has NaN
-/// z-scores. One pass for the sums, one for the squares, one for the
-/// outputs: the groups' sums interleave with the whole's, each still in row
-/// order.
+/// (ascending: every row whose value is not NaN): over all of them into `z`,
+/// and within each row's group (`groups[r]`, below `n_groups`) into
+/// `group_z`; every row of both is written, a NaN row and a row of no group
+/// (`None`) with NaN. Sums run in the order of `rows`, each group's over its
+/// own rows in that order; a set of fewer than `min_count` (and 2) values,
+/// or of equal values, has NaN z-scores. One pass for the sums, one for the
+/// squares, one for each output: the groups' sums interleave with the
+/// whole's, each still in row order; the outputs are written in lanes (a
+/// row's group's mean and std are read from tables with a NaN entry for no
+/// group) rather than row by row after a test of its group.
 #[allow(clippy::too_many_arguments)]
 pub fn zscores(
     values: &[f64],
@@ -103,12 +105,12 @@ pub fn zscores(
     for (z, &x) in z.iter_mut().zip(values) {
         *z = (x - all.mean) / all.std;
     }
-    for &r in rows {
-        let r = r as usize;
-        if let Some(g) = groups[r] {
-            let s = &sums[g as usize];
-            group_z[r] = (values[r] - s.mean) / s.std;
-        }
+    // Each group's mean and std, and NaN for rows of no group, in the slot
+    // past the last group.
+    sums.push(GroupSums::default());
+    for ((z, &x), g) in group_z.iter_mut().zip(values).zip(groups) {
+        let s = &sums[g.map_or(n_groups, |g| g as usize)];
+        *z = (x - s.mean) / s.std;
     }
 }
 
