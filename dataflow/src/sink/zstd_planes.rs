@@ -96,6 +96,20 @@ pub fn judge(plane: &[u8]) -> Kind {
     }
 }
 
+/// Hints the lines [`judge`] samples of `plane` into cache: the plane was
+/// filled a batch at a time, its sampled runs are seldom still in cache,
+/// and judged alone each run's loads stall the tallies that follow them.
+fn hint_sample(plane: &[u8]) {
+    if plane.len() < SAMPLES {
+        return;
+    }
+    let runs = SAMPLES / RUN;
+    let gap = plane.len() / runs;
+    for r in 0..runs {
+        tickflow_operators::prefetch::slice(&plane[r * gap..r * gap + RUN]);
+    }
+}
+
 /// `c * log2(c)` for every count a sample can hold (a plane of random
 /// bytes has about 256 distinct ones, each a logarithm to take).
 fn x_log2_x_table() -> &'static [f64] {
@@ -194,6 +208,9 @@ impl Frames {
         self.frames.clear();
         self.scratch.clear();
         for (i, segment) in segments.iter().map(|s| s.bytes).enumerate() {
+            if let Some(next) = segments.get(i + 1) {
+                hint_sample(next.bytes);
+            }
             if segment.is_empty() {
                 continue;
             }
