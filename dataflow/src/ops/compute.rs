@@ -127,9 +127,20 @@ pub(super) fn compute(
         })
         .collect();
     let mut place: Vec<(u32, u32)> = Vec::with_capacity(kept.len());
+    // Rows come in time order: a bar time's owner is looked up (a search
+    // and a division) once, not once per row.
+    let mut owner = None;
     for &i in &kept {
         let i = i as usize;
-        let d = time_owner(&chunk.times, chunk.salt, bars.ts[i], peers);
+        let ts = bars.ts[i];
+        let d = match owner {
+            Some((t, d)) if t == ts => d,
+            _ => {
+                let d = time_owner(&chunk.times, chunk.salt, ts, peers);
+                owner = Some((ts, d));
+                d
+            }
+        };
         let out = &mut outs[d];
         place.push((d as u32, out.len() as u32));
         out.symbol.push(bars.symbol[i]);
