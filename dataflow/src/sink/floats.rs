@@ -223,24 +223,32 @@ fn encode_levels(bits: &[u8], count: usize, out: &mut Vec<u8>) {
 }
 
 /// Min and max of `values`, ignoring NaN; `None` when every value is NaN.
+/// Eight lanes each, the values past the last eight folded in with the
+/// lanes at the end: the lanes' loop then compiles to packed min and max
+/// (measured 0.07 against 0.42 ns a value; updating a lane with the rest
+/// in between kept it in scalar selects and blends).
 fn min_max<V: Copy + PartialOrd>(values: &[V], (inf, neg_inf): (V, V)) -> Option<(V, V)> {
-    let mut lo = [inf; 4];
-    let mut hi = [neg_inf; 4];
-    let mut lanes = values.chunks_exact(4);
-    for c in &mut lanes {
-        for k in 0..4 {
+    const LANES: usize = 8;
+    let mut lo = [inf; LANES];
+    let mut hi = [neg_inf; LANES];
+    let lanes = values.chunks_exact(LANES);
+    let rest = lanes.remainder();
+    for c in lanes {
+        for k in 0..LANES {
             lo[k] = if c[k] < lo[k] { c[k] } else { lo[k] };
             hi[k] = if c[k] > hi[k] { c[k] } else { hi[k] };
         }
     }
-    for &v in lanes.remainder() {
-        lo[0] = if v < lo[0] { v } else { lo[0] };
-        hi[0] = if v > hi[0] { v } else { hi[0] };
+    // loops, not folds: folded, the lanes' loop above was vectorised
+    // otherwise again (0.92 ns a value)
+    let (mut least, mut most) = (inf, neg_inf);
+    for v in lo.into_iter().chain(rest.iter().copied()) {
+        least = if v < least { v } else { least };
     }
-    let lo = lo.into_iter().fold(inf, |a, b| if b < a { b } else { a });
-    let hi = hi
-        .into_iter()
-        .fold(neg_inf, |a, b| if b > a { b } else { a });
+    for v in hi.into_iter().chain(rest.iter().copied()) {
+        most = if v > most { v } else { most };
+    }
+    let (lo, hi) = (least, most);
     // only NaN seen: lo is still +inf and hi -inf
     (lo <= hi).then_some((lo, hi))
 }
@@ -603,6 +611,38 @@ mod tests {
                     assert_eq!(out[0], -1.0);
                     assert_eq!(out[1..], expected, "{len} {offset} {density}");
                 }
+            }
+        }
+    }
+
+    /// Against a plain fold, at lengths around the lanes' width, the least
+    /// and greatest values falling in the lanes or in the rest.
+    #[test]
+    fn min_max_equals_a_fold() {
+        let mut state = 99u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for n in 0..40usize {
+            for _ in 0..20 {
+                let values: Vec<f64> = (0..n)
+                    .map(|_| match next() {
+                        r if r % 7 == 0 => f64::NAN,
+                        r => (r >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 100.0,
+                    })
+                    .collect();
+                let present = values.iter().copied().filter(|v| !v.is_nan());
+                let expected = (present.clone().count() > 0).then(|| {
+                    (
+                        present.clone().fold(f64::INFINITY, f64::min),
+                        present.fold(f64::NEG_INFINITY, f64::max),
+                    )
+                });
+                let got = min_max(&values, Float64Type::INFINITIES);
+                assert_eq!(got, expected, "{values:?}");
             }
         }
     }
