@@ -85,6 +85,8 @@ pub struct CrossSectionKernel {
     sorter: RadixSorter,
     sorted: Vec<u32>,
     present: Vec<u32>,
+    /// Each row's group for [`zscores`]: its sector, or past the last.
+    group_of: Vec<u32>,
     clipped: Vec<f64>,
     sums: Vec<GroupSums>,
     scales: RankScales,
@@ -99,6 +101,7 @@ impl CrossSectionKernel {
             sorter: RadixSorter::default(),
             sorted: Vec::new(),
             present: Vec::new(),
+            group_of: Vec::new(),
             clipped: Vec::new(),
             sums: Vec::new(),
             scales: RankScales::default(),
@@ -184,11 +187,15 @@ impl CrossSectionKernel {
             .flatten()
             .max()
             .map_or(0, |&m| m as usize + 1);
+        let mut group_of = std::mem::take(&mut self.group_of);
+        group_of.clear();
+        group_of.extend(batch.sectors.iter().map(|s| s.unwrap_or(groups as u32)));
         for (column, outs) in batch.columns.iter().zip(out.chunks_exact_mut(3)) {
             if let [rank, z, sector_z] = outs {
-                self.one_column(column, (batch.sectors, groups), rank, z, sector_z);
+                self.one_column(column, (&group_of, groups), rank, z, sector_z);
             }
         }
+        self.group_of = group_of;
         Ok(())
     }
 
@@ -196,7 +203,7 @@ impl CrossSectionKernel {
     fn one_column(
         &mut self,
         column: &[f64],
-        (sectors, groups): (&[Option<u32>], usize),
+        (sectors, groups): (&[u32], usize),
         rank: &mut [f64],
         z: &mut [f64],
         sector_z: &mut [f64],
@@ -237,10 +244,15 @@ impl CrossSectionKernel {
                 &self.clipped
             }
         };
-        // Row order (= symbol order) for the sums, not sorted order.
-        self.present.clear();
-        self.present
-            .extend((0..column.len() as u32).filter(|&r| !column[r as usize].is_nan()));
+        // Row order (= symbol order) for the sums, not sorted order: every
+        // row written, the end moving past the present ones (no branch).
+        self.present.resize(column.len(), 0);
+        let mut end = 0;
+        for (r, v) in column.iter().enumerate() {
+            self.present[end] = r as u32;
+            end += usize::from(!v.is_nan());
+        }
+        self.present.truncate(end);
         zscores(
             values,
             &self.present,

@@ -56,20 +56,20 @@ impl GroupSums {
 
 /// Z-scores `(x - mean) / std` (population std) of the values at `rows`
 /// (ascending: every row whose value is not NaN): over all of them into `z`,
-/// and within each row's group (`groups[r]`, below `n_groups`) into
-/// `group_z`; every row of both is written, a NaN row and a row of no group
-/// (`None`) with NaN. Sums run in the order of `rows`, each group's over its
-/// own rows in that order; a set of fewer than `min_count` (and 2) values,
-/// or of equal values, has NaN z-scores. One pass for the sums, one for the
-/// squares, one for each output: the groups' sums interleave with the
-/// whole's, each still in row order; the outputs are written in lanes (a
-/// row's group's mean and std are read from tables with a NaN entry for no
-/// group) rather than row by row after a test of its group.
+/// and within each row's group (`groups[r]`, below `n_groups`; `n_groups`
+/// itself: no group) into `group_z`; every row of both is written, a NaN
+/// row and a row of no group with NaN. Sums run in the order of `rows`, each
+/// group's over its own rows in that order; a set of fewer than `min_count`
+/// (and 2) values, or of equal values, has NaN z-scores. One pass for the
+/// sums, one for the squares, one for each output: the groups' sums
+/// interleave with the whole's, each still in row order. Rows of no group
+/// are summed too, in a slot past the last group that is never settled
+/// (its mean and std stay NaN), so no pass tests a row's group.
 #[allow(clippy::too_many_arguments)]
 pub fn zscores(
     values: &[f64],
     rows: &[u32],
-    groups: &[Option<u32>],
+    groups: &[u32],
     n_groups: usize,
     min_count: usize,
     sums: &mut Vec<GroupSums>,
@@ -78,26 +78,24 @@ pub fn zscores(
 ) {
     let need = min_count.max(2);
     sums.clear();
-    sums.resize(n_groups, GroupSums::default());
+    sums.resize(n_groups + 1, GroupSums::default());
     let mut all = GroupSums::default();
     for &r in rows {
         let x = values[r as usize];
         all.add(x);
-        if let Some(g) = groups[r as usize] {
-            sums[g as usize].add(x);
-        }
+        sums[groups[r as usize] as usize].add(x);
     }
     all.settle_mean(need);
-    sums.iter_mut().for_each(|s| s.settle_mean(need));
+    sums[..n_groups]
+        .iter_mut()
+        .for_each(|s| s.settle_mean(need));
     for &r in rows {
         let x = values[r as usize];
         let d = x - all.mean;
         all.ss += d * d;
-        if let Some(g) = groups[r as usize] {
-            let s = &mut sums[g as usize];
-            let d = x - s.mean;
-            s.ss += d * d;
-        }
+        let s = &mut sums[groups[r as usize] as usize];
+        let d = x - s.mean;
+        s.ss += d * d;
     }
     all.settle_std();
     sums.iter_mut().for_each(GroupSums::settle_std);
@@ -105,11 +103,8 @@ pub fn zscores(
     for (z, &x) in z.iter_mut().zip(values) {
         *z = (x - all.mean) / all.std;
     }
-    // Each group's mean and std, and NaN for rows of no group, in the slot
-    // past the last group.
-    sums.push(GroupSums::default());
-    for ((z, &x), g) in group_z.iter_mut().zip(values).zip(groups) {
-        let s = &sums[g.map_or(n_groups, |g| g as usize)];
+    for ((z, &x), &g) in group_z.iter_mut().zip(values).zip(groups) {
+        let s = &sums[g as usize];
         *z = (x - s.mean) / s.std;
     }
 }
