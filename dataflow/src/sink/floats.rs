@@ -225,7 +225,7 @@ fn encode_levels(bits: &[u8], count: usize, out: &mut Vec<u8>) {
 /// Min and max of `values`, ignoring NaN; `None` when every value is NaN.
 /// Eight lanes each, the values past the last eight folded in with the
 /// lanes at the end: the lanes' loop then compiles to packed min and max
-/// (measured 0.07 against 0.42 ns a value; updating a lane with the rest
+/// (measured 0.08 against 0.42 ns a value; updating a lane with the rest
 /// in between kept it in scalar selects and blends).
 fn min_max<V: Copy + PartialOrd>(values: &[V], (inf, neg_inf): (V, V)) -> Option<(V, V)> {
     const LANES: usize = 8;

@@ -203,7 +203,7 @@ impl CrossSectionKernel {
     fn one_column(
         &mut self,
         column: &[f64],
-        (sectors, groups): (&[u32], usize),
+        (group_of, groups): (&[u32], usize),
         rank: &mut [f64],
         z: &mut [f64],
         sector_z: &mut [f64],
@@ -256,7 +256,7 @@ impl CrossSectionKernel {
         zscores(
             values,
             &self.present,
-            sectors,
+            group_of,
             groups,
             min_count,
             &mut self.sums,
