@@ -64,10 +64,7 @@ pub fn judge(plane: &[u8]) -> Kind {
     // after another, each waiting on the store before it.
     let mut tallies = [[0u32; 256]; 4];
     let mut repeats = 0usize;
-    let runs = SAMPLES / RUN;
-    let gap = plane.len() / runs;
-    for r in 0..runs {
-        let run = &plane[r * gap..r * gap + RUN];
+    for run in sampled_runs(plane) {
         for four in run.chunks_exact(4) {
             for (tally, &byte) in tallies.iter_mut().zip(four) {
                 tally[byte as usize] += 1;
@@ -100,14 +97,17 @@ pub fn judge(plane: &[u8]) -> Kind {
 /// filled a batch at a time, its sampled runs are seldom still in cache,
 /// and judged alone each run's loads stall the tallies that follow them.
 fn hint_sample(plane: &[u8]) {
-    if plane.len() < SAMPLES {
-        return;
+    if plane.len() >= SAMPLES {
+        sampled_runs(plane).for_each(tickflow_operators::prefetch::slice);
     }
+}
+
+/// The runs of `RUN` bytes [`judge`] samples, spread evenly over `plane`
+/// (at least `SAMPLES` bytes long).
+fn sampled_runs(plane: &[u8]) -> impl Iterator<Item = &[u8]> {
     let runs = SAMPLES / RUN;
     let gap = plane.len() / runs;
-    for r in 0..runs {
-        tickflow_operators::prefetch::slice(&plane[r * gap..r * gap + RUN]);
-    }
+    (0..runs).map(move |r| &plane[r * gap..r * gap + RUN])
 }
 
 /// `c * log2(c)` for every count a sample can hold (a plane of random
