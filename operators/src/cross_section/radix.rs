@@ -292,6 +292,13 @@ mod tests {
         assert_eq!(order_key(-0.0), order_key(0.0));
     }
 
+    /// The positions of `xs` in a stable sort by `(key, position)`.
+    fn by_key_then_position(xs: &[f64]) -> Vec<u32> {
+        let mut exp: Vec<u32> = (0..xs.len() as u32).collect();
+        exp.sort_by_key(|&i| (order_key(xs[i as usize]), i));
+        exp
+    }
+
     /// Argsorts `pairs` (positions into `xs`, in any order) and checks the
     /// positions and keys against a stable sort by `(key, position)`.
     fn sorts_by_key_then_position(xs: &[f64], pairs: Vec<(u32, f64)>, what: &str) {
@@ -299,11 +306,23 @@ mod tests {
         let mut sorter = RadixSorter::default();
         let mut idx = Vec::new();
         sorter.argsort(pairs.into_iter(), &mut idx);
-        let mut exp: Vec<u32> = (0..n as u32).collect();
-        exp.sort_by_key(|&i| (order_key(xs[i as usize]), i));
+        let exp = by_key_then_position(xs);
         assert_eq!(idx, exp, "{what} n={n}");
         let keys: Vec<u64> = exp.iter().map(|&i| order_key(xs[i as usize])).collect();
         assert_eq!(sorter.keys(), keys, "{what} n={n}");
+    }
+
+    /// [`sorts_by_key_then_position`] with the positions arriving rising,
+    /// then falling.
+    fn sorts_rising_and_falling(xs: &[f64], what: &str) {
+        for falling in [false, true] {
+            let mut pairs: Vec<(u32, f64)> =
+                xs.iter().enumerate().map(|(i, &v)| (i as u32, v)).collect();
+            if falling {
+                pairs.reverse();
+            }
+            sorts_by_key_then_position(xs, pairs, &format!("{what} falling={falling}"));
+        }
     }
 
     #[test]
@@ -368,14 +387,7 @@ mod tests {
                     let mut idx = (0..n as u32).collect();
                     assert_eq!(sorter.bucket_sort(&mut idx), bucketed[s], "shape {s}");
                 }
-                for falling in [false, true] {
-                    let mut pairs: Vec<(u32, f64)> =
-                        xs.iter().enumerate().map(|(i, &v)| (i as u32, v)).collect();
-                    if falling {
-                        pairs.reverse();
-                    }
-                    sorts_by_key_then_position(&xs, pairs, &format!("shape {s} falling={falling}"));
-                }
+                sorts_rising_and_falling(&xs, &format!("shape {s}"));
             }
         }
     }
@@ -401,17 +413,8 @@ mod tests {
             };
             let mut idx: Vec<u32> = (0..n as u32).collect();
             assert!(sorter.bucket_sort(&mut idx), "n={n}");
-            let mut exp: Vec<u32> = (0..n as u32).collect();
-            exp.sort_by_key(|&i| (order_key(xs[i as usize]), i));
-            assert_eq!(idx, exp, "n={n}");
-            for falling in [false, true] {
-                let mut pairs: Vec<(u32, f64)> =
-                    xs.iter().enumerate().map(|(i, &v)| (i as u32, v)).collect();
-                if falling {
-                    pairs.reverse();
-                }
-                sorts_by_key_then_position(&xs, pairs, &format!("ends falling={falling}"));
-            }
+            assert_eq!(idx, by_key_then_position(&xs), "n={n}");
+            sorts_rising_and_falling(&xs, "ends");
         }
     }
 
