@@ -244,15 +244,10 @@ impl CrossSectionKernel {
                 &self.clipped
             }
         };
-        // Row order (= symbol order) for the sums, not sorted order: every
-        // row written, the end moving past the present ones (no branch).
-        self.present.resize(column.len(), 0);
-        let mut end = 0;
-        for (r, v) in column.iter().enumerate() {
-            self.present[end] = r as u32;
-            end += usize::from(!v.is_nan());
-        }
-        self.present.truncate(end);
+        // Row order (= symbol order) for the sums, not sorted order.
+        self.present.clear();
+        self.present
+            .extend((0..column.len() as u32).filter(|&r| !column[r as usize].is_nan()));
         zscores(
             values,
             &self.present,
