@@ -232,11 +232,8 @@ fn a_flood_of_malformed_messages_is_dead_lettered_in_bounded_memory() {
             }
             messages.push((k.as_str(), v.clone()));
         }
-        while bad < flood {
-            messages.push(("junk", junk(bad)));
-            bad += 1;
-        }
-        assert_eq!(bad, flood);
+        assert_eq!(bad, SPREAD);
+        messages.extend((SPREAD..flood).map(|i| ("junk", junk(i))));
         produce(&topic, 2, &messages);
         drop(messages);
         let store = tmp.path().join(format!("live-{flood}"));
